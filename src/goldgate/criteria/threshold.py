@@ -1,0 +1,103 @@
+"""Plain threshold criteria: a measured number held against a limit.
+
+Pure functions, no I/O. Missing data (``None``, NaN, too few samples) is INCONCLUSIVE,
+never PASS and never FAIL: a gate that cannot see must say so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from goldgate.verdict import Evidence, Verdict
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _thin(samples: int | None, min_samples: int) -> bool:
+    return samples is not None and samples < min_samples
+
+
+def at_most(
+    criterion: str,
+    observed: float | None,
+    limit: float,
+    *,
+    unit: str = "",
+    samples: int | None = None,
+    min_samples: int = 1,
+    evidence: Evidence | Iterable[Evidence] = (),
+    rollback: bool = False,
+    inclusive: bool = True,
+) -> Verdict:
+    """PASS when ``observed <= limit`` (``<`` when not inclusive), FAIL when above."""
+    kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
+    if _missing(observed):
+        return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
+    if _thin(samples, min_samples):
+        return Verdict.inconclusive(
+            criterion, f"only {samples} samples, need at least {min_samples}",
+            observed=observed, threshold=limit, **kw,
+        )
+    assert observed is not None
+    ok = observed <= limit if inclusive else observed < limit
+    relation = "<=" if inclusive else "<"
+    if ok:
+        return Verdict.passed(criterion, observed, limit, f"{observed:g} {relation} {limit:g}", **kw)
+    return Verdict.failed(
+        criterion, observed, limit,
+        f"{observed:g}{(' ' + unit) if unit else ''} is above the limit {limit:g}{(' ' + unit) if unit else ''}",
+        **kw,
+    )
+
+
+def at_least(
+    criterion: str,
+    observed: float | None,
+    limit: float,
+    *,
+    unit: str = "",
+    samples: int | None = None,
+    min_samples: int = 1,
+    evidence: Evidence | Iterable[Evidence] = (),
+    rollback: bool = False,
+    inclusive: bool = True,
+) -> Verdict:
+    """PASS when ``observed >= limit`` (``>`` when not inclusive), FAIL when below."""
+    kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
+    if _missing(observed):
+        return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
+    if _thin(samples, min_samples):
+        return Verdict.inconclusive(
+            criterion, f"only {samples} samples, need at least {min_samples}",
+            observed=observed, threshold=limit, **kw,
+        )
+    assert observed is not None
+    ok = observed >= limit if inclusive else observed > limit
+    relation = ">=" if inclusive else ">"
+    if ok:
+        return Verdict.passed(criterion, observed, limit, f"{observed:g} {relation} {limit:g}", **kw)
+    return Verdict.failed(
+        criterion, observed, limit,
+        f"{observed:g}{(' ' + unit) if unit else ''} is below the limit {limit:g}{(' ' + unit) if unit else ''}",
+        **kw,
+    )
+
+
+def equals(
+    criterion: str,
+    observed: object,
+    expected: object,
+    *,
+    evidence: Evidence | Iterable[Evidence] = (),
+    rollback: bool = False,
+) -> Verdict:
+    """PASS when the observed value equals the expected one (versions, status codes)."""
+    kw = {"evidence": evidence, "rollback": rollback}
+    if observed is None:
+        return Verdict.inconclusive(criterion, "no measurement", threshold=expected, **kw)
+    if observed == expected:
+        return Verdict.passed(criterion, observed, expected, "matches", **kw)
+    return Verdict.failed(criterion, observed, expected, f"expected {expected!r}, got {observed!r}", **kw)
