@@ -40,7 +40,7 @@ __all__ = [
 class Status(enum.StrEnum):
     """Outcome of one criterion, ordered from best to worst for aggregation."""
 
-    PASS = "PASS"
+    PASS = "PASS"  # noqa: S105 - a status, not a password
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
     ERROR = "ERROR"
@@ -169,10 +169,7 @@ class Verdict:
 def _fmt(value: Any, unit: str) -> str:
     if value is None:
         return "n/a"
-    if isinstance(value, float):
-        text = f"{value:.6g}"
-    else:
-        text = str(value)
+    text = f"{value:.6g}" if isinstance(value, float) else str(value)
     return f"{text} {unit}".rstrip() if unit else text
 
 
@@ -194,7 +191,7 @@ class VerdictNotPassed(Exception):  # noqa: N818 - the name says what happened t
         self.verdict = verdict
 
 
-class CriterionBreached(VerdictNotPassed, AssertionError):
+class CriterionBreached(VerdictNotPassed, AssertionError):  # noqa: N818 - reads as the outcome
     """FAIL: measured, and the criterion is breached. An AssertionError so Allure says failed."""
 
 

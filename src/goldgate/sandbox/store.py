@@ -103,6 +103,9 @@ class Store:
         self._rv = 0
         self._history: deque[WatchEvent] = deque(maxlen=HISTORY)
         self._listeners: list[Callable[[WatchEvent], None]] = []
+        #: Optional defaulting hook (resource, obj, creating) run on every create and
+        #: non-status update, as a real API server defaults every write it stores.
+        self.defaulter: Callable[..., Obj] | None = None
 
     # ----------------------------------------------------------------- bookkeeping
     @property
@@ -179,6 +182,8 @@ class Store:
     def create(self, resource: str, obj: Obj) -> Obj:
         """Store a new object; assigns uid, creationTimestamp, generation, resourceVersion."""
         obj = copy.deepcopy(obj)
+        if self.defaulter is not None:
+            self.defaulter(resource, obj, creating=True)
         meta = obj.setdefault("metadata", {})
         if not meta.get("name"):
             prefix = meta.get("generateName")
@@ -221,6 +226,8 @@ class Store:
             new["status"] = copy.deepcopy(obj.get("status", {}))
         else:
             new = copy.deepcopy(obj)
+            if self.defaulter is not None:
+                self.defaulter(resource, new, creating=False)
             new_meta = new.setdefault("metadata", {})
             for fixed in ("uid", "creationTimestamp", "namespace", "name"):
                 if fixed in current["metadata"]:

@@ -1,0 +1,6 @@
+"""Root conftest: makes the step vocabularies visible to every feature (pytest-bdd 9
+step definitions are fixtures, so they must be plugins, not mere imports)."""
+
+pytest_plugins = [
+    "steps.http",
+]

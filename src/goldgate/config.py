@@ -1,0 +1,365 @@
+"""Environment files: what a run targets and which numbers it holds the release to.
+
+``pytest --env=NAME`` reads ``environments/NAME.yaml`` through the pydantic schema below.
+The guide's thresholds are the defaults, so an environment file only states what differs
+from the guide (local.yaml scales the durations to seconds; production.yaml keeps them).
+
+A bad file must stop the run before any test with one message naming the file, the field
+path and the reason: :func:`load_environment` raises :class:`EnvironmentFileError` with
+exactly that text, and the pytest plugin turns it into a usage error (exit status 4).
+
+Secrets never live in environment files: every secret-bearing field is a
+:class:`SecretRef` (``env:VAR``, ``file:PATH`` or ``vault:PATH#KEY``), and any string that
+looks like a literal credential anywhere in the file is rejected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+ENV_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+class EnvironmentFileError(Exception):
+    """An environment that cannot be used; the message is the whole explanation."""
+
+
+# --------------------------------------------------------------------------- secrets
+_REF_RE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|vault:[^#\s]+#[^#\s]+)$")
+
+
+def _check_ref(value: str) -> str:
+    if not _REF_RE.match(value):
+        raise ValueError(
+            "secrets must be references (env:VAR, file:PATH or vault:PATH#KEY), not literal values"
+        )
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_check_ref)]
+"""A reference to a secret, resolved only at the moment of use and never logged."""
+
+
+class SecretResolutionError(Exception):
+    """A reference that could not be resolved; names the reference, never a value."""
+
+
+def resolve_secret(ref: str, *, vault_reader: Any = None) -> str:
+    """Turn a reference into the secret itself.
+
+    The value is returned to the caller only; callers must register it with the redactor
+    (``goldgate.report.redact``) before anything may be logged.
+    """
+    kind, _, rest = ref.partition(":")
+    if kind == "env":
+        value = os.environ.get(rest)
+        if value is None:
+            raise SecretResolutionError(f"secret reference {ref}: environment variable {rest} is not set")
+        return value
+    if kind == "file":
+        path = Path(rest).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SecretResolutionError(f"secret reference {ref}: cannot read {path}: {exc.strerror}") from None
+    if kind == "vault":
+        if vault_reader is None:
+            raise SecretResolutionError(f"secret reference {ref}: no Vault client is configured for this run")
+        path, _, key = rest.partition("#")
+        return str(vault_reader(path, key))
+    raise SecretResolutionError(f"not a secret reference: {kind}:…")
+
+
+# Names whose values are secrets by nature, and value shapes that betray a literal secret.
+_SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
+_SECRET_VALUE_RES = [
+    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # user:password@host in a URL
+    re.compile(r"^(Bearer|Basic)\s+\S{8,}$", re.I),
+    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    re.compile(r"^(ghp|gho|glpat|xox[abp])[-_][A-Za-z0-9_-]{10,}"),
+]
+
+
+def _walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk(v, (*path, str(k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, (*path, str(i)))
+    else:
+        yield path, node
+
+
+def find_literal_secrets(raw: Any) -> list[str]:
+    """Field paths in a parsed YAML document that hold something secret-looking."""
+    hits = []
+    for path, value in _walk(raw):
+        if not isinstance(value, str) or _REF_RE.match(value):
+            continue
+        key = path[-1] if path else ""
+        if (_SECRET_KEY_RE.search(key) and value.strip()) or any(r.search(value) for r in _SECRET_VALUE_RES):
+            hits.append(".".join(path))
+    return hits
+
+
+# --------------------------------------------------------------------------- schema
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KubernetesTarget(_Model):
+    """Where the bot runs. ``kubeconfig: sandbox`` means the embedded sandbox cluster."""
+
+    kubeconfig: str = Field("sandbox", description="'sandbox', 'in-cluster', or a kubeconfig path")
+    context: str | None = None
+    namespace: str = "trading"
+    deployment: str = "trading-bot"
+    service: str = "trading-bot"
+    container: str = "trading-bot"
+    label_selector: str = "app=trading-bot"
+    request_timeout_s: float = Field(10.0, gt=0, le=300)
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kubeconfig == "sandbox"
+
+
+class HttpTarget(_Model):
+    """How to reach the bot's HTTP API. ``service`` resolves it from the Service's load balancer."""
+
+    base_url: str = "service"
+    standby_url: str | None = None
+    headers: dict[str, SecretRef] = Field(default_factory=dict)
+    verify_tls: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _url_or_service(cls, v: str) -> str:
+        if v != "service" and not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be 'service' or an http(s):// URL")
+        return v.rstrip("/")
+
+
+class Timeouts(_Model):
+    """Every probe call is bounded: a blackholed endpoint costs at most its timeout."""
+
+    connect_s: float = Field(3.0, gt=0, le=60)
+    read_s: float = Field(10.0, gt=0, le=600)
+    retries: int = Field(2, ge=0, le=10)
+    backoff_s: float = Field(0.5, ge=0, le=30)
+
+
+class Thresholds(_Model):
+    """The guide's numbers (§6.1, §8.1, §8.3, §1.2); ratios are fractions, not percent."""
+
+    error_rate: float = Field(0.01, gt=0, lt=1, description="§6.1 automatic rollback above 1 %")
+    p95_latency_ms: float = Field(500.0, gt=0, description="§8.1 alert above 500 ms")
+    p95_baseline_factor: float = Field(2.0, gt=1, description="§6.1 rollback above 2x baseline")
+    free_disk_ratio: float = Field(0.10, gt=0, lt=1, description="§6.1/§8.3 rollback under 10 % free")
+    cpu_utilization: float = Field(0.70, gt=0, le=1, description="§8.3 target < 70 %")
+    memory_utilization: float = Field(0.80, gt=0, le=1, description="§8.3 target < 80 %")
+    certificate_days_left: int = Field(14, ge=1, le=3650)
+    smoke_latency_ms: float = Field(500.0, gt=0, description="budget for one smoke request")
+    min_requests: int = Field(200, ge=1, description="fewer requests than this: INCONCLUSIVE")
+    post_deploy_error_rate: float = Field(0.001, gt=0, lt=1, description="§5.3 error rate should be < 0.1 %")
+
+
+class ErrorRateTest(_Model):
+    """Sequential test between a healthy and a breached error rate around the 1 % rule."""
+
+    healthy_rate: float = Field(0.005, gt=0, lt=1)
+    breached_rate: float = Field(0.02, gt=0, lt=1)
+    false_rollback: float = Field(0.01, gt=0, lt=0.5, description="alpha")
+    missed_breach: float = Field(0.05, gt=0, lt=0.5, description="beta")
+    max_requests: int | None = Field(None, ge=1, description="truncate the test here")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ErrorRateTest:
+        if not self.healthy_rate < self.breached_rate:
+            raise ValueError("healthy_rate must be below breached_rate")
+        return self
+
+
+class Strategy(_Model):
+    """Rollout timings of guide §2/§3; production keeps the guide's, local scales them."""
+
+    kind: Literal["rolling", "canary", "blue-green"] = "rolling"
+    canary_weights: list[int] = Field(default_factory=lambda: [10, 50, 100])
+    canary_phase_s: float = Field(1800.0, gt=0, description="§2.2 monitor each phase 30 minutes")
+    canary_traffic: Literal["replicas", "service-mesh", "ingress"] = "replicas"
+    monitoring_window_s: float = Field(7200.0, gt=0, description="§2.1/§5.2 monitor 2+ hours")
+    evaluation_interval_s: float = Field(60.0, gt=0)
+    rollout_timeout_s: float = Field(3600.0, gt=0, description="§2.3 30-60 minutes for full deployment")
+    migration_monitor_s: float = Field(3600.0, gt=0, description="§3.2 monitor 1+ hour")
+    drain_timeout_s: float = Field(30.0, ge=0, description="§7.3 30-second drain")
+
+    @field_validator("canary_weights")
+    @classmethod
+    def _rising_to_100(cls, v: list[int]) -> list[int]:
+        if not v:
+            raise ValueError("needs at least one weight")
+        if any(w <= 0 or w > 100 for w in v):
+            raise ValueError("weights must be between 1 and 100")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError(f"weights must be strictly rising, got {v}")
+        if v[-1] != 100:
+            raise ValueError(f"the last weight must be 100, got {v[-1]}")
+        return v
+
+    @model_validator(mode="after")
+    def _interval_fits(self) -> Strategy:
+        if self.evaluation_interval_s > self.canary_phase_s:
+            raise ValueError("evaluation_interval_s must not exceed canary_phase_s")
+        return self
+
+
+class Metrics(_Model):
+    """Where rates and quantiles come from: Prometheus, or the pods' /metrics directly."""
+
+    source: Literal["prometheus", "scrape"] = "scrape"
+    prometheus_url: str | None = None
+    prometheus_auth: SecretRef | None = None
+    queries: dict[str, str] = Field(default_factory=dict)
+    routes: str = Field("/api/.*", description="regex of the routes that count for error rate and latency")
+    scrape_interval_s: float = Field(1.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _prometheus_needs_url(self) -> Metrics:
+        if self.source == "prometheus" and not self.prometheus_url:
+            raise ValueError("metrics.source 'prometheus' needs metrics.prometheus_url")
+        return self
+
+
+class Release(_Model):
+    """What is being released and where its evidence lives (checklist, issue of §1)."""
+
+    version: str = Field(..., description="the version under test, as the bot's /version reports it")
+    previous_version: str | None = None
+    image: str | None = None
+    project: str | None = Field(None, description="checkout of the release's source project ('sandbox' = reference bot)")
+    artifacts: str | None = Field(None, description="folder with the CI artifacts (JUnit, coverage, SARIF)")
+    manifest: str | None = Field(None, description="release.yaml with approvals, change ticket, window")
+
+
+class LoadProfile(_Model):
+    """Traffic for load gates; bounded by duration and a hard request cap."""
+
+    users: int = Field(10, ge=1, le=10_000)
+    spawn_rate: float = Field(10.0, gt=0)
+    rate_rps: float = Field(20.0, gt=0, le=100_000)
+    duration_s: float = Field(20.0, gt=0, le=24 * 3600)
+    max_requests: int = Field(20_000, ge=1)
+    think_time_s: tuple[float, float] = (0.05, 0.2)
+    weights: dict[str, int] = Field(default_factory=lambda: {"signal": 10, "order": 2, "health": 1, "ready": 1})
+    max_rate_rps: float | None = Field(None, gt=0, description="explicit cap, required against production")
+
+
+class Recovery(_Model):
+    """Disaster-recovery objectives of guide §9.1."""
+
+    rpo_s: float = Field(3600.0, gt=0, description="§9.1 maximum 1 hour data loss")
+    rto_s: float = Field(900.0, gt=0, description="§9.1 15-minute recovery time")
+    pitr_days: int = Field(7, ge=1, description="§3.3 PITR 7+ days")
+
+
+class Database(_Model):
+    url: SecretRef | None = None
+    scratch_url: SecretRef | None = None
+
+
+class Environment(_Model):
+    """One target environment; the file name (without .yaml) must equal ``name``."""
+
+    name: str
+    description: str = ""
+    production: bool = False
+    kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
+    http: HttpTarget = Field(default_factory=HttpTarget)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    error_rate_test: ErrorRateTest = Field(default_factory=ErrorRateTest)
+    strategy: Strategy = Field(default_factory=Strategy)
+    metrics: Metrics = Field(default_factory=Metrics)
+    release: Release
+    load: LoadProfile = Field(default_factory=LoadProfile)
+    recovery: Recovery = Field(default_factory=Recovery)
+    database: Database = Field(default_factory=Database)
+    source_file: str = Field("", exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, v: str) -> str:
+        if not ENV_NAME_RE.match(v):
+            raise ValueError("must be lower-case letters, digits, '.', '_' or '-'")
+        return v
+
+    @model_validator(mode="after")
+    def _cross_field(self) -> Environment:
+        if self.production and self.kubernetes.is_sandbox:
+            raise ValueError("a production environment cannot target the sandbox (kubernetes.kubeconfig: sandbox)")
+        return self
+
+
+# --------------------------------------------------------------------------- loading
+def _loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def available_environments(directory: Path) -> list[str]:
+    return sorted(p.stem for p in directory.glob("*.yaml"))
+
+
+def load_environment(name: str, directory: Path) -> Environment:
+    """Load and validate ``directory/name.yaml`` or raise EnvironmentFileError saying why."""
+    if not ENV_NAME_RE.match(name):
+        raise EnvironmentFileError(f"--env={name!r}: not a valid environment name")
+    path = directory / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_environments(directory)) or "none"
+        raise EnvironmentFileError(f"{path}: unknown environment {name!r} (available: {known})")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise EnvironmentFileError(f"{path}:{where}: YAML syntax error: {problem}") from None
+    except OSError as exc:
+        raise EnvironmentFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if not isinstance(raw, dict):
+        raise EnvironmentFileError(f"{path}: (top level): expected a mapping of settings, got {type(raw).__name__}")
+    secrets = find_literal_secrets(raw)
+    if secrets:
+        raise EnvironmentFileError(
+            f"{path}: {secrets[0]}: looks like a literal secret; use a reference "
+            "(env:VAR, file:PATH or vault:PATH#KEY)"
+        )
+    raw.setdefault("name", name)
+    try:
+        env = Environment.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        msg = first["msg"].removeprefix("Value error, ")
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise EnvironmentFileError(f"{path}: {_loc(first['loc'])}: {msg}{more}") from None
+    if env.name != name:
+        raise EnvironmentFileError(f"{path}: name: is {env.name!r} but the file is for {name!r}")
+    return env.model_copy(update={"source_file": str(path)})

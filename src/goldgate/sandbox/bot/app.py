@@ -1,0 +1,329 @@
+"""The reference trading bot's HTTP application (Starlette, served by uvicorn).
+
+Routes: ``/health`` (liveness), ``/ready`` (readiness: model loaded + database answers),
+``/metrics`` (Prometheus), ``/version``, ``/api/v1/signal``, ``/api/v1/orders``. One
+outermost ASGI layer, :class:`RequestObserver`, times every request, counts it by route
+template and status, writes the optional request log, and applies the error/latency/stall
+knobs to ``/api/`` paths only — so liveness, readiness and scrapes stay honest while the
+business routes misbehave, as they would in a bad release.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from goldgate.sandbox.bot import model
+from goldgate.sandbox.bot.db import DuplicateOrderError, OrderStore, make_engine
+from goldgate.sandbox.bot.faults import FaultInjector
+from goldgate.sandbox.bot.knobs import FaultKnobs
+from goldgate.sandbox.bot.ledger import PaperLedger
+from goldgate.sandbox.bot.metrics import BotMetrics
+from goldgate.sandbox.bot.settings import Settings
+
+log = logging.getLogger("goldgate.bot")
+
+READY_DB_TIMEOUT_S = 3.0
+UNMATCHED_ROUTE = "unmatched"
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def _utc_iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class BotState:
+    """Everything one bot process holds; handlers reach it through ``request.app.state``."""
+
+    settings: Settings
+    knobs: FaultKnobs
+    faults: FaultInjector
+    metrics: BotMetrics
+    store: OrderStore
+    ledger: PaperLedger = field(default_factory=PaperLedger)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    database_ok: bool = False
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def model_loaded(self) -> bool:
+        """Warm-up elapsed (model "loaded"), unless the never-ready fault keeps it loading."""
+        if self.faults.model_never_loads:
+            return False
+        return self.faults.uptime() >= self.settings.warmup_s
+
+    def mark_pnl(self) -> None:
+        minute = model.current_minute()
+        self.metrics.pnl.set(self.ledger.pnl(lambda s: model.price_at(s, minute)))
+
+
+def _state(request: Request) -> BotState:
+    return request.app.state.bot
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+# ------------------------------------------------------------------ probe endpoints
+
+
+async def health(request: Request) -> JSONResponse:
+    if _state(request).faults.liveness_failing():
+        return JSONResponse({"status": "failing", "reason": "liveness fault"}, status_code=500)
+    return JSONResponse({"status": "ok"})
+
+
+async def _check_database(state: BotState) -> bool:
+    try:
+        await asyncio.wait_for(run_in_threadpool(state.store.ping), READY_DB_TIMEOUT_S)
+    except Exception as exc:  # any driver error means "not reachable" for readiness
+        if state.database_ok:
+            log.warning("database check failed: %s", type(exc).__name__)
+        state.database_ok = False
+    else:
+        state.database_ok = True
+    return state.database_ok
+
+
+async def ready(request: Request) -> JSONResponse:
+    state = _state(request)
+    checks = {"model": state.model_loaded(), "database": await _check_database(state)}
+    ok = all(checks.values())
+    state.metrics.ready.set(1 if ok else 0)
+    body = {"status": "ready" if ok else "not ready", "checks": checks}
+    return JSONResponse(body, status_code=200 if ok else 503)
+
+
+async def metrics(request: Request) -> Response:
+    state = _state(request)
+    state.metrics.ready.set(1 if state.model_loaded() and state.database_ok else 0)
+    state.mark_pnl()
+    return Response(state.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
+
+
+async def version(request: Request) -> JSONResponse:
+    state = _state(request)
+    return JSONResponse({
+        "version": state.settings.version,
+        "model": model.MODEL_VERSION,
+        "started_at": _utc_iso(state.started_at),
+    })
+
+
+# ----------------------------------------------------------------- business routes
+
+
+async def signal(request: Request) -> JSONResponse:
+    state = _state(request)
+    symbol = request.query_params.get("symbol", "").strip().upper()
+    if symbol not in model.SYMBOLS:
+        return _error(400, "unknown or missing symbol", symbol=symbol or None,
+                      supported=sorted(model.SYMBOLS))
+    began = time.perf_counter()
+    # Simulated inference: the accelerator "works" (sleep) plus the real, tiny model.
+    await asyncio.sleep(state.settings.signal_base_ms * state.knobs.slowdown_factor / 1000)
+    result = model.predict(symbol, model.current_minute())
+    state.metrics.inference.observe(time.perf_counter() - began)
+    return JSONResponse(result.as_dict())
+
+
+def _validate_order(body: Any) -> tuple[dict[str, Any] | None, list[str]]:
+    if not isinstance(body, dict):
+        return None, ["body must be a JSON object"]
+    problems = []
+    symbol, side, volume = body.get("symbol"), body.get("side"), body.get("volume")
+    client_id = body.get("client_order_id")
+    if symbol not in model.SYMBOLS:
+        problems.append(f"symbol must be one of {sorted(model.SYMBOLS)}")
+    if side not in ("BUY", "SELL"):
+        problems.append("side must be BUY or SELL")
+    if (isinstance(volume, bool) or not isinstance(volume, int | float)
+            or not math.isfinite(volume) or volume <= 0):
+        problems.append("volume must be a number > 0")
+    if client_id is not None and (not isinstance(client_id, str) or not 1 <= len(client_id) <= 64):
+        problems.append("client_order_id must be a string of 1..64 characters")
+    if problems:
+        return None, problems
+    return {"symbol": symbol, "side": side, "volume": float(volume),
+            "client_order_id": client_id}, []
+
+
+async def create_order(request: Request) -> JSONResponse:
+    state = _state(request)
+    try:
+        body = json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return _error(422, "body is not valid JSON")
+    order, problems = _validate_order(body)
+    if order is None:
+        return _error(422, "invalid order", details=problems)
+    mid = model.price_at(order["symbol"], model.current_minute())
+    price = state.ledger.fill_price(order["symbol"], order["side"], mid)
+    try:
+        stored = await run_in_threadpool(lambda: state.store.add(price=price, **order))
+    except DuplicateOrderError as dup:
+        # Idempotent retry: same client id and same order → the original, no new trade.
+        same = all(dup.existing[k] == order[k] for k in ("symbol", "side", "volume"))
+        if same:
+            return JSONResponse(dup.existing, status_code=200)
+        return _error(409, "client_order_id already used for a different order",
+                      order=dup.existing)
+    state.ledger.fill(stored["symbol"], stored["side"], stored["volume"], stored["price"])
+    state.metrics.trades.labels(symbol=stored["symbol"], side=stored["side"]).inc()
+    state.mark_pnl()
+    return JSONResponse(stored, status_code=201)
+
+
+async def get_order(request: Request) -> JSONResponse:
+    raw = request.path_params["order_id"]
+    if not raw.isdigit():
+        return _error(404, "order not found", id=raw)
+    found = await run_in_threadpool(_state(request).store.get, int(raw))
+    if found is None:
+        return _error(404, "order not found", id=int(raw))
+    return JSONResponse(found)
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """JSON bodies for router-level 404/405, like every other error of the bot."""
+    assert isinstance(exc, HTTPException)
+    return _error(exc.status_code, exc.detail)
+
+
+ROUTES = [
+    Route("/health", health, methods=["GET"]),
+    Route("/ready", ready, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+    Route("/version", version, methods=["GET"]),
+    Route("/api/v1/signal", signal, methods=["GET"]),
+    Route("/api/v1/orders", create_order, methods=["POST"]),
+    Route("/api/v1/orders/{order_id}", get_order, methods=["GET"]),
+]
+
+
+# ------------------------------------------------------------- request observer
+
+
+class RequestLog:
+    """Append-only JSON lines, one per request, written with one ``write`` each.
+
+    Opened with ``O_APPEND`` so several replicas may share a file without interleaving
+    partial lines; benchmarks read it as the server-side truth.
+    """
+
+    def __init__(self, path: os.PathLike[str] | str) -> None:
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def write(self, **record: Any) -> None:
+        os.write(self._fd, (json.dumps(record) + "\n").encode())
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class RequestObserver:
+    """Outermost ASGI layer: metrics, request log, and the /api/ fault knobs."""
+
+    def __init__(self, app: ASGIApp, routes: list[Route], state: BotState,
+                 request_log: RequestLog | None) -> None:
+        self.app = app
+        self.routes = routes
+        self.state = state
+        self.request_log = request_log
+
+    def route_template(self, scope: Scope) -> str:
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is not Match.NONE:
+                return route.path
+        return UNMATCHED_ROUTE
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ts = time.time()
+        began = time.perf_counter()
+        route = self.route_template(scope)
+        method = scope["method"]
+        is_api = scope["path"].startswith("/api/")
+        faults = self.state.faults
+        status = 500
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if is_api:  # a request in flight when a stall opens waits it out too
+                    await faults.wait_out_stall()
+            await send(message)
+
+        try:
+            if is_api and await faults.before_api_request():
+                injected = _error(500, "injected fault (FAULT_ERROR_RATE)")
+                await injected(scope, receive, observed_send)
+            else:
+                await self.app(scope, receive, observed_send)
+        finally:
+            elapsed = time.perf_counter() - began
+            self.state.metrics.observe_request(route, method, status, elapsed)
+            if self.request_log is not None:
+                self.request_log.write(ts=ts, route=route, method=method, status=status,
+                                       duration_ms=round(elapsed * 1000, 3))
+
+
+# ------------------------------------------------------------------- assembly
+
+
+def build_app(settings: Settings, knobs: FaultKnobs) -> ASGIApp:
+    """The complete ASGI app: Starlette routes wrapped by the request observer."""
+    faults = FaultInjector(knobs)
+    state = BotState(
+        settings=settings,
+        knobs=knobs,
+        faults=faults,
+        metrics=BotMetrics(version=settings.version, model_version=model.MODEL_VERSION,
+                           data_dir=settings.data_dir,
+                           disk_free_percent=knobs.disk_free_percent),
+        store=OrderStore(make_engine(settings.database_url)),
+    )
+    request_log = RequestLog(settings.request_log) if settings.request_log else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await _check_database(state)  # creates the table; failure leaves /ready at 503
+        if knobs.memory_growth_mb_per_s > 0:
+            state.tasks.append(asyncio.create_task(faults.grow_memory()))
+        try:
+            yield
+        finally:
+            for task in state.tasks:
+                task.cancel()
+            await asyncio.gather(*state.tasks, return_exceptions=True)
+            state.store.close()
+            if request_log is not None:
+                request_log.close()
+
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        HTTPException: http_error}
+    app = Starlette(routes=ROUTES, lifespan=lifespan, exception_handlers=handlers)
+    app.state.bot = state
+    return RequestObserver(app, ROUTES, state, request_log)

@@ -1,0 +1,91 @@
+"""The bot's Prometheus series: names here are a contract the suite's queries rely on.
+
+Every bot gets its own :class:`~prometheus_client.CollectorRegistry` (never the global
+one), so several bots in one test process cannot collide, plus the process collector so
+``process_resident_memory_bytes`` exists for memory checks. The filesystem gauges mimic
+node-exporter's names for the pod's ``/data`` volume, read with ``statvfs`` at scrape time;
+``FAULT_DISK_FREE_PERCENT`` replaces the available bytes to simulate disk pressure.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+# Request-duration buckets (seconds): dense around the guide's 500 ms p95 budget.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5,
+                    0.6, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+                     0.3, 0.5, 1.0, 2.0)
+DATA_MOUNTPOINT = "/data"
+
+
+class DataVolumeCollector(Collector):
+    """``node_filesystem_{avail,size}_bytes{mountpoint="/data"}`` of the bot's data dir."""
+
+    def __init__(self, data_dir: Path, free_percent_override: float | None) -> None:
+        self.data_dir = data_dir
+        self.free_percent_override = free_percent_override
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        st = os.statvfs(self.data_dir)
+        size = float(st.f_blocks * st.f_frsize)
+        avail = float(st.f_bavail * st.f_frsize)
+        if self.free_percent_override is not None:
+            avail = size * self.free_percent_override / 100.0
+        for name, doc, value in (
+            ("node_filesystem_avail_bytes", "Filesystem space available to non-root users.",
+             avail),
+            ("node_filesystem_size_bytes", "Filesystem size in bytes.", size),
+        ):
+            family = GaugeMetricFamily(name, doc, labels=["mountpoint"])
+            family.add_metric([DATA_MOUNTPOINT], value)
+            yield family
+
+
+class BotMetrics:
+    """All series of one bot process, registered on a private registry."""
+
+    def __init__(self, *, version: str, model_version: str, data_dir: Path,
+                 disk_free_percent: float | None) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        ProcessCollector(registry=r)
+        r.register(DataVolumeCollector(data_dir, disk_free_percent))
+        self.requests = Counter("http_requests_total", "HTTP requests by route template, "
+                                "method and status code.", ["route", "method", "code"],
+                                registry=r)
+        self.duration = Histogram("http_request_duration_seconds", "Server-side HTTP request "
+                                  "duration.", ["route", "method"], buckets=DURATION_BUCKETS,
+                                  registry=r)
+        self.trades = Counter("trades_executed_total", "Paper orders filled.",
+                              ["symbol", "side"], registry=r)
+        self.pnl = Gauge("pnl_usd", "Mark-to-market P&L of the paper book in USD.", registry=r)
+        self.inference = Histogram("model_inference_seconds", "Signal model inference time.",
+                                   buckets=INFERENCE_BUCKETS, registry=r)
+        self.broker_connected = Gauge("broker_connected", "1 when the (paper) broker session "
+                                      "is up.", registry=r)
+        self.ready = Gauge("bot_ready", "1 when the bot reports ready.", registry=r)
+        self.build_info = Gauge("bot_build_info", "Running version and model; always 1.",
+                                ["version", "model"], registry=r)
+        self.broker_connected.set(1)
+        self.build_info.labels(version=version, model=model_version).set(1)
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route=route, method=method, code=str(status)).inc()
+        self.duration.labels(route=route, method=method).observe(seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,86 @@
+"""The sandbox's image catalog: which container images exist and what they run.
+
+There is no container engine here, so an image name is mapped to a local command:
+
+- any repository whose last path part ends in ``trading-bot`` (``trading-bot:v1.2.0``,
+  ``registry.io/trading-bot:v1.3.0``) runs the reference bot
+  (``python -m goldgate.sandbox.bot``) with ``BOT_VERSION`` = the tag;
+- a tag ending in one of :data:`FAULTY_BUILDS`' suffixes is a *faulty build* of that
+  version: the bot starts with the listed fault knobs (the container's own env can
+  still override them, as a real image's ENV would be);
+- ``sandbox/pause`` (any repository named ``pause``) is process-less: the pod becomes
+  Running and Ready without a process — for scale tests with thousands of pods;
+- ``sandbox/exec`` runs the container's ``command`` + ``args`` as a local process
+  (``python`` as first word means this interpreter) — for tests that need a process
+  which is not the bot (crash loops, memory hogs).
+
+Anything else fails like an unknown image on a real node: the container waits with
+``ErrImagePull`` then ``ImagePullBackOff``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass, field
+
+BOT_REPOSITORY_SUFFIX = "trading-bot"
+BOT_COMMAND = (sys.executable, "-m", "goldgate.sandbox.bot")
+
+#: tag suffix → fault knobs the "build" carries. Keep every faulty build here.
+FAULTY_BUILDS: dict[str, dict[str, str]] = {
+    "-slow": {"FAULT_SLOWDOWN_FACTOR": "3"},
+    "-errors": {"FAULT_ERROR_RATE": "0.03"},
+    "-broken": {"FAULT_NEVER_READY": "true"},
+    "-crash": {"FAULT_CRASH_AT_START": "true"},
+    "-leak": {"FAULT_MEMORY_GROWTH_MB_PER_S": "20"},
+}
+
+
+class ImagePullError(Exception):
+    """The image is not in the catalog; the message is the container's waiting message."""
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    kind: str  # "bot" | "pause" | "exec"
+    repository: str
+    tag: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def image_id(self) -> str:
+        digest = hashlib.sha256(f"{self.repository}:{self.tag}".encode()).hexdigest()
+        return f"sandbox.local/{self.repository}@sha256:{digest}"
+
+
+def split_image(image: str) -> tuple[str, str]:
+    """``registry.io/trading-bot:v1.3.0`` → (``registry.io/trading-bot``, ``v1.3.0``)."""
+    name = image.split("@", 1)[0]
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1:]
+    return name, "latest"
+
+
+def resolve_image(image: str) -> ImageSpec:
+    """Look ``image`` up in the catalog; raises :class:`ImagePullError` when unknown."""
+    if not image or not image.strip():
+        raise ImagePullError("image name is empty")
+    repository, tag = split_image(image.strip())
+    last = repository.rsplit("/", 1)[-1]
+    if last.endswith(BOT_REPOSITORY_SUFFIX):
+        env = {"BOT_VERSION": tag}
+        for suffix, knobs in FAULTY_BUILDS.items():
+            if tag.endswith(suffix):
+                env.update(knobs)
+        return ImageSpec("bot", repository, tag, env)
+    if last == "pause":
+        return ImageSpec("pause", repository, tag)
+    if repository in ("sandbox/exec",):
+        return ImageSpec("exec", repository, tag)
+    raise ImagePullError(
+        f'failed to pull and unpack image "{image}": not found in the sandbox image catalog '
+        "(known: <any registry>/…trading-bot:<tag>, sandbox/pause, sandbox/exec)"
+    )

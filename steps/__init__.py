@@ -1,0 +1,1 @@
+"""Step definitions: parse the feature's words, call a probe and a criterion, expect()."""

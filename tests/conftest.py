@@ -1,0 +1,81 @@
+"""goldgate's own tests: shared fixtures (a real bot process on a free loopback port)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # goldgate's own tests are not a release decision: no verdict.json from them.
+    config.option.goldgate_verdict_file = ""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def start_bot(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """Start reference bots with the given env (fault knobs); returns their base URL."""
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def _start(wait_ready: bool = True, **env: str) -> str:
+        port = free_port()
+        data = tmp_path / f"bot-{port}"
+        data.mkdir()
+        full_env = {
+            **os.environ,
+            "BOT_HOST": "127.0.0.1",
+            "BOT_PORT": str(port),
+            "BOT_DATA_DIR": str(data),
+            "BOT_WARMUP_S": "0",
+            **{k: str(v) for k, v in env.items()},
+        }
+        log = (data / "bot.log").open("wb")
+        proc = subprocess.Popen([sys.executable, "-m", "goldgate.sandbox.bot"], env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 15
+        path = "/ready" if wait_ready else "/health"
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(url + path, timeout=1).status_code == 200:
+                    return url
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError(f"bot did not become ready: {(data / 'bot.log').read_text()[-2000:]}")
+
+    yield _start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def write_env(directory: Path, name: str, body: str) -> Path:
+    """Write an environment file for a test; returns the folder to pass as --environments-dir."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{name}.yaml").write_text(body, encoding="utf-8")
+    return directory
