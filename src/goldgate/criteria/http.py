@@ -68,6 +68,10 @@ def metrics_expose(criterion: str, obs: HttpObservation, required: Iterable[str]
         names: set[str] = set()
         for family in text_string_to_metric_families(obs.body):
             names.add(family.name)
+            if family.type == "counter":
+                # The parser names counter families without _total; a counter with no
+                # label values observed yet is still a declared series.
+                names.add(family.name + "_total")
             names.update(sample.name for sample in family.samples)
     except (ValueError, TypeError, IndexError) as exc:
         return Verdict.error(criterion, f"{obs.url}: not Prometheus text format: {exc}", threshold=required, evidence=obs.evidence())

@@ -64,7 +64,7 @@ def before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any)
 
 
 def before_step(request: pytest.FixtureRequest, step: Any) -> None:
-    ctx = allure.step(f"{step.keyword} {step.text}")
+    ctx = allure.step(f"{step.keyword} {step.name}")
     ctx.__enter__()
     _open_steps(request).append(ctx)
 
