@@ -20,10 +20,16 @@ TIMEOUT = (1.0, 5.0)  # connect, read
 START_BUDGET_S = 5.0
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> Callable[[], int]:
+    """A function returning a loopback port that was free a moment ago."""
+    return _free_port
 
 
 def clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -109,7 +115,7 @@ def _spawn(tmp: Path, env: dict[str, str], args: list[str], with_port: bool) -> 
     elif "BOT_PORT" in full:
         port = int(full["BOT_PORT"]) if full["BOT_PORT"].isdigit() else 0
     else:
-        port = free_port()
+        port = _free_port()
         if with_port:
             full["BOT_PORT"] = str(port)
     full.setdefault("BOT_DATA_DIR", str(tmp / f"data-{port}"))

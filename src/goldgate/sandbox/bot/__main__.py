@@ -16,6 +16,7 @@ import sys
 import time
 from types import FrameType
 
+from goldgate.sandbox.bot import PROCESS_STARTED
 from goldgate.sandbox.bot.knobs import FaultKnobs, KnobError
 from goldgate.sandbox.bot.settings import Settings
 
@@ -70,7 +71,7 @@ def _serve(settings: Settings, knobs: FaultKnobs) -> int:
     from goldgate.sandbox.bot.db import redacted
 
     try:
-        app = build_app(settings, knobs)
+        app = build_app(settings, knobs, started=PROCESS_STARTED)
     except (ArgumentError, ImportError) as exc:
         reason = "unsupported or unparsable URL" if isinstance(exc, ArgumentError) else (
             f"driver not installed ({exc.name})")
@@ -93,7 +94,11 @@ def _serve(settings: Settings, knobs: FaultKnobs) -> int:
     server = uvicorn.Server(config)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _ignore_after_capture)
-    server.run()
+    try:
+        server.run()
+    except SystemExit as exc:  # uvicorn exits 3 when it cannot bind; report it as a crash
+        log.error("server could not start (uvicorn exit %s)", exc.code)
+        return EXIT_CRASH
     if not server.started:
         log.error("server did not start")
         return EXIT_CRASH

@@ -71,7 +71,7 @@ class BotState:
 
     def mark_pnl(self) -> None:
         minute = model.current_minute()
-        self.metrics.pnl.set(self.ledger.pnl(lambda s: model.price_at(s, minute)))
+        self.metrics.pnl.set(round(self.ledger.pnl(lambda s: model.price_at(s, minute)), 2))
 
 
 def _state(request: Request) -> BotState:
@@ -293,9 +293,13 @@ class RequestObserver:
 # ------------------------------------------------------------------- assembly
 
 
-def build_app(settings: Settings, knobs: FaultKnobs) -> ASGIApp:
-    """The complete ASGI app: Starlette routes wrapped by the request observer."""
-    faults = FaultInjector(knobs)
+def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = None) -> ASGIApp:
+    """The complete ASGI app: Starlette routes wrapped by the request observer.
+
+    ``started`` (a ``time.monotonic()`` reading) is the origin of the fault clocks;
+    ``python -m goldgate.sandbox.bot`` passes the process start.
+    """
+    faults = FaultInjector(knobs, started)
     state = BotState(
         settings=settings,
         knobs=knobs,
@@ -309,7 +313,8 @@ def build_app(settings: Settings, knobs: FaultKnobs) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await _check_database(state)  # creates the table; failure leaves /ready at 503
+        if not await _check_database(state):  # also creates the table when missing
+            log.warning("database not reachable at start; /ready answers 503 until it is")
         if knobs.memory_growth_mb_per_s > 0:
             state.tasks.append(asyncio.create_task(faults.grow_memory()))
         try:

@@ -35,7 +35,10 @@ class KnobError(ValueError):
         self.variable = variable
         self.value = value
         self.reason = reason
-        super().__init__(f"{variable}={value!r} is invalid: {reason}")
+        if value:
+            super().__init__(f"{variable}={value!r} is invalid: {reason}")
+        else:
+            super().__init__(f"{variable} is not set: {reason}")
 
 
 # ---------------------------------------------------------------------------- parsers
@@ -176,7 +179,10 @@ class FaultKnobs:
 @cache
 def _attribute_docs() -> dict[str, str]:
     """Attribute docstrings of :class:`FaultKnobs`, so the meaning is written only once."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(FaultKnobs)))
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(FaultKnobs)))
+    except (OSError, TypeError):  # installed without sources: names and examples still list
+        return {}
     body = tree.body[0].body  # type: ignore[attr-defined]
     docs: dict[str, str] = {}
     for node, nxt in itertools.pairwise(body):

@@ -82,7 +82,7 @@ class Settings:
 
 def _port(raw: str) -> int:
     if not raw:
-        raise KnobError("BOT_PORT", raw, "is required (or pass --port)")
+        raise KnobError("BOT_PORT", raw, "required unless --port is given")
     try:
         return int(raw)
     except ValueError:
