@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -154,6 +155,10 @@ def test_request_log_has_one_line_per_request(shared_bot: BotProcess) -> None:
     before = len(path.read_text().splitlines())
     shared_bot.get("/api/v1/signal", params={"symbol": "XAUUSD"})
     shared_bot.get("/nowhere")
+    # The line is written once the response has gone out: allow the writer a moment.
+    deadline = time.monotonic() + 3
+    while len(path.read_text().splitlines()) < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert len(lines) == before + 2
     signal_line, missing = lines[-2:]
