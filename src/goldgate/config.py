@@ -63,9 +63,17 @@ class SecretResolutionError(Exception):
 def resolve_secret(ref: str, *, vault_reader: Any = None) -> str:
     """Turn a reference into the secret itself.
 
-    The value is returned to the caller only; callers must register it with the redactor
-    (``goldgate.report.redact``) before anything may be logged.
+    The value is returned to the caller only, and registered with the redactor
+    (``goldgate.report.redact``) first, so it is masked in every report and log.
     """
+    value = _resolve_secret(ref, vault_reader=vault_reader)
+    from goldgate.report.redact import register_secret
+
+    register_secret(value)
+    return value
+
+
+def _resolve_secret(ref: str, *, vault_reader: Any = None) -> str:
     kind, _, rest = ref.partition(":")
     if kind == "env":
         value = os.environ.get(rest)
@@ -147,6 +155,8 @@ class HttpTarget(_Model):
 
     base_url: str = "service"
     standby_url: str | None = None
+    tls_url: str | None = Field(None, description="TLS endpoint whose certificate is checked ('sandbox' = loopback endpoint)")
+    ca_bundle: str | None = Field(None, description="CA file to verify tls_url against (default: system trust store)")
     headers: dict[str, SecretRef] = Field(default_factory=dict)
     verify_tls: bool = True
 
@@ -204,6 +214,8 @@ class Strategy(_Model):
     kind: Literal["rolling", "canary", "blue-green"] = "rolling"
     canary_weights: list[int] = Field(default_factory=lambda: [10, 50, 100])
     canary_phase_s: float = Field(1800.0, gt=0, description="§2.2 monitor each phase 30 minutes")
+    canary_phase_deadline_s: float | None = Field(
+        None, gt=0, description="a phase still INCONCLUSIVE at this age rolls back (default: 2x canary_phase_s)")
     canary_traffic: Literal["replicas", "service-mesh", "ingress"] = "replicas"
     monitoring_window_s: float = Field(7200.0, gt=0, description="§2.1/§5.2 monitor 2+ hours")
     evaluation_interval_s: float = Field(60.0, gt=0)
@@ -257,6 +269,10 @@ class Release(_Model):
     project: str | None = Field(None, description="checkout of the release's source project ('sandbox' = reference bot)")
     artifacts: str | None = Field(None, description="folder with the CI artifacts (JUnit, coverage, SARIF)")
     manifest: str | None = Field(None, description="release.yaml with approvals, change ticket, window")
+    reference_spec: str | None = Field(
+        None, description="production's Deployment spec to hold this cluster against: 'sandbox', a manifest "
+        "path (relative to the project) or kube:CONTEXT/NAMESPACE/NAME")
+    alert_rules: str = Field("deploy/prometheus", description="alert rules + promtool tests, relative to the project")
 
 
 class LoadProfile(_Model):
@@ -278,6 +294,15 @@ class Recovery(_Model):
     rpo_s: float = Field(3600.0, gt=0, description="§9.1 maximum 1 hour data loss")
     rto_s: float = Field(900.0, gt=0, description="§9.1 15-minute recovery time")
     pitr_days: int = Field(7, ge=1, description="§3.3 PITR 7+ days")
+    backups: str | None = Field(None, description="backup folder (catalogue.json or dump files); 'sandbox' = the release's")
+    postgresql_conf: str | None = Field(None, description="postgresql.conf to read PITR settings from when no database.url")
+
+
+class Firewall(_Model):
+    """Hosts whose listening ports testinfra checks (guide §1.2 firewall rules)."""
+
+    hosts: list[str] = Field(default_factory=list, description="testinfra host specs, e.g. ssh://bot-1")
+    allowed_ports: list[int] = Field(default_factory=lambda: [22, 8080])
 
 
 class Database(_Model):
@@ -302,6 +327,7 @@ class Environment(_Model):
     load: LoadProfile = Field(default_factory=LoadProfile)
     recovery: Recovery = Field(default_factory=Recovery)
     database: Database = Field(default_factory=Database)
+    firewall: Firewall = Field(default_factory=Firewall)
     source_file: str = Field("", exclude=True)
 
     @field_validator("name")
@@ -313,6 +339,12 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _cross_field(self) -> Environment:
+        test, limit = self.error_rate_test, self.thresholds.error_rate
+        if not test.healthy_rate < limit < test.breached_rate:
+            raise ValueError(
+                f"error_rate_test: healthy_rate ({test.healthy_rate:g}) < thresholds.error_rate ({limit:g}) "
+                f"< breached_rate ({test.breached_rate:g}) must hold"
+            )
         if self.production and self.kubernetes.is_sandbox:
             raise ValueError("a production environment cannot target the sandbox (kubernetes.kubeconfig: sandbox)")
         return self

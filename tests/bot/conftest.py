@@ -17,7 +17,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 TIMEOUT = (1.0, 5.0)  # connect, read
-START_BUDGET_S = 5.0
+START_BUDGET_S = 15.0  # generous: CI cores are shared; speed is measured in bench/
 
 
 def _free_port() -> int:

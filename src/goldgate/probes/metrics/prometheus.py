@@ -213,8 +213,8 @@ class PrometheusSource:
             terms.append(f"namespace={_quote(selector.namespace)}")
         return ",".join(terms)
 
-    def render(self, name: str, selector: Selector, window_s: float | None = None,
-               **extra: Any) -> str:
+    def render(self, which: str, selector: Selector, window_s: float | None = None,
+               /, **extra: Any) -> str:
         """The resolved PromQL of one named query (what the evidence shows)."""
         values = {
             "api": self._matchers(selector, api=True),
@@ -224,7 +224,7 @@ class PrometheusSource:
         }
         if window_s is not None:
             values["window"] = promql_duration(window_s)
-        return Template(self.queries[name]).substitute(values)
+        return Template(self.queries[which]).substitute(values)
 
     def _evidence_text(self, *queries: str) -> str:
         return f"{_redact(self.url)}/api/v1/query " + " ; ".join(queries)

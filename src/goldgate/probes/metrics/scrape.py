@@ -29,6 +29,7 @@ Examples::
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 import time
@@ -47,6 +48,7 @@ __all__ = [
     "Observation",
     "ScrapeResult",
     "ScrapeSource",
+    "ScrapeWindow",
     "StaticTargets",
     "Target",
     "TargetDiscovery",
@@ -104,9 +106,13 @@ class KubernetesTargets:
     """Pods from the Kubernetes API (official client), listed by the selector's labels.
 
     The metrics port is the pod annotation ``port_annotation`` (``prometheus.io/port`` by
-    default), else the container port named ``port_name``, else the first container port;
-    path and scheme likewise from ``prometheus.io/path`` / ``prometheus.io/scheme``.
-    Only Running pods with an IP are scraped.
+    default), else the container port named ``port_name``, else ``default_port``, else
+    the first container port; path and scheme likewise from ``prometheus.io/path`` /
+    ``prometheus.io/scheme``. Only Running pods with an IP are scraped.
+
+    ``port_map_annotation`` names a pod annotation holding a JSON map from container port
+    to reachable port, for clusters whose pods share one address (the embedded sandbox
+    publishes ``sandbox.goldgate.io/ports`` = ``{"8080": 41234}`` with podIP 127.0.0.1).
     """
 
     def __init__(
@@ -118,6 +124,8 @@ class KubernetesTargets:
         path_annotation: str = "prometheus.io/path",
         scheme_annotation: str = "prometheus.io/scheme",
         port_name: str = "metrics",
+        default_port: int | None = None,
+        port_map_annotation: str | None = None,
         timeout_s: tuple[float, float] = (2.0, 10.0),
     ) -> None:
         if core_api is None:
@@ -131,6 +139,8 @@ class KubernetesTargets:
         self.path_annotation = path_annotation
         self.scheme_annotation = scheme_annotation
         self.port_name = port_name
+        self.default_port = default_port
+        self.port_map_annotation = port_map_annotation
         self.timeout_s = timeout_s
 
     def describe(self) -> str:
@@ -160,12 +170,24 @@ class KubernetesTargets:
 
     def _port(self, pod: Any) -> int | None:
         notes = pod.metadata.annotations or {}
+        port = self._container_port(pod, notes)
+        if port is None or not self.port_map_annotation:
+            return port
+        try:
+            mapping = {int(k): int(v) for k, v in json.loads(notes.get(self.port_map_annotation) or "{}").items()}
+        except (ValueError, AttributeError):
+            return None
+        return mapping.get(port)
+
+    def _container_port(self, pod: Any, notes: Mapping[str, str]) -> int | None:
         if notes.get(self.port_annotation, "").isdigit():
             return int(notes[self.port_annotation])
         ports = [p for c in (pod.spec.containers or []) for p in (c.ports or [])]
         for p in ports:
             if p.name == self.port_name:
                 return int(p.container_port)
+        if self.default_port is not None:
+            return self.default_port
         return int(ports[0].container_port) if ports else None
 
 
@@ -294,8 +316,8 @@ class Observation:
         reason = "" if counts.ratio is not None else (
             f"no requests to {self.routes} in the window ({self._rounds_text()})")
         if len(self._successful_rounds()) < 2:
-            return Measurement(self.source, self._where("http_requests_total"), None, n,
-                               self.window_s, self.end, tuple(series), counts,
+            return Measurement(self.source, self._where("http_requests_total"), None, 0,
+                               self.window_s, self.end, (*series, *self._read_errors()),
                                reason="fewer than two successful scrapes: no counter delta")
         return Measurement(self.source, self._where("http_requests_total"), counts.ratio, n,
                            self.window_s, self.end, (*series, *self._read_errors()), counts,
@@ -434,6 +456,16 @@ class ScrapeSource:
         return Observation(self.name, selector, tuple(rounds), window_s, self.routes,
                            self.discovery.describe())
 
+    def start(self, selector: Selector) -> ScrapeWindow:
+        """Open a window now (first round); call ``scrape()`` on it later to add rounds.
+
+        For monitors that poll on their own schedule, and for tests that send traffic
+        between two reads.
+        """
+        window = ScrapeWindow(self, selector)
+        window.scrape()
+        return window
+
     def request_counts(self, window_s: float, selector: Selector) -> Measurement:
         obs = self.observe(window_s, selector)
         return obs if isinstance(obs, Measurement) else obs.request_counts()
@@ -479,6 +511,31 @@ class ScrapeSource:
                                series=tuple(series), reason="a series is NaN")
         return Measurement(self.name, where, float(sum(values)), len(series), timestamp=now,
                            series=tuple(series))
+
+
+class ScrapeWindow:
+    """Rounds of scrapes taken when the caller says; see :meth:`ScrapeSource.start`."""
+
+    def __init__(self, source: ScrapeSource, selector: Selector) -> None:
+        self.source = source
+        self.selector = selector
+        self.rounds: list[tuple[ScrapeResult, ...]] = []
+        self.error = ""
+
+    def scrape(self) -> None:
+        try:
+            self.rounds.append(self.source.snapshot(self.selector))
+        except Exception as exc:  # discovery failure: remembered, reported as ERROR
+            self.error = f"target discovery failed: {type(exc).__name__}: {_short(exc)}"
+
+    def observation(self) -> Observation | Measurement:
+        if self.error:
+            return Measurement(self.source.name, f"discovery {self.source.discovery.describe()} "
+                               f"{self.selector}", error=self.error)
+        times = [r.at for rnd in self.rounds for r in rnd]
+        window = (max(times) - min(times)) if times else 0.0
+        return Observation(self.source.name, self.selector, tuple(self.rounds), window,
+                           self.source.routes, self.source.discovery.describe())
 
 
 _SIMPLE = re.compile(r'^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(?:\{(.*)\})?\s*$')

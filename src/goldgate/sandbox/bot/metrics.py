@@ -55,6 +55,10 @@ class DataVolumeCollector(Collector):
             yield family
 
 
+#: The trading API's route templates, pre-declared so their series exist from start.
+API_ROUTES = (("/api/v1/signal", "GET"), ("/api/v1/orders", "POST"), ("/api/v1/orders/{order_id}", "GET"))
+
+
 class BotMetrics:
     """All series of one bot process, registered on a private registry."""
 
@@ -82,6 +86,16 @@ class BotMetrics:
                                 ["version", "model"], registry=r)
         self.broker_connected.set(1)
         self.build_info.labels(version=version, model=model_version).set(1)
+        # Series that exist from the first scrape: Prometheus' increase() cannot see the
+        # first 5xx of a series born inside its window, and rare errors are the ones that
+        # matter for the 1 % rule.
+        for route, method in API_ROUTES:
+            for code in ("200", "201", "500"):
+                if (method, code) != ("GET", "201"):
+                    self.requests.labels(route=route, method=method, code=code)
+            self.duration.labels(route=route, method=method)
+        for side in ("BUY", "SELL"):
+            self.trades.labels(symbol="XAUUSD", side=side)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route=route, method=method, code=str(status)).inc()

@@ -1,0 +1,167 @@
+"""Resource criteria of guide §6.1 and §8: free disk, OOM kills, CPU and memory vs limits.
+
+* free disk below ``min_free_fraction`` of the volume -> rollback
+* OOM kills in the window above ``max_oom_kills``      -> rollback
+* CPU above ``max_fraction`` of its limit              -> alert (``rollback=False``)
+* memory above ``max_fraction`` of its limit           -> alert (``rollback=False``)
+
+Each decision is on the worst pod (or volume), and names it. Missing readings or missing
+limits are INCONCLUSIVE: a pod without a memory limit has no "80 % of limit" to exceed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+
+from goldgate.criteria.health import PodHealth
+from goldgate.verdict import Evidence, Verdict
+
+__all__ = [
+    "DiskReading",
+    "PodUsage",
+    "cpu_vs_limit",
+    "free_disk",
+    "memory_vs_limit",
+    "oom_kills",
+]
+
+
+@dataclass(frozen=True)
+class DiskReading:
+    """One volume: ``node_filesystem_avail_bytes`` and ``..._size_bytes`` of a pod."""
+
+    pod: str
+    avail_bytes: float | None
+    size_bytes: float | None
+    mountpoint: str = "/data"
+
+    @property
+    def free_fraction(self) -> float | None:
+        if self.avail_bytes is None or self.size_bytes is None or self.size_bytes <= 0:
+            return None
+        if math.isnan(self.avail_bytes) or math.isnan(self.size_bytes):
+            return None
+        return self.avail_bytes / self.size_bytes
+
+
+@dataclass(frozen=True)
+class PodUsage:
+    """CPU (cores) and memory (bytes) use of a pod with its limits (metrics.k8s.io + spec)."""
+
+    pod: str
+    cpu_cores: float | None = None
+    cpu_limit_cores: float | None = None
+    memory_bytes: float | None = None
+    memory_limit_bytes: float | None = None
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.3g} %"
+
+
+def free_disk(
+    volumes: Sequence[DiskReading],
+    *,
+    min_free_fraction: float,
+    window_s: float | None = None,
+    criterion: str = "free disk",
+    evidence: Iterable[Evidence] = (),
+    rollback: bool = True,
+) -> Verdict:
+    """FAIL (rollback) when the least free volume has less than ``min_free_fraction`` free."""
+    ev = (*evidence, Evidence("disk", "", window_s, len(volumes),
+                              {"volumes": [asdict(v) | {"free_fraction": v.free_fraction} for v in volumes]}))
+    kw = {"evidence": ev, "rollback": rollback, "unit": ""}
+    known = [v for v in volumes if v.free_fraction is not None]
+    if not known:
+        return Verdict.inconclusive(criterion, f"no usable free-disk reading ({len(volumes)} volumes)",
+                                    threshold=min_free_fraction, **kw)
+    worst = min(known, key=lambda v: v.free_fraction)  # type: ignore[arg-type, return-value]
+    free = worst.free_fraction
+    assert free is not None
+    text = (f"{worst.pod} {worst.mountpoint}: {_pct(free)} free "
+            f"({worst.avail_bytes:.0f} of {worst.size_bytes:.0f} bytes) vs minimum {_pct(min_free_fraction)}; "
+            f"{len(known)} volumes")
+    if free < min_free_fraction:
+        return Verdict.failed(criterion, free, min_free_fraction, f"below minimum: {text}", **kw)
+    return Verdict.passed(criterion, free, min_free_fraction, text, **kw)
+
+
+def oom_kills(
+    pods: Sequence[PodHealth],
+    *,
+    window_start: float,
+    max_oom_kills: int,
+    window_s: float | None = None,
+    criterion: str = "OOM kills",
+    evidence: Iterable[Evidence] = (),
+    rollback: bool = True,
+) -> Verdict:
+    """FAIL (rollback) when more than ``max_oom_kills`` pods were OOMKilled in the window.
+
+    A pod counts when its last termination reason is ``OOMKilled`` and it ended at or after
+    ``window_start``, or, when the time is unknown, when it also restarted in the window.
+    Kubernetes keeps only the last termination per container, so this is a lower bound.
+    """
+    ev = (*evidence, Evidence("pod-status", "", window_s, len(pods),
+                              {"pods": [asdict(p) for p in pods], "window_start": window_start}))
+    kw = {"evidence": ev, "rollback": rollback, "unit": "OOM-killed pods"}
+    if not pods:
+        return Verdict.inconclusive(criterion, "no pods selected: nothing to judge",
+                                    threshold=max_oom_kills, **kw)
+    killed = sorted(
+        p.name for p in pods
+        if p.last_termination_reason == "OOMKilled" and (
+            (p.last_termination_at is not None and p.last_termination_at >= window_start)
+            or (p.last_termination_at is None and p.restarts_in_window > 0))
+    )
+    text = f"{len(killed)} of {len(pods)} pods OOMKilled in the window (max {max_oom_kills})"
+    if len(killed) > max_oom_kills:
+        return Verdict.failed(criterion, len(killed), max_oom_kills, f"{text}: {', '.join(killed)}", **kw)
+    return Verdict.passed(criterion, len(killed), max_oom_kills, text, **kw)
+
+
+def _usage_vs_limit(
+    usages: Sequence[PodUsage], used: str, limit: str, what: str, unit: str, *,
+    max_fraction: float, window_s: float | None, criterion: str, evidence: Iterable[Evidence],
+    rollback: bool,
+) -> Verdict:
+    ev = (*evidence, Evidence("metrics.k8s.io", "", window_s, len(usages),
+                              {"pods": [asdict(u) for u in usages]}))
+    kw = {"evidence": ev, "rollback": rollback, "unit": ""}
+    fractions = []
+    for u in usages:
+        value, cap = getattr(u, used), getattr(u, limit)
+        if value is None or cap is None or cap <= 0 or math.isnan(value):
+            continue
+        fractions.append((value / cap, u.pod, value, cap))
+    if not fractions:
+        return Verdict.inconclusive(
+            criterion, f"no {what} reading with a {what} limit ({len(usages)} pods)",
+            threshold=max_fraction, **kw)
+    frac, pod, value, cap = max(fractions)
+    text = (f"{pod}: {what} {value:.4g} of limit {cap:.4g} {unit} = {_pct(frac)} vs maximum "
+            f"{_pct(max_fraction)}; {len(fractions)} pods")
+    if frac > max_fraction:
+        return Verdict.failed(criterion, frac, max_fraction, f"above maximum: {text}", **kw)
+    return Verdict.passed(criterion, frac, max_fraction, text, **kw)
+
+
+def cpu_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float, window_s: float | None = None,
+                 criterion: str = "CPU vs limit", evidence: Iterable[Evidence] = (),
+                 rollback: bool = False) -> Verdict:
+    """FAIL (alert) when the busiest pod uses more than ``max_fraction`` of its CPU limit."""
+    return _usage_vs_limit(usages, "cpu_cores", "cpu_limit_cores", "CPU", "cores",
+                           max_fraction=max_fraction, window_s=window_s, criterion=criterion,
+                           evidence=evidence, rollback=rollback)
+
+
+def memory_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float,
+                    window_s: float | None = None, criterion: str = "memory vs limit",
+                    evidence: Iterable[Evidence] = (), rollback: bool = False) -> Verdict:
+    """FAIL (alert) when the fullest pod uses more than ``max_fraction`` of its memory limit."""
+    return _usage_vs_limit(usages, "memory_bytes", "memory_limit_bytes", "memory", "bytes",
+                           max_fraction=max_fraction, window_s=window_s, criterion=criterion,
+                           evidence=evidence, rollback=rollback)
