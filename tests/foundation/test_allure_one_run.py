@@ -33,7 +33,7 @@ def test_one_run_reports_scenarios_with_steps_and_plain_tests(tmp_path: Path, st
     alluredir = tmp_path / "allure-results"
     subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "--rootdir", str(ROOT),
-         str(ROOT / "smoke"), str(ROOT / "features" / "monitoring" / "test_monitoring.py"),
+         str(ROOT / "smoke"), str(ROOT / "features" / "monitoring" / "test_monitoring.py"), "-m", "smoke",
          "--env=direct", f"--environments-dir={envdir}", f"--alluredir={alluredir}", "--verdict-file="],
         capture_output=True, text=True, timeout=180, cwd=ROOT, check=False,
     )

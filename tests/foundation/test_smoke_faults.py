@@ -45,7 +45,7 @@ def _outcomes(doc: dict) -> dict[str, str]:
 
 def test_healthy_bot_passes_smoke_and_feature(tmp_path: Path, start_bot: Callable[..., str]) -> None:
     url = start_bot(BOT_VERSION="v1.2.0")
-    result, doc = _run_smoke(tmp_path, url, str(ROOT / "smoke"), str(ROOT / "features" / "monitoring"))
+    result, doc = _run_smoke(tmp_path, url, str(ROOT / "smoke"), str(ROOT / "features" / "monitoring"), "-m", "smoke")
     assert result.returncode == 0, result.stdout[-3000:]
     assert doc["decision"] == "GO"
     assert set(_outcomes(doc).values()) == {"passed"}
