@@ -21,6 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def pytest_configure(config: pytest.Config) -> None:
     # goldgate's own tests are not a release decision: no verdict.json from them.
     config.option.goldgate_verdict_file = ""
+    config.option.goldgate_audit_log = ""
+    # Child pytest runs of the suite started by these tests are not audited runs either.
+    os.environ["GOLDGATE_AUDIT_LOG"] = ""
 
 
 def free_port() -> int:

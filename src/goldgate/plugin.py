@@ -17,8 +17,10 @@ import pytest
 
 import goldgate
 from goldgate.config import Environment, EnvironmentFileError, load_environment
-from goldgate.report import allure_bdd
-from goldgate.report.verdict_file import VerdictCollector, write_verdict_file
+from goldgate.report import allure_bdd, redact
+from goldgate.report import session as report_session
+from goldgate.report.change import change_problems, resolve_manifest_path
+from goldgate.report.verdict_file import VerdictCollector
 from goldgate.safety import SafetyPolicy
 from goldgate.verdict import InconclusiveError, ProbeError, Verdict, VerdictNotPassed, register_sink
 
@@ -26,6 +28,7 @@ ENV_KEY = pytest.StashKey[Environment]()
 COLLECTOR_KEY = pytest.StashKey[VerdictCollector]()
 SAFETY_KEY = pytest.StashKey[SafetyPolicy]()
 CURRENT_KEY = pytest.StashKey[str]()
+RUN_KEY = pytest.StashKey[report_session.RunContext]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,6 +49,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run load with a locust master and N workers")
     group.addoption("--verdict-file", action="store", default="reports/verdict.json", dest="goldgate_verdict_file",
                     help="where to write the GO / NO-GO / ROLLBACK decision ('' to skip)")
+    group.addoption("--audit-log", action="store", default=os.environ.get("GOLDGATE_AUDIT_LOG", report_session.DEFAULT_AUDIT_LOG),
+                    dest="goldgate_audit_log",
+                    help="hash-chained audit trail, one record per run ('' to skip; default $GOLDGATE_AUDIT_LOG "
+                         "or reports/audit.jsonl; see `goldgate audit verify`)")
+    group.addoption("--audit-postgres", action="store", default=None, dest="goldgate_audit_postgres",
+                    help="also copy the audit record to PostgreSQL: a reference like env:AUDIT_DATABASE_URL "
+                         "(default: $GOLDGATE_AUDIT_POSTGRES)")
+    group.addoption("--reason", action="store", default=None, dest="goldgate_reason",
+                    help="why this run happens, for the audit trail (default: $GOLDGATE_REASON)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """Every run writes reports/junit.xml unless --junitxml names another file."""
+    from goldgate.report.junit import DEFAULT_PATH
+
+    if not getattr(config.option, "xmlpath", None) and not config.pluginmanager.is_blocked("junitxml"):
+        config.option.xmlpath = str(Path(config.rootpath) / DEFAULT_PATH)
 
 
 def _environments_dir(config: pytest.Config) -> Path:
@@ -54,10 +75,15 @@ def _environments_dir(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    run = report_session.begin(config)
+    config.stash[RUN_KEY] = run
+    config.add_cleanup(lambda: report_session.close(run))
     try:
         env = load_environment(config.getoption("goldgate_env"), _environments_dir(config))
     except EnvironmentFileError as exc:
+        report_session.refuse(config, run, str(exc))
         raise pytest.UsageError(str(exc)) from None
+    report_session.register_environment_secrets(env)
     config.stash[ENV_KEY] = env
     safety = SafetyPolicy(
         environment=env.name,
@@ -67,8 +93,16 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if safety.allow_mutations:
         problems = [p for p in safety.problems() if "--allow-mutations" not in p]
+        if env.production:
+            # Guide §11.2: a production change needs its ticket and the manifest's approvals.
+            manifest = resolve_manifest_path(env.release.manifest, Path(config.rootpath), env.release.project)
+            more, read = change_problems(manifest, version=env.release.version, change=safety.change)
+            problems += more
+            run.approvals = read.summary() if read else None
         if problems:
-            raise pytest.UsageError("refusing a mutating run: " + "; ".join(problems))
+            reason = "refusing a mutating run: " + "; ".join(problems)
+            report_session.refuse(config, run, reason, env)
+            raise pytest.UsageError(reason)
     config.stash[SAFETY_KEY] = safety
     collector = VerdictCollector()
     config.stash[COLLECTOR_KEY] = collector
@@ -90,7 +124,7 @@ def _attach(verdict: Verdict) -> None:
         import allure
 
         allure.attach(
-            json.dumps(verdict.to_dict(), indent=2, default=str),
+            redact.redact(json.dumps(verdict.to_dict(), indent=2, default=str)),
             name=f"{verdict.status.value}: {verdict.criterion}",
             attachment_type=allure.attachment_type.JSON,
         )
@@ -125,6 +159,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             record.message = exc.verdict.message()
         elif call.excinfo is not None:
             record.message = f"{call.excinfo.typename}: {str(call.excinfo.value).splitlines()[0] if str(call.excinfo.value) else ''}"
+    _redact_report(item, report, record.verdicts if report.when == "call" else [])
+
+
+def _redact_report(item: pytest.Item, report: pytest.TestReport, verdicts: list[Verdict]) -> None:
+    """Mask secrets in what terminal, junit.xml and log capture show; verdicts become properties."""
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        cleaned = redact.redact(text)
+        if cleaned != text:
+            report.longrepr = redact.RedactedRepr(report.longrepr, cleaned)
+    report.sections = [(title, redact.redact(content)) for title, content in report.sections]
+    for verdict in verdicts:  # junitxml reads the properties off the teardown report
+        item.user_properties.append((f"goldgate.{verdict.status.value}", redact.redact(verdict.message())))
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
@@ -179,6 +226,7 @@ def _environment_properties(env: Environment, version: str) -> dict[str, str]:
     }
 
 
+@pytest.hookimpl(trylast=True)  # after junitxml has written its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     env = config.stash.get(ENV_KEY, None)
@@ -188,20 +236,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     alluredir = config.getoption("allure_report_dir", None)
     if alluredir:
         _write_allure_extras(Path(alluredir), _environment_properties(env, env.release.version), config)
-    target = config.getoption("goldgate_verdict_file")
-    if target and collector.tests:
-        path = Path(target)
-        if not path.is_absolute():
-            path = Path(config.rootpath) / path
-        safety = config.stash[SAFETY_KEY]
-        write_verdict_file(path, collector, {
-            "environment": env.name,
-            "production": env.production,
-            "version": env.release.version,
-            "change": safety.change,
-            "actions": safety.actions,
-            "pytest_exit_status": int(exitstatus),
-        })
+    safety = config.stash[SAFETY_KEY]
+    report_session.finish(config, config.stash[RUN_KEY], env, collector, safety, exitstatus, {
+        "environment": env.name,
+        "production": env.production,
+        "version": env.release.version,
+        "previous_version": env.release.previous_version,
+        "kube_context": "sandbox" if env.kubernetes.is_sandbox else env.kubernetes.context,
+        "namespace": env.kubernetes.namespace,
+        "change": safety.change,
+        "actions": safety.actions,
+        "pytest_exit_status": int(exitstatus),
+    })
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    run = config.stash.get(RUN_KEY, None)
+    lines = report_session.summary_lines(run) if run is not None else []
+    if lines:
+        terminalreporter.write_sep("=", "goldgate", bold=True)
+        for line in lines:
+            terminalreporter.write_line(line, red=run.decision != "GO", green=run.decision == "GO")
 
 
 def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.Config) -> None:
@@ -215,11 +270,9 @@ def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.
         categories = Path(__file__).with_name("report") / "categories.json"
     if categories.is_file():
         shutil.copyfile(categories, alluredir / "categories.json")
-    executor = {
-        "name": os.environ.get("CI_NAME", "GitHub Actions" if os.environ.get("GITHUB_ACTIONS") else "local"),
-        "type": "ci" if os.environ.get("CI") else "local",
-        "buildName": os.environ.get("CI_BUILD_NAME", os.environ.get("GITHUB_RUN_ID", "")),
-    }
+    from goldgate.report.allure_extras import executor_info
+
+    executor = executor_info(os.environ)
     import json
 
     (alluredir / "executor.json").write_text(json.dumps(executor), encoding="utf-8")
@@ -249,11 +302,11 @@ def sandbox(pytestconfig: pytest.Config, environment: Environment) -> Iterator[A
     state_dir = Path(os.environ.get("GOLDGATE_SANDBOX_DIR") or Path(pytestconfig.rootpath) / ".goldgate" / "sandbox")
     faults = list(pytestconfig.getoption("goldgate_sandbox_faults"))
     try:
-        info, started = lifecycle.ensure_running(state_dir, faults)
+        info = lifecycle.ensure_running(state_dir, faults)
     except lifecycle.SandboxError as exc:
         pytest.exit(f"sandbox could not start: {exc}", returncode=3)
     yield info
-    if started and not pytestconfig.getoption("goldgate_keep_sandbox"):
+    if info.started and not pytestconfig.getoption("goldgate_keep_sandbox"):
         lifecycle.stop(state_dir)
 
 

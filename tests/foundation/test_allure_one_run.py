@@ -49,6 +49,7 @@ def test_one_run_reports_scenarios_with_steps_and_plain_tests(tmp_path: Path, st
     assert _labels(scenario, "feature") == ["Service health after a deployment"]
     assert _labels(scenario, "story") == ["The trading bot answers its liveness check"]
     assert _labels(scenario, "parentSuite") == ["§8 Monitoring & observability"]
+    assert _labels(scenario, "epic") == ["§8 Monitoring & observability"]
     steps = [s["name"] for s in scenario["steps"]]
     assert steps == [
         "Given the trading bot service of the environment",

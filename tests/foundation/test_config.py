@@ -142,7 +142,7 @@ def test_find_literal_secrets_ignores_references() -> None:
 # ---- through pytest: a bad file stops the run before any test, exit status 4, no traceback
 def _run_pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(ROOT / "smoke"), "--rootdir", str(ROOT), *args],
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(ROOT / "smoke"), "--rootdir", str(ROOT), "--verdict-file=", *args],
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )
 

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -23,7 +24,7 @@ FAST = Timeouts(connect_s=0.5, read_s=0.5, retries=1, backoff_s=0.05)
 
 
 class _Handler(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, str, str]] = {
+    routes: ClassVar[dict[str, tuple[int, str, str]]] = {
         "/status500": (500, "text/plain", "boom"),
         "/html": (200, "text/html", "<html>maintenance</html>"),
         "/metrics-garbage": (200, "text/plain", "this is { not prometheus\n"),

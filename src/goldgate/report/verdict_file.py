@@ -56,17 +56,99 @@ class VerdictCollector:
         return "GO", []
 
 
-def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, Any]) -> dict[str, Any]:
-    decision, reasons = collector.decision()
+SCHEMA = "goldgate.verdict/1"
+
+
+def evidence_summary(verdict: Verdict) -> str:
+    """The evidence in one line: source, query/URL, window, samples (what a reader re-runs)."""
+    parts = []
+    for ev in verdict.evidence:
+        bits = [ev.source]
+        if ev.query:
+            bits.append(ev.query)
+        if ev.window is not None:
+            bits.append(f"window {ev.window:g}s")
+        if ev.samples is not None:
+            bits.append(f"{ev.samples} samples")
+        parts.append(", ".join(bits))
+    return "; ".join(parts)
+
+
+def criteria_rows(collector: VerdictCollector) -> list[dict[str, Any]]:
+    """Every criterion judged in the run, flat: what a CI stage or dashboard tabulates."""
+    rows = []
+    for t in collector.tests.values():
+        for v in t.verdicts:
+            d = v.to_dict()
+            rows.append({
+                "test": t.nodeid,
+                "criterion": v.criterion,
+                "status": v.status.value,
+                "value": d["observed"],
+                "threshold": d["threshold"],
+                "unit": v.unit,
+                "rollback": v.rollback,
+                "reason": v.reason,
+                "evidence": evidence_summary(v),
+            })
+    return rows
+
+
+def count_outcomes(collector: VerdictCollector) -> dict[str, int]:
     counts: dict[str, int] = {}
     for t in collector.tests.values():
         counts[t.outcome] = counts.get(t.outcome, 0) + 1
+    return counts
+
+
+def write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
+    """Redact, then write-then-rename: a reader never sees half a verdict, nor a secret."""
+    from goldgate.report.redact import redact_obj
+
+    doc = redact_obj(json.loads(json.dumps(doc, default=str)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verdict-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=2, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def write_refusal(path: Path, reason: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """A run stopped before any test (bad environment, refused change) is a NO-GO on file.
+
+    Without this a pipeline could read the GO a previous run left behind.
+    """
     doc = {
+        "schema": SCHEMA,
+        "decision": "NO-GO",
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **meta,
+        "refused": True,
+        "counts": {},
+        "reasons": [reason],
+        "criteria": [],
+        "tests": [],
+    }
+    write_json_atomic(path, doc)
+    return doc
+
+
+def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, Any]) -> dict[str, Any]:
+    decision, reasons = collector.decision()
+    exit_status = meta.get("pytest_exit_status")
+    if decision == "GO" and exit_status not in (None, 0):
+        # Interrupted, collection errors, internal error: every test that ran passed, but
+        # not every test ran.
+        decision, reasons = "NO-GO", [f"pytest exited with status {exit_status}: the run did not complete"]
+    doc = {
+        "schema": SCHEMA,
         "decision": decision,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **meta,
-        "counts": counts,
+        "counts": count_outcomes(collector),
         "reasons": reasons,
+        "criteria": criteria_rows(collector),
         "tests": [
             {
                 "nodeid": t.nodeid,
@@ -77,11 +159,5 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
             for t in collector.tests.values()
         ],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write-then-rename: a reader never sees half a verdict.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".verdict-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2, default=str)
-        fh.write("\n")
-    os.replace(tmp, path)
+    write_json_atomic(path, doc)
     return doc
