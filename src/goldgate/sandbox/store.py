@@ -160,8 +160,15 @@ class Store:
         namespace: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
+        *,
+        copy_items: bool = True,
     ) -> tuple[list[Obj], str]:
-        """Objects of one resource, filtered; returns (items, list resourceVersion)."""
+        """Objects of one resource, filtered; returns (items, list resourceVersion).
+
+        ``copy_items=False`` returns the stored objects themselves, for a caller that
+        serialises them at once without mutating them (the API server's list path,
+        where deep copies of thousands of pods would dominate the response time).
+        """
         reqs = parse_label_selector(label_selector)
         fterms = parse_field_selector(field_selector)
         items = []
@@ -172,7 +179,7 @@ class Store:
                 continue
             if fterms and not fields_match(fterms, obj):
                 continue
-            items.append(copy.deepcopy(obj))
+            items.append(copy.deepcopy(obj) if copy_items else obj)
         return items, self.resource_version
 
     def all_keys(self, resource: str | None = None) -> Iterable[Key]:

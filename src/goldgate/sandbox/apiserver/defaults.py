@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from goldgate.sandbox.apiserver.quantity import canonical_quantity
+
 Obj = dict[str, Any]
 
 
@@ -33,7 +35,12 @@ def _container(c: Obj) -> None:
     c.setdefault("imagePullPolicy", "Always" if tag in ("", "latest") and "@" not in image else "IfNotPresent")
     c.setdefault("terminationMessagePath", "/dev/termination-log")
     c.setdefault("terminationMessagePolicy", "File")
-    c.setdefault("resources", {})
+    resources = c.setdefault("resources", {})
+    if isinstance(resources, dict):
+        for section in ("limits", "requests"):
+            values = resources.get(section)
+            if isinstance(values, dict):
+                resources[section] = {k: canonical_quantity(v) for k, v in values.items()}
     for port in c.get("ports") or []:
         if isinstance(port, dict):
             port.setdefault("protocol", "TCP")
@@ -120,7 +127,9 @@ def _namespace(obj: Obj) -> None:
     meta = obj.setdefault("metadata", {})
     if meta.get("name"):
         meta.setdefault("labels", {})["kubernetes.io/metadata.name"] = meta["name"]
-    obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+    spec = obj.setdefault("spec", {})
+    if isinstance(spec, dict):
+        spec.setdefault("finalizers", ["kubernetes"])
 
 
 def _secret(obj: Obj) -> None:
@@ -163,8 +172,8 @@ def apply_defaults(resource: str, obj: Obj, *, creating: bool = False) -> Obj:
     handler = _BY_RESOURCE.get(resource)
     if handler is not None:
         handler(obj)
-    if creating and resource == "namespaces":
-        obj.setdefault("status", {}).setdefault("phase", "Active")
+    if creating and resource == "namespaces" and isinstance(obj.setdefault("status", {}), dict):
+        obj["status"].setdefault("phase", "Active")
     return obj
 
 

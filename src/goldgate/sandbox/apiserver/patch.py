@@ -48,12 +48,12 @@ def _split_pointer(path: str) -> list[str]:
     return [_unescape(t) for t in path[1:].split("/")]
 
 
-def _list_index(container: list[Any], token: str, *, for_add: bool) -> int:
-    if for_add and token == "-":
+def _list_index(container: list[Any], segment: str, *, for_add: bool) -> int:
+    if for_add and segment == "-":
         return len(container)
-    if not token.isdigit():
-        raise PatchError(f"invalid array index {token!r}")
-    idx = int(token)
+    if not segment.isdigit():
+        raise PatchError(f"invalid array index {segment!r}")
+    idx = int(segment)
     limit = len(container) if for_add else len(container) - 1
     if idx > limit:
         raise PatchError(f"array index {idx} out of range")

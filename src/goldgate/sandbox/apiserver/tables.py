@@ -231,8 +231,15 @@ def _node_row(node: Obj) -> list[Any]:
     if (node.get("spec") or {}).get("unschedulable"):
         state += ",SchedulingDisabled"
     roles = [k.split("/", 1)[1] for k in (_meta(node).get("labels") or {}) if k.startswith("node-role.kubernetes.io/")]
-    version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
-    return [_name(node), state, ",".join(roles) or "<none>", _age(node), version]
+    status = node.get("status") or {}
+    info = status.get("nodeInfo") or {}
+    addresses = {a.get("type"): a.get("address") for a in status.get("addresses") or []}
+    return [
+        _name(node), state, ",".join(roles) or "<none>", _age(node), info.get("kubeletVersion", ""),
+        addresses.get("InternalIP") or "<none>", addresses.get("ExternalIP") or "<none>",
+        info.get("osImage") or "<unknown>", info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
 
 
 def _event_row(ev: Obj) -> list[Any]:
@@ -272,7 +279,8 @@ PRINTERS: dict[str, _Printer] = {
     "endpoints": ([("Name", "string", 0), ("Endpoints", "string", 0), ("Age", "string", 0)], _endpoints_row),
     "nodes": (
         [("Name", "string", 0), ("Status", "string", 0), ("Roles", "string", 0), ("Age", "string", 0),
-         ("Version", "string", 0)],
+         ("Version", "string", 0), ("Internal-IP", "string", 1), ("External-IP", "string", 1),
+         ("OS-Image", "string", 1), ("Kernel-Version", "string", 1), ("Container-Runtime", "string", 1)],
         _node_row,
     ),
     "namespaces": (

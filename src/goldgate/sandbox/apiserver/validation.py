@@ -210,6 +210,9 @@ def validate(res: Resource, obj: Any, *, namespace: str | None = None) -> None:
     if meta is not None and not isinstance(meta, dict):
         raise ApiError(400, "metadata must be an object", "BadRequest")
     meta = meta or {}
+    for section in ("spec", "status"):
+        if section in obj and obj[section] is not None and not isinstance(obj[section], dict):
+            raise ApiError(400, f"{section} must be an object, not {type(obj[section]).__name__}", "BadRequest")
     name = str(meta.get("name") or meta.get("generateName") or "")
     kind = obj.get("kind")
     if kind and kind != res.kind:
@@ -233,6 +236,6 @@ def validate(res: Resource, obj: Any, *, namespace: str | None = None) -> None:
         _check_workload(obj, causes)
     elif res.plural == "services":
         _check_service(obj, causes)
-    elif res.plural in ("configmaps", "secrets"):
-        _check_configmap(obj, causes) if res.plural == "configmaps" else None
+    elif res.plural == "configmaps":
+        _check_configmap(obj, causes)
     causes.raise_if_any(res, name)

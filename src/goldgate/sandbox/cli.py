@@ -1,0 +1,109 @@
+"""``goldgate sandbox up|down|status|faults|kubeconfig``.
+
+:func:`register` adds the ``sandbox`` command to the main CLI's subparsers; every
+subcommand is a thin wrapper over :mod:`goldgate.sandbox.lifecycle` and prints one
+clear line per outcome (exit code 1 with the reason when something is wrong).
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+from collections.abc import Sequence
+
+from goldgate.sandbox import lifecycle
+
+
+def _state_dir(args: argparse.Namespace) -> pathlib.Path:
+    return pathlib.Path(args.state_dir).resolve() if args.state_dir else lifecycle.default_state_dir()
+
+
+def _up(args: argparse.Namespace) -> int:
+    notices: list[str] = []
+    try:
+        info = lifecycle.ensure_running(
+            _state_dir(args), args.fault, port=args.port, timeout=args.timeout, api_only=args.api_only, notices=notices
+        )
+    except lifecycle.SandboxError as exc:
+        for notice in notices:
+            print(notice)
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for notice in notices:
+        print(notice)
+    if info.started:
+        print(f"sandbox up (pid {info.pid}) at {info.url}, faults: {', '.join(info.faults) or 'none'}")
+    print(f"kubeconfig: {info.kubeconfig}")
+    print(f"try: kubectl --kubeconfig {info.kubeconfig} get pods -l app=trading-bot")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    print(lifecycle.stop(_state_dir(args)))
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    result = lifecycle.status(_state_dir(args))
+    print(result.message)
+    if result.info is not None and result.running:
+        print(f"kubeconfig: {result.info.kubeconfig}")
+        print(f"faults: {', '.join(result.info.faults) or 'none'}")
+        if result.pods:
+            width = max(len(p["name"]) for p in result.pods)
+            print(f"{'POD'.ljust(width)}  READY  PHASE")
+            for pod in result.pods:
+                print(f"{pod['name'].ljust(width)}  {pod['ready'].ljust(5)}  {pod['phase']}")
+    return 0 if result.running else 3
+
+
+def _faults(_args: argparse.Namespace) -> int:
+    try:
+        from goldgate.sandbox.controllers import list_faults
+    except ImportError as exc:
+        print(f"error: sandbox controllers are not available: {exc}", file=sys.stderr)
+        return 1
+    faults = list_faults()
+    width = max((len(name) for name, _ in faults), default=0)
+    for name, description in faults:
+        print(f"{name.ljust(width)}  {description}")
+    return 0
+
+
+def _kubeconfig(args: argparse.Namespace) -> int:
+    info = lifecycle.find_running(_state_dir(args))
+    if info is None:
+        print("error: no sandbox running; start one with `goldgate sandbox up`", file=sys.stderr)
+        return 1
+    print(info.kubeconfig)
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    """Add ``sandbox`` and its subcommands; each sets ``func`` returning an exit code."""
+    parser = subparsers.add_parser("sandbox", help="the embedded Kubernetes-compatible sandbox cluster")
+    parser.add_argument("--state-dir", default=None, help=f"state directory (default: ${lifecycle.DIR_ENV} or ./.goldgate/sandbox)")
+    commands = parser.add_subparsers(dest="sandbox_command", required=True)
+    up = commands.add_parser("up", help="start the sandbox (or reuse the running one)")
+    up.add_argument("--fault", action="append", default=[], help="plant a named fault (repeatable; see `faults`)")
+    up.add_argument("--port", type=int, default=0, help="API server port (default: a free port)")
+    up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the bot to be Ready")
+    up.add_argument("--api-only", action="store_true", help=argparse.SUPPRESS)
+    up.set_defaults(func=_up)
+    commands.add_parser("down", help="stop the sandbox and every pod process").set_defaults(func=_down)
+    commands.add_parser("status", help="whether it runs, its port, kubeconfig and pods").set_defaults(func=_status)
+    commands.add_parser("faults", help="list the faults `up --fault` accepts").set_defaults(func=_faults)
+    commands.add_parser("kubeconfig", help="print the kubeconfig path").set_defaults(func=_kubeconfig)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="goldgate")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

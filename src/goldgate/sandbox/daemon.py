@@ -1,0 +1,133 @@
+"""The sandbox daemon: one process holding the store, the API server and the controllers.
+
+Started detached by :mod:`goldgate.sandbox.lifecycle` (``python -m goldgate.sandbox``).
+It binds its port before starting the controllers and writes it to ``daemon.port`` so
+the parent never races for a "free" port; ``/readyz`` turns ok once the controllers
+have started. SIGTERM/SIGINT stop the controllers (which end every pod process) and
+then the server, so a ``down`` leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import pathlib
+import signal
+import sys
+from typing import Any
+
+from goldgate.sandbox.apiserver import ApiServer, apply_defaults
+from goldgate.sandbox.apiserver.tls import ensure_tls
+from goldgate.sandbox.store import Store, WatchEvent
+
+log = logging.getLogger("goldgate.sandbox.daemon")
+
+TOKEN_ENV = "GOLDGATE_SANDBOX_TOKEN"  # noqa: S105 - the variable's name, not a secret
+PORT_FILE = "daemon.port"
+
+
+def _write_atomic(path: pathlib.Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _default_service_accounts(store: Store) -> Any:
+    """Every namespace gets a ``default`` ServiceAccount, as the upstream controller does."""
+    loop = asyncio.get_running_loop()
+
+    def ensure(namespace: str) -> None:
+        if store.find("namespaces", None, namespace) and not store.find("serviceaccounts", namespace, "default"):
+            store.create(
+                "serviceaccounts",
+                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": namespace}},
+            )
+
+    def on_event(event: WatchEvent) -> None:
+        if event.resource == "namespaces" and event.type == "ADDED":
+            # Deferred: creating inside a store callback would reorder other watchers' events.
+            loop.call_soon(ensure, event.obj["metadata"]["name"])
+
+    return store.subscribe(on_event)
+
+
+def _make_cluster(store: Store, state_dir: pathlib.Path, faults: list[str], manifests: pathlib.Path | None) -> Any:
+    from goldgate.sandbox.controllers import Cluster
+
+    return Cluster(store, state_dir, faults, manifests_dir=manifests)
+
+
+async def run(
+    state_dir: pathlib.Path,
+    faults: list[str],
+    *,
+    port: int = 0,
+    api_only: bool = False,
+    manifests: pathlib.Path | None = None,
+) -> int:
+    # Taken out of the environment so that no pod process or exec'd command inherits it.
+    token = os.environ.pop(TOKEN_ENV, None)
+    if not token:
+        log.error("%s is not set; refusing to serve without authentication", TOKEN_ENV)
+        return 2
+    store = Store()
+    store.defaulter = apply_defaults
+    _default_service_accounts(store)
+    tls = ensure_tls(state_dir / "tls")
+    cluster = None if api_only else _make_cluster(store, state_dir, faults, manifests)
+    server = ApiServer(store, cluster=cluster, token=token, port=port, ssl_context=tls.server_context())
+    server.ctx.ready = False
+    try:
+        await server.start()
+    except OSError as exc:
+        log.error("cannot listen on 127.0.0.1:%s: %s", port, exc)
+        return 3
+    _write_atomic(state_dir / PORT_FILE, str(server.port))
+    log.info("API server listening on %s", server.url)
+
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    code = 0
+    try:
+        if cluster is not None:
+            await cluster.start()
+        for namespace in ("default", "trading") if cluster is None else ("default",):
+            if store.find("namespaces", None, namespace) is None:
+                store.create("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        server.ctx.ready = True
+        log.info("sandbox ready")
+        await stopping.wait()
+        log.info("stopping")
+    except Exception:
+        log.exception("sandbox failed")
+        code = 1
+    finally:
+        if cluster is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(cluster.stop(), timeout=20)
+        await server.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (state_dir / PORT_FILE).unlink()
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m goldgate.sandbox", description="Run the sandbox cluster daemon.")
+    parser.add_argument("--state-dir", type=pathlib.Path, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fault", action="append", default=[])
+    parser.add_argument("--manifests", type=pathlib.Path, default=None)
+    parser.add_argument("--api-only", action="store_true", help="no controllers (API semantics tests)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    args.state_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(
+        run(args.state_dir, args.fault, port=args.port, api_only=args.api_only, manifests=args.manifests)
+    )
