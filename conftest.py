@@ -3,4 +3,10 @@ step definitions are fixtures, so they must be plugins, not mere imports)."""
 
 pytest_plugins = [
     "steps.http",
+    "steps.checklist",
+    "steps.migrations",
+    "steps.configuration",
+    "steps.recovery",
+    "steps.load",
+    "steps.rollout",
 ]

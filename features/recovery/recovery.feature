@@ -1,0 +1,14 @@
+@gate @recovery
+Feature: Disaster recovery drills
+  Guide §9: the latest backup restores within the 15-minute RTO, and the secondary
+  region's standby answers its health check.
+
+  Background:
+    Given the release under test
+
+  Scenario: A restore of the latest backup finishes within the RTO
+    Then restoring the latest backup into a scratch database takes less than the RTO
+
+  Scenario: The standby region is healthy
+    Given the standby named in the environment
+    Then the standby answers "/health" with 200

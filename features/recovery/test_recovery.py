@@ -1,0 +1,5 @@
+"""Binds the §9 recovery features; the steps live in steps/."""
+
+from pytest_bdd import scenarios
+
+scenarios("recovery")

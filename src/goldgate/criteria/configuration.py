@@ -1,0 +1,120 @@
+"""Configuration management (guide §4): environment files, the bot's config schema and
+its dependencies, secrets by reference only, and feature flags. Pure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from goldgate.config import find_literal_secrets
+from goldgate.probes.artifacts.botconfig import Flag
+from goldgate.probes.artifacts.changelog import ChangelogEntry
+from goldgate.verdict import Evidence, Verdict
+
+Configs = Mapping[str, tuple[str, Any]]
+
+
+def environment_files_valid(results: Mapping[str, str | None], folder: str) -> Verdict:
+    crit = "every environment file validates"
+    ev = Evidence("environment files", folder, samples=len(results))
+    if not results:
+        return Verdict.failed(crit, 0, ">= 1 valid file", f"{folder}: no environment files", evidence=ev)
+    bad = [err for err in results.values() if err]
+    if bad:
+        return Verdict.failed(crit, f"{len(bad)} invalid", "0 invalid", "; ".join(bad), evidence=ev)
+    return Verdict.passed(crit, sorted(results), "0 invalid", f"{len(results)} files valid", evidence=ev)
+
+
+def configs_match_schema(configs: Configs, schema: Mapping[str, Any], schema_path: str) -> Verdict:
+    """Required values, types and ranges, by the project's JSON Schema."""
+    from jsonschema import Draft202012Validator
+
+    crit = "bot configuration: required values, types and ranges"
+    ev = Evidence("json schema", schema_path, samples=len(configs))
+    validator = Draft202012Validator(schema)
+    problems = []
+    for _env, (path, data) in sorted(configs.items()):
+        for err in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+            problems.append(f"{path}: {where}: {err.message}")
+    if problems:
+        return Verdict.failed(crit, f"{len(problems)} violations", "0 violations", "; ".join(problems[:6]), evidence=ev)
+    return Verdict.passed(crit, sorted(configs), "0 violations", f"{len(configs)} files valid", evidence=ev)
+
+
+def _get(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(data, Mapping) or part not in data:
+            return None
+        data = data[part]
+    return data
+
+
+_RELATIONS = {"below": operator.lt, "at most": operator.le, "above": operator.gt, "at least": operator.ge}
+
+
+def dependency_holds(configs: Configs, left: str, relation: str, right: str) -> Verdict:
+    """A rule between two values, e.g. ``risk.max_daily_loss`` below ``risk.max_drawdown``."""
+    crit = f"in every configuration {left} is {relation} {right}"
+    ev = Evidence("bot configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
+    compare = _RELATIONS[relation]
+    problems, seen = [], {}
+    for _env, (path, data) in sorted(configs.items()):
+        a, b = _get(data, left), _get(data, right)
+        seen[path] = (a, b)
+        if a is None or b is None:
+            problems.append(f"{path}: {left if a is None else right} missing")
+        elif not compare(a, b):
+            problems.append(f"{path}: {left} = {a} is not {relation} {right} = {b}")
+    if problems:
+        return Verdict.failed(crit, seen, f"{left} {relation} {right}", "; ".join(problems), evidence=ev)
+    return Verdict.passed(crit, seen, f"{left} {relation} {right}", "holds everywhere", evidence=ev)
+
+
+def secrets_by_reference(configs: Configs) -> Verdict:
+    crit = "secrets only by reference (env:, file:, vault:)"
+    ev = Evidence("bot configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
+    hits = [f"{path}: {field} holds a literal secret" for _env, (path, data) in sorted(configs.items())
+            for field in find_literal_secrets(data)]
+    if hits:
+        return Verdict.failed(crit, len(hits), 0, "; ".join(hits), evidence=ev)
+    return Verdict.passed(crit, 0, 0, "every secret is a reference", evidence=ev)
+
+
+_FLAG_REF = re.compile(r"flag:\s*`?([A-Za-z0-9_.-]+)`?")
+
+
+def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag], changelog: str, flags_path: str,
+                             section: str = "Features") -> Verdict:
+    crit = "every new feature has a killswitch flag"
+    ev = Evidence("feature flags", flags_path, samples=len(flags))
+    if entry is None:
+        return Verdict.failed(crit, "no changelog entry", "a flag per feature", f"{changelog}: no entry for the release, its features are unknown", evidence=ev)
+    features = next((items for name, items in entry.sections.items() if name.lower() == section.lower()), [])
+    by_name = {f.name: f for f in flags}
+    problems = []
+    for feature in features:
+        m = _FLAG_REF.search(feature)
+        if not m:
+            problems.append(f"{changelog}: feature '{feature[:60]}' names no flag")
+        elif m[1] not in by_name:
+            problems.append(f"{flags_path}: no flag {m[1]} for feature '{feature[:60]}'")
+        elif not by_name[m[1]].killswitch:
+            problems.append(f"{flags_path}:{by_name[m[1]].line}: flag {m[1]} is not a killswitch")
+    if problems:
+        return Verdict.failed(crit, f"{len(problems)} without", "0 without", "; ".join(problems), evidence=ev)
+    return Verdict.passed(crit, f"{len(features)} features flagged", "0 without", "every feature can be switched off", evidence=ev)
+
+
+def flags_not_stale(flags: Sequence[Flag], today: dt.date, flags_path: str) -> Verdict:
+    crit = "no feature flag past its cleanup date"
+    ev = Evidence("feature flags", flags_path, samples=len(flags), details={"today": today.isoformat()})
+    if not flags:
+        return Verdict.passed(crit, 0, 0, "no flags", evidence=ev)
+    stale = [f"{flags_path}:{f.line} {f.name} cleanup_by {f.cleanup_by}" for f in flags if f.cleanup_by is None or f.cleanup_by < today]
+    if stale:
+        return Verdict.failed(crit, len(stale), 0, f"stale (today {today}): {'; '.join(stale)}", evidence=ev)
+    return Verdict.passed(crit, 0, 0, f"{len(flags)} flags within their cleanup date", evidence=ev)

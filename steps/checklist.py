@@ -1,0 +1,328 @@
+"""Pre-deployment checklist vocabulary (guide §1): code, infrastructure and operational
+readiness over the release's real artifacts, its cluster and its manifest.
+
+Fixtures here locate the release (materialising the sandbox's reference release when the
+environment says ``sandbox``) and give every time-based check one injectable clock:
+override ``gate_clock`` to pin "now".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from pytest_bdd import given, parsers, then
+
+from goldgate.config import Environment, SecretResolutionError, resolve_secret
+from goldgate.criteria import checklist as code
+from goldgate.criteria import drift, infrastructure, operational
+from goldgate.criteria import migrations as migration_criteria
+from goldgate.probes import cluster_specs, promtool, targets, tls
+from goldgate.probes.artifacts import (
+    ArtifactUnavailable,
+    changelog,
+    coverage,
+    junit,
+    lockfile,
+    manifest,
+    runbooks,
+    sarif,
+)
+from goldgate.probes.artifacts import secrets as secret_scan
+from goldgate.probes.artifacts.locations import ReleaseInputs, resolve
+from goldgate.probes.host import HostUnavailable, listening_ports
+from goldgate.probes.kubernetes import KubernetesUnavailable
+from goldgate.probes.migrations import read_scripts
+from goldgate.verdict import Verdict, expect
+
+T = TypeVar("T")
+UNAVAILABLE = (ArtifactUnavailable, KubernetesUnavailable, tls.TlsUnavailable, HostUnavailable, SecretResolutionError)
+
+
+def gate(criterion: str, measure: Callable[[], T], judge: Callable[[T], Verdict]) -> Verdict:
+    """Measure, then judge; a probe that cannot measure is an ERROR naming what and where."""
+    try:
+        value = measure()
+    except UNAVAILABLE as exc:
+        return expect(Verdict.error(criterion, str(exc)))
+    return expect(judge(value))
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def gate_clock() -> Callable[[], dt.datetime]:
+    """"Now" for deployment windows, backup ages and certificate expiry (override to pin)."""
+    return lambda: dt.datetime.now(dt.UTC)
+
+
+def _state_dir(config: pytest.Config) -> Path:
+    return Path(os.environ.get("GOLDGATE_SANDBOX_DIR") or Path(config.rootpath) / ".goldgate" / "sandbox")
+
+
+@pytest.fixture(scope="session")
+def release_workspace(pytestconfig: pytest.Config, environment: Environment,
+                      tmp_path_factory: pytest.TempPathFactory, gate_clock: Callable[[], dt.datetime]) -> Any:
+    """The reference release, materialised with the run's release faults (sandbox only)."""
+    rel = environment.release
+    wanted = {rel.project, rel.artifacts, rel.manifest, environment.recovery.backups, environment.http.tls_url}
+    if "sandbox" not in wanted:
+        return None
+    from goldgate.sandbox import release
+    from goldgate.sandbox.release_faults import RELEASE_FAULTS
+
+    faults = [f for f in pytestconfig.getoption("goldgate_sandbox_faults") if f in RELEASE_FAULTS]
+    try:
+        return release.materialise(tmp_path_factory.mktemp("release"), faults,
+                                   cache_dir=_state_dir(pytestconfig) / "release-artifacts", now=gate_clock())
+    except release.ReleaseError as exc:
+        pytest.fail(f"ERROR: the sandbox release could not be built: {exc}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def release_inputs(pytestconfig: pytest.Config, environment: Environment, release_workspace: Any) -> ReleaseInputs:
+    return resolve(environment, Path(pytestconfig.rootpath), release_workspace)
+
+
+@pytest.fixture(scope="session")
+def tls_target(environment: Environment, release_workspace: Any) -> Iterator[tuple[str | None, str | None]]:
+    """``(url, ca_bundle)`` of the TLS endpoint to check; the sandbox's runs on loopback."""
+    url = environment.http.tls_url
+    if url != "sandbox":
+        yield url, environment.http.ca_bundle
+        return
+    from goldgate.sandbox.tls_endpoint import TlsEndpoint
+
+    endpoint = TlsEndpoint(release_workspace.tls)
+    try:
+        yield endpoint.start(), endpoint.ca_bundle
+    finally:
+        endpoint.stop()
+
+
+def _pod_labels(environment: Environment) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in environment.kubernetes.label_selector.split(",") if "=" in part)
+
+
+# ----------------------------------------------------------------------------- given
+@given("the release under test", target_fixture="release")
+def the_release(release_inputs: ReleaseInputs) -> ReleaseInputs:
+    return release_inputs
+
+
+# ----------------------------------------------------------------------------- code readiness
+@then(parsers.parse('the JUnit report "{name}" shows every test passed'))
+def junit_all_passed(release: ReleaseInputs, name: str) -> None:
+    gate("all tests passed", lambda: junit.read_junit(release.need("artifacts") / name), code.all_tests_passed)
+
+
+@then(parsers.parse('the Cobertura report "{name}" shows line coverage above {limit:g} %'))
+def coverage_above(release: ReleaseInputs, name: str, limit: float) -> None:
+    gate("code coverage", lambda: coverage.read_cobertura(release.need("artifacts") / name),
+         lambda s: code.coverage_above(s, limit))
+
+
+@then(parsers.parse('the SARIF reports "{pattern}" have no finding of severity {severity} or worse'))
+def sarif_clean(release: ReleaseInputs, pattern: str, severity: str) -> None:
+    def measure() -> tuple[list[sarif.Finding], str]:
+        folder = release.need("artifacts")
+        files = sorted(folder.glob(pattern))
+        if not files:
+            raise ArtifactUnavailable(folder / pattern, "no SARIF report found")
+        return [f for path in files for f in sarif.read_sarif(path)], ", ".join(map(str, files))
+
+    gate(f"security scan has no {severity} or worse finding", measure,
+         lambda found: code.no_findings_at_or_above(found[0], severity.lower(), found[1]))
+
+
+@then(parsers.parse('detect-secrets finds no secret in the source tree beyond "{baseline}"'))
+def no_secrets(release: ReleaseInputs, baseline: str) -> None:
+    def measure() -> tuple[list[secret_scan.SecretFinding], int, Path]:
+        root = release.need("project")
+        found, files = secret_scan.scan_tree(root, root / baseline)
+        return found, files, root
+
+    gate("no hardcoded credentials", measure,
+         lambda r: code.no_hardcoded_secrets(r[0], str(r[2]), r[1], str(r[2] / baseline)))
+
+
+@then(parsers.parse('every requirement in "{name}" is pinned to an exact version'))
+def pinned(release: ReleaseInputs, name: str) -> None:
+    gate("every dependency pinned to an exact version",
+         lambda: lockfile.read_requirements(release.in_project(name)), code.dependencies_pinned)
+
+
+# ----------------------------------------------------------------------------- documentation
+@then(parsers.parse('"{name}" has an entry for the release version with sections {sections}'))
+def changelog_entry(release: ReleaseInputs, environment: Environment, name: str, sections: str) -> None:
+    required = [s.strip() for s in sections.replace(" and ", ", ").split(",") if s.strip()]
+    gate(f"CHANGELOG entry for {environment.release.version}", lambda: changelog.read_changelog(release.in_project(name)),
+         lambda log: code.changelog_entry(log, environment.release.version, required))
+
+
+@then(parsers.parse('"{name}" describes the release version'))
+def release_notes(release: ReleaseInputs, environment: Environment, name: str) -> None:
+    def measure() -> tuple[str, str | None]:
+        path = release.in_project(name)
+        if not path.parent.is_dir():
+            raise ArtifactUnavailable(path.parent, "project folder not found")
+        return str(path), path.read_text(encoding="utf-8") if path.is_file() else None
+
+    gate("release notes prepared", measure, lambda r: code.release_notes(r[0], r[1], environment.release.version))
+
+
+# ----------------------------------------------------------------------------- operational
+@then(parsers.parse('the runbooks folder "{folder}" has these runbooks with their sections:'))
+def runbooks_complete(release: ReleaseInputs, folder: str, datatable: list[list[str]]) -> None:
+    _header, *rows = datatable
+    required = {row[0].strip(): [s.strip() for s in row[1].split(",") if s.strip()] for row in rows}
+    path = release.in_project(folder) if release.project else Path(folder)
+    gate("runbooks with their required sections", lambda: runbooks.read_runbooks(path),
+         lambda books: operational.runbooks_complete(books, required, str(path)))
+
+
+def _manifest(release: ReleaseInputs) -> manifest.ReleaseManifest:
+    return manifest.read_manifest(release.need("manifest"))
+
+
+@then(parsers.parse("the release manifest names a {roles} on-call"))
+def on_call(release: ReleaseInputs, roles: str) -> None:
+    wanted = [r.strip() for r in roles.replace(" and a ", ",").replace(" and ", ",").split(",") if r.strip()]
+    gate("on-call team assigned", lambda: _manifest(release), lambda m: operational.on_call(m, wanted))
+
+
+@then(parsers.parse("the release manifest has at least {minimum:d} approvals by people other than the author"))
+def approvals(release: ReleaseInputs, minimum: int) -> None:
+    gate("approvals by people other than the author", lambda: _manifest(release),
+         lambda m: operational.approvals(m, minimum))
+
+
+@then(parsers.parse('the release manifest names a change ticket matching "{pattern}"'))
+def ticket(release: ReleaseInputs, pattern: str) -> None:
+    gate("the change is tracked by a ticket", lambda: _manifest(release), lambda m: operational.change_ticket(m, pattern))
+
+
+@then("the release manifest is for the version under test")
+def manifest_version(release: ReleaseInputs, environment: Environment) -> None:
+    gate("the release manifest is for the version under test", lambda: _manifest(release),
+         lambda m: operational.manifest_for_version(m, environment.release.version))
+
+
+@then("now is inside the release's deployment window")
+def inside_window(release: ReleaseInputs, gate_clock: Callable[[], dt.datetime]) -> None:
+    gate("now is inside the deployment window", lambda: _manifest(release),
+         lambda m: operational.inside_window(m, gate_clock()))
+
+
+@then("no Deployment in the namespace has a rollout in progress")
+def no_rollout(kube: Any, environment: Environment) -> None:
+    ns = environment.kubernetes.namespace
+    gate(f"no other rollout in progress in namespace {ns}", lambda: cluster_specs.rollouts(kube, ns),
+         lambda states: operational.no_rollout_in_progress(states, ns, kube.server))
+
+
+# ----------------------------------------------------------------------------- infrastructure
+def _reference(spec: str | None, environment: Environment, source: str) -> tuple[dict[str, Any], str]:
+    if not spec:
+        raise ArtifactUnavailable(source, "release.reference_spec is not set: no production spec to compare with")
+    name = environment.kubernetes.deployment
+    if spec.startswith("kube:"):
+        from goldgate.probes.kubernetes import connect
+
+        context, _, rest = spec.removeprefix("kube:").partition("/")
+        namespace, _, name = rest.partition("/")
+        target = environment.kubernetes.model_copy(update={"context": context or None})
+        clients = connect(target)
+        try:
+            return cluster_specs.read_deployment(clients, namespace, name), spec
+        finally:
+            clients.close()
+    deployment = cluster_specs.deployment_from_manifests(Path(spec), name)
+    return deployment, deployment.get("_source", spec)
+
+
+@then("the bot's Deployment matches the production reference spec")
+def staging_matches_production(kube: Any, environment: Environment, release: ReleaseInputs) -> None:
+    k = environment.kubernetes
+
+    def measure() -> tuple[dict[str, Any], dict[str, Any], str]:
+        here = cluster_specs.read_deployment(kube, k.namespace, k.deployment)
+        reference, where = _reference(release.reference_spec, environment, release.source)
+        return here, reference, where
+
+    gate("staging matches production", measure,
+         lambda r: drift.specs_match(r[0], r[1], f"{kube.server} {k.namespace}/{k.deployment}", r[2]))
+
+
+@then("every Service in the namespace has ready endpoints")
+def services_available(kube: Any, environment: Environment) -> None:
+    ns = environment.kubernetes.namespace
+    gate(f"all services provisioned and available in {ns}", lambda: cluster_specs.services(kube, ns),
+         lambda svcs: infrastructure.services_available(svcs, ns, kube.server))
+
+
+@then("a NetworkPolicy selects the bot's pods")
+def network_policy(kube: Any, environment: Environment) -> None:
+    ns = environment.kubernetes.namespace
+    gate("a NetworkPolicy selects the bot's pods", lambda: cluster_specs.network_policies(kube, ns),
+         lambda pols: infrastructure.network_policy_selects(pols, _pod_labels(environment), ns))
+
+
+@then("only the allowed ports listen on every host of the environment")
+def host_ports(environment: Environment) -> None:
+    fw = environment.firewall
+    if not fw.hosts:
+        pytest.skip(f"{environment.source_file}: firewall.hosts is empty — no hosts to inspect (Kubernetes-only environment)")
+    for host in fw.hosts:
+        gate(f"only allowed ports listen on {host}", lambda h=host: listening_ports(h),
+             lambda lp: infrastructure.only_allowed_ports(lp, fw.allowed_ports))
+
+
+@then("the TLS certificate of the environment's endpoint is valid for the minimum number of days")
+def tls_valid(tls_target: tuple[str | None, str | None], environment: Environment,
+              gate_clock: Callable[[], dt.datetime]) -> None:
+    url, ca = tls_target
+    if not url:
+        expect(Verdict.error("TLS certificate valid", f"{environment.source_file}: http.tls_url is not set"))
+    gate("TLS certificate valid", lambda: tls.inspect(url, ca_bundle=ca, timeout_s=environment.timeouts.connect_s),
+         lambda obs: infrastructure.tls_valid(obs, gate_clock(), environment.thresholds.certificate_days_left))
+
+
+@then("the bot's Prometheus targets are up")
+def monitoring_targets(environment: Environment, pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> None:
+    selector = {"app": _pod_labels(environment).get("app", environment.kubernetes.deployment),
+                "namespace": environment.kubernetes.namespace}
+    m = environment.metrics
+
+    def measure() -> tuple[list[targets.Target], str]:
+        if m.source == "prometheus" and m.prometheus_url:
+            headers = {"Authorization": resolve_secret(m.prometheus_auth)} if m.prometheus_auth else None
+            return targets.from_prometheus(m.prometheus_url, selector, environment.timeouts, headers), m.prometheus_url
+        if environment.kubernetes.is_sandbox:
+            info = request.getfixturevalue("sandbox")
+            state = Path(getattr(info, "state_dir", _state_dir(pytestconfig)))
+            path = state / "prometheus" / "targets.json"
+            return targets.from_file_sd(path, selector, environment.timeouts), str(path)
+        raise ArtifactUnavailable(environment.source_file, "metrics.source is 'scrape' and the cluster is not the sandbox: "
+                                  "no Prometheus to ask whether the bot is a target")
+
+    gate("monitoring configured: the bot's Prometheus targets are up", measure,
+         lambda r: infrastructure.targets_up(r[0], r[1], selector))
+
+
+@then("promtool tests every alert rule of the release and they pass")
+def alert_rules(release: ReleaseInputs) -> None:
+    gate("alerting rules tested (promtool test rules)", lambda: promtool.run_rule_tests(release.need("alert_rules")),
+         infrastructure.alert_rules_tested)
+
+
+@then("the release's declared migration is the single migration head")
+def migrations_prepared(release: ReleaseInputs) -> None:
+    def measure() -> tuple[Any, manifest.ReleaseManifest]:
+        return read_scripts(release.need("project")), _manifest(release)
+
+    gate("database migrations prepared", measure,
+         lambda r: migration_criteria.migrations_prepared(r[0], r[1].migration_head, r[1].path))

@@ -1,0 +1,85 @@
+"""Backup and disaster-recovery vocabulary (guide §3.3, §9): RPO, restore drills, PITR,
+RTO and the standby region."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then
+
+from goldgate.config import Environment, resolve_secret
+from goldgate.criteria import recovery
+from goldgate.probes import database
+from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.artifacts.locations import ReleaseInputs
+from goldgate.probes.http import HttpProbe
+from goldgate.verdict import expect
+from steps.checklist import gate
+
+
+def _scratch(environment: Environment) -> str | None:
+    ref = environment.database.scratch_url
+    return resolve_secret(ref) if ref else None
+
+
+def _latest(release: ReleaseInputs) -> database.Backup:
+    backups = database.list_backups(release.need("backups"))
+    if not backups:
+        raise ArtifactUnavailable(release.need("backups"), "no backups to restore")
+    return backups[-1]
+
+
+@then("the latest backup is younger than the recovery point objective")
+def backup_fresh(release: ReleaseInputs, environment: Environment, gate_clock: Callable[[], dt.datetime]) -> None:
+    gate("latest backup younger than the RPO", lambda: database.list_backups(release.need("backups")),
+         lambda bs: recovery.latest_backup_fresh(bs, gate_clock(), environment.recovery.rpo_s, str(release.backups)))
+
+
+@then("the latest backup restores into a scratch database with the recorded row counts")
+def backup_restores(release: ReleaseInputs, environment: Environment) -> None:
+    def measure() -> tuple[database.RestoreResult, Any]:
+        latest = _latest(release)
+        return database.restore(Path(latest.path), _scratch(environment)), latest.tables
+
+    gate("latest backup restores into scratch with matching row counts", measure,
+         lambda r: recovery.restore_matches(r[0], r[1]))
+
+
+@then("point-in-time recovery is enabled with the environment's retention")
+def pitr(release: ReleaseInputs, environment: Environment, gate_clock: Callable[[], dt.datetime]) -> None:
+    def measure() -> tuple[database.PitrSettings, list[database.Backup]]:
+        url = resolve_secret(environment.database.url) if environment.database.url else None
+        if url and url.startswith("postgresql"):
+            settings = database.pitr_from_server(url)
+        else:
+            settings = database.pitr_from_conf(release.need("postgresql_conf"))
+        return settings, database.list_backups(release.need("backups"))
+
+    gate("point-in-time recovery enabled", measure,
+         lambda r: recovery.pitr_enabled(r[0], r[1], gate_clock(), environment.recovery.pitr_days))
+
+
+@then("restoring the latest backup into a scratch database takes less than the RTO")
+def restore_drill(release: ReleaseInputs, environment: Environment) -> None:
+    gate("restore of the latest backup within the RTO",
+         lambda: database.restore(Path(_latest(release).path), _scratch(environment), timeout_s=environment.recovery.rto_s),
+         lambda r: recovery.restore_within_rto(r, environment.recovery.rto_s))
+
+
+@given("the standby named in the environment", target_fixture="standby")
+def the_standby(environment: Environment) -> HttpProbe:
+    if not environment.http.standby_url:
+        pytest.skip(f"{environment.source_file or environment.name}: http.standby_url is not set — no secondary region to check")
+    return HttpProbe(environment.http.standby_url, environment.timeouts, verify_tls=environment.http.verify_tls)
+
+
+@then(parsers.parse('the standby answers "{path}" with 200'))
+def standby_answers(standby: HttpProbe, path: str) -> None:
+    try:
+        expect(recovery.standby_healthy(standby.get(path)))
+    finally:
+        standby.close()

@@ -1,0 +1,57 @@
+"""The gate features end to end through pytest-bdd: the healthy reference release passes,
+a planted release fault fails exactly its scenario, a missing project is an error naming
+the path. (Scenarios that need the sandbox cluster are deselected here.)"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ONLY = ["features/documentation", "features/configuration", "features/migrations", "features/recovery",
+                "features/checklist"]
+NO_CLUSTER = ("not staging_matches and not services_are and not monitoring_is and not firewall_rules "
+              "and not no_other_deployment")
+
+pytestmark = pytest.mark.slow
+
+
+def _pytest(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "gate", "--verdict-file=",
+         "-k", NO_CLUSTER, *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )
+
+
+def test_healthy_reference_release_is_go(tmp_path: Path) -> None:
+    run = _pytest(tmp_path, *PROJECT_ONLY)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert " passed" in run.stdout and "failed" not in run.stdout
+
+
+def test_release_fault_fails_its_scenario(tmp_path: Path) -> None:
+    run = _pytest(tmp_path, "features/documentation", "features/checklist", "--sandbox-fault=unpinned-dependency")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "1 failed" in run.stdout
+    assert "test_all_dependencies_are_pinned_to_exact_versions" in run.stdout
+    assert "requirements.lock:3 'numpy>=2.1' is not pinned with ==" in run.stdout
+
+
+def test_missing_project_is_an_error_naming_the_path(tmp_path: Path) -> None:
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "ci.yaml").write_text(
+        "name: ci\nkubernetes:\n  kubeconfig: /nonexistent/kubeconfig\nhttp:\n  base_url: http://127.0.0.1:9\n"
+        f"release:\n  version: v1.2.0\n  project: {tmp_path / 'checkout'}\n  artifacts: {tmp_path / 'ci-artifacts'}\n"
+        f"  manifest: release.yaml\n", encoding="utf-8")
+    run = _pytest(tmp_path, "--env=ci", f"--environments-dir={envs}", "features/documentation",
+                  "-k", "changelog")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "1 error" in run.stdout
+    assert f"{tmp_path / 'checkout' / 'CHANGELOG.md'}: changelog not found" in run.stdout

@@ -1,0 +1,37 @@
+"""The GO / NO-GO stage end to end: ``pytest --env=local -m gate`` on the sandbox is GO
+when healthy, and a release fault that needs the cluster (drifted staging spec) makes it
+NO-GO with exactly that scenario failed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
+
+
+def _gate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--env=local", "-m", "gate", "-p", "no:cacheprovider", "-q",
+         f"--verdict-file={tmp_path / 'verdict.json'}", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+
+
+def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
+    import json
+
+    healthy = _gate(tmp_path / "healthy")
+    assert healthy.returncode == 0, healthy.stdout[-3000:]
+    assert json.loads((tmp_path / "healthy" / "verdict.json").read_text())["decision"] == "GO"
+    drifted = _gate(tmp_path / "drifted", "features/checklist", "--sandbox-fault=drifted-staging")
+    assert drifted.returncode == 1, drifted.stdout[-3000:]
+    assert "1 failed" in drifted.stdout
+    assert "FAILED features/checklist/test_checklist.py::test_staging_matches_production" in drifted.stdout
+    assert "resources.limits.memory: staging '1Gi', production '2Gi'" in drifted.stdout
