@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -121,10 +122,22 @@ def test_unreachable_database_makes_ready_503_not_health(
     assert "secret" not in bot.stderr()
 
 
-@pytest.mark.skipif(not os.environ.get("GOLDGATE_TEST_POSTGRES_URL"),
-                    reason="set GOLDGATE_TEST_POSTGRES_URL=postgresql+psycopg://… to run")
-def test_postgres_database_url_works(start_bot: BotFactory) -> None:
-    bot = start_bot({"DATABASE_URL": os.environ["GOLDGATE_TEST_POSTGRES_URL"]}, ready=True)
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL: GOLDGATE_TEST_POSTGRES_URL, or a throwaway server on loopback."""
+    from tests.postgres import binaries_present, throwaway_postgres
+
+    if os.environ.get("GOLDGATE_TEST_POSTGRES_URL"):
+        yield os.environ["GOLDGATE_TEST_POSTGRES_URL"]
+        return
+    if not binaries_present():
+        pytest.skip("PostgreSQL server binaries absent: apt-get install postgresql")
+    with throwaway_postgres() as url:
+        yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def test_postgres_database_url_works(start_bot: BotFactory, postgres_url: str) -> None:
+    bot = start_bot({"DATABASE_URL": postgres_url}, ready=True)
     assert bot.get("/ready").json()["checks"]["database"] is True
     created = bot.post("/api/v1/orders", json={"symbol": "XAUUSD", "side": "SELL",
                                                "volume": 0.1})

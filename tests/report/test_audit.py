@@ -12,8 +12,8 @@ import pytest
 
 from goldgate.cli import main
 from goldgate.report import audit
+from tests.postgres import binaries_present, throwaway_postgres
 from tests.report.conftest import read_json
-from tests.report.postgres import binaries_present, throwaway_postgres
 
 Project = Callable[..., pytest.Pytester]
 
