@@ -7,8 +7,11 @@ the existing Event instead of creating a new one — what ``kubectl describe`` s
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 import uuid
+from collections import deque
 from typing import Any
 
 from goldgate.sandbox.store import Store, StoreError, now_rfc3339
@@ -17,6 +20,8 @@ log = logging.getLogger("goldgate.sandbox.events")
 
 #: API groups by kind, for involvedObject.apiVersion.
 _API_VERSION = {"Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+#: Events older than this are deleted, like the API server's default ``--event-ttl=1h``.
+EVENT_TTL_S = 3600.0
 
 
 class EventRecorder:
@@ -24,6 +29,14 @@ class EventRecorder:
         self._store = store
         self._host = host
         self._seen: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+        self._created: deque[tuple[float, str, str]] = deque()
+
+    def _expire(self) -> None:
+        cutoff = time.monotonic() - EVENT_TTL_S
+        while self._created and self._created[0][0] < cutoff:
+            _t, namespace, name = self._created.popleft()
+            with contextlib.suppress(StoreError):
+                self._store.delete("events", namespace, name)
 
     def record(self, obj: dict[str, Any], kind: str, etype: str, reason: str, message: str,
                component: str) -> None:
@@ -32,6 +45,7 @@ class EventRecorder:
         namespace = meta.get("namespace") or "default"
         key = (meta.get("uid", ""), reason, message, component)
         now = now_rfc3339()
+        self._expire()
         try:
             known = self._seen.get(key)
             if known is not None:
@@ -68,6 +82,7 @@ class EventRecorder:
                 "reportingInstance": self._host if component == "kubelet" else component,
             })
             self._seen[key] = (namespace, name)
+            self._created.append((time.monotonic(), namespace, name))
             if len(self._seen) > 20_000:
                 self._seen.clear()
         except StoreError as exc:  # an event must never break a controller

@@ -9,6 +9,7 @@ counted, so a rollout can finish while old pods still drain).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections import defaultdict
 from typing import Any
@@ -26,7 +27,7 @@ from goldgate.sandbox.controllers.podutil import (
     utcnow,
 )
 from goldgate.sandbox.selectors import compile_label_selector, matches
-from goldgate.sandbox.store import NotFound, Store
+from goldgate.sandbox.store import AlreadyExists, NotFound, Store
 
 #: Pods created per ReplicaSet per pass (upstream creates in slow-start batches too).
 BURST = 500
@@ -96,7 +97,9 @@ class ReplicaSetController:
             diff = len(active) - desired
             if diff < 0:
                 for _ in range(min(-diff, BURST)):
-                    pod = self._store.create("pods", pod_from_template(rs))
+                    pod = self._create_pod(rs)
+                    if pod is None:
+                        continue
                     active.append(pod)
                     self._events.record(rs, "ReplicaSet", "Normal", "SuccessfulCreate",
                                         f"Created pod: {pod['metadata']['name']}", COMPONENT)
@@ -104,14 +107,21 @@ class ReplicaSetController:
                 victims = sorted(active, key=_deletion_rank)[:diff]
                 for pod in victims:
                     grace = int(pod.get("spec", {}).get("terminationGracePeriodSeconds", 30))
-                    try:
+                    with contextlib.suppress(NotFound):
                         self._store.mark_deleting("pods", ns, pod["metadata"]["name"], grace)
-                    except NotFound:
-                        pass
                     active.remove(pod)
                     self._events.record(rs, "ReplicaSet", "Normal", "SuccessfulDelete",
                                         f"Deleted pod: {pod['metadata']['name']}", COMPONENT)
         self._update_status(rs, active)
+
+    def _create_pod(self, rs: Obj) -> Obj | None:
+        """Create one pod; a generateName collision is retried, as upstream clients do."""
+        for _attempt in range(5):
+            try:
+                return self._store.create("pods", pod_from_template(rs))
+            except AlreadyExists:
+                continue
+        return None
 
     def _update_status(self, rs: Obj, active: list[Obj]) -> None:
         spec = rs.get("spec", {})
@@ -133,8 +143,6 @@ class ReplicaSetController:
             def put(obj: Obj) -> None:
                 obj["status"] = status
 
-            try:
+            with contextlib.suppress(NotFound):
                 self._store.mutate("replicasets", rs["metadata"].get("namespace"),
                                    rs["metadata"]["name"], put, status_only=True)
-            except NotFound:
-                pass
