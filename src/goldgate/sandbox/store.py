@@ -40,27 +40,27 @@ class StoreError(Exception):
     reason = "InternalError"
 
 
-class NotFound(StoreError):
+class NotFound(StoreError):  # noqa: N818 - named after the Kubernetes Status reason
     code = 404
     reason = "NotFound"
 
 
-class AlreadyExists(StoreError):
+class AlreadyExists(StoreError):  # noqa: N818 - named after the Kubernetes Status reason
     code = 409
     reason = "AlreadyExists"
 
 
-class Conflict(StoreError):
+class Conflict(StoreError):  # noqa: N818 - named after the Kubernetes Status reason
     code = 409
     reason = "Conflict"
 
 
-class Invalid(StoreError):
+class Invalid(StoreError):  # noqa: N818 - named after the Kubernetes Status reason
     code = 422
     reason = "Invalid"
 
 
-class Gone(StoreError):
+class Gone(StoreError):  # noqa: N818 - named after the Kubernetes Status reason
     code = 410
     reason = "Expired"
 
