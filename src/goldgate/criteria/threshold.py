@@ -20,6 +20,43 @@ def _thin(samples: int | None, min_samples: int) -> bool:
     return samples is not None and samples < min_samples
 
 
+def _compare(
+    criterion: str,
+    observed: float | None,
+    limit: float,
+    *,
+    upper: bool,
+    unit: str,
+    samples: int | None,
+    min_samples: int,
+    evidence: Evidence | Iterable[Evidence],
+    rollback: bool,
+    inclusive: bool,
+) -> Verdict:
+    """One rule for both directions, so at_most and at_least cannot drift apart."""
+    kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
+    if _missing(observed):
+        return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
+    if _thin(samples, min_samples):
+        return Verdict.inconclusive(
+            criterion, f"only {samples} samples, need at least {min_samples}",
+            observed=observed, threshold=limit, **kw,
+        )
+    assert observed is not None
+    if upper:
+        ok = observed <= limit if inclusive else observed < limit
+        relation, side = ("<=" if inclusive else "<"), "above"
+    else:
+        ok = observed >= limit if inclusive else observed > limit
+        relation, side = (">=" if inclusive else ">"), "below"
+    if ok:
+        return Verdict.passed(criterion, observed, limit, f"{observed:g} {relation} {limit:g}", **kw)
+    suffix = f" {unit}" if unit else ""
+    return Verdict.failed(
+        criterion, observed, limit, f"{observed:g}{suffix} is {side} the limit {limit:g}{suffix}", **kw
+    )
+
+
 def at_most(
     criterion: str,
     observed: float | None,
@@ -33,24 +70,8 @@ def at_most(
     inclusive: bool = True,
 ) -> Verdict:
     """PASS when ``observed <= limit`` (``<`` when not inclusive), FAIL when above."""
-    kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
-    if _missing(observed):
-        return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
-    if _thin(samples, min_samples):
-        return Verdict.inconclusive(
-            criterion, f"only {samples} samples, need at least {min_samples}",
-            observed=observed, threshold=limit, **kw,
-        )
-    assert observed is not None
-    ok = observed <= limit if inclusive else observed < limit
-    relation = "<=" if inclusive else "<"
-    if ok:
-        return Verdict.passed(criterion, observed, limit, f"{observed:g} {relation} {limit:g}", **kw)
-    return Verdict.failed(
-        criterion, observed, limit,
-        f"{observed:g}{(' ' + unit) if unit else ''} is above the limit {limit:g}{(' ' + unit) if unit else ''}",
-        **kw,
-    )
+    return _compare(criterion, observed, limit, upper=True, unit=unit, samples=samples,
+                    min_samples=min_samples, evidence=evidence, rollback=rollback, inclusive=inclusive)
 
 
 def at_least(
@@ -66,24 +87,8 @@ def at_least(
     inclusive: bool = True,
 ) -> Verdict:
     """PASS when ``observed >= limit`` (``>`` when not inclusive), FAIL when below."""
-    kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
-    if _missing(observed):
-        return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
-    if _thin(samples, min_samples):
-        return Verdict.inconclusive(
-            criterion, f"only {samples} samples, need at least {min_samples}",
-            observed=observed, threshold=limit, **kw,
-        )
-    assert observed is not None
-    ok = observed >= limit if inclusive else observed > limit
-    relation = ">=" if inclusive else ">"
-    if ok:
-        return Verdict.passed(criterion, observed, limit, f"{observed:g} {relation} {limit:g}", **kw)
-    return Verdict.failed(
-        criterion, observed, limit,
-        f"{observed:g}{(' ' + unit) if unit else ''} is below the limit {limit:g}{(' ' + unit) if unit else ''}",
-        **kw,
-    )
+    return _compare(criterion, observed, limit, upper=False, unit=unit, samples=samples,
+                    min_samples=min_samples, evidence=evidence, rollback=rollback, inclusive=inclusive)
 
 
 def equals(
