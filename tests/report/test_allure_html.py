@@ -174,7 +174,7 @@ def test_report_renders_features_scenarios_steps_and_evidence(
         pages[name] = done.stdout
     dom = pages["failing"]
     for text in (
-        "Production deployment guide",
+        "§8 Monitoring &amp; observability",
         "Latency after a deployment",
         "p95 latency stays under the alert threshold",
         "p95 latency breaches the alert threshold",
