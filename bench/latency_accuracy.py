@@ -34,10 +34,13 @@ from pathlib import Path
 
 import requests
 
+from goldgate.load.stats import percentile
 from goldgate.probes.metrics.base import Selector
 from goldgate.probes.metrics.prometheus import PrometheusSource
 from goldgate.probes.metrics.scrape import ScrapeSource, StaticTargets
+from goldgate.probes.requestlog import server_durations_ms
 from goldgate.sandbox.bot.metrics import DURATION_BUCKETS
+from goldgate.sandbox.processes import stop_process
 
 SIGNAL = "/api/v1/signal?symbol=XAUUSD"
 
@@ -60,15 +63,6 @@ def wait(url: str, timeout_s: float) -> None:
     raise RuntimeError(f"{url} not ready after {timeout_s:g}s")
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
 def burst(url: str, n: int, threads: int, deadline_s: float) -> None:
     stop_at = time.monotonic() + deadline_s
 
@@ -82,11 +76,6 @@ def burst(url: str, n: int, threads: int, deadline_s: float) -> None:
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(worker, [n // threads + (i < n % threads) for i in range(threads)]))
-
-
-def exact_quantile(durations: list[float], q: float) -> float:
-    ordered = sorted(durations)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def bucket_of(value: float) -> str:
@@ -154,10 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         burst(url, args.requests, args.threads, 120)
         window.scrape()
         took = time.time() - began
-        records = [json.loads(line) for line in log_path.read_text().splitlines()]
-        durations = [r["duration_ms"] / 1000 for r in records
-                     if r["route"].startswith("/api/") and r["ts"] >= began - 0.01]
-        exact = exact_quantile(durations, args.quantile)
+        durations = server_durations_ms(log_path, since=began - 0.01, route_prefix="/api/")
+        exact_ms = percentile(durations, args.quantile * 100)
+        if exact_ms is None:
+            raise SystemExit(f"no signal request in {log_path}: nothing to compare with")
+        exact = exact_ms / 1000
         rows = [("exact (request log)", exact, len(durations))]
         m = window.observation().latency_quantile(args.quantile)
         rows.append(("scrape source", m.value, m.samples))
@@ -177,9 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             err = (value - exact) * 1000
             print(f"{name:<22} {value * 1000:>10.1f} {n:>8} {err:>13.1f} {err / (exact * 1000):>8.1%}")
     finally:
-        stop(bot)
+        stop_process(bot)
         if prom:
-            stop(prom[0])
+            stop_process(prom[0])
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

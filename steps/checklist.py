@@ -21,6 +21,7 @@ from goldgate.config import Environment, SecretResolutionError, resolve_secret
 from goldgate.criteria import checklist as code
 from goldgate.criteria import drift, infrastructure, operational
 from goldgate.criteria import migrations as migration_criteria
+from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import cluster_specs, promtool, targets, tls
 from goldgate.probes.artifacts import (
     ArtifactUnavailable,
@@ -44,12 +45,8 @@ UNAVAILABLE = (ArtifactUnavailable, KubernetesUnavailable, tls.TlsUnavailable, H
 
 
 def gate(criterion: str, measure: Callable[[], T], judge: Callable[[T], Verdict]) -> Verdict:
-    """Measure, then judge; a probe that cannot measure is an ERROR naming what and where."""
-    try:
-        value = measure()
-    except UNAVAILABLE as exc:
-        return expect(Verdict.error(criterion, str(exc)))
-    return expect(judge(value))
+    """Measure, then judge, then turn the verdict into the step's outcome."""
+    return expect(measure_and_judge(criterion, measure, judge, UNAVAILABLE))
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -167,9 +164,7 @@ def changelog_entry(release: ReleaseInputs, environment: Environment, name: str,
 def release_notes(release: ReleaseInputs, environment: Environment, name: str) -> None:
     def measure() -> tuple[str, str | None]:
         path = release.in_project(name)
-        if not path.parent.is_dir():
-            raise ArtifactUnavailable(path.parent, "project folder not found")
-        return str(path), path.read_text(encoding="utf-8") if path.is_file() else None
+        return str(path), changelog.read_release_notes(path)
 
     gate("release notes prepared", measure, lambda r: code.release_notes(r[0], r[1], environment.release.version))
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pytest_bdd import parsers, then
 
-from goldgate.config import Environment, EnvironmentFileError, load_environment
+from goldgate.config import Environment
 from goldgate.criteria import configuration as crit
-from goldgate.probes.artifacts import ArtifactUnavailable, botconfig, changelog
+from goldgate.probes.artifacts import botconfig, changelog
+from goldgate.probes.artifacts.environments import validate_environment_files
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from steps.checklist import gate
 
@@ -20,20 +21,8 @@ from steps.checklist import gate
 @then(parsers.parse('every environment file in "{folder}" validates'))
 def environment_files(pytestconfig: pytest.Config, folder: str) -> None:
     path = Path(pytestconfig.rootpath) / folder
-
-    def measure() -> dict[str, str | None]:
-        if not path.is_dir():
-            raise ArtifactUnavailable(path, "environments folder not found")
-        out: dict[str, str | None] = {}
-        for file in sorted(path.glob("*.yaml")):
-            try:
-                load_environment(file.stem, path)
-                out[file.name] = None
-            except EnvironmentFileError as exc:
-                out[file.name] = str(exc)
-        return out
-
-    gate("every environment file validates", measure, lambda r: crit.environment_files_valid(r, str(path)))
+    gate("every environment file validates", lambda: validate_environment_files(path),
+         lambda r: crit.environment_files_valid(r, str(path)))
 
 
 @then(parsers.parse('every bot configuration in "{folder}" validates against "{schema}"'))

@@ -74,6 +74,17 @@ class Evidence:
             out["details"] = dict(self.details)
         return out
 
+    def summary(self) -> str:
+        """One line a reader can re-run by hand: source, query/URL, window, samples."""
+        bits = [self.source]
+        if self.query:
+            bits.append(self.query)
+        if self.window is not None:
+            bits.append(f"window {self.window:g}s")
+        if self.samples is not None:
+            bits.append(f"{self.samples} samples")
+        return ", ".join(bits)
+
 
 def _is_number_like(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -139,15 +150,7 @@ class Verdict:
             )
         if self.reason:
             parts.append(self.reason)
-        for ev in self.evidence:
-            bits = [ev.source]
-            if ev.query:
-                bits.append(ev.query)
-            if ev.window is not None:
-                bits.append(f"window {ev.window:g}s")
-            if ev.samples is not None:
-                bits.append(f"{ev.samples} samples")
-            parts.append("evidence: " + ", ".join(bits))
+        parts += [f"evidence: {ev.summary()}" for ev in self.evidence]
         return " — ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:

@@ -125,15 +125,10 @@ def test_unreachable_database_makes_ready_503_not_health(
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL: GOLDGATE_TEST_POSTGRES_URL, or a throwaway server on loopback."""
-    from tests.postgres import binaries_present, throwaway_postgres
+    from tests.postgres import postgres_for_tests
 
-    if os.environ.get("GOLDGATE_TEST_POSTGRES_URL"):
-        yield os.environ["GOLDGATE_TEST_POSTGRES_URL"]
-        return
-    if not binaries_present():
-        pytest.skip("PostgreSQL server binaries absent: apt-get install postgresql")
-    with throwaway_postgres() as url:
-        yield url.replace("postgresql://", "postgresql+psycopg://", 1)
+    with postgres_for_tests(driver="psycopg") as url:
+        yield url
 
 
 def test_postgres_database_url_works(start_bot: BotFactory, postgres_url: str) -> None:

@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from goldgate.sandbox import release
-
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
-PG_HINT = "apt-get install postgresql (server binaries under /usr/lib/postgresql/15/bin)"
+from tests.postgres import postgres_for_tests
 
 
 @pytest.fixture(scope="session")
@@ -48,51 +41,8 @@ def healthy(build_release: Callable[..., release.Workspace]) -> release.Workspac
     return build_release()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _as_postgres(cmd: list[str], **kw: object) -> subprocess.CompletedProcess[str]:
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    return subprocess.run(cmd, capture_output=True, text=True, check=False, **kw)  # type: ignore[call-overload]
-
-
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL with WAL archiving on (or GOLDGATE_TEST_POSTGRES_URL)."""
-    existing = os.environ.get("GOLDGATE_TEST_POSTGRES_URL")
-    if existing:
-        yield existing
-        return
-    if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL server binaries absent: {PG_HINT}")
-    # Not under pytest's tmp dir: that is private to root, and the server runs as postgres.
-    base = Path(tempfile.mkdtemp(prefix="goldgate-pg-"))
-    data, archive = base / "data", base / "wal-archive"
-    archive.mkdir()
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres")
-        shutil.chown(archive, "postgres")
-    init = _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-    if init.returncode != 0:
-        pytest.fail(f"initdb failed: {init.stderr[-500:]}")
-    port = _free_port()
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={base} "
-            f"-c wal_level=replica -c archive_mode=on -c archive_command='cp %p {archive}/%f' -c fsync=off")
-    start = _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w", "-t", "30", "start"])
-    if start.returncode != 0:
-        pytest.fail(f"pg_ctl start failed: {start.stderr[-300:]} {(base / 'log').read_text()[-500:] if (base / 'log').exists() else ''}")
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"])
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_for_tests(driver="psycopg", wal_archive=True) as url:
+        yield url

@@ -16,6 +16,7 @@ from goldgate.criteria import checklist as code
 from goldgate.criteria import configuration as conf
 from goldgate.criteria import drift, infrastructure, operational, recovery
 from goldgate.criteria import migrations as mig
+from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import cluster_specs, database, promtool, tls
 from goldgate.probes import migrations as mprobe
 from goldgate.probes.artifacts import (
@@ -45,18 +46,7 @@ SECTIONS = ["Features", "Fixes", "Breaking Changes", "Migration Guide"]
 VERSION, PREVIOUS = "v1.2.0", "v1.1.0"
 
 
-def _measure(name: str, probe: Callable[[], Any], judge: Callable[[Any], Verdict]) -> Verdict:
-    try:
-        value = probe()
-    except (ArtifactUnavailable, tls.TlsUnavailable) as exc:
-        return Verdict.error(name, str(exc))
-    return judge(value)
-
-
-def _notes(path: Path) -> str | None:
-    if not path.parent.is_dir():
-        raise ArtifactUnavailable(path.parent, "project folder not found")
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+UNAVAILABLE = (ArtifactUnavailable, tls.TlsUnavailable)
 
 
 def run_checks(ws: Workspace, now: dt.datetime, scratch_url: str | None = None,
@@ -78,7 +68,7 @@ def run_checks(ws: Workspace, now: dt.datetime, scratch_url: str | None = None,
                        lambda r: code.no_hardcoded_secrets(r[0], str(p), r[1], ".secrets.baseline")),
         "dependencies-pinned": (lambda: lockfile.read_requirements(p / "requirements.lock"), code.dependencies_pinned),
         "changelog": (lambda: changelog.read_changelog(p / "CHANGELOG.md"), lambda log: code.changelog_entry(log, VERSION, SECTIONS)),
-        "release-notes": (lambda: _notes(p / "RELEASE_NOTES.md"),
+        "release-notes": (lambda: changelog.read_release_notes(p / "RELEASE_NOTES.md"),
                           lambda t: code.release_notes(str(p / "RELEASE_NOTES.md"), t, VERSION)),
         "single-head": (lambda: mprobe.read_scripts(p), mig.single_head),
         "downgrades": (lambda: mprobe.read_scripts(p), mig.every_revision_has_downgrade),
@@ -119,11 +109,12 @@ def run_checks(ws: Workspace, now: dt.datetime, scratch_url: str | None = None,
                                   lambda f: conf.flags_not_stale(f, now.date(), "config/flags.yaml")),
     }
     for name, (probe, judge) in checks.items():
-        out[name] = _measure(name, probe, judge)
+        out[name] = measure_and_judge(name, probe, judge, UNAVAILABLE)
     if not (ws.tls / "server.pem").is_file():
         out["tls"] = Verdict.error("tls", f"{ws.tls / 'server.pem'}: certificate not found")
         return out
     with TlsEndpoint(ws.tls) as url:
-        out["tls"] = _measure("tls", lambda: tls.inspect(url, ca_bundle=str(ws.tls / "ca.pem")),
-                              lambda obs: infrastructure.tls_valid(obs, now, thr.certificate_days_left))
+        out["tls"] = measure_and_judge("tls", lambda: tls.inspect(url, ca_bundle=str(ws.tls / "ca.pem")),
+                                       lambda obs: infrastructure.tls_valid(obs, now, thr.certificate_days_left),
+                                       UNAVAILABLE)
     return out

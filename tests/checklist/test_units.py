@@ -143,22 +143,23 @@ def test_baseline_suppresses_an_audited_finding(build_release, now: dt.datetime)
 
 # ----------------------------------------------------------------------------- environment files
 def test_an_invalid_environment_file_is_named(tmp_path: Path) -> None:
-    from goldgate.config import EnvironmentFileError, load_environment
+    from goldgate.probes.artifacts.environments import validate_environment_files
 
     root = Path(__file__).resolve().parents[2] / "environments"
     for f in root.glob("*.yaml"):
         shutil.copy(f, tmp_path / f.name)
     (tmp_path / "broken.yaml").write_text("name: broken\nrelease:\n  version: v1\nthresholds:\n  error_rate: 2\n")
-    results: dict[str, str | None] = {}
-    for f in sorted(tmp_path.glob("*.yaml")):
-        try:
-            load_environment(f.stem, tmp_path)
-            results[f.name] = None
-        except EnvironmentFileError as exc:
-            results[f.name] = str(exc)
-    verdict = conf.environment_files_valid(results, str(tmp_path))
+    verdict = conf.environment_files_valid(validate_environment_files(tmp_path), str(tmp_path))
     assert verdict.status is Status.FAIL
     assert "broken.yaml: thresholds.error_rate" in verdict.reason
+
+
+
+def test_a_missing_environments_folder_is_unavailable(tmp_path: Path) -> None:
+    from goldgate.probes.artifacts.environments import validate_environment_files
+
+    with pytest.raises(ArtifactUnavailable, match=re.escape(f"{tmp_path / 'nowhere'}: environments folder not found")):
+        validate_environment_files(tmp_path / "nowhere")
 
 
 # ----------------------------------------------------------------------------- recovery

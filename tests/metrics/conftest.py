@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from goldgate.sandbox.processes import stop_process
+
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 SIGNAL = "/api/v1/signal?symbol=XAUUSD"
 # Bot settings for fast tests: no warm-up, quick simulated inference.
@@ -77,13 +79,7 @@ class Bot:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
 
@@ -192,12 +188,7 @@ def prometheus(fleet: Fleet, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         time.sleep(2.5)  # two more scrapes so the last counters are in the TSDB
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
 
 
 def _up_targets(url: str) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from goldgate.cli import main
 from goldgate.report import audit
-from tests.postgres import binaries_present, throwaway_postgres
+from tests.postgres import postgres_for_tests
 from tests.report.conftest import read_json
 
 Project = Callable[..., pytest.Pytester]
@@ -192,14 +192,8 @@ def test_mutating_actions_are_recorded(gg_project: Project) -> None:
 # --------------------------------------------------------------------------- PostgreSQL
 @pytest.fixture(scope="module")
 def postgres_url() -> object:
-    url = os.environ.get("GOLDGATE_TEST_POSTGRES_URL")
-    if url:
+    with postgres_for_tests() as url:
         yield url
-        return
-    if not binaries_present():
-        pytest.skip("PostgreSQL server binaries absent: apt-get install postgresql")
-    with throwaway_postgres() as started:
-        yield started
 
 
 def test_postgres_sink_keeps_a_copy_that_catches_a_rewritten_file(

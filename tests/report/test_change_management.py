@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from goldgate.probes.artifacts.manifest import read_manifest
 from goldgate.report import audit
-from goldgate.report.change import change_problems, load_manifest
+from goldgate.report.change import change_problems
 from tests.report.conftest import read_json
 
 Project = Callable[..., pytest.Pytester]
@@ -125,4 +126,4 @@ def test_missing_or_broken_manifest_is_a_reason(tmp_path: Path) -> None:
 def test_unreadable_approval_entries_do_not_count(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     path.write_text("author: a\napprovals: [{approved_at: '2026-01-01'}, 42, {name: ''}, {name: b}]\n")
-    assert load_manifest(path).independent_approvers() == ["b"]
+    assert read_manifest(path).independent_approvers() == ["b"]

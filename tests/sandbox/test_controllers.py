@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import pathlib
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,13 +25,13 @@ from tests.sandbox.test_controllers_harness import (
     condition,
     deployment,
     is_ready,
+    run_scenario,
 )
 
 pytestmark = pytest.mark.sandbox
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 60))
+run = partial(run_scenario, timeout_s=60)
 
 
 # --------------------------------------------------------------------------- pure parts

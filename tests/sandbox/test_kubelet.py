@@ -7,6 +7,7 @@ import base64
 import json
 import pathlib
 import urllib.request
+from functools import partial
 from typing import Any
 
 import psutil
@@ -19,22 +20,19 @@ from tests.sandbox.test_controllers_harness import (
     condition,
     container_status,
     deployment,
+    fast_timing,
     is_ready,
+    run_scenario,
     standin_container,
 )
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(autouse=True)
-def _fast_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLDGATE_SANDBOX_TIME_SCALE", "0.1")
-    monkeypatch.setenv("GOLDGATE_SANDBOX_BACKOFF_S", "0.4")
-    monkeypatch.setenv("GOLDGATE_SANDBOX_DRAIN_S", "0.3")
+_fast_sandbox = fast_timing(drain_s=0.3, backoff_s=0.4)
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 90))
+run = partial(run_scenario, timeout_s=90)
 
 
 def pod(name: str, image: str = "sandbox/exec", **container: Any) -> dict[str, Any]:

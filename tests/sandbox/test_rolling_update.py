@@ -6,6 +6,7 @@ import asyncio
 import json
 import pathlib
 import urllib.request
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,21 +18,19 @@ from tests.sandbox.test_controllers_harness import (
     ClusterHarness,
     condition,
     deployment,
+    fast_timing,
     is_ready,
+    run_scenario,
     standin_container,
 )
 
 pytestmark = pytest.mark.sandbox
 
 
-@pytest.fixture(autouse=True)
-def _fast_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLDGATE_SANDBOX_TIME_SCALE", "0.1")
-    monkeypatch.setenv("GOLDGATE_SANDBOX_DRAIN_S", "0.3")
+_fast_sandbox = fast_timing(drain_s=0.3)
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 120))
+run = partial(run_scenario, timeout_s=120)
 
 
 @pytest.mark.parametrize(("surge", "unavailable", "max_surge", "max_unav"), [

@@ -8,7 +8,7 @@ import json
 import pathlib
 import socket
 import urllib.request
-from typing import Any
+from functools import partial
 
 import pytest
 
@@ -16,7 +16,9 @@ from tests.sandbox.test_controllers_harness import (
     NS,
     ClusterHarness,
     deployment,
+    fast_timing,
     is_ready,
+    run_scenario,
     service,
     standin_container,
 )
@@ -42,14 +44,10 @@ SLOW_STANDIN = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _fast_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLDGATE_SANDBOX_TIME_SCALE", "0.1")
-    monkeypatch.setenv("GOLDGATE_SANDBOX_DRAIN_S", "0.5")
+_fast_sandbox = fast_timing(drain_s=0.5)
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 90))
+run = partial(run_scenario, timeout_s=90)
 
 
 def fetch(url: str) -> str:

@@ -11,6 +11,7 @@ import collections
 import pathlib
 import threading
 import time
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,17 +22,16 @@ from tests.sandbox.test_controllers_harness import (
     REAL_MANIFESTS,
     ClusterHarness,
     condition,
+    fast_timing,
     is_ready,
+    run_scenario,
 )
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 MAX_LOAD_S = 90
 
 
-@pytest.fixture(autouse=True)
-def _fast_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GOLDGATE_SANDBOX_TIME_SCALE", "0.1")
-    monkeypatch.setenv("GOLDGATE_SANDBOX_DRAIN_S", "1.0")
+_fast_sandbox = fast_timing(drain_s=1.0)
 
 
 class SteadyLoad:
@@ -75,8 +75,7 @@ def service_url(h: ClusterHarness) -> str | None:
     return f"http://127.0.0.1:{ingress[0]['ports'][0]['port']}/version" if ingress else None
 
 
-def run(coro: Any) -> Any:
-    return asyncio.run(asyncio.wait_for(coro, 150))
+run = partial(run_scenario, timeout_s=150)
 
 
 def test_rolling_update_under_load_loses_no_request(tmp_path: pathlib.Path) -> None:

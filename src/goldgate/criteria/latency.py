@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 from goldgate.verdict import Evidence, Verdict
 
@@ -28,6 +29,22 @@ def _ms(seconds: float | None) -> str:
 
 def _missing(x: float | None) -> bool:
     return x is None or math.isnan(x)
+
+
+def _too_thin(criterion: str, q: str, p95_s: float | None, samples: int | None, min_samples: int,
+              window: str, threshold: float | None, kw: dict[str, Any]) -> Verdict | None:
+    """INCONCLUSIVE when there is no p95 or it rests on fewer than ``min_samples`` requests.
+
+    Both latency rules share this: a quantile of a handful of requests is noise, never a
+    PASS nor a breach. ``None`` means the p95 is solid enough to be compared.
+    """
+    if _missing(p95_s):
+        return Verdict.inconclusive(criterion, f"no {q} measured{window}", threshold=threshold, **kw)
+    if samples is None or samples < min_samples:
+        return Verdict.inconclusive(
+            criterion, f"{q} {_ms(p95_s)} rests on {samples} requests{window}, need at least "
+                       f"{min_samples}", observed=p95_s, threshold=threshold, **kw)
+    return None
 
 
 def p95_vs_baseline(
@@ -54,12 +71,9 @@ def p95_vs_baseline(
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
     q = f"p{quantile * 100:g}"
-    if _missing(p95_s):
-        return Verdict.inconclusive(criterion, f"no {q} measured{window}", threshold=threshold, **kw)
-    if samples is None or samples < min_samples:
-        return Verdict.inconclusive(
-            criterion, f"{q} {_ms(p95_s)} rests on {samples} requests{window}, need at least "
-                       f"{min_samples}", observed=p95_s, threshold=threshold, **kw)
+    thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, threshold, kw)
+    if thin is not None:
+        return thin
     if threshold is None:
         return Verdict.inconclusive(criterion, f"no baseline {q} to compare {_ms(p95_s)} with",
                                     observed=p95_s, **kw)
@@ -94,12 +108,9 @@ def p95_above_budget(
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
     q = f"p{quantile * 100:g}"
-    if _missing(p95_s):
-        return Verdict.inconclusive(criterion, f"no {q} measured{window}", threshold=budget_s, **kw)
-    if samples is None or samples < min_samples:
-        return Verdict.inconclusive(
-            criterion, f"{q} {_ms(p95_s)} rests on {samples} requests{window}, need at least "
-                       f"{min_samples}", observed=p95_s, threshold=budget_s, **kw)
+    thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, budget_s, kw)
+    if thin is not None:
+        return thin
     text = f"{q} {_ms(p95_s)} vs budget {_ms(budget_s)} ({samples} requests{window})"
     if p95_s > budget_s:  # type: ignore[operator]
         return Verdict.failed(criterion, p95_s, budget_s, f"above budget: {text}", **kw)

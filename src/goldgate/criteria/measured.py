@@ -9,13 +9,15 @@ Measurement's attributes only (duck typing), not on any probe module.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from goldgate.criteria.resources import DiskReading
 from goldgate.criteria.sprt import SequentialErrorRate, SprtParams, error_rate_sprt
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["MeasurementLike", "decide", "disk_readings", "error_rate_from", "feed_sequential"]
+__all__ = ["MeasurementLike", "decide", "disk_readings", "error_rate_from", "feed_sequential", "measure_and_judge"]
+
+T = TypeVar("T")
 
 
 class MeasurementLike(Protocol):
@@ -48,6 +50,24 @@ def decide(
         return Verdict.inconclusive(criterion, f"no value: {measurement.reason or 'empty result'}",
                                     threshold=threshold, **kw)
     return judge(measurement.value, measurement.samples, ev)
+
+
+def measure_and_judge(
+    criterion: str,
+    measure: Callable[[], T],
+    judge: Callable[[T], Verdict],
+    unavailable: tuple[type[Exception], ...],
+) -> Verdict:
+    """Measure, then judge; a probe that cannot measure is an ERROR naming what and where.
+
+    ``unavailable`` lists the probes' "could not measure" exceptions (their messages name
+    the path or URL and the cause). Any other exception is a defect and propagates.
+    """
+    try:
+        value = measure()
+    except unavailable as exc:
+        return Verdict.error(criterion, str(exc))
+    return judge(value)
 
 
 def error_rate_from(measurement: MeasurementLike, params: SprtParams, *,

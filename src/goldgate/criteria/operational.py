@@ -31,7 +31,7 @@ def runbooks_complete(books: Mapping[str, Runbook], required: Mapping[str, Seque
 def approvals(m: ReleaseManifest, minimum: int) -> Verdict:
     crit = "approvals by people other than the author"
     names = [a.name for a in m.approvals if a.name]
-    independent = sorted({n for n in names if n.lower() != m.author.lower()})
+    independent = sorted(m.independent_approvers())
     ev = Evidence("release manifest", m.path, samples=len(names), details={"author": m.author, "approvals": names})
     if not m.author:
         return Verdict.failed(crit, 0, minimum, f"{m.path}: no author named, approvals cannot be judged independent", evidence=ev)

@@ -60,18 +60,8 @@ SCHEMA = "goldgate.verdict/1"
 
 
 def evidence_summary(verdict: Verdict) -> str:
-    """The evidence in one line: source, query/URL, window, samples (what a reader re-runs)."""
-    parts = []
-    for ev in verdict.evidence:
-        bits = [ev.source]
-        if ev.query:
-            bits.append(ev.query)
-        if ev.window is not None:
-            bits.append(f"window {ev.window:g}s")
-        if ev.samples is not None:
-            bits.append(f"{ev.samples} samples")
-        parts.append(", ".join(bits))
-    return "; ".join(parts)
+    """All of a verdict's evidence in one line, ``; ``-separated (what a reader re-runs)."""
+    return "; ".join(ev.summary() for ev in verdict.evidence)
 
 
 def criteria_rows(collector: VerdictCollector) -> list[dict[str, Any]]:

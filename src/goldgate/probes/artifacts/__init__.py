@@ -7,6 +7,7 @@ input is missing or unreadable; the step turns that into an ERROR verdict, never
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 
@@ -33,3 +34,12 @@ def read_text(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ArtifactUnavailable(path, f"cannot read {what}: {exc}") from None
+
+
+def parse_xml(path: Path, what: str, kind: str) -> ET.Element:
+    """The root element of the XML report ``what``; ``kind`` names the format in the error."""
+    require_file(path, what)
+    try:
+        return ET.parse(path).getroot()  # noqa: S314
+    except ET.ParseError as exc:
+        raise ArtifactUnavailable(path, f"not valid {kind} XML: {exc}") from None

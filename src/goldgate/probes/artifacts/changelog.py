@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from goldgate.probes.artifacts import read_text
+from goldgate.probes.artifacts import ArtifactUnavailable, read_text
 
 _ENTRY = re.compile(r"^##\s+\[?v?(?P<version>[^\]\s]+)\]?(?:\s*[-–]\s*(?P<date>\S+))?\s*$")
 _SECTION = re.compile(r"^###\s+(?P<name>.+?)\s*$")
@@ -42,3 +42,15 @@ def read_changelog(path: Path) -> Changelog:
         elif section is not None and line.strip().startswith(("-", "*")):
             section.append(line.strip()[1:].strip())
     return Changelog(str(path), entries)
+
+
+def read_release_notes(path: Path) -> str | None:
+    """The release notes' text, or ``None`` when the project has none.
+
+    A missing file is a finding (the criterion FAILs it: no notes were prepared), but a
+    missing project folder means the probe is looking in the wrong place: that is
+    :class:`ArtifactUnavailable`, an ERROR, never a FAIL.
+    """
+    if not path.parent.is_dir():
+        raise ArtifactUnavailable(path.parent, "project folder not found")
+    return read_text(path, "release notes") if path.is_file() else None

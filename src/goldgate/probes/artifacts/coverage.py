@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from goldgate.probes.artifacts import ArtifactUnavailable, require_file
+from goldgate.probes.artifacts import ArtifactUnavailable, parse_xml
 
 
 @dataclass(frozen=True)
@@ -19,11 +18,7 @@ class CoverageSummary:
 
 
 def read_cobertura(path: Path) -> CoverageSummary:
-    require_file(path, "coverage report")
-    try:
-        root = ET.parse(path).getroot()  # noqa: S314
-    except ET.ParseError as exc:
-        raise ArtifactUnavailable(path, f"not valid Cobertura XML: {exc}") from None
+    root = parse_xml(path, "coverage report", "Cobertura")
     if root.tag != "coverage" or root.get("line-rate") is None:
         raise ArtifactUnavailable(path, "not a Cobertura report (no <coverage line-rate=...>)")
     try:

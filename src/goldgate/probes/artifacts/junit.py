@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from goldgate.probes.artifacts import ArtifactUnavailable, require_file
+from goldgate.probes.artifacts import ArtifactUnavailable, parse_xml
 
 
 @dataclass(frozen=True)
@@ -21,11 +20,7 @@ class JUnitSummary:
 
 def read_junit(path: Path) -> JUnitSummary:
     """Totals over every ``testcase`` (suite attributes are not trusted: counted, not read)."""
-    require_file(path, "JUnit report")
-    try:
-        root = ET.parse(path).getroot()  # noqa: S314
-    except ET.ParseError as exc:
-        raise ArtifactUnavailable(path, f"not valid JUnit XML: {exc}") from None
+    root = parse_xml(path, "JUnit report", "JUnit")
     if root.tag not in ("testsuites", "testsuite"):
         raise ArtifactUnavailable(path, f"not a JUnit report (root element <{root.tag}>)")
     tests = failures = errors = skipped = 0

@@ -87,17 +87,23 @@ def _continue_offset(token: str | None) -> int:
         raise ApiError(400, "continue key is not valid", "BadRequest") from exc
 
 
-def list_objects(ctx: ServerContext, request: web.Request, res: Resource, namespace: str | None) -> web.Response:
+def _select(ctx: ServerContext, request: web.Request, res: Resource, namespace: str | None, *,
+            copy_items: bool = True) -> tuple[list[Obj], str]:
+    """The objects the request's label and field selectors pick; a bad selector is a 400."""
     try:
-        items, rv = ctx.store.list(
+        return ctx.store.list(
             store_key(res),
             namespace,
             label_selector=request.query.get("labelSelector"),
             field_selector=request.query.get("fieldSelector"),
-            copy_items=False,
+            copy_items=copy_items,
         )
     except SelectorError as exc:
         raise ApiError(400, f"unable to parse selector: {exc}", "BadRequest") from exc
+
+
+def list_objects(ctx: ServerContext, request: web.Request, res: Resource, namespace: str | None) -> web.Response:
+    items, rv = _select(ctx, request, res, namespace, copy_items=False)
     # Stored objects are not copied (see Store.list); only a shallow top level is
     # rebuilt here, and nothing below mutates nested parts.
     items = [{**item, "apiVersion": res.api_version, "kind": res.kind} for item in items]
@@ -228,6 +234,12 @@ async def replace_object(
         if is_dry_run(request):
             return _respond_object(request, res, obj)
         return _respond_object(request, res, _store_write(ctx, res, obj, status_only=True))
+    return _replace_object(ctx, res, request, body, namespace, current)
+
+
+def _replace_object(ctx: ServerContext, res: Resource, request: web.Request, body: Obj, namespace: str | None,
+                    current: Obj) -> web.Response:
+    """Store ``body`` in place of ``current`` (update and patch alike), or only show it on dry run."""
     obj = _prepare(res, body, namespace, request)
     if not obj["metadata"].get("resourceVersion"):
         # An unconditional update (kubectl replace --force style); no precondition.
@@ -306,12 +318,7 @@ async def patch_object(
         if is_dry_run(request):
             return _respond_object(request, res, patched)
         return _respond_object(request, res, _store_write(ctx, res, patched, status_only=True))
-    obj = _prepare(res, patched, namespace, request)
-    if not obj["metadata"].get("resourceVersion"):
-        obj["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"]
-    if is_dry_run(request):
-        return _respond_object(request, res, defaults.apply_defaults(store_key(res), obj))
-    return _respond_object(request, res, _store_write(ctx, res, obj))
+    return _replace_object(ctx, res, request, patched, namespace, current)
 
 
 # ----------------------------------------------------------------------------- delete
@@ -411,15 +418,7 @@ async def delete_collection(
     ctx: ServerContext, request: web.Request, res: Resource, namespace: str | None
 ) -> web.Response:
     options = await _delete_options(request)
-    try:
-        items, rv = ctx.store.list(
-            store_key(res),
-            namespace,
-            label_selector=request.query.get("labelSelector"),
-            field_selector=request.query.get("fieldSelector"),
-        )
-    except SelectorError as exc:
-        raise ApiError(400, f"unable to parse selector: {exc}", "BadRequest") from exc
+    items, rv = _select(ctx, request, res, namespace)
     out = []
     for item in items:
         meta = item["metadata"]

@@ -185,14 +185,20 @@ class Cluster:
             return names[0] if names else None
         return container if container in names else None
 
-    def pod_log_path(self, namespace: str, pod: str, container: str | None) -> pathlib.Path | None:
+    def _pod_container(self, namespace: str, pod: str, container: str | None) -> tuple[pathlib.Path, str] | None:
+        """The pod's directory and the container's name (the first one when not named), if both exist."""
         found = self._pod_dir(namespace, pod)
         if found is None:
             return None
         directory, obj = found
         name = self._container_name(obj, container)
-        if name is None:
+        return None if name is None else (directory, name)
+
+    def pod_log_path(self, namespace: str, pod: str, container: str | None) -> pathlib.Path | None:
+        found = self._pod_container(namespace, pod, container)
+        if found is None:
             return None
+        directory, name = found
         path = directory / "logs" / f"{name}.log"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -200,13 +206,10 @@ class Cluster:
         return path
 
     def pod_exec_context(self, namespace: str, pod: str, container: str | None) -> ExecContext | None:
-        found = self._pod_dir(namespace, pod)
+        found = self._pod_container(namespace, pod, container)
         if found is None:
             return None
-        directory, obj = found
-        name = self._container_name(obj, container)
-        if name is None:
-            return None
+        directory, name = found
         worker = self.kubelet.worker(namespace, pod) if self.kubelet else None
         if worker is not None:
             return worker.exec_context(name)
