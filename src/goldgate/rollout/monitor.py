@@ -1,0 +1,446 @@
+"""The automatic-rollback triggers of guide §6.1, evaluated again and again on one release.
+
+Every strategy (rolling update, blue-green, canary) and ``goldgate watch`` ask the same
+question every evaluation interval: *should this release be rolled back?* A
+:class:`RollbackMonitor` answers it for one group of pods (the canary, the green
+environment, the updated Deployment) with one verdict per trigger:
+
+=====================  ============================================  =========
+trigger (guide §6.1)   criterion                                     on FAIL
+=====================  ============================================  =========
+Error Rate > 1 %       sequential test (:mod:`goldgate.criteria.sprt`)  rollback
+Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline`  rollback
+Health Check failed    :func:`~goldgate.criteria.health.health_checks`     rollback
+Disk Space < 10 % free :func:`~goldgate.criteria.resources.free_disk`      rollback
+Memory: OOM kills      :func:`~goldgate.criteria.resources.oom_kills`      rollback
+p95 > 500 ms (§8.1)    :func:`~goldgate.criteria.latency.p95_above_budget` alert
+CPU > 70 % of limit    :func:`~goldgate.criteria.resources.cpu_vs_limit`      alert
+Memory > 80 % of limit :func:`~goldgate.criteria.resources.memory_vs_limit`   alert
+=====================  ============================================  =========
+
+The :class:`Assessment` of an evaluation is ROLLBACK when any rollback trigger FAILs,
+PASS only when every trigger PASSes on data, HOLD otherwise (too little traffic, a probe
+that could not measure): a hold is never a pass; the strategy decides how long to hold.
+
+The error-rate test runs continuously: when it accepts "healthy" it records the pass and
+starts a fresh test on the requests that follow, so a release that degrades later in a
+two-hour window is still caught (one accepted H0 does not end the watch).
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from goldgate.config import Environment
+from goldgate.criteria.health import PodHealth, health_checks
+from goldgate.criteria.latency import p95_above_budget, p95_vs_baseline
+from goldgate.criteria.resources import (
+    DiskReading,
+    PodUsage,
+    cpu_vs_limit,
+    free_disk,
+    memory_vs_limit,
+    oom_kills,
+)
+from goldgate.criteria.sprt import Decision, SequentialErrorRate, SprtParams
+from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
+from goldgate.probes.metrics import Measurement, Selector
+from goldgate.probes.workloads import PodFact, pod_facts, pod_usage
+from goldgate.rollout.sources import GrowingWindow
+from goldgate.verdict import Evidence, Status, Verdict
+
+__all__ = [
+    "Assessment",
+    "ContinuousErrorRate",
+    "Decision",
+    "Group",
+    "Outcome",
+    "RollbackMonitor",
+    "sprt_params",
+]
+
+ERROR_RATE = "error rate (§6.1 rollback above 1 %)"
+P95_BASELINE = "p95 latency vs baseline (§6.1 rollback above 2x)"
+P95_BUDGET = "p95 latency budget (§8.1 alert above 500 ms)"
+CPU = "CPU vs limit (§8.3 alert above 70 %)"
+MEMORY = "memory vs limit (§8.3 alert above 80 %)"
+HEALTH = "health checks (§6.1 rollback on failed health checks)"
+DISK = "free disk (§6.1 rollback below 10 % free)"
+OOM = "OOM kills (§6.1 rollback when OOM kills are detected)"
+#: Most specific first: an OOM kill also restarts the pod, which the health checks see too.
+ROLLBACK_TRIGGERS = (ERROR_RATE, P95_BASELINE, OOM, DISK, HEALTH)
+
+#: Pods that are still starting keep these waiting reasons without having failed anything.
+_STARTING = {"", "ContainerCreating", "PodInitializing"}
+
+
+def sprt_params(env: Environment) -> SprtParams:
+    """The sequential error-rate test of an environment (limit = the §6.1 threshold)."""
+    t = env.error_rate_test
+    return SprtParams(limit=env.thresholds.error_rate, p0=t.healthy_rate, p1=t.breached_rate,
+                      alpha=t.false_rollback, beta=t.missed_breach, max_requests=t.max_requests)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A set of pods under watch: a name for the reader and the labels that select them."""
+
+    name: str
+    labels: Mapping[str, str]
+    namespace: str
+
+    @property
+    def selector(self) -> Selector:
+        return Selector(dict(self.labels), self.namespace)
+
+    @property
+    def label_selector(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in sorted(self.labels.items()))
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.namespace}/{self.label_selector})"
+
+
+class Outcome(enum.StrEnum):
+    ROLLBACK = "ROLLBACK"
+    PASS = "PASS"  # noqa: S105 - an outcome, not a password
+    HOLD = "HOLD"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One evaluation: a verdict per trigger and what they add up to."""
+
+    group: str
+    elapsed_s: float
+    verdicts: tuple[Verdict, ...]
+    at: float = field(default_factory=time.time)
+
+    @property
+    def breaches(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.rollback and v.status is Status.FAIL]
+
+    @property
+    def alerts(self) -> list[Verdict]:
+        return [v for v in self.verdicts if not v.rollback and v.status is Status.FAIL]
+
+    @property
+    def undecided(self) -> list[Verdict]:
+        return [v for v in self.verdicts if v.rollback and v.status in (Status.INCONCLUSIVE, Status.ERROR)]
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.breaches:
+            return Outcome.ROLLBACK
+        if self.undecided:
+            return Outcome.HOLD
+        return Outcome.PASS
+
+    def summary(self) -> str:
+        """One line per evaluation for progress output: each trigger's status and value."""
+        parts = []
+        for v in self.verdicts:
+            short = v.criterion.split(" (")[0]
+            parts.append(f"{short}={v.status.value}" + (f"({_short_value(v)})" if v.observed is not None else ""))
+        return f"[{self.elapsed_s:6.1f}s] {self.group}: {self.outcome.value} — " + ", ".join(parts)
+
+    def reason(self) -> str:
+        """Why this outcome: the breaches, else what is still undecided."""
+        if self.breaches:
+            return "; ".join(v.message() for v in self.breaches)
+        if self.undecided:
+            return "; ".join(v.message() for v in self.undecided)
+        return "every rollback trigger passed"
+
+
+def _short_value(v: Verdict) -> str:
+    if isinstance(v.observed, float):
+        return f"{v.observed:.4g}"
+    return str(v.observed)
+
+
+class ContinuousErrorRate:
+    """Wald's test restarted after each "healthy" decision; a breach is final."""
+
+    def __init__(self, params: SprtParams, criterion: str = ERROR_RATE) -> None:
+        self.params = params
+        self.criterion = criterion
+        self.segment = SequentialErrorRate(params, criterion=criterion)
+        self.passes = 0
+        self.requests = 0
+        self.errors = 0
+        self._last_pass: Verdict | None = None
+        self._failed: Verdict | None = None
+
+    def update(self, requests: int, errors: int, *, elapsed_s: float = 0.0,
+               evidence: Evidence | None = None) -> Verdict:
+        if self._failed is not None:
+            return self._failed
+        requests, errors = max(0, requests), max(0, min(errors, requests))
+        self.requests += requests
+        self.errors += errors
+        state = self.segment.update(requests, errors, elapsed_s=elapsed_s, evidence=evidence)
+        verdict = self.segment.verdict()
+        if state.decision is Decision.ACCEPT_H1:
+            self._failed = verdict
+            return verdict
+        if state.decision is Decision.ACCEPT_H0:
+            self.passes += 1
+            self._last_pass = verdict
+            self.segment = SequentialErrorRate(self.params, criterion=self.criterion)
+            return verdict
+        return self._last_pass or verdict
+
+    def snapshot(self) -> dict[str, Any]:
+        """State to carry across a restart of the watch (resume)."""
+        return {"segment_requests": self.segment.requests, "segment_errors": self.segment.errors,
+                "passes": self.passes, "requests": self.requests, "errors": self.errors}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        self.passes = int(data.get("passes", 0))
+        self.requests = int(data.get("requests", 0))
+        self.errors = int(data.get("errors", 0))
+        seg_n, seg_k = int(data.get("segment_requests", 0)), int(data.get("segment_errors", 0))
+        if seg_n:
+            self.segment.update(seg_n, min(seg_k, seg_n))
+
+
+class RollbackMonitor:
+    """Evaluates the §6.1 triggers for one group of pods over a window that grows.
+
+    ``baseline`` is the group whose p95 the release is compared with over the same window
+    (the stable pods of a canary); ``baseline_p95_s`` a stored baseline (measured on the
+    previous version before a rolling update or a blue-green switch). With neither, the
+    latency-vs-baseline trigger is left out and says so in :attr:`notes`.
+    """
+
+    def __init__(self, env: Environment, kube: KubeClients, source: Any, group: Group, *,
+                 baseline: Group | None = None, baseline_p95_s: float | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 pods: Callable[[str], list[PodFact]] | None = None,
+                 usage: Callable[[str], list[PodUsage]] | None = None) -> None:
+        self.env = env
+        self.kube = kube
+        self.source = source
+        self.group = group
+        self.baseline = baseline
+        self.baseline_p95_s = baseline_p95_s
+        self.clock = clock
+        self._pods = pods or (lambda sel: pod_facts(kube, group.namespace, sel))
+        self._usage_reader = usage or (lambda sel: pod_usage(kube, group.namespace, sel))
+        self.error_rate = ContinuousErrorRate(sprt_params(env))
+        self.notes: list[str] = []
+        self._window: GrowingWindow | None = None
+        self._baseline_window: GrowingWindow | None = None
+        self._restarts0: dict[str, int] = {}
+        self._ever_ready: set[str] = set()
+        self._seen_counts = (0, 0)
+        self._seen_elapsed = 0.0
+        self._started_wall = time.time()
+        self._started = clock()
+        if baseline is None and baseline_p95_s is None:
+            self.notes.append("p95 vs baseline not evaluated: no stable version to compare with "
+                              "and no stored baseline")
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Open the window now: first metric reads, restart counts as they stand."""
+        self._started = self.clock()
+        self._started_wall = time.time()
+        self._window = GrowingWindow(self.source, self.group.selector, self.clock)
+        self._window.advance()
+        if self.baseline is not None:
+            self._baseline_window = GrowingWindow(self.source, self.baseline.selector, self.clock)
+            self._baseline_window.advance()
+        try:
+            pods = self._pods(self.group.label_selector)
+        except KubernetesUnavailable:
+            pods = []
+        self._restarts0 = {p.name: p.restarts for p in pods}
+        self._ever_ready = {p.name for p in pods if p.ready}
+        self._seen_counts = (0, 0)
+        self._seen_elapsed = 0.0
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.clock() - self._started
+
+    def baseline_p95(self) -> float | None:
+        """The compared group's p95 over the window so far, when it rests on enough requests.
+
+        A canary's 100 % phase has no stable pods left; it is held against this value
+        from the phase before.
+        """
+        if self._baseline_window is None:
+            return None
+        m = self._baseline_window.latency_quantile(0.95)
+        return m.value if m.value is not None and m.samples >= self.env.thresholds.min_requests else None
+
+    def evaluate(self) -> Assessment:
+        """Take one more reading and judge every trigger on the window so far."""
+        if self._window is None:
+            self.start()
+        assert self._window is not None
+        self._window.advance()
+        if self._baseline_window is not None:
+            self._baseline_window.advance()
+        verdicts: list[Verdict] = [self._error_rate()]
+        latency = self._latency()
+        verdicts.extend(latency)
+        verdicts.extend(self._pod_triggers())
+        verdicts.append(self._disk())
+        verdicts.extend(self._usage())
+        order = {name: i for i, name in enumerate((*ROLLBACK_TRIGGERS, P95_BUDGET, CPU, MEMORY))}
+        verdicts.sort(key=lambda v: order.get(v.criterion, 99))
+        return Assessment(str(self.group), round(self.elapsed_s, 3), tuple(verdicts))
+
+    # ------------------------------------------------------------------ triggers
+    def _error_rate(self) -> Verdict:
+        assert self._window is not None
+        m = self._window.request_counts()
+        limit = self.env.thresholds.error_rate
+        if m.error:
+            return Verdict.error(ERROR_RATE, f"could not measure: {m.error}", threshold=limit,
+                                 evidence=m.evidence(), rollback=True)
+        if m.counts is None:
+            return Verdict.inconclusive(ERROR_RATE, f"no request counts: {m.describe()}", threshold=limit,
+                                        evidence=m.evidence(), rollback=True)
+        total, errors = m.counts.rounded()
+        prev_total, prev_errors = self._seen_counts
+        if total < prev_total or errors < prev_errors:  # a pod left the selection: count from here
+            prev_total, prev_errors = min(prev_total, total), min(prev_errors, errors)
+        self._seen_counts = (total, errors)
+        now = self.elapsed_s
+        step, self._seen_elapsed = now - self._seen_elapsed, now
+        return self.error_rate.update(total - prev_total, errors - prev_errors,
+                                      elapsed_s=step, evidence=m.evidence())
+
+    def _latency(self) -> list[Verdict]:
+        assert self._window is not None
+        t = self.env.thresholds
+        m = self._window.latency_quantile(0.95)
+        out: list[Verdict] = []
+        if m.error:
+            err = Verdict.error(P95_BUDGET, f"could not measure: {m.error}", threshold=t.p95_latency_ms / 1000,
+                                evidence=m.evidence())
+            out.append(err)
+            if self.baseline is not None or self.baseline_p95_s is not None:
+                out.append(Verdict.error(P95_BASELINE, f"could not measure: {m.error}", evidence=m.evidence(),
+                                         rollback=True))
+            return out
+        window = round(self.elapsed_s, 1)
+        out.append(p95_above_budget(m.value, budget_s=t.p95_latency_ms / 1000, min_samples=t.min_requests,
+                                    samples=m.samples, window_s=window, criterion=P95_BUDGET,
+                                    evidence=(m.evidence(),)))
+        if self._baseline_window is not None:
+            b = self._baseline_window.latency_quantile(0.95)
+            if b.error:
+                out.append(Verdict.error(P95_BASELINE, f"baseline could not be measured: {b.error}",
+                                         evidence=(m.evidence(), b.evidence()), rollback=True))
+            else:
+                out.append(p95_vs_baseline(m.value, b.value, factor=t.p95_baseline_factor,
+                                           min_samples=t.min_requests, samples=m.samples,
+                                           baseline_samples=b.samples, window_s=window,
+                                           criterion=P95_BASELINE, evidence=(m.evidence(), b.evidence())))
+        elif self.baseline_p95_s is not None:
+            out.append(p95_vs_baseline(m.value, self.baseline_p95_s, factor=t.p95_baseline_factor,
+                                       min_samples=t.min_requests, samples=m.samples, baseline_samples=None,
+                                       window_s=window, criterion=P95_BASELINE,
+                                       evidence=(m.evidence(), Evidence("stored baseline", "",
+                                                 details={"p95_s": self.baseline_p95_s}))))
+        return out
+
+    def _pod_triggers(self) -> list[Verdict]:
+        sel = self.group.label_selector
+        where = Evidence("kubernetes", f"pods {self.group.namespace} labelSelector={sel}")
+        try:
+            pods = [p for p in self._pods(sel) if not p.deleting]
+        except KubernetesUnavailable as exc:
+            return [Verdict.error(HEALTH, str(exc), evidence=where, rollback=True),
+                    Verdict.error(OOM, str(exc), evidence=where, rollback=True)]
+        judged: list[PodHealth] = []
+        starting = []
+        for p in pods:
+            if p.ready:
+                self._ever_ready.add(p.name)
+            restarts = p.restarts - self._restarts0.get(p.name, 0)
+            if p.name not in self._ever_ready and restarts <= 0 and p.waiting_reason in _STARTING:
+                starting.append(p.name)  # never Ready yet and nothing failed: still starting
+                continue
+            judged.append(PodHealth(
+                name=p.name, ready=p.ready, phase=p.phase, restarts_in_window=max(0, restarts),
+                waiting_reason=p.waiting_reason, last_termination_reason=p.last_termination_reason,
+                last_termination_at=p.last_termination_at))
+        all_pods = [PodHealth(name=p.name, ready=p.ready, phase=p.phase,
+                              restarts_in_window=max(0, p.restarts - self._restarts0.get(p.name, 0)),
+                              waiting_reason=p.waiting_reason,
+                              last_termination_reason=p.last_termination_reason,
+                              last_termination_at=p.last_termination_at) for p in pods]
+        ev = Evidence("kubernetes", where.query, round(self.elapsed_s, 1), len(pods),
+                      {"starting": starting} if starting else {})
+        window = round(self.elapsed_s, 1)
+        health = health_checks(judged, max_restarts=0, max_probe_failures=0, max_unhealthy_pods=0,
+                               window_s=window, criterion=HEALTH, evidence=(ev,))
+        # Kubernetes timestamps have whole seconds: a kill in the window's first second
+        # may carry a finishedAt just before its start.
+        oom = oom_kills(all_pods, window_start=self._started_wall - 1.0, max_oom_kills=0, criterion=OOM,
+                        evidence=(ev,))
+        return [health, oom]
+
+    def _usage(self) -> list[Verdict]:
+        """§8.3 alerts: CPU above 70 % and memory above 80 % of the limits (never a rollback)."""
+        t = self.env.thresholds
+        try:
+            usages = self._usage_reader(self.group.label_selector)
+        except KubernetesUnavailable as exc:
+            ev = Evidence("metrics.k8s.io", f"pods {self.group.namespace} {self.group.label_selector}")
+            return [Verdict.error(CPU, str(exc), threshold=t.cpu_utilization, evidence=ev),
+                    Verdict.error(MEMORY, str(exc), threshold=t.memory_utilization, evidence=ev)]
+        return [cpu_vs_limit(usages, max_fraction=t.cpu_utilization, criterion=CPU),
+                memory_vs_limit(usages, max_fraction=t.memory_utilization, criterion=MEMORY)]
+
+    def _disk(self) -> Verdict:
+        sel = self.group.selector
+        avail = self.source.instant("node_filesystem_avail_bytes", sel)
+        size = self.source.instant("node_filesystem_size_bytes", sel)
+        minimum = self.env.thresholds.free_disk_ratio
+        for m in (avail, size):
+            if m.error:
+                return Verdict.error(DISK, f"could not measure: {m.error}", threshold=minimum,
+                                     evidence=m.evidence(), rollback=True)
+        readings = disk_readings(avail, size)
+        if not readings:
+            return Verdict.inconclusive(DISK, f"no free-disk reading: {avail.describe()}", threshold=minimum,
+                                        evidence=(avail.evidence(), size.evidence()), rollback=True)
+        return free_disk(readings, min_free_fraction=minimum, criterion=DISK,
+                         evidence=(avail.evidence(), size.evidence()))
+
+
+def _series_key(s: Mapping[str, Any]) -> tuple[str, str]:
+    pod = str(s.get("pod") or s.get("instance") or s.get("kubernetes_pod_name") or "")
+    return pod, str(s.get("mountpoint", ""))
+
+
+def disk_readings(avail: Measurement, size: Measurement) -> list[DiskReading]:
+    """Pair ``node_filesystem_avail_bytes`` with ``..._size_bytes`` per pod and mountpoint."""
+    sizes = {_series_key(s): float(s["value"]) for s in size.series if "value" in s}
+    out = []
+    for s in avail.series:
+        if "value" not in s:
+            continue
+        key = _series_key(s)
+        out.append(DiskReading(pod=key[0], avail_bytes=float(s["value"]), size_bytes=sizes.get(key),
+                               mountpoint=key[1] or "/"))
+    return out
+
+
+def worst(assessments: Sequence[Assessment]) -> Assessment | None:
+    """The first assessment that asked for a rollback, else the last one."""
+    for a in assessments:
+        if a.outcome is Outcome.ROLLBACK:
+            return a
+    return assessments[-1] if assessments else None

@@ -1,0 +1,192 @@
+"""Rolling update (guide §2.3): pod by pod, quorum always kept, rolled back on failure.
+
+The Deployment controller does the rolling; goldgate watches it and holds it to the
+guide's promises:
+
+* **Availability** — at every poll at least ``replicas - maxUnavailable`` pods are Ready
+  (the quorum): :class:`QuorumTracker`.
+* **Health checks** — a new pod must pass readiness before an old one goes: each old pod
+  that leaves is matched against a new pod that is already Ready.
+* **Rollback** — a new pod that crashes, restarts or cannot start (a failed health
+  check), or a rollout that stops making progress (``ProgressDeadlineExceeded`` or the
+  environment's ``rollout_timeout_s``), triggers ``rollout undo``; after a complete
+  rollout the release is monitored for the environment's window with every §6.1 trigger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from goldgate.actions import kubernetes as actions
+from goldgate.probes.kubernetes import KubernetesUnavailable
+from goldgate.probes.metrics import Selector
+from goldgate.probes.workloads import (
+    DeploymentStatus,
+    PodFact,
+    deployment_status,
+    pod_facts,
+    replicaset_hashes,
+)
+from goldgate.rollout.base import (
+    Release,
+    RolloutContext,
+    RolloutReport,
+    monitor_phase,
+    own_pods,
+    wait_for_pods,
+)
+from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
+from goldgate.rollout.sources import GrowingWindow
+from goldgate.verdict import Evidence, Verdict
+
+__all__ = ["QuorumTracker", "rolling_update", "undo_and_verify"]
+
+QUORUM = "availability (§2.3 always maintain quorum)"
+ORDER = "pod by pod (§2.3 each new pod healthy before an old one goes)"
+
+
+@dataclass
+class QuorumTracker:
+    """Ready pods and replacement order across the polls of one rollout."""
+
+    quorum: int
+    old_hashes: set[str]
+    max_unavailable: int
+    min_ready: int | None = None
+    polls: int = 0
+    old_gone: set[str] = field(default_factory=set)
+    violations: list[str] = field(default_factory=list)
+    samples: list[tuple[int, int, int]] = field(default_factory=list)
+    _old_seen: set[str] = field(default_factory=set)
+
+    def observe(self, pods: list[PodFact]) -> None:
+        live = [p for p in pods if not p.deleting]
+        ready = sum(1 for p in live if p.ready)
+        old_live = {p.name for p in live if p.template_hash in self.old_hashes}
+        new_ready = sum(1 for p in live if p.ready and p.template_hash not in self.old_hashes)
+        self._old_seen |= {p.name for p in live if p.template_hash in self.old_hashes}
+        gone_now = self._old_seen - old_live
+        for name in sorted(gone_now - self.old_gone):
+            # with maxUnavailable=0 every old pod that goes needs one more Ready new pod
+            allowed = new_ready + self.max_unavailable
+            if len(gone_now) > allowed:
+                self.violations.append(
+                    f"{name} went while only {new_ready} new pods were Ready "
+                    f"({len(gone_now)} old pods gone, maxUnavailable {self.max_unavailable})")
+        self.old_gone = gone_now
+        self.polls += 1
+        self.min_ready = ready if self.min_ready is None else min(self.min_ready, ready)
+        self.samples.append((ready, len(old_live), new_ready))
+
+    def verdicts(self, window_s: float | None) -> list[Verdict]:
+        ev = Evidence("kubernetes", "pods of the deployment, polled", window_s, self.polls,
+                      {"min_ready": self.min_ready, "quorum": self.quorum,
+                       "ready_old_new_per_poll": self.samples[-200:]})
+        out = []
+        if self.min_ready is None:
+            out.append(Verdict.inconclusive(QUORUM, "no poll of the pods succeeded", threshold=self.quorum,
+                                            evidence=ev, unit="Ready pods"))
+        elif self.min_ready < self.quorum:
+            out.append(Verdict.failed(QUORUM, self.min_ready, self.quorum,
+                                      f"Ready pods fell to {self.min_ready}, below the quorum {self.quorum} "
+                                      f"(replicas - maxUnavailable), over {self.polls} polls",
+                                      evidence=ev, unit="Ready pods"))
+        else:
+            out.append(Verdict.passed(QUORUM, self.min_ready, self.quorum,
+                                      f"at least {self.min_ready} pods Ready at every one of {self.polls} polls "
+                                      f"(quorum {self.quorum})", evidence=ev, unit="Ready pods"))
+        if self.violations:
+            out.append(Verdict.failed(ORDER, len(self.violations), 0, "; ".join(self.violations), evidence=ev,
+                                      unit="early removals"))
+        elif self.polls:
+            out.append(Verdict.passed(ORDER, 0, 0, f"{len(self.old_gone)} old pods went, each after a new pod "
+                                      "was Ready", evidence=ev, unit="early removals"))
+        return out
+
+
+
+
+def undo_and_verify(ctx: RolloutContext, report: RolloutReport, reason: str, *, trigger: Verdict | None) -> None:
+    """``rollout undo`` then wait until the previous revision is complete and Ready."""
+    report.trigger = trigger
+    report.reason = reason
+    report.note(f"rolling back: {reason}", ctx.log)
+    result = actions.rollout_undo(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, reason=reason)
+    report.actions.append(result)
+    status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    waited = wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
+                           deadline_s=ctx.env.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+    report.outcome = "rolled back" if waited.ok else "rollback failed"
+    report.note(f"rollback {'complete' if waited.ok else 'FAILED'}: {waited.reason} "
+                f"(revision {result.details.get('to_revision')})", ctx.log)
+
+
+def rolling_update(ctx: RolloutContext, release: Release, *, baseline_p95_s: float | None = None,
+                   monitor_s: float | None = None, change_cause: str | None = None) -> RolloutReport:
+    """Roll ``release`` out through the Deployment's RollingUpdate, watched and monitored."""
+    s = ctx.env.strategy
+    report = RolloutReport("rolling update", release.describe())
+    before = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    selector = own_pods(before.selector)
+    # Pods still terminating from an earlier rollout may carry the new template's hash.
+    live = [p for p in pod_facts(ctx.kube, ctx.namespace, selector) if not p.deleting]
+    tracker = QuorumTracker(before.quorum, {p.template_hash for p in live}, before.max_unavailable)
+    restarts0 = {p.name: p.restarts for p in live}
+    report.note(f"revision {before.revision} ({', '.join(before.images)}) -> {release.describe()}", ctx.log)
+    report.actions.append(actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment,
+                                          ctx.env.kubernetes.container, image=release.image, env=release.env,
+                                          memory_limit=release.memory_limit, change_cause=change_cause))
+
+    # The previous version's p95 while it still serves: the stored baseline of the 2x rule.
+    old_hashes = sorted({p.template_hash for p in live})
+    baseline = None
+    if baseline_p95_s is None and len(old_hashes) == 1:
+        baseline = GrowingWindow(ctx.source, Selector({**before.selector, "pod-template-hash": old_hashes[0]},
+                                                      ctx.namespace), ctx.clock)
+        baseline.advance()
+    last_read = [ctx.clock()]
+
+    def _poll(status: DeploymentStatus, pods: list[PodFact]) -> None:
+        tracker.observe(pods)
+        if baseline is not None and ctx.clock() - last_read[0] >= 1.0:
+            baseline.advance()
+            last_read[0] = ctx.clock()
+
+    start = ctx.clock()
+    waited = wait_for_pods(ctx, ctx.deployment, selector, before.replicas, deadline_s=s.rollout_timeout_s,
+                           restarts0=restarts0, on_poll=_poll, complete=True)
+    report.checks.extend(tracker.verdicts(round(ctx.clock() - start, 1)))
+    if not waited.ok:
+        undo_and_verify(ctx, report, waited.reason, trigger=waited.verdict)
+        return report
+    report.note(f"rollout complete in {ctx.clock() - start:.1f}s: {waited.reason}", ctx.log)
+    if baseline is not None:
+        b = baseline.latency_quantile(0.95)
+        if b.value is not None and b.samples >= ctx.env.thresholds.min_requests:
+            baseline_p95_s = b.value
+        report.phases.append({"phase": "previous version baseline", "p95_s": b.value, "requests": b.samples,
+                              "used": baseline_p95_s is not None})
+    after = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    new_hash = replicaset_hashes(ctx.kube, ctx.namespace, selector).get(after.revision, "")
+    labels = {**after.selector, "pod-template-hash": new_hash} if new_hash else dict(after.selector)
+    group = Group("release", labels, ctx.namespace)
+    monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, group, baseline_p95_s=baseline_p95_s,
+                              clock=ctx.clock)
+    window = s.monitoring_window_s if monitor_s is None else monitor_s
+    try:
+        a = monitor_phase(ctx, monitor, report, window_s=window, deadline_s=2 * window, label="after rollout")
+    except KubernetesUnavailable as exc:
+        undo_and_verify(ctx, report, f"monitoring failed: {exc}", trigger=None)
+        return report
+    report.phases.append({"phase": "monitor", "window_s": window, "outcome": a.outcome.value,
+                          "notes": monitor.notes})
+    if a.outcome is Outcome.ROLLBACK:
+        undo_and_verify(ctx, report, a.reason(), trigger=a.breaches[0])
+    elif a.outcome is Outcome.HOLD:
+        undo_and_verify(ctx, report, f"still undecided at the deadline: {a.reason()}",
+                        trigger=a.undecided[0])
+    else:
+        report.outcome = "promoted"
+        report.reason = a.reason()
+        report.note("release kept: every rollback trigger passed over the window", ctx.log)
+    return report

@@ -1,0 +1,499 @@
+"""Rollout vocabulary: traffic during a rollout, the three strategies, their rollbacks.
+
+Steps only parse words and hand over to :mod:`goldgate.rollout` (state machines) and
+:mod:`goldgate.actions` (every mutation); what they check comes back as verdicts.
+
+Scenarios tagged ``@destructive`` change the cluster; without ``--allow-mutations`` they
+are skipped with that reason (never silently passed). Faulty builds and fault knobs
+exist only in the embedded sandbox, so scenarios that inject them skip elsewhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from goldgate.actions import kubernetes as actions
+from goldgate.config import Environment
+from goldgate.probes.http import HttpProbe
+from goldgate.probes.workloads import DeploymentStatus, deployment_status
+from goldgate.rollout import bluegreen, canary, rolling
+from goldgate.rollout.base import (
+    Release,
+    RolloutContext,
+    RolloutReport,
+    monitor_phase,
+    own_pods,
+    wait_for_pods,
+)
+from goldgate.rollout.monitor import Group, RollbackMonitor
+from goldgate.rollout.smoke import smoke_checks
+from goldgate.rollout.sources import metric_source
+from goldgate.rollout.traffic import TrafficStream, is_loopback
+from goldgate.safety import SafetyPolicy
+from goldgate.verdict import Evidence, Status, Verdict, expect
+
+_log = logging.getLogger("goldgate.rollout")
+
+# ----------------------------------------------------------------------------- policy
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A mutating rollout scenario without permission is skipped, saying which flag is missing."""
+    if item.get_closest_marker("destructive") is None or item.get_closest_marker("rollout") is None:
+        return
+    safety: SafetyPolicy | None = item.config.stash.get(_safety_key(), None)
+    if safety is None:
+        return
+    problems = safety.problems()
+    if problems:
+        pytest.skip("changes the cluster: " + "; ".join(problems))
+
+
+def _safety_key() -> Any:
+    from goldgate.plugin import SAFETY_KEY
+
+    return SAFETY_KEY
+
+
+# ----------------------------------------------------------------------------- fixtures
+@dataclass
+class RolloutState:
+    """What one scenario did: the traffic it generated, the report, the state before."""
+
+    streams: list[TrafficStream] = field(default_factory=list)
+    before: DeploymentStatus | None = None
+    release: Release | None = None
+    report: RolloutReport | None = None
+    watched: list[Any] = field(default_factory=list)
+
+
+@pytest.fixture
+def rollout_state() -> Iterator[RolloutState]:
+    state = RolloutState()
+    yield state
+    for stream in state.streams:
+        stream.stop()
+
+
+@pytest.fixture
+def rollout_ctx(environment: Environment, kube: Any, safety: SafetyPolicy) -> RolloutContext:
+    return RolloutContext(environment, kube, safety, metric_source(environment, kube), log=_log.info)
+
+
+@pytest.fixture(scope="module")
+def restore_release(environment: Environment, kube: Any, safety: SafetyPolicy) -> Iterator[None]:
+    """After a feature file's rollouts, the sandbox runs the release under test again.
+
+    Other features (smoke, monitoring) expect the environment's release; a rollback
+    scenario leaves the previous one running. Only in the sandbox, and only when allowed.
+    """
+    yield
+    env = environment
+    if not env.kubernetes.is_sandbox or safety.problems() or not env.release.image:
+        return
+    status = deployment_status(kube, env.kubernetes.namespace, env.kubernetes.deployment)
+    if status.images == (env.release.image,) and status.complete:
+        return
+    ctx = RolloutContext(env, kube, safety, None, log=lambda line: None)
+    actions.release(kube, safety, ctx.namespace, ctx.deployment, env.kubernetes.container, image=env.release.image)
+    wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
+                  deadline_s=env.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+
+
+def _image_with_tag(image: str, tag: str) -> str:
+    name = image.split("@", 1)[0]
+    slash, colon = name.rfind("/"), name.rfind(":")
+    repository = name[:colon] if colon > slash else name
+    return f"{repository}:{tag}"
+
+
+def _release_image(environment: Environment) -> str:
+    if not environment.release.image:
+        pytest.skip(f"{environment.source_file}: release.image is not set — nothing to roll out")
+    return environment.release.image
+
+
+def _need_sandbox(environment: Environment, what: str) -> None:
+    if not environment.kubernetes.is_sandbox:
+        pytest.skip(f"{what} exist only in the embedded sandbox (--env=local)")
+
+
+# ----------------------------------------------------------------------------- Given
+@given(parsers.parse("steady trading traffic of {rate:g} requests per second to the trading bot service"))
+def steady_traffic(rate: float, environment: Environment, bot_url: str, rollout_state: RolloutState) -> None:
+    """Generated only against a service on this machine; a real cluster has its users."""
+    if not is_loopback(bot_url):
+        expect(Verdict.passed("trading traffic", "production users", rate,
+                              f"{bot_url} is not on this machine: the rollout is judged on real user traffic",
+                              evidence=Evidence("traffic", bot_url)))
+        return
+    s = environment.strategy
+    bound = 3 * s.rollout_timeout_s + 2 * s.monitoring_window_s + len(s.canary_weights) * (
+        s.canary_phase_deadline_s or 2 * s.canary_phase_s)
+    stream = TrafficStream(bot_url, rate_rps=rate, max_duration_s=bound,
+                           timeout=(environment.timeouts.connect_s, environment.timeouts.read_s)).start()
+    rollout_state.streams.append(stream)
+
+
+@given("no trading traffic reaches the trading bot service")
+def no_traffic(rollout_state: RolloutState) -> None:
+    for stream in rollout_state.streams:
+        stream.stop()
+
+
+@given("production runs the previous release")
+def previous_release_runs(environment: Environment, rollout_ctx: RolloutContext, restore_release: None) -> None:
+    prev = environment.release.previous_version
+    if not prev:
+        pytest.skip(f"{environment.source_file}: release.previous_version is not set")
+    image = _image_with_tag(_release_image(environment), prev)
+    status = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    if status.images != (image,) and not environment.kubernetes.is_sandbox:
+        # Outside the sandbox production is never moved back just to stage a rollout.
+        pytest.skip(f"deployment/{rollout_ctx.deployment} runs {', '.join(status.images)}, not the previous "
+                    f"release {image}: nothing to roll out from")
+    if status.images != (image,):
+        actions.release(rollout_ctx.kube, rollout_ctx.safety, rollout_ctx.namespace, rollout_ctx.deployment,
+                        environment.kubernetes.container, image=image, change_cause=f"previous release {prev}")
+    waited = wait_for_pods(rollout_ctx, rollout_ctx.deployment, own_pods(status.selector), status.replicas,
+                           deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+    if not waited.ok:
+        pytest.fail(f"ERROR: the previous release {image} did not become Ready: {waited.reason}", pytrace=False)
+
+
+@given(parsers.parse("the Deployment gives up on a rollout that makes no progress for {seconds:d} seconds"))
+def progress_deadline(seconds: int, rollout_ctx: RolloutContext, request: pytest.FixtureRequest) -> None:
+    before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    actions.set_progress_deadline(rollout_ctx.kube, rollout_ctx.safety, rollout_ctx.namespace,
+                                  rollout_ctx.deployment, seconds)
+    previous = before.progress_deadline_s or 600
+
+    def _restore() -> None:
+        actions.set_progress_deadline(rollout_ctx.kube, rollout_ctx.safety, rollout_ctx.namespace,
+                                      rollout_ctx.deployment, previous)
+
+    request.addfinalizer(_restore)
+
+
+# ----------------------------------------------------------------------------- When
+def _parse_fault(text: str) -> dict[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.startswith("FAULT_"):
+        raise ValueError(f"{text!r} is not a fault knob like FAULT_ERROR_RATE=0.03")
+    return {key.strip(): value.strip()}
+
+
+def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release) -> None:
+    rollout_state.release = release
+    rollout_state.before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+
+
+def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
+         environment: Environment) -> RolloutReport:
+    kind = {"rolling update": "rolling", "canary": "canary", "blue-green deployment": "blue-green"}[strategy]
+    if not environment.kubernetes.is_sandbox and environment.strategy.kind != kind:
+        pytest.skip(f"{environment.source_file}: strategy.kind is {environment.strategy.kind!r}; "
+                    f"this environment is not released by {strategy}")
+    _start(rollout_ctx, rollout_state, release)
+    change = rollout_ctx.safety.change if hasattr(rollout_ctx.safety, "change") else None
+    cause = f"goldgate {strategy} of {release.image}" + (f" ({change})" if change else "")
+    if strategy == "rolling update":
+        report = rolling.rolling_update(rollout_ctx, release, change_cause=cause)
+    elif strategy == "canary":
+        report = canary.canary(rollout_ctx, release, change_cause=cause)
+        if report.outcome == "not supported":
+            pytest.skip(report.reason)
+    else:
+        version = release.image.rsplit(":", 1)[-1] if environment.kubernetes.is_sandbox else None
+        report = bluegreen.blue_green(rollout_ctx, release, smoke_checks(environment, version), change_cause=cause)
+    rollout_state.report = report
+    _attach_report(report)
+    return report
+
+
+def _attach_report(report: RolloutReport) -> None:
+    try:
+        import json
+
+        import allure
+
+        allure.attach(json.dumps(report.evidence().to_dict(), indent=2, default=str),
+                      name=f"{report.strategy}: {report.outcome}", attachment_type=allure.attachment_type.JSON)
+    except Exception:  # noqa: S110 - reporting never changes the outcome
+        pass
+
+
+@when(parsers.re(r"the release under test rolls out as an? (?P<strategy>rolling update|canary|blue-green deployment)"),
+      target_fixture="rollout_report")
+def release_rolls_out(strategy: str, environment: Environment, rollout_ctx: RolloutContext,
+                      rollout_state: RolloutState) -> RolloutReport:
+    return _run(strategy, rollout_ctx, rollout_state, Release(_release_image(environment)), environment)
+
+
+@when(parsers.re(r'the faulty build "(?P<build>[a-z]+)" of the release rolls out as an? '
+                 r"(?P<strategy>rolling update|canary|blue-green deployment)"), target_fixture="rollout_report")
+def faulty_build_rolls_out(build: str, strategy: str, environment: Environment, rollout_ctx: RolloutContext,
+                           rollout_state: RolloutState) -> RolloutReport:
+    _need_sandbox(environment, "faulty builds (image tags like v1.2.0-errors)")
+    image = f"{_release_image(environment)}-{build}"
+    return _run(strategy, rollout_ctx, rollout_state, Release(image), environment)
+
+
+@when(parsers.re(r"the release under test rolls out as an? (?P<strategy>rolling update|canary|blue-green deployment) "
+                 r"carrying (?P<fault>FAULT_[A-Z_]+=\S+)(?: with a memory limit of (?P<limit>\S+))?"),
+      target_fixture="rollout_report")
+def release_with_fault_rolls_out(strategy: str, fault: str, limit: str | None, environment: Environment,
+                                 rollout_ctx: RolloutContext, rollout_state: RolloutState) -> RolloutReport:
+    _need_sandbox(environment, "fault knobs (FAULT_* variables of the reference bot)")
+    release = Release(_release_image(environment), _parse_fault(fault), memory_limit=limit)
+    return _run(strategy, rollout_ctx, rollout_state, release, environment)
+
+
+@when("the running release is watched for the monitoring window", target_fixture="watch_assessment")
+def watch_running_release(environment: Environment, rollout_ctx: RolloutContext) -> Any:
+    status = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    from goldgate.probes.workloads import replicaset_hashes
+
+    h = replicaset_hashes(rollout_ctx.kube, rollout_ctx.namespace, own_pods(status.selector)).get(status.revision, "")
+    group = Group(f"revision {status.revision}", {**status.selector, **({"pod-template-hash": h} if h else {})},
+                  rollout_ctx.namespace)
+    monitor = RollbackMonitor(environment, rollout_ctx.kube, rollout_ctx.source, group, clock=rollout_ctx.clock)
+    report = RolloutReport("watch", ", ".join(status.images))
+    window = environment.strategy.monitoring_window_s
+    return monitor_phase(rollout_ctx, monitor, report, window_s=window, deadline_s=window, label="watch")
+
+
+# ----------------------------------------------------------------------------- Then
+def _report(rollout_report: RolloutReport | None) -> RolloutReport:
+    if rollout_report is None:
+        pytest.fail("ERROR: no rollout ran in this scenario", pytrace=False)
+    return rollout_report
+
+
+def _find(report: RolloutReport, name: str) -> Verdict | None:
+    """The first breach of a trigger whose criterion starts with ``name``."""
+    candidates = [report.trigger] if report.trigger is not None else []
+    for a in reversed(report.assessments):
+        candidates.extend(a.breaches)
+    for v in candidates:
+        if v is not None and v.criterion.lower().startswith(name.lower()):
+            return v
+    return None
+
+
+@then(parsers.parse('the "{name}" rollback trigger fails'))
+def trigger_fails(name: str, rollout_report: RolloutReport) -> None:
+    report = _report(rollout_report)
+    found = _find(report, name)
+    criterion = f"automatic rollback on {name}"
+    if found is not None and found.status is Status.FAIL:
+        expect(Verdict.passed(criterion, found.observed, found.threshold,
+                              f"the trigger fired: {found.message()}", evidence=(*found.evidence, report.evidence()),
+                              unit=found.unit))
+        return
+    seen = report.trigger.message() if report.trigger else "no trigger fired"
+    expect(Verdict.failed(criterion, report.outcome, f'"{name}" FAIL',
+                          f"the release ended {report.outcome!r} without the {name} trigger failing ({seen})",
+                          evidence=report.evidence()))
+
+
+def _rolled_back(report: RolloutReport, how: str, action: str) -> None:
+    done = [a for a in report.actions if a.action == action and a.outcome == "done"]
+    criterion = f"automatic rollback ({how})"
+    if report.rolled_back and done:
+        expect(Verdict.passed(criterion, report.outcome, "rolled back",
+                              f"{action} done after: {report.reason}", evidence=report.evidence()))
+        return
+    expect(Verdict.failed(criterion, report.outcome, "rolled back",
+                          f"expected {action}; the rollout ended {report.outcome!r}: {report.reason or 'no reason'}",
+                          evidence=report.evidence(), rollback=True))
+
+
+@then("the deployment is rolled back with rollout undo")
+def rolled_back_with_undo(rollout_report: RolloutReport) -> None:
+    _rolled_back(_report(rollout_report), "rolling update", "rollout undo")
+
+
+@then("the canary is rolled back automatically")
+def canary_rolled_back(rollout_report: RolloutReport) -> None:
+    _rolled_back(_report(rollout_report), "canary removed", "delete deployment")
+
+
+@then("traffic is switched back to blue automatically")
+def switched_back(rollout_report: RolloutReport) -> None:
+    _rolled_back(_report(rollout_report), "Service selector back to blue", "switch service selector")
+
+
+@then("the previous revision is back, Ready and serving")
+def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutState, bot_url: str,
+                           environment: Environment) -> None:
+    before = rollout_state.before
+    if before is None:
+        pytest.fail("ERROR: the state before the rollout was not recorded", pytrace=False)
+    start = rollout_ctx.clock()
+    while True:  # the controller may not have observed the rollback's last change yet
+        now = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+        if (now.complete and now.images == before.images) or rollout_ctx.clock() - start > 10:
+            break
+        rollout_ctx.sleep(rollout_ctx.poll_s)
+    probe = HttpProbe(bot_url, environment.timeouts)
+    try:
+        answer = probe.get("/version")
+    finally:
+        probe.close()
+    version = (answer.json() or {}).get("version") if answer.status == 200 else None
+    ev = Evidence("kubernetes", f"deployment/{rollout_ctx.deployment}", None, None,
+                  {"images_before": list(before.images), "images_now": list(now.images),
+                   "ready": now.ready_replicas, "replicas": now.replicas, "revision_now": now.revision,
+                   "revision_before": before.revision, "service_version": version, "url": answer.url})
+    criterion = "previous revision restored (§6.2 verify rollback)"
+    problems = []
+    if now.images != before.images:
+        problems.append(f"images {list(now.images)} instead of {list(before.images)}")
+    if not now.complete:
+        problems.append(f"{now.ready_replicas}/{now.replicas} Ready, rollout not complete")
+    expected_version = before.images[0].rsplit(":", 1)[-1] if environment.kubernetes.is_sandbox else None
+    if answer.status != 200:
+        problems.append(f"the Service answered {answer.status or answer.error}")
+    elif expected_version and version != expected_version:
+        problems.append(f"the Service reports version {version}, expected {expected_version}")
+    if problems:
+        expect(Verdict.failed(criterion, "; ".join(problems), "previous revision Ready", "; ".join(problems),
+                              evidence=ev, rollback=True))
+    expect(Verdict.passed(criterion, f"{now.ready_replicas}/{now.replicas} Ready", "previous revision Ready",
+                          f"{', '.join(now.images)} Ready on {now.ready_replicas} pods, serving version {version}",
+                          evidence=ev))
+
+
+def _expect_promoted(report: RolloutReport, criterion: str) -> None:
+    if report.promoted:
+        last = report.last
+        expect(Verdict.passed(criterion, report.outcome, "promoted", report.reason,
+                              evidence=(report.evidence(), *(last.verdicts[0].evidence if last else ()))))
+        return
+    if report.trigger is not None and report.trigger.status is not Status.PASS:
+        expect(report.trigger)
+    expect(Verdict.failed(criterion, report.outcome, "promoted", report.reason or "not promoted",
+                          evidence=report.evidence(), rollback=True))
+
+
+@then("the release is kept after the monitoring window")
+def release_kept(rollout_report: RolloutReport) -> None:
+    _expect_promoted(_report(rollout_report), "rolling update kept after monitoring (§2.3)")
+
+
+@then("the canary is promoted")
+def canary_promoted(rollout_report: RolloutReport) -> None:
+    _expect_promoted(_report(rollout_report), "canary promoted (§2.2 phase 5: 100 % if no issues)")
+
+
+@then("green is promoted")
+def green_promoted(rollout_report: RolloutReport) -> None:
+    _expect_promoted(_report(rollout_report), "green promoted (§2.1)")
+
+
+@then(parsers.parse("availability never dropped below the quorum of replicas minus maxUnavailable"))
+def quorum_kept(rollout_report: RolloutReport) -> None:
+    expect(_check(_report(rollout_report), rolling.QUORUM))
+
+
+@then("every new pod passed readiness before an old pod went")
+def pod_by_pod(rollout_report: RolloutReport) -> None:
+    expect(_check(_report(rollout_report), rolling.ORDER))
+
+
+@then("the smoke tests passed against green only")
+def smoke_on_green(rollout_report: RolloutReport, bot_url: str) -> None:
+    report = _report(rollout_report)
+    smoke = [v for v in report.checks if v.criterion.startswith("green ")]
+    if not smoke:
+        expect(Verdict.error("smoke tests on green", f"no smoke check ran ({report.outcome}: {report.reason})"))
+    for v in smoke:
+        expect(v)
+    phase = next((p for p in report.phases if p.get("phase") == "smoke on green"), {})
+    url = phase.get("url", "")
+    if url.rstrip("/") == bot_url.rstrip("/"):
+        expect(Verdict.failed("smoke tests on green only", url, "green's own address",
+                              "the smoke tests went to the production Service"))
+
+
+@then("blue stayed Ready as a backup while green was monitored")
+def blue_backup(rollout_report: RolloutReport) -> None:
+    expect(_check(_report(rollout_report), bluegreen.BLUE_BACKUP))
+
+
+@then("every canary phase passed every rollback trigger")
+def every_phase_passed(rollout_report: RolloutReport, environment: Environment) -> None:
+    report = _report(rollout_report)
+    weights = [p.get("weight") for p in report.phases if p.get("outcome") == "PASS"]
+    ev = Evidence("rollout", "canary phases", None, len(report.phases), {"phases": report.phases})
+    criterion = "canary phases (§2.2 monitor each phase)"
+    if weights == list(environment.strategy.canary_weights):
+        expect(Verdict.passed(criterion, weights, environment.strategy.canary_weights,
+                              f"phases {weights} % each passed over {environment.strategy.canary_phase_s:g}s",
+                              evidence=ev))
+        return
+    if report.trigger is not None and report.trigger.status is not Status.PASS:
+        expect(report.trigger)
+    expect(Verdict.failed(criterion, weights, environment.strategy.canary_weights,
+                          f"only phases {weights} passed; {report.outcome}: {report.reason}", evidence=ev,
+                          rollback=True))
+
+
+@then("the canary phase ends INCONCLUSIVE, not PASS")
+def canary_inconclusive(rollout_report: RolloutReport) -> None:
+    report = _report(rollout_report)
+    criterion = "no-traffic canary is not promoted"
+    trig = report.trigger
+    if trig is not None and trig.status is Status.INCONCLUSIVE and not report.promoted:
+        expect(Verdict.passed(criterion, trig.status.value, "INCONCLUSIVE",
+                              f"held until the phase deadline, then {report.outcome}: {trig.message()}",
+                              evidence=(*trig.evidence, report.evidence())))
+        return
+    expect(Verdict.failed(criterion, trig.status.value if trig else report.outcome, "INCONCLUSIVE",
+                          f"the canary ended {report.outcome!r}: {report.reason}", evidence=report.evidence()))
+
+
+@then("the trading bot runs the release under test on every replica")
+def release_everywhere(rollout_ctx: RolloutContext, environment: Environment) -> None:
+    want = (_release_image(environment),)
+    start = rollout_ctx.clock()
+    while True:  # the controller may still be reporting the last pod's readiness
+        now = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+        if (now.images == want and now.complete) or rollout_ctx.clock() - start > 10:
+            break
+        rollout_ctx.sleep(rollout_ctx.poll_s)
+    ev = Evidence("kubernetes", f"deployment/{rollout_ctx.deployment}", None, now.replicas,
+                  {"images": list(now.images), "ready": now.ready_replicas, "revision": now.revision})
+    criterion = "release on every replica"
+    if now.images == want and now.complete:
+        expect(Verdict.passed(criterion, f"{now.ready_replicas}/{now.replicas}", now.replicas,
+                              f"{want[0]} Ready on all {now.replicas} replicas", evidence=ev))
+        return
+    expect(Verdict.failed(criterion, f"{list(now.images)} {now.ready_replicas}/{now.replicas}",
+                          f"{want[0]} on {now.replicas}", "the release is not on every replica", evidence=ev))
+
+
+def _check(report: RolloutReport, criterion: str) -> Verdict:
+    for v in report.checks:
+        if v.criterion == criterion:
+            return v
+    return Verdict.error(criterion, f"not checked: the rollout ended {report.outcome!r} before it "
+                                    f"({report.reason or 'no reason'})")
+
+
+# ----------------------------------------------------------------------------- watch
+@then(parsers.parse("the {what} criterion held over the window"))
+def watched_criterion(what: str, watch_assessment: Any) -> None:
+    for v in watch_assessment.verdicts:
+        if v.criterion.lower().startswith(what.lower()):
+            expect(v)
+            return
+    expect(Verdict.error(what, f"no {what} verdict in the watch ({watch_assessment.summary()})"))

@@ -1,0 +1,110 @@
+"""RollbackMonitor end to end on canned measurements: each §6.1 trigger on its own turns
+the assessment into ROLLBACK, the §8 alerts never do, and thin data only holds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldgate.config import load_environment
+from goldgate.criteria.resources import PodUsage
+from goldgate.probes.metrics import Measurement, RequestCounts
+from goldgate.probes.workloads import PodFact
+from goldgate.rollout.monitor import (
+    CPU,
+    DISK,
+    ERROR_RATE,
+    HEALTH,
+    MEMORY,
+    OOM,
+    P95_BASELINE,
+    Group,
+    Outcome,
+    RollbackMonitor,
+)
+from goldgate.verdict import Status
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class FakeSource:
+    """A Prometheus-like source (no scrape windows) answering from fixed numbers."""
+
+    name = "fake"
+
+    def __init__(self, *, requests: float = 1000, errors: float = 0, p95_s: float = 0.04,
+                 baseline_p95_s: float = 0.04, free: float = 0.5) -> None:
+        self.requests, self.errors, self.p95, self.baseline, self.free = requests, errors, p95_s, baseline_p95_s, free
+
+    def request_counts(self, window_s: float, selector: Any) -> Measurement:
+        counts = RequestCounts(self.requests, self.errors)
+        return Measurement("fake", "requests", counts.ratio, int(self.requests), window_s, counts=counts)
+
+    def latency_quantile(self, q: float, window_s: float, selector: Any) -> Measurement:
+        value = self.baseline if selector.labels.get("track") == "stable" else self.p95
+        return Measurement("fake", "p95", value, int(self.requests), window_s)
+
+    def instant(self, name: str, selector: Any) -> Measurement:
+        value = self.free * 100 if "avail" in name else 100.0
+        return Measurement("fake", name, value, 1, series=({"pod": "c-1", "mountpoint": "/data", "value": value},))
+
+
+def _pod(restarts: int = 0, last: str = "", at: float | None = None, ready: bool = True) -> PodFact:
+    return PodFact("c-1", {"track": "canary"}, "Running", ready, False, 0.0, restarts, "", last, at)
+
+
+def _monitor(source: FakeSource, pods: list[PodFact] | None = None, usage: list[PodUsage] | None = None,
+             ) -> RollbackMonitor:
+    env = load_environment("local", ROOT / "environments")
+    state = {"pods": [_pod()]}
+    m = RollbackMonitor(env, kube=None, source=source, group=Group("canary", {"track": "canary"}, "trading"),
+                        baseline=Group("stable", {"track": "stable"}, "trading"),
+                        pods=lambda sel: state["pods"],
+                        usage=lambda sel: usage or [PodUsage("c-1", 0.1, 1.0, 1e8, 1e9)])
+    m.start()
+    if pods is not None:
+        state["pods"] = pods
+    return m
+
+
+def _by_name(a: Any) -> dict[str, Any]:
+    return {v.criterion: v for v in a.verdicts}
+
+
+def test_a_healthy_canary_passes_every_trigger() -> None:
+    a = _monitor(FakeSource()).evaluate()
+    assert a.outcome is Outcome.PASS, a.summary()
+
+
+@pytest.mark.parametrize(("source", "pods", "criterion"), [
+    (FakeSource(errors=30), None, ERROR_RATE),
+    (FakeSource(p95_s=0.2, baseline_p95_s=0.04), None, P95_BASELINE),
+    (FakeSource(free=0.05), None, DISK),
+    (FakeSource(), lambda: [_pod(restarts=1, last="Error")], HEALTH),
+    (FakeSource(), lambda: [_pod(restarts=1, last="OOMKilled", at=time.time())], OOM),  # killed just now
+])
+def test_each_trigger_on_its_own_rolls_back(source: FakeSource, pods: Callable[[], list[PodFact]] | None,
+                                            criterion: str) -> None:
+    a = _monitor(source, pods() if pods else None).evaluate()
+    assert a.outcome is Outcome.ROLLBACK, a.summary()
+    assert a.breaches[0].criterion == criterion
+    assert "vs threshold" in a.breaches[0].message()
+
+
+def test_cpu_and_memory_alerts_never_roll_back() -> None:
+    a = _monitor(FakeSource(), usage=[PodUsage("c-1", 0.9, 1.0, 9e8, 1e9)]).evaluate()
+    v = _by_name(a)
+    assert v[CPU].status is Status.FAIL and "90 % vs maximum 70 %" in v[CPU].reason
+    assert v[MEMORY].status is Status.FAIL and "90 % vs maximum 80 %" in v[MEMORY].reason
+    assert a.outcome is Outcome.PASS
+    assert {x.criterion for x in a.alerts} == {CPU, MEMORY}
+
+
+def test_too_few_requests_holds_instead_of_passing() -> None:
+    a = _monitor(FakeSource(requests=20, errors=0)).evaluate()
+    assert a.outcome is Outcome.HOLD
+    assert _by_name(a)[ERROR_RATE].status is Status.INCONCLUSIVE
