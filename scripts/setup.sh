@@ -10,6 +10,8 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+# --no-deps: the lock is a complete freeze; botocore declares python-dateutil<3 while the
+# kubernetes client declares >=3, and both work with the pinned 4.0.0 (tests/secrets prove it).
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -c "import goldgate; print('goldgate', goldgate.__version__, 'installed in .venv')"

@@ -20,6 +20,7 @@ SUBCOMMAND_MODULES = (
     "goldgate.report.cli",
     "goldgate.watch",
     "goldgate.report.audit_cli",
+    "goldgate.checks.cli",
 )
 
 

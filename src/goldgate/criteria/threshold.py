@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from goldgate.criteria.registry import criterion
 from goldgate.verdict import Evidence, Verdict
 
 
 def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN and ±inf are not measurements: an infinite p95 or rate means a broken source."""
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
 
 
 def _thin(samples: int | None, min_samples: int) -> bool:
@@ -35,6 +37,8 @@ def _compare(
 ) -> Verdict:
     """One rule for both directions, so at_most and at_least cannot drift apart."""
     kw = {"unit": unit, "evidence": evidence, "rollback": rollback}
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or not math.isfinite(limit):
+        return Verdict.error(criterion, f"the limit {limit!r} is not a finite number", threshold=limit, **kw)
     if _missing(observed):
         return Verdict.inconclusive(criterion, "no measurement", threshold=limit, **kw)
     if _thin(samples, min_samples):
@@ -57,6 +61,7 @@ def _compare(
     )
 
 
+@criterion(needs="a finite measured value and at least min_samples samples")
 def at_most(
     criterion: str,
     observed: float | None,
@@ -74,6 +79,7 @@ def at_most(
                     min_samples=min_samples, evidence=evidence, rollback=rollback, inclusive=inclusive)
 
 
+@criterion(needs="a finite measured value and at least min_samples samples")
 def at_least(
     criterion: str,
     observed: float | None,
@@ -91,6 +97,7 @@ def at_least(
                     min_samples=min_samples, evidence=evidence, rollback=rollback, inclusive=inclusive)
 
 
+@criterion(needs="an observed value (None is no measurement)")
 def equals(
     criterion: str,
     observed: object,
