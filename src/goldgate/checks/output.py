@@ -32,16 +32,17 @@ class Finding:
 
     file: str
     rule: str
-    verdict: Verdict
+    verdict: Verdict | None  # None: the rule did not run (``not_run`` says why)
     document: int | None = None  # index of the YAML document in a multi-document file
     kind: str = ""
     name: str = ""
     container: str = ""
     field: str = ""  # field path inside the document, e.g. spec.template.spec.containers[0]
+    not_run: str = ""  # why a rule that was asked for could not be run (e.g. no --models)
 
     @property
-    def status(self) -> Status:
-        return self.verdict.status
+    def status(self) -> Status | None:
+        return self.verdict.status if self.verdict is not None else None
 
     def where(self) -> str:
         bits = [self.file + (f"#{self.document}" if self.document is not None else "")]
@@ -54,6 +55,10 @@ class Finding:
         return " ".join(bits)
 
     def to_dict(self) -> dict[str, Any]:
+        if self.verdict is None:
+            return {"file": self.file, "document": self.document, "kind": self.kind, "name": self.name,
+                    "container": self.container, "field": self.field, "rule": self.rule,
+                    "status": "NOT RUN", "observed": None, "expected": None, "message": self.not_run}
         d = self.verdict.to_dict()
         return {
             "file": self.file,
@@ -63,7 +68,7 @@ class Finding:
             "container": self.container,
             "field": self.field,
             "rule": self.rule,
-            "status": self.status.value,
+            "status": self.verdict.status.value,
             "observed": d["observed"],
             "expected": d["threshold"],
             "message": self.verdict.reason or self.verdict.message(),
@@ -71,9 +76,11 @@ class Finding:
 
 
 def exit_code(findings: Sequence[Finding]) -> int:
-    if any(f.status is Status.FAIL for f in findings):
+    """NOT RUN rules (optional inputs not given) are listed but do not change the code."""
+    judged = [f for f in findings if f.verdict is not None]
+    if any(f.status is Status.FAIL for f in judged):
         return 1
-    if not findings or any(f.status is not Status.PASS for f in findings):
+    if not judged or any(f.status is not Status.PASS for f in judged):
         return 2
     return 0
 
@@ -92,9 +99,10 @@ def _text(findings: Sequence[Finding], *, verbose: bool) -> str:
         if f.status is Status.PASS and not verbose:
             continue
         d = f.to_dict()
-        lines.append(f"{f.status.value} {f.rule}: {f.where()}: observed {d['observed']}, "
+        lines.append(f"{d['status']} {f.rule}: {f.where()}: observed {d['observed']}, "
                      f"expected {d['expected']} — {d['message']}")
     counts = {s.value: sum(1 for f in findings if f.status is s) for s in Status}
+    counts["NOT RUN"] = sum(1 for f in findings if f.verdict is None)
     summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing judged"
     lines.append(f"{len(findings)} findings: {summary}")
     return "\n".join(lines)
@@ -107,7 +115,7 @@ def _sarif(findings: Sequence[Finding], tool: str) -> dict[str, Any]:
     rules = sorted({f.rule for f in findings})
     results = []
     for f in findings:
-        if f.status is Status.PASS:
+        if f.verdict is None or f.verdict.status is Status.PASS:
             continue
         location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file}}}
         logical = "/".join(x for x in (f.kind, f.name, f.container, f.field) if x)
@@ -115,11 +123,11 @@ def _sarif(findings: Sequence[Finding], tool: str) -> dict[str, Any]:
             location["logicalLocations"] = [{"fullyQualifiedName": logical}]
         results.append({
             "ruleId": f.rule,
-            "level": _LEVEL[f.status],
-            "kind": "fail" if f.status is Status.FAIL else "review",
-            "message": {"text": f"{f.status.value}: {f.to_dict()['message']}"},
+            "level": _LEVEL[f.verdict.status],
+            "kind": "fail" if f.verdict.status is Status.FAIL else "review",
+            "message": {"text": f"{f.verdict.status.value}: {f.to_dict()['message']}"},
             "locations": [location],
-            "properties": {"status": f.status.value, "document": f.document},
+            "properties": {"status": f.verdict.status.value, "document": f.document},
         })
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
