@@ -1,4 +1,4 @@
-@rollout @rollback
+@rollout @rollback @rehearsal @canary
 Feature: Automatic rollback
   Guide §6.1 Automatic Rollback: the release is rolled back, without a human, as soon as
   any one of these triggers fires —
@@ -10,7 +10,8 @@ Feature: Automatic rollback
   Each scenario carries exactly one fault, so each trigger is shown to act on its own.
   The release goes out as a canary (guide §2.2), so the baseline is the stable version
   over the same window; phase length and weights come from the environment file.
-  Faults are the reference bot's knobs, so these scenarios run against the sandbox:
+  Faults are the reference bot's knobs, so these are rehearsals (@rehearsal): they run only
+  where the environment allows rehearsals (the sandbox), and are deselected elsewhere:
   FAULT_LATENCY_MS=80 about triples the bot's normal p95 (~40 ms), and the OOM case sets
   a 256Mi memory limit so the growth reaches it within a phase.
 

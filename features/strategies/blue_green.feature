@@ -1,4 +1,4 @@
-@rollout @strategies
+@rollout @strategies @blue_green
 Feature: Blue-green deployment
   Guide §2.1 Blue-Green Deployment — Blue: current production (active); Green: new
   release (standby). Process:
@@ -21,7 +21,7 @@ Feature: Blue-green deployment
     And green is promoted
     And the trading bot runs the release under test on every replica
 
-  @destructive
+  @destructive @rehearsal
   Scenario: Traffic switches back to blue automatically when green breaches a rollback trigger
     Given steady trading traffic of 50 requests per second to the trading bot service
     And production runs the previous release

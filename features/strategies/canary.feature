@@ -1,4 +1,4 @@
-@rollout @strategies
+@rollout @strategies @canary
 Feature: Canary deployment
   Guide §2.2 Canary Deployment:
     Phase 1: route 10% traffic to new version
@@ -22,7 +22,7 @@ Feature: Canary deployment
     And the canary is promoted
     And the trading bot runs the release under test on every replica
 
-  @destructive
+  @destructive @rehearsal
   Scenario: A canary with an error rate above 1 % is rolled back automatically
     Given steady trading traffic of 50 requests per second to the trading bot service
     When the faulty build "errors" of the release rolls out as a canary
@@ -30,7 +30,7 @@ Feature: Canary deployment
     And the canary is rolled back automatically
     And the previous revision is back, Ready and serving
 
-  @destructive
+  @destructive @rehearsal
   Scenario: A canary that receives no traffic is never promoted
     Given no trading traffic reaches the trading bot service
     When the release under test rolls out as a canary

@@ -1,4 +1,4 @@
-@rollout @strategies
+@rollout @strategies @rolling_update
 Feature: Rolling update
   Guide §2.3 Rolling Update:
     Pod-by-Pod: update one pod at a time
@@ -20,7 +20,7 @@ Feature: Rolling update
     And the release is kept after the monitoring window
     And the trading bot runs the release under test on every replica
 
-  @destructive
+  @destructive @rehearsal
   Scenario: A release whose pods fail their health checks is rolled back with rollout undo
     Given steady trading traffic of 50 requests per second to the trading bot service
     And production runs the previous release
@@ -30,7 +30,7 @@ Feature: Rolling update
     And the deployment is rolled back with rollout undo
     And the previous revision is back, Ready and serving
 
-  @destructive
+  @destructive @rehearsal
   Scenario: A stalled rollout is rolled back once its progress deadline passes
     Given steady trading traffic of 50 requests per second to the trading bot service
     And production runs the previous release

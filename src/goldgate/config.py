@@ -15,10 +15,11 @@ looks like a literal credential anywhere in the file is rejected.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -222,6 +223,13 @@ class Strategy(_Model):
     rollout_timeout_s: float = Field(3600.0, gt=0, description="§2.3 30-60 minutes for full deployment")
     migration_monitor_s: float = Field(3600.0, gt=0, description="§3.2 monitor 1+ hour")
     drain_timeout_s: float = Field(30.0, ge=0, description="§7.3 30-second drain")
+    exercised: list[Literal["rolling", "canary", "blue-green"]] | None = Field(
+        None, description="strategies whose scenarios run here (default: only `kind`); the others are "
+        "deselected as not applicable")
+
+    @property
+    def strategies(self) -> list[str]:
+        return list(self.exercised) if self.exercised else [self.kind]
 
     @field_validator("canary_weights")
     @classmethod
@@ -310,6 +318,23 @@ class Database(_Model):
     scratch_url: SecretRef | None = None
 
 
+class Waiver(_Model):
+    """A selected check allowed not to run, with who approved it and until when (never forever).
+
+    ``check`` names a scenario (its name as in the feature file), a test (its pytest node id
+    or the part after the last ``::``). A waiver covers only a check that did not run: a
+    waived check that runs and fails still fails.
+    """
+
+    check: str = Field(..., min_length=1)
+    reason: str = Field(..., min_length=3)
+    approver: str = Field(..., min_length=2)
+    expiry: dt.date
+
+    def matches(self, names: Iterable[str]) -> bool:
+        return any(name == self.check for name in names)
+
+
 class Environment(_Model):
     """One target environment; the file name (without .yaml) must equal ``name``."""
 
@@ -328,6 +353,9 @@ class Environment(_Model):
     recovery: Recovery = Field(default_factory=Recovery)
     database: Database = Field(default_factory=Database)
     firewall: Firewall = Field(default_factory=Firewall)
+    rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
+                             "own rollbacks (@rehearsal); only where goldgate may plant faults")
+    waivers: list[Waiver] = Field(default_factory=list)
     source_file: str = Field("", exclude=True)
 
     @field_validator("name")
@@ -347,6 +375,9 @@ class Environment(_Model):
             )
         if self.production and self.kubernetes.is_sandbox:
             raise ValueError("a production environment cannot target the sandbox (kubernetes.kubeconfig: sandbox)")
+        if self.rehearsals and (self.production or not self.kubernetes.is_sandbox):
+            raise ValueError("rehearsals plant faults: only in an environment on the embedded sandbox "
+                             "(kubernetes.kubeconfig: sandbox), never in production")
         return self
 
 
@@ -394,4 +425,10 @@ def load_environment(name: str, directory: Path) -> Environment:
         raise EnvironmentFileError(f"{path}: {_loc(first['loc'])}: {msg}{more}") from None
     if env.name != name:
         raise EnvironmentFileError(f"{path}: name: is {env.name!r} but the file is for {name!r}")
+    today = dt.datetime.now(dt.UTC).date()
+    for i, waiver in enumerate(env.waivers):
+        if waiver.expiry < today:
+            raise EnvironmentFileError(
+                f"{path}: waivers.{i} ({waiver.check!r}, approved by {waiver.approver}): expired on "
+                f"{waiver.expiry.isoformat()}; renew it with a new approval or remove it")
     return env.model_copy(update={"source_file": str(path)})

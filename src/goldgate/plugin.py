@@ -3,6 +3,11 @@
 Registered through the ``pytest11`` entry point, so ``pytest --env=NAME`` works in any
 checkout with goldgate installed. Plugins talk only through hooks and fixtures: the
 loaded environment and the verdict collector live in ``config.stash``, not in globals.
+
+Installed in a team's own venv, the plugin is inert: it loads no environment, writes no
+file, changes no option and starts nothing unless the run selects goldgate — ``--env``,
+``--goldgate``, or ``goldgate = true`` in the rootdir's pytest configuration (as
+goldgate's own pyproject.toml has). Every hook below returns at once otherwise.
 """
 
 from __future__ import annotations
@@ -29,12 +34,24 @@ COLLECTOR_KEY = pytest.StashKey[VerdictCollector]()
 SAFETY_KEY = pytest.StashKey[SafetyPolicy]()
 CURRENT_KEY = pytest.StashKey[str]()
 RUN_KEY = pytest.StashKey[report_session.RunContext]()
+ACTIVE_KEY = pytest.StashKey[bool]()
+DEFAULT_ENV = "local"
+
+#: Marker of scenarios that plant faults to rehearse goldgate's own rollbacks.
+REHEARSAL = "rehearsal"
+#: Feature tags of the strategy scenarios, by ``strategy.kind``.
+STRATEGY_MARKERS = {"rolling": "rolling_update", "canary": "canary", "blue-green": "blue_green"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("goldgate", "release gates for the trading bot")
-    group.addoption("--env", action="store", default="local", dest="goldgate_env",
-                    help="environment to check: environments/NAME.yaml (default: local = embedded sandbox)")
+    group.addoption("--env", action="store", default=None, dest="goldgate_env",
+                    help="environment to check: environments/NAME.yaml (default: local = embedded sandbox); "
+                         "selects goldgate for this run")
+    group.addoption("--goldgate", action="store_true", default=False, dest="goldgate_enable",
+                    help="run as goldgate release checks with the default environment (local)")
+    parser.addini("goldgate", type="bool", default=False,
+                  help="this project's test runs are goldgate release checks (no --env needed)")
     group.addoption("--environments-dir", action="store", default=None, dest="goldgate_env_dir",
                     help="folder of environment files (default: <rootdir>/environments)")
     group.addoption("--allow-mutations", action="store_true", default=False, dest="goldgate_allow_mutations",
@@ -60,11 +77,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="why this run happens, for the audit trail (default: $GOLDGATE_REASON)")
 
 
+def selected(config: pytest.Config) -> bool:
+    """Whether this pytest run is a goldgate run (see the module docstring)."""
+    if ACTIVE_KEY not in config.stash:
+        try:
+            by_ini = bool(config.getini("goldgate"))
+        except (ValueError, KeyError):
+            by_ini = False
+        config.stash[ACTIVE_KEY] = bool(
+            config.getoption("goldgate_env", None) or config.getoption("goldgate_enable", False) or by_ini)
+    return config.stash[ACTIVE_KEY]
+
+
+def environment_name(config: pytest.Config) -> str:
+    return str(config.getoption("goldgate_env", None) or DEFAULT_ENV)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_cmdline_main(config: pytest.Config) -> None:
-    """Every run writes reports/junit.xml unless --junitxml names another file."""
+    """Every goldgate run writes reports/junit.xml unless --junitxml names another file."""
     from goldgate.report.junit import DEFAULT_PATH
 
+    if not selected(config):
+        return
     if not getattr(config.option, "xmlpath", None) and not config.pluginmanager.is_blocked("junitxml"):
         config.option.xmlpath = str(Path(config.rootpath) / DEFAULT_PATH)
 
@@ -75,11 +110,17 @@ def _environments_dir(config: pytest.Config) -> Path:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{REHEARSAL}: plants a fault to rehearse goldgate's own rollback; "
+                            "deselected unless the environment sets rehearsals: true")
+    for marker in STRATEGY_MARKERS.values():
+        config.addinivalue_line("markers", f"{marker}: a scenario of that deployment strategy (guide §2)")
+    if not selected(config):
+        return
     run = report_session.begin(config)
     config.stash[RUN_KEY] = run
     config.add_cleanup(lambda: report_session.close(run))
     try:
-        env = load_environment(config.getoption("goldgate_env"), _environments_dir(config))
+        env = load_environment(environment_name(config), _environments_dir(config))
     except EnvironmentFileError as exc:
         report_session.refuse(config, run, str(exc))
         raise pytest.UsageError(str(exc)) from None
@@ -116,6 +157,65 @@ def pytest_configure(config: pytest.Config) -> None:
     config.add_cleanup(register_sink(_sink))
 
 
+# ----------------------------------------------------------------------------- selection
+def _check_names(item: pytest.Item) -> list[str]:
+    """The names a waiver may use for this check: node id, test name, scenario name."""
+    names = [item.nodeid, item.nodeid.rsplit("::", 1)[-1], item.name]
+    func = getattr(item, "obj", None)
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(func)  # type: ignore[arg-type]
+    except (ImportError, TypeError):
+        template = None
+    if template is not None and getattr(template, "name", None):
+        names.append(str(template.name))
+    return names
+
+
+def _not_applicable(item: pytest.Item, env: Environment) -> str | None:
+    if item.get_closest_marker(REHEARSAL) is not None and not env.rehearsals:
+        return "rehearsal"
+    kinds = [k for k, marker in STRATEGY_MARKERS.items() if item.get_closest_marker(marker) is not None]
+    if kinds and not set(kinds) & set(env.strategy.strategies):
+        return "strategy"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what does not apply here, bind waivers to checks, refuse waivers naming nothing.
+
+    Rehearsals (planted faults) and other strategies' scenarios are deselected — not
+    skipped — so they are neither run nor counted as not run. A waiver that names no
+    collected check is a typo that would silently waive nothing: exit 4 naming it.
+    """
+    if not selected(config) or ENV_KEY not in config.stash:
+        return
+    env = config.stash[ENV_KEY]
+    collector = config.stash[COLLECTOR_KEY]
+    used = [False] * len(env.waivers)
+    keep, drop = [], []
+    for item in items:
+        names = _check_names(item)
+        for i, waiver in enumerate(env.waivers):
+            if waiver.matches(names):
+                used[i] = True
+                collector.waivers[item.nodeid] = {
+                    "check": waiver.check, "reason": waiver.reason, "approver": waiver.approver,
+                    "expiry": waiver.expiry.isoformat()}
+        (drop if _not_applicable(item, env) else keep).append(item)
+    unknown = [f"waivers.{i} ({w.check!r})" for i, w in enumerate(env.waivers) if not used[i]]
+    # Only a run over the whole suite (its testpaths) can tell that a check does not exist.
+    if unknown and config.args_source is pytest.Config.ArgsSource.TESTPATHS:
+        reason = f"{env.source_file}: {', '.join(unknown)}: names no check of this suite"
+        report_session.refuse(config, config.stash[RUN_KEY], reason, env)
+        raise pytest.UsageError(reason)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 def _attach(verdict: Verdict) -> None:
     """Evidence goes onto the current Allure step (a no-op when Allure is not recording)."""
     try:
@@ -135,19 +235,55 @@ def _attach(verdict: Verdict) -> None:
 # ----------------------------------------------------------------------------- outcomes
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    if not selected(item.config) or COLLECTOR_KEY not in item.config.stash:
+        yield
+        return
     item.config.stash[CURRENT_KEY] = item.nodeid
-    item.config.stash[COLLECTOR_KEY].record(item.nodeid)
+    record = item.config.stash[COLLECTOR_KEY].record(item.nodeid)
+    if record.waiver is not None:
+        _label_waiver(record.waiver)
     yield
     item.config.stash[CURRENT_KEY] = ""
+
+
+def _label_waiver(waiver: dict[str, str]) -> None:
+    """Allure shows a waived check as such (tag + description), whatever its outcome."""
+    try:
+        import allure
+
+        allure.dynamic.tag("waived")
+        allure.dynamic.description(f"Waived if it does not run: {waiver['reason']} "
+                                   f"(approved by {waiver['approver']}, expires {waiver['expiry']})")
+    except Exception:  # noqa: S110 - reporting must never change a verdict
+        pass
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")
+
+
+def _records_decision(config: pytest.Config) -> bool:
+    run = config.stash.get(RUN_KEY, None)
+    return run is not None and (run.verdict_path is not None or run.audit_path is not None)
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
     outcome = yield
+    if not selected(item.config) or COLLECTOR_KEY not in item.config.stash:
+        return
     report = outcome.get_result()
     record = item.config.stash[COLLECTOR_KEY].record(item.nodeid)
     if report.skipped and report.when in ("setup", "call"):
         record.outcome = "skipped"
+        record.message = _skip_reason(report)
+        if record.waiver is not None and isinstance(report.longrepr, tuple):
+            w = record.waiver
+            path, line, text = report.longrepr
+            report.longrepr = (path, line, f"{text} — WAIVED by {w['approver']} until {w['expiry']}: {w['reason']}")
     elif report.failed:
         exc = call.excinfo.value if call.excinfo else None
         if isinstance(exc, InconclusiveError | ProbeError) or report.when != "call":
@@ -159,6 +295,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             record.message = exc.verdict.message()
         elif call.excinfo is not None:
             record.message = f"{call.excinfo.typename}: {str(call.excinfo.value).splitlines()[0] if str(call.excinfo.value) else ''}"
+    elif report.when == "call" and not record.verdicts and _records_decision(item.config):
+        # A check that "passed" without judging anything proved nothing: a suite defect.
+        record.outcome = "error"
+        record.message = "suite defect: the check ended without a verdict (no data is never a pass)"
+        report.outcome = "failed"
+        report.longrepr = f"ERROR: {record.message}"
+        report.goldgate_status = "ERROR"
     _redact_report(item, report, record.verdicts if report.when == "call" else [])
 
 
@@ -176,6 +319,8 @@ def _redact_report(item: pytest.Item, report: pytest.TestReport, verdicts: list[
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> tuple[str, str, str] | None:
     """INCONCLUSIVE and ERROR verdicts show as errors, never as passes or plain failures."""
+    if not selected(config):
+        return None
     status = getattr(report, "goldgate_status", None)
     if status and report.when == "call":
         return "error", "E", status
@@ -184,29 +329,41 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 # ----------------------------------------------------------------------------- pytest-bdd → Allure
 def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.before_scenario(request, feature, scenario)
 
 
 def pytest_bdd_before_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.before_step(request, step)
 
 
 def pytest_bdd_after_step(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any, step_func_args: Any) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.after_step(request)
 
 
 def pytest_bdd_step_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any, step_func: Any,
                           step_func_args: Any, exception: Exception) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.step_error(request, exception)
 
 
 def pytest_bdd_step_func_lookup_error(request: pytest.FixtureRequest, feature: Any, scenario: Any, step: Any,
                                       exception: Exception) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.before_step(request, step)
     allure_bdd.step_error(request, exception)
 
 
 def pytest_bdd_after_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    if not selected(request.config):
+        return
     allure_bdd.close_dangling(request)
 
 
@@ -229,6 +386,8 @@ def _environment_properties(env: Environment, version: str) -> dict[str, str]:
 @pytest.hookimpl(trylast=True)  # after junitxml has written its file
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    if not selected(config):
+        return
     env = config.stash.get(ENV_KEY, None)
     collector = config.stash.get(COLLECTOR_KEY, None)
     if env is None or collector is None:
@@ -251,12 +410,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not selected(config):
+        return
     run = config.stash.get(RUN_KEY, None)
     lines = report_session.summary_lines(run) if run is not None else []
     if lines:
         terminalreporter.write_sep("=", "goldgate", bold=True)
         for line in lines:
-            terminalreporter.write_line(line, red=run.decision != "GO", green=run.decision == "GO")
+            go = run.decision == "GO"
+            terminalreporter.write_line(line, red=not go, green=go)
 
 
 def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.Config) -> None:

@@ -96,6 +96,7 @@ class RunFacts:
     approvals: dict[str, Any] | None = None
     args: list[str] | None = None
     run_id: str | None = None
+    not_run: list[dict[str, Any]] | None = None  # checks selected but not run, each with its waiver if any
 
 
 def facts_for(
@@ -113,6 +114,7 @@ def facts_for(
     approvals: dict[str, Any] | None = None,
     args: list[str] | None = None,
     run_id: str | None = None,
+    not_run: list[dict[str, Any]] | None = None,
 ) -> RunFacts:
     """RunFacts from a loaded Environment (or None when it could not be loaded)."""
     kube = getattr(env, "kubernetes", None)
@@ -138,6 +140,7 @@ def facts_for(
         approvals=approvals,
         args=args,
         run_id=run_id,
+        not_run=not_run,
     )
 
 
@@ -187,6 +190,8 @@ def build_record(facts: RunFacts, environ: Mapping[str, str] | None = None) -> d
             "pytest_exit_status": facts.exit_status,
             "counts": facts.counts,
             "reasons": facts.reasons[:20],
+            "not_run": list(facts.not_run or [])[:50],
+            "waivers": [e for e in (facts.not_run or []) if e.get("waiver")],
         },
         "actions": facts.actions,
         "args": facts.args or [],

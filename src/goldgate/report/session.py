@@ -45,6 +45,7 @@ class RunContext:
     approvals: dict[str, Any] | None = None
     decision: str | None = None
     reasons: list[str] = field(default_factory=list)
+    waivers: list[dict[str, Any]] = field(default_factory=list)
     audit_seq: int | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -96,13 +97,14 @@ def register_environment_secrets(env: Any) -> None:
 
 def _facts(config: pytest.Config, ctx: RunContext, env: Any, *, decision: str, reasons: list[str],
            exit_status: int | None, counts: dict[str, int], change: str | None,
-           actions: list[dict[str, Any]]) -> audit.RunFacts:
+           actions: list[dict[str, Any]], not_run: list[dict[str, Any]] | None = None) -> audit.RunFacts:
     return audit.facts_for(
         env,
-        environment_name=str(config.getoption("goldgate_env")),
+        environment_name=str(config.getoption("goldgate_env") or "local"),
         decision=decision, reasons=reasons, exit_status=exit_status, counts=counts,
         change=change, actions=actions, started_at=ctx.started_at, reason=ctx.reason,
         approvals=ctx.approvals, args=[str(a) for a in config.invocation_params.args], run_id=ctx.run_id,
+        not_run=not_run,
     )
 
 
@@ -142,7 +144,7 @@ def refuse(config: pytest.Config, ctx: RunContext, reason: str, env: Any = None)
     """Record a run stopped before any test: NO-GO on file and in the audit trail."""
     meta = {
         "run_id": ctx.run_id,
-        "environment": getattr(env, "name", None) or config.getoption("goldgate_env"),
+        "environment": getattr(env, "name", None) or config.getoption("goldgate_env") or "local",
         "production": bool(getattr(env, "production", False)),
         "version": getattr(getattr(env, "release", None), "version", None),
         "change": config.getoption("goldgate_change"),
@@ -176,9 +178,11 @@ def finish(config: pytest.Config, ctx: RunContext, env: Any, collector: VerdictC
         doc = write_verdict_file(ctx.verdict_path, collector, {"run_id": ctx.run_id, **meta})
         decision, reasons = doc["decision"], doc["reasons"]
     ctx.decision, ctx.reasons = decision, reasons
+    ctx.waivers = [t.not_run_entry() for t in collector.waived()]
     _append_audit(config, ctx, _facts(
         config, ctx, env, decision=decision, reasons=reasons, exit_status=int(exitstatus),
         counts=count_outcomes(collector), change=safety.change, actions=safety.actions,
+        not_run=[t.not_run_entry() for t in collector.not_run()],
     ))
 
 
@@ -187,10 +191,15 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
     if ctx.decision is None or (ctx.verdict_path is None and ctx.audit_path is None):
         return []  # a run that records nothing (goldgate's own tests) decides nothing
     where = f" — {ctx.verdict_path}" if ctx.verdict_path else ""
-    lines = [f"decision: {ctx.decision}{where}"]
+    waived = f" with {len(ctx.waivers)} waiver{'s' if len(ctx.waivers) != 1 else ''}" if ctx.waivers else ""
+    lines = [f"decision: {ctx.decision}{waived}{where}"]
     lines += [f"  {redact.redact(r)}" for r in ctx.reasons[:max_reasons]]
     if len(ctx.reasons) > max_reasons:
         lines.append(f"  … and {len(ctx.reasons) - max_reasons} more")
+    for w in ctx.waivers:
+        waiver = w["waiver"]
+        lines.append(f"  waived (did not run): {w['test']} — {waiver['reason']} "
+                     f"(approved by {waiver['approver']}, expires {waiver['expiry']})")
     if ctx.audit_seq is not None:
         lines.append(f"audit record #{ctx.audit_seq} in {ctx.audit_path}")
     return lines

@@ -1,9 +1,10 @@
 """reports/verdict.json: the one file a CI stage reads for GO / NO-GO / ROLLBACK.
 
-The decision is derived, never asserted: GO only when tests ran and every one of them
-passed; ROLLBACK when a criterion of guide §6.1 (a verdict marked ``rollback``) failed;
-NO-GO for everything else — a breached gate, a probe that could not measure, too little
-data, a suite defect, or nothing run at all.
+The decision is derived, never asserted: GO only when every selected check ran and
+passed, or did not run under a waiver of the environment; ROLLBACK when a criterion of
+guide §6.1 (a verdict marked ``rollback``) failed; NO-GO for everything else — a breached
+gate, a probe that could not measure, too little data, a check that did not run, a suite
+defect (a check that ended without a verdict), or nothing run at all.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ class TestRecord:
     outcome: str = "passed"  # passed | failed | error | skipped
     verdicts: list[Verdict] = field(default_factory=list)
     message: str = ""
+    waiver: dict[str, str] | None = None  # the environment's waiver covering this check if it does not run
+
+    def not_run_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"test": self.nodeid, "reason": self.message or "skipped"}
+        if self.waiver is not None:
+            entry["waiver"] = dict(self.waiver)
+        return entry
 
 
 @dataclass
@@ -32,13 +40,23 @@ class VerdictCollector:
     """Gathers every verdict of a session, keyed by the test that produced it."""
 
     tests: dict[str, TestRecord] = field(default_factory=dict)
+    waivers: dict[str, dict[str, str]] = field(default_factory=dict)  # node id → the waiver covering it
 
     def record(self, nodeid: str) -> TestRecord:
-        return self.tests.setdefault(nodeid, TestRecord(nodeid))
+        if nodeid not in self.tests:
+            self.tests[nodeid] = TestRecord(nodeid, waiver=self.waivers.get(nodeid))
+        return self.tests[nodeid]
+
+    def not_run(self) -> list[TestRecord]:
+        return [t for t in self.tests.values() if t.outcome == "skipped"]
+
+    def waived(self) -> list[TestRecord]:
+        return [t for t in self.not_run() if t.waiver is not None]
 
     def decision(self) -> tuple[str, list[str]]:
         ran = [t for t in self.tests.values() if t.outcome != "skipped"]
-        reasons: list[str] = []
+        reasons: list[str] = [f"{t.nodeid}: NOT RUN: {t.message or 'skipped'} (a check that did not run is not a pass)"
+                              for t in self.not_run() if t.waiver is None]
         rollback = False
         for t in ran:
             for v in t.verdicts:
@@ -54,6 +72,14 @@ class VerdictCollector:
         if reasons:
             return "NO-GO", reasons
         return "GO", []
+
+    def decision_text(self) -> str:
+        """The decision as a person reads it: "GO with 2 waivers" keeps the waivers in sight."""
+        decision, _ = self.decision()
+        waived = len(self.waived())
+        if waived:
+            return f"{decision} with {waived} waiver{'s' if waived != 1 else ''}"
+        return decision
 
 
 SCHEMA = "goldgate.verdict/1"
@@ -115,9 +141,12 @@ def write_refusal(path: Path, reason: str, meta: dict[str, Any]) -> dict[str, An
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **meta,
         "refused": True,
+        "decision_text": "NO-GO",
         "counts": {},
         "reasons": [reason],
         "criteria": [],
+        "not_run": [],
+        "waivers": [],
         "tests": [],
     }
     write_json_atomic(path, doc)
@@ -136,14 +165,18 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
         "decision": decision,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         **meta,
+        "decision_text": collector.decision_text() if decision == collector.decision()[0] else decision,
         "counts": count_outcomes(collector),
         "reasons": reasons,
         "criteria": criteria_rows(collector),
+        "not_run": [t.not_run_entry() for t in collector.not_run()],
+        "waivers": [t.not_run_entry() for t in collector.waived()],
         "tests": [
             {
                 "nodeid": t.nodeid,
                 "outcome": t.outcome,
                 "message": t.message,
+                **({"waiver": dict(t.waiver)} if t.waiver else {}),
                 "criteria": [v.to_dict() for v in t.verdicts],
             }
             for t in collector.tests.values()
