@@ -66,7 +66,7 @@ def gg_project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Ca
         monkeypatch.delenv(var, raising=False)
 
     def _make(*checks: str, env: str = LOCAL_ENV, extra_envs: dict[str, str] | None = None) -> pytest.Pytester:
-        pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\n")
+        pytester.makeini("[pytest]\ngoldgate = true\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\n")
         envdir = pytester.path / "environments"
         envdir.mkdir(exist_ok=True)
         (envdir / "local.yaml").write_text(env, encoding="utf-8")

@@ -134,7 +134,7 @@ def test_report_renders_features_scenarios_steps_and_evidence(
 ) -> None:
     if not CHROMIUM.is_file():
         pytest.skip("Chromium absent: apt-get install chromium")
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\nbdd_features_base_dir = features\n")
+    pytester.makeini("[pytest]\ngoldgate = true\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\nbdd_features_base_dir = features\n")
     (pytester.path / "environments").mkdir()
     (pytester.path / "environments" / "local.yaml").write_text(
         'name: local\nhttp: {base_url: "http://127.0.0.1:9"}\nrelease: {version: v9.9.9}\n', encoding="utf-8")

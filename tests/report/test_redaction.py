@@ -77,7 +77,7 @@ def _planted(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pyte
         database: {{url: "env:CANARY_DATABASE_URL"}}
         release: {{version: v9.9.9}}
     """), encoding="utf-8")
-    pytester.makeini("[pytest]\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\njunit_logging = all\nlog_level = INFO\n")
+    pytester.makeini("[pytest]\ngoldgate = true\naddopts = -p no:cacheprovider -p no:locust -p no:hypothesispytest -p no:pytest_cov\njunit_logging = all\nlog_level = INFO\n")
     pytester.makepyfile(test_canaries=CHECKS)
     monkeypatch.setenv("CANARY_DATABASE_URL", f"postgresql://bot:{DB_PASSWORD}@127.0.0.1:9/trading")
     monkeypatch.setenv("CANARY_API_KEY", API_KEY)
