@@ -14,7 +14,7 @@ from pytest_bdd import given, parsers, then
 from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import recovery
 from goldgate.probes import database
-from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.artifacts import ArtifactUnavailable, manifest
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.probes.http import HttpProbe
 from goldgate.verdict import expect
@@ -26,38 +26,55 @@ def _scratch(environment: Environment) -> str | None:
     return resolve_secret(ref) if ref else None
 
 
+def _backups(release: ReleaseInputs) -> list[database.Backup]:
+    return database.list_backups(release.need("backups"), release.policy.backups.row_counts)
+
+
 def _latest(release: ReleaseInputs) -> database.Backup:
-    backups = database.list_backups(release.need("backups"))
+    backups = _backups(release)
     if not backups:
         raise ArtifactUnavailable(release.need("backups"), "no backups to restore")
     return backups[-1]
 
 
+def _migration_head(release: ReleaseInputs) -> str | None:
+    """The head the release's manifest declares, when there is a manifest to read."""
+    if release.manifest is None or not release.manifest.is_file():
+        return None
+    return manifest.read_manifest(release.manifest).migration_head
+
+
 @then("the latest backup is younger than the recovery point objective")
 def backup_fresh(release: ReleaseInputs, environment: Environment, gate_clock: Callable[[], dt.datetime]) -> None:
-    gate("latest backup younger than the RPO", lambda: database.list_backups(release.need("backups")),
+    gate("latest backup younger than the RPO", lambda: _backups(release),
          lambda bs: recovery.latest_backup_fresh(bs, gate_clock(), environment.recovery.rpo_s, str(release.backups)))
 
 
 @then("the latest backup restores into a scratch database with the recorded row counts")
 def backup_restores(release: ReleaseInputs, environment: Environment) -> None:
-    def measure() -> tuple[database.RestoreResult, Any]:
+    def measure() -> tuple[database.RestoreResult, Any, str | None]:
         latest = _latest(release)
-        return database.restore(Path(latest.path), _scratch(environment)), latest.tables
+        head = _migration_head(release)
+        return database.restore(Path(latest.path), _scratch(environment), checksum=latest.checksum), latest.tables, head
 
     gate("latest backup restores into scratch with matching row counts", measure,
-         lambda r: recovery.restore_matches(r[0], r[1]))
+         lambda r: recovery.restore_matches(r[0], r[1], r[2], release.policy.backups.min_tables))
 
 
 @then("point-in-time recovery is enabled with the environment's retention")
 def pitr(release: ReleaseInputs, environment: Environment, gate_clock: Callable[[], dt.datetime]) -> None:
+    """From the database the environment names, else its postgresql.conf; with neither,
+    ERROR naming both fields — never another database's settings."""
     def measure() -> tuple[database.PitrSettings, list[database.Backup]]:
         url = resolve_secret(environment.database.url) if environment.database.url else None
-        if url and url.startswith("postgresql"):
-            settings = database.pitr_from_server(url)
+        if url:
+            settings = database.pitr_from_url(url)
+        elif release.postgresql_conf is not None:
+            settings = database.pitr_from_conf(release.postgresql_conf)
         else:
-            settings = database.pitr_from_conf(release.need("postgresql_conf"))
-        return settings, database.list_backups(release.need("backups"))
+            raise ArtifactUnavailable(release.source, "neither database.url nor recovery.postgresql_conf is set: "
+                                      "no database whose point-in-time recovery settings could be read")
+        return settings, _backups(release) if settings.engine == "postgresql" else []
 
     gate("point-in-time recovery enabled", measure,
          lambda r: recovery.pitr_enabled(r[0], r[1], gate_clock(), environment.recovery.pitr_days))
@@ -66,8 +83,14 @@ def pitr(release: ReleaseInputs, environment: Environment, gate_clock: Callable[
 @then("restoring the latest backup into a scratch database takes less than the RTO")
 def restore_drill(release: ReleaseInputs, environment: Environment) -> None:
     gate("restore of the latest backup within the RTO",
-         lambda: database.restore(Path(_latest(release).path), _scratch(environment), timeout_s=environment.recovery.rto_s),
+         lambda: _timed_restore(release, environment),
          lambda r: recovery.restore_within_rto(r, environment.recovery.rto_s))
+
+
+def _timed_restore(release: ReleaseInputs, environment: Environment) -> database.RestoreResult:
+    latest = _latest(release)
+    return database.restore(Path(latest.path), _scratch(environment), timeout_s=environment.recovery.rto_s,
+                            checksum=latest.checksum)
 
 
 @given("the standby named in the environment", target_fixture="standby")

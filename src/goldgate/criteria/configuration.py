@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from goldgate.config import find_literal_secrets
+from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.botconfig import Flag
 from goldgate.probes.artifacts.changelog import ChangelogEntry
 from goldgate.verdict import Evidence, Verdict
@@ -17,6 +18,7 @@ from goldgate.verdict import Evidence, Verdict
 Configs = Mapping[str, tuple[str, Any]]
 
 
+@criterion(needs="at least one environment file, every one loading and validating")
 def environment_files_valid(results: Mapping[str, str | None], folder: str) -> Verdict:
     crit = "every environment file validates"
     ev = Evidence("environment files", folder, samples=len(results))
@@ -28,12 +30,17 @@ def environment_files_valid(results: Mapping[str, str | None], folder: str) -> V
     return Verdict.passed(crit, sorted(results), "0 invalid", f"{len(results)} files valid", evidence=ev)
 
 
+@criterion(needs="at least one configuration file and a schema with at least one constraint")
 def configs_match_schema(configs: Configs, schema: Mapping[str, Any], schema_path: str) -> Verdict:
     """Required values, types and ranges, by the project's JSON Schema."""
     from jsonschema import Draft202012Validator
 
     crit = "bot configuration: required values, types and ranges"
     ev = Evidence("json schema", schema_path, samples=len(configs))
+    if not configs:
+        return Verdict.error(crit, f"{schema_path}: no configuration files to validate")
+    if not isinstance(schema, Mapping) or not schema:
+        return Verdict.error(crit, f"{schema_path}: an empty schema accepts anything")
     validator = Draft202012Validator(schema)
     problems = []
     for _env, (path, data) in sorted(configs.items()):
@@ -56,17 +63,24 @@ def _get(data: Any, dotted: str) -> Any:
 _RELATIONS = {"below": operator.lt, "at most": operator.le, "above": operator.gt, "at least": operator.ge}
 
 
+@criterion(needs="at least one configuration file holding both numeric keys of the rule")
 def dependency_holds(configs: Configs, left: str, relation: str, right: str) -> Verdict:
-    """A rule between two values, e.g. ``risk.max_daily_loss`` below ``risk.max_drawdown``."""
+    """A rule between two values the team declares, e.g. ``limits.soft`` below ``limits.hard``."""
     crit = f"in every configuration {left} is {relation} {right}"
-    ev = Evidence("bot configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
-    compare = _RELATIONS[relation]
+    ev = Evidence("service configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
+    compare = _RELATIONS.get(relation)
+    if compare is None:
+        return Verdict.error(crit, f"unknown relation {relation!r} (below, at most, above, at least)")
+    if not configs:
+        return Verdict.error(crit, "no configuration files to judge")
     problems, seen = [], {}
     for _env, (path, data) in sorted(configs.items()):
         a, b = _get(data, left), _get(data, right)
         seen[path] = (a, b)
         if a is None or b is None:
             problems.append(f"{path}: {left if a is None else right} missing")
+        elif not all(isinstance(x, int | float) and not isinstance(x, bool) and x == x for x in (a, b)):
+            problems.append(f"{path}: {left} = {a!r} and {right} = {b!r} are not both numbers")
         elif not compare(a, b):
             problems.append(f"{path}: {left} = {a} is not {relation} {right} = {b}")
     if problems:
@@ -74,9 +88,12 @@ def dependency_holds(configs: Configs, left: str, relation: str, right: str) -> 
     return Verdict.passed(crit, seen, f"{left} {relation} {right}", "holds everywhere", evidence=ev)
 
 
+@criterion(needs="at least one configuration file, none holding a literal secret")
 def secrets_by_reference(configs: Configs) -> Verdict:
     crit = "secrets only by reference (env:, file:, vault:)"
-    ev = Evidence("bot configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
+    ev = Evidence("service configuration", ", ".join(p for p, _ in configs.values()), samples=len(configs))
+    if not configs:
+        return Verdict.error(crit, "no configuration files to judge")
     hits = [f"{path}: {field} holds a literal secret" for _env, (path, data) in sorted(configs.items())
             for field in find_literal_secrets(data)]
     if hits:
@@ -84,16 +101,23 @@ def secrets_by_reference(configs: Configs) -> Verdict:
     return Verdict.passed(crit, 0, 0, "every secret is a reference", evidence=ev)
 
 
-_FLAG_REF = re.compile(r"flag:\s*`?([A-Za-z0-9_.-]+)`?")
+# "flag: name", "(flag `name`)", "behind flag name", "feature flag: name"
+_FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", re.I)
 
 
+@criterion(needs="the release's changelog entry, and for each of its new features a flag that is a killswitch")
 def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag], changelog: str, flags_path: str,
                              section: str = "Features") -> Verdict:
+    """Every item of the entry's ``section`` (the guide's Features, whatever the changelog
+    calls it) names a flag, and that flag is a killswitch."""
     crit = "every new feature has a killswitch flag"
     ev = Evidence("feature flags", flags_path, samples=len(flags))
     if entry is None:
         return Verdict.failed(crit, "no changelog entry", "a flag per feature", f"{changelog}: no entry for the release, its features are unknown", evidence=ev)
     features = next((items for name, items in entry.sections.items() if name.lower() == section.lower()), [])
+    if not features:
+        return Verdict.passed(crit, "0 features", "0 without", f"{changelog}:{entry.line}: the release adds no feature",
+                              evidence=ev)
     by_name = {f.name: f for f in flags}
     problems = []
     for feature in features:
@@ -103,17 +127,18 @@ def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag]
         elif m[1] not in by_name:
             problems.append(f"{flags_path}: no flag {m[1]} for feature '{feature[:60]}'")
         elif not by_name[m[1]].killswitch:
-            problems.append(f"{flags_path}:{by_name[m[1]].line}: flag {m[1]} is not a killswitch")
+            problems.append(f"{flags_path}:{by_name[m[1]].line}: flag {m[1]}: killswitch is not true")
     if problems:
         return Verdict.failed(crit, f"{len(problems)} without", "0 without", "; ".join(problems), evidence=ev)
     return Verdict.passed(crit, f"{len(features)} features flagged", "0 without", "every feature can be switched off", evidence=ev)
 
 
+@criterion(needs="a flags file with at least one flag, each with a cleanup date not before today")
 def flags_not_stale(flags: Sequence[Flag], today: dt.date, flags_path: str) -> Verdict:
     crit = "no feature flag past its cleanup date"
     ev = Evidence("feature flags", flags_path, samples=len(flags), details={"today": today.isoformat()})
     if not flags:
-        return Verdict.passed(crit, 0, 0, "no flags", evidence=ev)
+        return Verdict.inconclusive(crit, f"{flags_path}: no flags to judge", evidence=ev)
     stale = [f"{flags_path}:{f.line} {f.name} cleanup_by {f.cleanup_by}" for f in flags if f.cleanup_by is None or f.cleanup_by < today]
     if stale:
         return Verdict.failed(crit, len(stale), 0, f"stale (today {today}): {'; '.join(stale)}", evidence=ev)

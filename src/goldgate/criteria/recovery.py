@@ -6,14 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 
+from goldgate.criteria.registry import criterion
 from goldgate.probes.database import Backup, PitrSettings, RestoreResult
 from goldgate.probes.http import HttpObservation
 from goldgate.verdict import Evidence, Verdict
 
 
+@criterion(needs="at least one dated backup and a finite positive RPO")
 def latest_backup_fresh(backups: Sequence[Backup], now: dt.datetime, rpo_s: float, folder: str) -> Verdict:
     crit = "latest backup younger than the RPO"
     ev = Evidence("backups", folder, samples=len(backups))
+    if not (rpo_s > 0 and rpo_s != float("inf")):
+        return Verdict.error(crit, f"recovery.rpo_s = {rpo_s!r} is not a positive finite number of seconds")
     if not backups:
         return Verdict.failed(crit, "no backups", f"<= {rpo_s:g} s old", f"{folder}: no backups at all", evidence=ev)
     latest = backups[-1]
@@ -25,28 +29,58 @@ def latest_backup_fresh(backups: Sequence[Backup], now: dt.datetime, rpo_s: floa
                           f"(taken {latest.taken_at.isoformat()}), RPO is {rpo_s / 3600:g} h", unit="s", evidence=ev)
 
 
-def restore_matches(result: RestoreResult, recorded: Mapping[str, int] | None) -> Verdict:
+@criterion(needs="a successful restore with a clean integrity check, at least `min_tables` tables, and one "
+                 "independent fidelity proof: the recorded sha256, the migration head, or the recorded row counts")
+def restore_matches(result: RestoreResult, recorded: Mapping[str, int] | None, expected_head: str | None = None,
+                    min_tables: int = 1) -> Verdict:
+    """The latest backup is a usable copy of the database: it restores, the database finds
+    nothing wrong with it, it is not empty, and whatever the team's tooling recorded at
+    backup time (checksum, row counts) or the migrated schema (its head) agrees with it."""
     crit = "latest backup restores into scratch with matching row counts"
-    ev = Evidence("restore", f"{result.backup} -> {result.target}", details={"restored": dict(result.tables),
-                                                                           "recorded": dict(recorded or {})})
+    ev = Evidence("restore", f"{result.backup} -> {result.target}", details={
+        "restored": dict(result.tables), "recorded": dict(recorded or {}), "schema_head": result.schema_head,
+        "expected_head": expected_head, "checksum_ok": result.checksum_ok, "integrity": result.integrity})
     if not result.ok:
         return Verdict.failed(crit, "restore failed", "restore succeeds", f"{result.backup}: {result.error}", evidence=ev)
-    if not recorded:
-        return Verdict.inconclusive(crit, f"{result.backup}: no row counts recorded with the backup to compare against",
-                                    observed=dict(result.tables), evidence=ev)
-    wrong = [f"{t}: {result.tables.get(t, 'missing')} rows restored, {n} recorded" for t, n in recorded.items()
-             if result.tables.get(t) != n]
-    if wrong:
-        return Verdict.failed(crit, dict(result.tables), dict(recorded), f"{result.backup}: {'; '.join(wrong)}", evidence=ev)
-    return Verdict.passed(crit, dict(result.tables), dict(recorded), f"restored in {result.duration_s:.2f} s", evidence=ev)
+    if result.integrity is not None and result.integrity != "ok":
+        return Verdict.failed(crit, result.integrity, "ok", f"{result.backup}: integrity check: {result.integrity}", evidence=ev)
+    if len(result.tables) < max(min_tables, 1):
+        return Verdict.failed(crit, f"{len(result.tables)} tables", f">= {max(min_tables, 1)} tables",
+                              f"{result.backup}: the restored database has {len(result.tables)} tables", evidence=ev)
+    if expected_head and result.schema_head != expected_head:
+        return Verdict.failed(crit, result.schema_head or "no alembic_version", expected_head,
+                              f"{result.backup}: restored schema is at {result.schema_head or 'no migration revision'}, "
+                              f"the release's database.migration_head is {expected_head}", evidence=ev)
+    if recorded:
+        wrong = [f"{t}: {result.tables.get(t, 'missing')} rows restored, {n} recorded" for t, n in recorded.items()
+                 if result.tables.get(t) != n]
+        if wrong:
+            return Verdict.failed(crit, dict(result.tables), dict(recorded), f"{result.backup}: {'; '.join(wrong)}", evidence=ev)
+    proofs = [p for p, ok in (("sha256 matches", result.checksum_ok), ("schema at " + str(expected_head), bool(expected_head)),
+                              ("row counts match", bool(recorded))) if ok]
+    if not proofs:
+        return Verdict.inconclusive(
+            crit, f"{result.backup}: restored with integrity ok, but nothing recorded to compare it with "
+                  "(no row counts, no .sha256 beside it, no database.migration_head in the manifest)",
+            observed=dict(result.tables), evidence=ev)
+    return Verdict.passed(crit, dict(result.tables), dict(recorded or {}) or proofs,
+                          f"restored in {result.duration_s:.2f} s, integrity ok, {', '.join(proofs)}", evidence=ev)
 
 
+@criterion(needs="the database's archiving settings (PostgreSQL), archiving on, and a base backup at least "
+                 "`min_days` old")
 def pitr_enabled(settings: PitrSettings, backups: Sequence[Backup], now: dt.datetime, min_days: float) -> Verdict:
     """Archiving on (wal_level >= replica, archive_mode on, a command) and a recovery window
     reaching back ``min_days``: the oldest base backup the WAL archive can replay from."""
     crit = "point-in-time recovery enabled"
     s = settings.settings
     ev = Evidence("postgresql settings", settings.source, details=dict(s))
+    if not (min_days > 0 and min_days != float("inf")):
+        return Verdict.error(crit, f"recovery.pitr_days = {min_days!r} is not a positive finite number of days")
+    if settings.engine != "postgresql":
+        return Verdict.failed(crit, f"{settings.engine}: no WAL archive", "archiving on",
+                              f"{settings.source}: a {settings.engine} database has no write-ahead-log archive to "
+                              f"replay, so no point-in-time recovery (need {min_days:g} days)", evidence=ev)
     problems = []
     if s.get("wal_level") not in ("replica", "logical"):
         problems.append(f"wal_level = {s.get('wal_level', 'unset')} (needs replica or logical)")
@@ -66,9 +100,14 @@ def pitr_enabled(settings: PitrSettings, backups: Sequence[Backup], now: dt.date
     return Verdict.passed(crit, days, min_days, f"archiving on, window {days:g} days", unit="days", evidence=ev)
 
 
+@criterion(needs="a successful restore timed against a finite positive RTO")
 def restore_within_rto(result: RestoreResult, rto_s: float) -> Verdict:
     crit = "restore of the latest backup within the RTO"
     ev = Evidence("restore drill", f"{result.backup} -> {result.target}", window=result.duration_s)
+    if not (rto_s > 0 and rto_s != float("inf")):
+        return Verdict.error(crit, f"recovery.rto_s = {rto_s!r} is not a positive finite number of seconds")
+    if not (result.duration_s >= 0 and result.duration_s != float("inf")):
+        return Verdict.error(crit, f"{result.backup}: restore duration {result.duration_s!r} is not a measurement")
     if not result.ok:
         return Verdict.failed(crit, "restore failed", f"{rto_s:g} s", f"{result.backup}: {result.error}", evidence=ev)
     took = round(result.duration_s, 3)
@@ -77,6 +116,7 @@ def restore_within_rto(result: RestoreResult, rto_s: float) -> Verdict:
     return Verdict.failed(crit, took, rto_s, f"restore took {took:g} s, RTO is {rto_s:g} s", unit="s", evidence=ev)
 
 
+@criterion(needs="an HTTP answer from the standby with status 200")
 def standby_healthy(obs: HttpObservation) -> Verdict:
     crit = "the standby region answers its health check"
     if not obs.answered:

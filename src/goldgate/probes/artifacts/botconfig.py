@@ -1,10 +1,17 @@
-"""The bot's own configuration files (``config/<environment>.yaml``), its JSON Schema and
-its feature flags (``config/flags.yaml``)."""
+"""The service's own configuration files, their JSON Schema and the feature flags.
+
+Where they live and what they are called is the team's (``release.layout.config``,
+``config_schema``, ``flags``): configuration in YAML, TOML or JSON, one file per
+environment; flags as a list of ``{name, killswitch, cleanup_by}`` or a mapping
+``name -> {killswitch, cleanup_by}``, under ``flags:`` or at the top level.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,20 +23,39 @@ from goldgate.probes.artifacts import ArtifactUnavailable, read_text
 NOT_ENVIRONMENTS = {"flags", "schema"}
 
 
-def read_configs(folder: Path) -> dict[str, tuple[str, Any]]:
-    """``{environment: (path, parsed document)}`` for every YAML file but flags/schema."""
+def parse_document(path: Path, what: str) -> Any:
+    """``path`` parsed by its suffix (YAML, TOML or JSON); the error names file and format."""
+    text = read_text(path, what)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".toml":
+            return tomllib.loads(text)
+        if suffix == ".json":
+            return json.loads(text)
+        return yaml.safe_load(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ArtifactUnavailable(path, f"TOML syntax error: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ArtifactUnavailable(path, f"JSON syntax error: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ArtifactUnavailable(path, f"YAML syntax error: {exc}") from None
+
+
+def read_configs(folder: Path, patterns: Iterable[str] = ("*.yaml", "*.yml"),
+                 exclude: Iterable[Path] = ()) -> dict[str, tuple[str, Any]]:
+    """``{environment: (path, parsed document)}`` for every file ``patterns`` (globs below
+    ``folder``) match, except flags, the schema and ``exclude``."""
     if not folder.is_dir():
         raise ArtifactUnavailable(folder, "configuration folder not found")
-    out = {}
-    for path in sorted(folder.glob("*.y*ml")):
-        if path.stem in NOT_ENVIRONMENTS:
-            continue
-        try:
-            out[path.stem] = (str(path), yaml.safe_load(path.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            raise ArtifactUnavailable(path, f"YAML syntax error: {exc}") from None
+    skip = {p.resolve() for p in exclude}
+    out: dict[str, tuple[str, Any]] = {}
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            if path.stem in NOT_ENVIRONMENTS or path.resolve() in skip or not path.is_file():
+                continue
+            out.setdefault(path.stem, (str(path), parse_document(path, "configuration file")))
     if not out:
-        raise ArtifactUnavailable(folder, "no configuration files (*.yaml)")
+        raise ArtifactUnavailable(folder, f"no configuration files ({', '.join(patterns)})")
     return out
 
 
@@ -57,23 +83,47 @@ class Flag:
     line: int
 
 
-def read_flags(path: Path) -> list[Flag]:
-    text = read_text(path, "feature flag file")
+def _date(path: Path, name: str, raw: Any) -> dt.date | None:
+    if raw in (None, ""):
+        return None
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ArtifactUnavailable(path, f"YAML syntax error: {exc}") from None
-    lines = text.splitlines()
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise ArtifactUnavailable(path, f"flag {name}: cleanup date {raw!r} is not a date") from None
+
+
+def _entries(path: Path, data: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    raw = data.get("flags", data) if isinstance(data, Mapping) else data
+    if isinstance(raw, Mapping):
+        items = []
+        for name, entry in raw.items():
+            if not isinstance(entry, Mapping):
+                raise ArtifactUnavailable(path, f"flag {name}: expected a mapping, got {entry!r}")
+            items.append((str(name), entry))
+        return items
+    if isinstance(raw, list):
+        items = []
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                raise ArtifactUnavailable(path, f"every flag must be a mapping, got {entry!r}")
+            items.append((str(entry.get("name", "")), entry))
+        return items
+    if raw is None:
+        return []
+    raise ArtifactUnavailable(path, f"expected a list or mapping of flags, got {type(raw).__name__}")
+
+
+def read_flags(path: Path, killswitch_key: str = "killswitch", cleanup_key: str = "cleanup_by") -> list[Flag]:
+    """The flags of ``path`` (YAML, TOML or JSON) with the line each is declared on."""
+    data = parse_document(path, "feature flag file")
+    lines = read_text(path, "feature flag file").splitlines()
     flags = []
-    for entry in data.get("flags") or []:
-        if not isinstance(entry, dict):
-            raise ArtifactUnavailable(path, f"every flag must be a mapping, got {entry!r}")
-        name = str(entry.get("name", ""))
-        raw = entry.get("cleanup_by")
-        try:
-            cleanup = raw if isinstance(raw, dt.date) else (dt.date.fromisoformat(str(raw)) if raw else None)
-        except ValueError:
-            raise ArtifactUnavailable(path, f"flag {name}: cleanup_by {raw!r} is not a date") from None
-        line = next((i for i, t in enumerate(lines, 1) if f"name: {name}" in t), 0)
-        flags.append(Flag(name, bool(entry.get("killswitch")), str(entry.get("introduced", "")), cleanup, line))
+    for name, entry in _entries(path, data):
+        line = next((i for i, t in enumerate(lines, 1) if name and name in t), 0)
+        flags.append(Flag(name, entry.get(killswitch_key) is True, str(entry.get("introduced", "")),
+                          _date(path, name, entry.get(cleanup_key)), line))
     return flags

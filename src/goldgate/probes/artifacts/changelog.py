@@ -1,9 +1,15 @@
-"""CHANGELOG.md in the Keep-a-Changelog shape: ``## [X.Y.Z] - date`` then ``### Section``."""
+"""CHANGELOG.md in the Keep-a-Changelog shape: ``## [X.Y.Z] - date`` then ``### Section``.
+
+The team's section names (Keep a Changelog's Added / Changed / Fixed / Removed / Security /
+Deprecated, or the guide's own words) are mapped onto the guide's §10.2 categories by
+:func:`categorised`, with the mapping from the environment's ``policy.changelog``.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from goldgate.probes.artifacts import ArtifactUnavailable, read_text
@@ -42,6 +48,31 @@ def read_changelog(path: Path) -> Changelog:
         elif section is not None and line.strip().startswith(("-", "*")):
             section.append(line.strip()[1:].strip())
     return Changelog(str(path), entries)
+
+
+def categorised(log: Changelog, sections: Mapping[str, Sequence[str]], breaking_marker: str = "BREAKING") -> Changelog:
+    """``log`` with every entry's sections renamed to the guide's categories.
+
+    A section listed under a category counts as it (``Added`` -> ``Features``); an item
+    starting with ``breaking_marker`` (Keep a Changelog's "**BREAKING**") counts as a
+    breaking change wherever it stands; a section no category names keeps its own name.
+    """
+    by_name = {alias.strip().lower(): category for category, aliases in sections.items()
+               for alias in (*aliases, category)}
+    marker = breaking_marker.strip().lower()
+    breaking = next((c for c in sections if c.lower().startswith("breaking")), "Breaking Changes")
+    entries = []
+    for entry in log.entries:
+        mapped: dict[str, list[str]] = {}
+        for name, items in entry.sections.items():
+            category = by_name.get(name.strip().lower(), name)
+            mapped.setdefault(category, [])
+            for item in items:
+                plain = item.lstrip("*_ ").lower()
+                target = breaking if marker and plain.startswith(marker) else category
+                mapped.setdefault(target, []).append(item)
+        entries.append(replace(entry, sections=mapped))
+    return Changelog(log.path, entries)
 
 
 def read_release_notes(path: Path) -> str | None:
