@@ -1,12 +1,18 @@
 """Infrastructure readiness (guide §1.2): services, firewall, TLS, monitoring, alert-rule
-tests. Pure decisions over cluster facts, handshakes and reports."""
+tests. Pure decisions over cluster facts, handshakes and reports.
+
+An empty answer is never a pass: no Service, no target, no listening socket, no alerting
+rule means the probe looked at nothing, and the verdict says so with the count.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from goldgate.criteria.registry import criterion
 from goldgate.probes.cluster_specs import ServiceState
 from goldgate.probes.host import ListeningPorts
 from goldgate.probes.promtool import AlertRulesReport
@@ -15,6 +21,7 @@ from goldgate.probes.tls import TlsObservation
 from goldgate.verdict import Evidence, Verdict
 
 
+@criterion(needs="at least one Service in the namespace")
 def services_available(svcs: Sequence[ServiceState], namespace: str, server: str) -> Verdict:
     crit = f"all services provisioned and available in {namespace}"
     ev = Evidence("kubernetes", f"{server} services in {namespace}", samples=len(svcs))
@@ -39,6 +46,7 @@ def _selects(selector: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     return True
 
 
+@criterion(needs="the namespace's NetworkPolicies and the bot's pod labels")
 def network_policy_selects(policies: Sequence[Mapping[str, Any]], pod_labels: Mapping[str, str], namespace: str) -> Verdict:
     crit = "a NetworkPolicy selects the bot's pods"
     names = [(p.get("metadata") or {}).get("name", "?") for p in policies]
@@ -51,18 +59,25 @@ def network_policy_selects(policies: Sequence[Mapping[str, Any]], pod_labels: Ma
                           f"none of the {len(policies)} NetworkPolicies in {namespace} selects pods labelled {dict(pod_labels)}", evidence=ev)
 
 
+@criterion(needs="at least one listening socket seen on the host")
 def only_allowed_ports(listening: ListeningPorts, allowed: Sequence[int]) -> Verdict:
     crit = f"only allowed ports listen on {listening.host}"
     extra = sorted(p for p in listening.ports if p not in set(allowed))
     ev = Evidence("testinfra", listening.host, samples=len(listening.ports), details={"listening": sorted(listening.ports)})
+    if not listening.ports:
+        return Verdict.inconclusive(crit, f"{listening.host}: no listening socket seen at all (not even the one "
+                                    "goldgate reached the host by): nothing to judge", threshold=sorted(allowed), evidence=ev)
     if extra:
         shown = ", ".join(f"{p} ({'/'.join(listening.ports[p])})" for p in extra[:10])
         return Verdict.failed(crit, extra, sorted(allowed), f"{listening.host}: unexpected listening ports {shown}", evidence=ev)
     return Verdict.passed(crit, sorted(listening.ports), sorted(allowed), "nothing else listens", evidence=ev)
 
 
+@criterion(needs="a completed TLS handshake and a finite minimum number of days")
 def tls_valid(obs: TlsObservation, now: dt.datetime, min_days: float) -> Verdict:
     crit = f"TLS certificate of {obs.endpoint} valid"
+    if not isinstance(min_days, int | float) or not math.isfinite(min_days):
+        return Verdict.error(crit, f"minimum days left {min_days!r} is not a finite number")
     days = round(obs.days_left(now), 1)
     ev = Evidence("tls", f"https://{obs.endpoint}", details={"subject": obs.subject, "issuer": obs.issuer,
                                                             "not_after": obs.not_after.isoformat(), "protocol": obs.protocol})
@@ -76,6 +91,7 @@ def tls_valid(obs: TlsObservation, now: dt.datetime, min_days: float) -> Verdict
     return Verdict.passed(crit, days, min_days, f"verified, {days:g} days left", unit="days", evidence=ev)
 
 
+@criterion(needs="at least one Prometheus target matching the bot's labels")
 def targets_up(targets: Sequence[Target], source: str, selector: Mapping[str, str]) -> Verdict:
     crit = "monitoring configured: the bot's Prometheus targets are up"
     ev = Evidence("prometheus targets", source, samples=len(targets),
@@ -88,11 +104,16 @@ def targets_up(targets: Sequence[Target], source: str, selector: Mapping[str, st
     return Verdict.passed(crit, f"{len(targets)}/{len(targets)} up", "all up", "every target answered its scrape", evidence=ev)
 
 
+@criterion(needs="at least one alerting rule and a promtool run over its tests")
 def alert_rules_tested(report: AlertRulesReport) -> Verdict:
     crit = "alerting rules tested (promtool test rules)"
     untested = sorted(set(report.alerts) - report.tested)
     ev = Evidence("promtool", report.rules_dir, samples=len(report.alerts),
                   details={"test_files": report.test_files, "tested": sorted(report.tested), "output": report.output[-800:]})
+    if not report.alerts:
+        return Verdict.inconclusive(crit, f"{report.rules_dir}: 0 alerting rules in {len(report.rule_files)} rule files: "
+                                    "nothing to test", observed="0/0 alerts tested",
+                                    threshold="all alerts tested, all tests pass", evidence=ev)
     problems = []
     if not report.passed:
         problems.append("promtool test rules failed: " + (" | ".join(report.failures[:4]) or report.output[-300:]))

@@ -1,19 +1,30 @@
 """Hardcoded credentials in a source tree, by detect-secrets, honouring its baseline.
 
-A finding recorded in the baseline (``.secrets.baseline``: an audited false positive,
-matched by file and secret hash as detect-secrets itself does) is not reported again;
-anything new is. The secret values never leave this module: only type, file and line.
+What is scanned is what would ship: in a git checkout, the files git does not ignore
+(``git ls-files --cached --others --exclude-standard``, so build output, virtualenvs and
+caches listed in ``.gitignore`` are skipped, while a committed file is scanned even if a
+pattern matches it); elsewhere, everything except :data:`DEFAULT_SKIP` (build/, dist/,
+virtualenvs, caches). A finding recorded in the baseline (``.secrets.baseline``: an
+audited false positive) is matched by its hashed secret and type, so moving the audited
+line to another file does not make it new. The secret values never leave this module:
+only type, file and line.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import os
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from goldgate.probes.artifacts import ArtifactUnavailable
 
-SKIP_DIRS = {".git", "__pycache__", ".venv", "node_modules", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
+#: folders skipped when the tree is not a git checkout (git's own ignore rules win otherwise)
+DEFAULT_SKIP = (".git", "__pycache__", ".venv", "venv", "env", "node_modules", "build", "dist", ".eggs",
+                "*.egg-info", ".tox", ".nox", ".pytest_cache", ".mypy_cache", ".ruff_cache", "htmlcov")
+GIT_TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
@@ -23,15 +34,45 @@ class SecretFinding:
     line: int
 
 
-def _files(root: Path) -> list[str]:
+def _walk(root: Path) -> list[str]:
     out = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS]
-        for name in files:
-            if name == ".secrets.baseline":
-                continue
-            out.append(os.path.relpath(os.path.join(folder, name), root))
-    return sorted(out)
+        dirs[:] = [d for d in dirs if not any(fnmatch.fnmatch(d, pat) for pat in DEFAULT_SKIP)]
+        out += [os.path.relpath(os.path.join(folder, name), root) for name in files]
+    return out
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        return subprocess.run([git, *args], cwd=root, capture_output=True, timeout=GIT_TIMEOUT_S, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def _git_files(root: Path) -> list[str] | None:
+    """Files git would ship from ``root``; None when ``root`` is not inside a usable checkout."""
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if inside is None or inside.returncode != 0 or inside.stdout.strip() != b"true":
+        return None
+    ignored = _git(root, "check-ignore", "-q", ".")
+    if ignored is not None and ignored.returncode == 0:
+        return None  # the whole tree is ignored by an outer checkout: judge it on its own
+    listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if listed is None or listed.returncode != 0:
+        return None
+    names = [n for n in listed.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
+    return [n for n in names if (root / n).is_file()]
+
+
+def source_files(root: Path) -> list[str]:
+    """Relative paths of the files to scan, without the baseline itself."""
+    files = _git_files(root)
+    if files is None:
+        files = _walk(root)
+    return sorted(f for f in files if Path(f).name != ".secrets.baseline")
 
 
 def scan_tree(root: Path, baseline: Path | None) -> tuple[list[SecretFinding], int]:
@@ -50,12 +91,12 @@ def scan_tree(root: Path, baseline: Path | None) -> tuple[list[SecretFinding], i
         try:
             data = ds_baseline.load_from_file(str(baseline))
             config = {"plugins_used": data["plugins_used"], "filters_used": data.get("filters_used", [])}
-            for filename, entries in (data.get("results") or {}).items():
+            for entries in (data.get("results") or {}).values():
                 for entry in entries:
-                    known.add((filename, entry["hashed_secret"]))
+                    known.add((entry["hashed_secret"], entry["type"]))
         except Exception as exc:  # detect-secrets raises several kinds on a bad file
             raise ArtifactUnavailable(baseline, f"unreadable secrets baseline: {exc}") from None
-    files = _files(root)
+    files = source_files(root)
     ctx = transient_settings(config) if config else default_settings()
     with ctx:
         found = SecretsCollection(root=str(root))
@@ -64,6 +105,6 @@ def scan_tree(root: Path, baseline: Path | None) -> tuple[list[SecretFinding], i
     new = [
         SecretFinding(secret.type, filename, secret.line_number or 0)
         for filename, secret in found
-        if (filename, secret.secret_hash) not in known
+        if (secret.secret_hash, secret.type) not in known
     ]
     return sorted(new, key=lambda f: (f.file, f.line)), len(files)
