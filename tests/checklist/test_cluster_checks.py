@@ -74,7 +74,7 @@ def test_missing_reference_manifest_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(ArtifactUnavailable, match=str(tmp_path / "nope")):
         cluster_specs.deployment_from_manifests(tmp_path / "nope", "trading-bot")
     (tmp_path / "svc.yaml").write_text("kind: Service\nmetadata: {name: trading-bot}\n")
-    with pytest.raises(ArtifactUnavailable, match="no Deployment named 'trading-bot'"):
+    with pytest.raises(ArtifactUnavailable, match="no workload named 'trading-bot'"):
         cluster_specs.deployment_from_manifests(tmp_path, "trading-bot")
 
 

@@ -3,8 +3,9 @@ namespace, NetworkPolicies, Services and their endpoints.
 
 Everything comes back as plain dicts (the API's JSON shape) or small dataclasses, so the
 criteria compare them without a client. A reference spec may also come from a manifest
-file (``deploy/k8s/*.yaml``), so "staging matches production" can hold a cluster against
-the repository's manifests as well as against a second cluster.
+file (``deploy/k8s/*.yaml``), read by :mod:`goldgate.probes.manifests`, so "staging matches
+production" can hold a cluster against the repository's manifests as well as against a
+second cluster; the reference may be any kind with a pod template, not only a Deployment.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from goldgate.probes import manifests
 from goldgate.probes.artifacts import ArtifactUnavailable
 from goldgate.probes.kubernetes import KubeClients, call
 
@@ -29,21 +29,37 @@ def read_deployment(kube: KubeClients, namespace: str, name: str) -> Obj:
     return as_dict(kube, call(kube, f"read deployment {namespace}/{name}", kube.apps.read_namespaced_deployment, name, namespace))
 
 
-def deployment_from_manifests(path: Path, name: str) -> Obj:
-    """The Deployment ``name`` from a manifest file or a folder of manifests."""
+#: kinds whose pod template a reference spec may come from (the Deployment first)
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
+                  "CronJob", "Pod")
+
+
+def workload_from_manifests(path: Path, name: str) -> Obj:
+    """The workload ``name`` (any kind with a pod template) from a manifest file or folder."""
     if not path.exists():
         raise ArtifactUnavailable(path, "reference manifests not found")
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
+    try:
+        files = manifests.read([str(path)])
+    except manifests.ManifestsUnavailable as exc:
+        raise ArtifactUnavailable(path, str(exc)) from None
+    found: list[Obj] = []
     for file in files:
-        try:
-            docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
-        except yaml.YAMLError as exc:
-            raise ArtifactUnavailable(file, f"YAML syntax error: {exc}") from None
-        for doc in docs:
-            if isinstance(doc, dict) and doc.get("kind") == "Deployment" and (doc.get("metadata") or {}).get("name") == name:
-                doc.setdefault("_source", str(file))
-                return doc
-    raise ArtifactUnavailable(path, f"no Deployment named {name!r} in the reference manifests")
+        if file.problems:
+            problem = file.problems[0]
+            where = f" document {problem.index}" if problem.index is not None else ""
+            raise ArtifactUnavailable(file.path, f"{where.strip()}: {problem.cause}".lstrip(": "))
+        for doc in file.documents:
+            body = doc.body
+            if (isinstance(body, dict) and body.get("kind") in WORKLOAD_KINDS
+                    and isinstance(body.get("metadata"), dict) and body["metadata"].get("name") == name):
+                found.append({**body, "_source": f"{file.path}#{doc.index}"})
+    if not found:
+        raise ArtifactUnavailable(path, f"no workload named {name!r} ({', '.join(WORKLOAD_KINDS)}) in the reference manifests")
+    return min(found, key=lambda d: WORKLOAD_KINDS.index(d["kind"]))
+
+
+#: the name the checklist steps have always used
+deployment_from_manifests = workload_from_manifests
 
 
 @dataclass(frozen=True)
