@@ -15,3 +15,17 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -c "import goldgate; print('goldgate', goldgate.__version__, 'installed in .venv')"
+
+# The main job's alert-rule checks run the real promtool (Debian package prometheus). Install it
+# when this machine can (root with apt-get); otherwise say in one line what is missing.
+if ! command -v promtool >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && [ "${GOLDGATE_NO_APT:-}" != 1 ]; then
+    echo "setup: installing promtool (Debian package prometheus) for the alert-rule checks"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    # The package starts its own Prometheus on :9090; goldgate's tests start their own.
+    systemctl stop prometheus >/dev/null 2>&1 || pkill -x prometheus >/dev/null 2>&1 || true
+  fi
+  command -v promtool >/dev/null 2>&1 \
+    || echo "setup: promtool not found and not installable here: run 'apt-get install prometheus' (alert-rule checks will be ERROR until then)"
+fi
