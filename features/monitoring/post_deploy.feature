@@ -1,0 +1,24 @@
+@monitoring
+Feature: After the deployment: the error rate and the post-migration watch
+  Guide §5.3 Post-Deployment "error rate should be < 0.1 %" and §3.2 Migration Strategy
+  "Phase 3: monitor for 1+ hour". At 0.1 % a clean window proves nothing until it holds
+  thousands of requests: the error rate passes only when its exact (Clopper-Pearson)
+  upper confidence bound is below thresholds.post_deploy_error_rate, and says how many
+  requests are still needed otherwise. After a migration the release is watched for
+  strategy.migration_monitor_s on the error-rate and latency triggers; a watch shorter
+  than that window is INCONCLUSIVE, never a pass. Read-only.
+
+  Scenario: The post-deploy error rate is below 0.1 % with 95 % confidence
+    Given steady trading traffic of 250 requests per second to the trading bot service
+    When the release's requests are counted over the post-deploy window
+    Then the post-deploy error rate is below the environment's limit with 95 % confidence
+
+  Scenario: After a migration the release is watched for the whole post-migration window
+    Given steady trading traffic of 50 requests per second to the trading bot service
+    When the running release is watched for the post-migration monitoring window
+    Then the error-rate and latency triggers held over the whole post-migration window
+
+  Scenario: A watch shorter than the post-migration window is not a pass
+    Given steady trading traffic of 50 requests per second to the trading bot service
+    When the running release is watched for only 3 seconds after the migration
+    Then the post-migration check is INCONCLUSIVE, not PASS

@@ -1,0 +1,225 @@
+"""After-the-deploy vocabulary: §5.3 error rate, §3.2 post-migration window, §8.3 CPU and
+memory targets, §7.3 connection draining.
+
+Steps parse words and hand over: the run's metric source (:mod:`goldgate.rollout.sources`)
+and the rollback monitor measure, :mod:`goldgate.actions` deletes the pod, the criteria in
+:mod:`goldgate.criteria.post_deploy` and :mod:`goldgate.criteria.resources` decide.
+Windows and limits come from the environment: ``strategy.migration_monitor_s``,
+``strategy.drain_timeout_s``, ``thresholds.post_deploy_error_rate``,
+``thresholds.cpu_utilization`` / ``memory_utilization``; the post-deploy window is
+``strategy.post_deploy_window_s`` when the schema has it, else the monitoring window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from goldgate.actions import kubernetes as actions
+from goldgate.config import Environment
+from goldgate.criteria import post_deploy, resources
+from goldgate.criteria.measured import measure_and_judge
+from goldgate.probes.kubernetes import KubernetesUnavailable
+from goldgate.probes.metrics import Measurement, Selector
+from goldgate.probes.workloads import deployment_status, pod_facts, pod_usage
+from goldgate.rollout.base import (
+    RolloutContext,
+    RolloutReport,
+    monitor_phase,
+    own_pods,
+    wait_for_pods,
+)
+from goldgate.rollout.monitor import (
+    ERROR_RATE,
+    P95_BASELINE,
+    P95_BUDGET,
+    Assessment,
+    Group,
+    RollbackMonitor,
+)
+from goldgate.rollout.sources import GrowingWindow
+from goldgate.rollout.traffic import NotLoopback, TrafficStream
+from goldgate.verdict import Evidence, Status, expect
+
+
+def _pct(fraction: float) -> str:
+    return f"{fraction * 100:g} %"
+
+
+def _release_group(ctx: RolloutContext) -> Group:
+    status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    return Group(f"deployment/{ctx.deployment}", status.selector, ctx.namespace)
+
+
+# ----------------------------------------------------------------------------- §5.3
+@when("the release's requests are counted over the post-deploy window", target_fixture="post_deploy_counts")
+def count_post_deploy(environment: Environment, rollout_ctx: RolloutContext) -> Measurement:
+    s = environment.strategy
+    window_s = float(getattr(s, "post_deploy_window_s", None) or s.monitoring_window_s)
+    group = _release_group(rollout_ctx)
+    window = GrowingWindow(rollout_ctx.source, Selector(dict(group.labels), group.namespace), rollout_ctx.clock)
+    window.advance()
+    rollout_ctx.sleep(window_s)
+    window.advance()
+    return window.request_counts()
+
+
+@then(parsers.parse("the post-deploy error rate is below the environment's limit with {confidence:g} % confidence"))
+def post_deploy_rate(post_deploy_counts: Measurement, environment: Environment, confidence: float) -> None:
+    limit = environment.thresholds.post_deploy_error_rate
+    expect(post_deploy.post_deploy_error_rate_from(
+        post_deploy_counts, limit=limit, confidence=confidence / 100,
+        criterion=f"post-deploy error rate (§5.3 below {_pct(limit)})"))
+
+
+# ----------------------------------------------------------------------------- §3.2
+@dataclass(frozen=True)
+class MigrationWatch:
+    assessment: Assessment
+    required_s: float
+    report: RolloutReport
+
+
+def _watch(environment: Environment, ctx: RolloutContext, window_s: float) -> MigrationWatch:
+    group = _release_group(ctx)
+    monitor = RollbackMonitor(environment, ctx.kube, ctx.source, group, clock=ctx.clock)
+    report = RolloutReport("post-migration watch", group.name)
+    a = monitor_phase(ctx, monitor, report, window_s=window_s, deadline_s=window_s, label="post-migration")
+    return MigrationWatch(a, environment.strategy.migration_monitor_s, report)
+
+
+@when("the running release is watched for the post-migration monitoring window", target_fixture="migration_watch")
+def watch_after_migration(environment: Environment, rollout_ctx: RolloutContext) -> MigrationWatch:
+    return _watch(environment, rollout_ctx, environment.strategy.migration_monitor_s)
+
+
+@when(parsers.parse("the running release is watched for only {seconds:g} seconds after the migration"),
+      target_fixture="migration_watch")
+def watch_briefly(seconds: float, environment: Environment, rollout_ctx: RolloutContext) -> MigrationWatch:
+    return _watch(environment, rollout_ctx, seconds)
+
+
+def _migration_verdict(watch: MigrationWatch) -> Any:
+    a = watch.assessment
+    triggers = [v for v in a.verdicts if v.criterion in (ERROR_RATE, P95_BUDGET, P95_BASELINE)]
+    return post_deploy.migration_monitoring_window(
+        a.elapsed_s, watch.required_s, triggers,
+        criterion=f"post-migration monitoring (§3.2 {watch.required_s:g} s window)",
+        evidence=(watch.report.evidence(),))
+
+
+@then("the error-rate and latency triggers held over the whole post-migration window")
+def migration_window_held(migration_watch: MigrationWatch) -> None:
+    expect(_migration_verdict(migration_watch))
+
+
+@then("the post-migration check is INCONCLUSIVE, not PASS")
+def migration_window_short(migration_watch: MigrationWatch) -> None:
+    expect(post_deploy.shows_status(_migration_verdict(migration_watch), Status.INCONCLUSIVE,
+                                    criterion="a short post-migration watch is not a pass"))
+
+
+# ----------------------------------------------------------------------------- §8.3
+def _usage(environment: Environment, kube: Any) -> list[resources.PodUsage]:
+    k = environment.kubernetes
+    return pod_usage(kube, k.namespace, k.label_selector)
+
+
+@then("every trading bot pod uses less CPU than the environment's target share of its limit")
+def cpu_target(environment: Environment, kube: Any) -> None:
+    limit = environment.thresholds.cpu_utilization
+    label = f"CPU utilisation (§8.3 target below {_pct(limit)} of the limit)"
+    expect(measure_and_judge(label, lambda: _usage(environment, kube),
+                             lambda u: resources.cpu_vs_limit(u, max_fraction=limit, criterion=label),
+                             (KubernetesUnavailable,)))
+
+
+@then("every trading bot pod uses less memory than the environment's target share of its limit")
+def memory_target(environment: Environment, kube: Any) -> None:
+    limit = environment.thresholds.memory_utilization
+    label = f"memory usage (§8.3 target below {_pct(limit)} of the limit)"
+    expect(measure_and_judge(label, lambda: _usage(environment, kube),
+                             lambda u: resources.memory_vs_limit(u, max_fraction=limit, criterion=label),
+                             (KubernetesUnavailable,)))
+
+
+# ----------------------------------------------------------------------------- §7.3
+@dataclass(frozen=True)
+class DrainResult:
+    sent: int
+    failed: int
+    deleted: tuple[str, ...]
+    evidence: Evidence
+
+
+@pytest.fixture
+def slow_release(environment: Environment, rollout_ctx: RolloutContext) -> Iterator[list[str]]:
+    """Revisions this scenario rolled out; each is taken back by ``rollout undo`` afterwards."""
+    rolled: list[str] = []
+    yield rolled
+    ctx = rollout_ctx
+    for _ in rolled:
+        actions.rollout_undo(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, reason="end of the draining check")
+    if rolled:
+        status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+        wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
+                      deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+
+
+@given(parsers.parse("the trading bot answers API requests in about {ms:d} ms"))
+def slow_answers(ms: int, environment: Environment, rollout_ctx: RolloutContext, slow_release: list[str]) -> None:
+    """In-flight requests need time to be in flight: the reference bot's latency knob."""
+    if not environment.kubernetes.is_sandbox:
+        pytest.skip("the latency knob (FAULT_LATENCY_MS) exists only in the embedded sandbox (--env=local)")
+    ctx = rollout_ctx
+    status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, environment.kubernetes.container,
+                    env={"FAULT_LATENCY_MS": str(ms)}, change_cause=f"draining check: {ms} ms answers")
+    slow_release.append(str(ms))
+    waited = wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
+                           deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+    if not waited.ok:
+        pytest.fail(f"ERROR: the slow release did not become Ready: {waited.reason}", pytrace=False)
+
+
+@when(parsers.parse("one trading bot pod is deleted while {rate:g} requests per second are in flight"),
+      target_fixture="drain_result")
+def delete_pod_under_traffic(rate: float, environment: Environment, rollout_ctx: RolloutContext,
+                             bot_url: str) -> DrainResult:
+    ctx, s, t = rollout_ctx, environment.strategy, environment.timeouts
+    status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    ready = [p for p in pod_facts(ctx.kube, ctx.namespace, own_pods(status.selector)) if p.ready and not p.deleting]
+    if not ready:
+        pytest.fail(f"ERROR: deployment/{ctx.deployment} has no Ready pod to delete", pytrace=False)
+    run_s = 1.0 + s.drain_timeout_s + 2.0
+    try:
+        stream = TrafficStream(bot_url, rate_rps=rate, max_duration_s=run_s, workers=max(8, int(rate * 2)),
+                               timeout=(t.connect_s, t.read_s + s.drain_timeout_s))
+    except NotLoopback as exc:
+        pytest.skip(f"draining is measured with generated requests, which go to loopback only: {exc}")
+    victim = ready[0].name
+    with stream:
+        ctx.sleep(1.0)
+        actions.delete_pod(ctx.kube, ctx.safety, ctx.namespace, victim, reason="§7.3 draining check")
+        deleted_at = time.time()
+        while stream.running:
+            ctx.sleep(0.2)
+    st = stream.stats
+    ev = Evidence("traffic", f"GET {bot_url}{stream.paths[0]}", run_s, st.sent,
+                  {**st.to_dict(), "deleted_pod": victim, "deleted_at": deleted_at,
+                   "drain_timeout_s": s.drain_timeout_s})
+    return DrainResult(st.sent, st.failures + st.server_errors, (victim,), ev)
+
+
+@then("no request failed while the pod terminated")
+def drained(drain_result: DrainResult, environment: Environment) -> None:
+    r = drain_result
+    expect(post_deploy.drained_while_terminating(
+        r.sent, r.failed, pods_deleted=len(r.deleted), min_requests=environment.thresholds.min_requests,
+        criterion=f"connection draining (§7.3 {environment.strategy.drain_timeout_s:g} s drain)",
+        evidence=(r.evidence,)))

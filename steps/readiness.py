@@ -1,0 +1,87 @@
+"""§1.3 readiness vocabulary: communication channel, notifications, on-call, rehearsal.
+
+Steps parse words and hand over: :mod:`goldgate.probes.readiness` reads the release
+manifest, asks the channel and reads the audit trail; :mod:`goldgate.criteria.readiness`
+decides. The release and the clock are the checklist's (``release``, ``gate_clock``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pytest_bdd import parsers, then
+
+from goldgate.config import Environment
+from goldgate.criteria import readiness
+from goldgate.criteria.measured import measure_and_judge
+from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.artifacts.locations import ReleaseInputs
+from goldgate.probes.readiness import (
+    ReleaseReadiness,
+    probe_channel,
+    read_audit_runs,
+    read_readiness,
+)
+from goldgate.verdict import Evidence, expect
+
+
+def _facts(release: ReleaseInputs) -> ReleaseReadiness:
+    return read_readiness(release.need("manifest"))
+
+
+def _evidence(facts: ReleaseReadiness) -> tuple[Evidence, ...]:
+    return (Evidence("release manifest", facts.path),)
+
+
+@then("the release's communication channel answers")
+def channel_ready(release: ReleaseInputs, environment: Environment) -> None:
+    def measure() -> tuple[ReleaseReadiness, object]:
+        facts = _facts(release)
+        # An environment that names its channel (release.communication_url) overrides the manifest.
+        url = getattr(environment.release, "communication_url", None) or facts.channel_url
+        return facts, probe_channel(url, environment.timeouts, source=facts.path)
+
+    expect(measure_and_judge("communication channel ready", measure,
+                             lambda got: readiness.channel_answers(got[1], evidence=_evidence(got[0])),
+                             (ArtifactUnavailable,)))
+
+
+@then(parsers.parse('the release manifest records a notification to "{audience}" sent before the deployment window'))
+def notified(release: ReleaseInputs, audience: str) -> None:
+    expect(measure_and_judge(f"{audience} notified", lambda: _facts(release),
+                             lambda f: readiness.notified_before_window(
+                                 f.notifications, audience=audience, window_start=f.window_start,
+                                 criterion=f"{audience} notified", evidence=_evidence(f)),
+                             (ArtifactUnavailable,)))
+
+
+@then("confirmed on-call shifts cover the whole deployment window")
+def on_call_covers(release: ReleaseInputs) -> None:
+    expect(measure_and_judge("team availability confirmed", lambda: _facts(release),
+                             lambda f: readiness.on_call_covers_window(
+                                 f.shifts, window_start=f.window_start, window_end=f.window_end,
+                                 evidence=_evidence(f)),
+                             (ArtifactUnavailable,)))
+
+
+@then(parsers.parse("the audit trail records a rollback rehearsal within the last {days:g} days"))
+def rehearsed(release: ReleaseInputs, days: float, pytestconfig: pytest.Config,
+              gate_clock: Callable[[], dt.datetime]) -> None:
+    def measure() -> tuple[Path, list]:
+        log = _facts(release).rehearsal_log
+        if log is None:
+            run_log = pytestconfig.getoption("goldgate_audit_log", "") or ""
+            if not run_log:
+                raise ArtifactUnavailable(release.source, "neither the release manifest's rollback_rehearsal_log "
+                                                          "nor --audit-log names an audit trail")
+            log = Path(run_log)
+        return log, read_audit_runs(log.resolve())
+
+    expect(measure_and_judge("rollback procedure tested", measure,
+                             lambda got: readiness.rollback_rehearsed(
+                                 got[1], now=gate_clock(), max_age_days=days,
+                                 evidence=(Evidence("audit trail", str(got[0])),)),
+                             (ArtifactUnavailable,)))
