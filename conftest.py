@@ -9,4 +9,6 @@ pytest_plugins = [
     "steps.recovery",
     "steps.load",
     "steps.rollout",
+    "steps.readiness",
+    "steps.post_deploy",
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "create_deployment",
     "create_service",
     "delete_deployment",
+    "delete_pod",
     "delete_service",
     "release",
     "rollout_undo",
@@ -182,6 +183,17 @@ def delete_deployment(kube: KubeClients, safety: SafetyLike, namespace: str, nam
 
     _, result = perform(safety, "delete deployment", f"deployment/{name} -n {namespace}", _delete,
                         reason=reason)
+    return result
+
+
+def delete_pod(kube: KubeClients, safety: SafetyLike, namespace: str, name: str, *, reason: str = "") -> ActionResult:
+    """What ``kubectl delete pod`` does: a graceful deletion, so the pod drains for its grace period."""
+
+    def _delete() -> None:
+        call(kube, f"delete pod {namespace}/{name}", kube.core.delete_namespaced_pod, name, namespace,
+             _preload_content=False)
+
+    _, result = perform(safety, "delete pod", f"pod/{name} -n {namespace}", _delete, reason=reason)
     return result
 
 
