@@ -9,7 +9,8 @@ path and the reason: :func:`load_environment` raises :class:`EnvironmentFileErro
 exactly that text, and the pytest plugin turns it into a usage error (exit status 4).
 
 Secrets never live in environment files: every secret-bearing field is a
-:class:`SecretRef` (``env:VAR``, ``file:PATH`` or ``vault:PATH#KEY``), and any string that
+:class:`SecretRef` (``env:VAR``, ``file:PATH``, ``vault:PATH#KEY``, ``aws-sm:ID#KEY``,
+``k8s:NS/NAME#KEY``; resolved by :mod:`goldgate.secrets`), and any string that
 looks like a literal credential anywhere in the file is rejected.
 """
 
@@ -17,15 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,6 +32,17 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from goldgate.secrets import (
+    REF_RE,
+    REFERENCE_FORMS,
+    SecretRef,
+    SecretsConfig,
+    check_ref,
+    find_literal_secrets,
+)
+from goldgate.secrets import SecretResolutionError as SecretResolutionError
+from goldgate.secrets import resolve_secret as resolve_secret
 
 ENV_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -42,91 +52,11 @@ class EnvironmentFileError(Exception):
 
 
 # --------------------------------------------------------------------------- secrets
-_REF_RE = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+|vault:[^#\s]+#[^#\s]+)$")
-
-
-def _check_ref(value: str) -> str:
-    if not _REF_RE.match(value):
-        raise ValueError(
-            "secrets must be references (env:VAR, file:PATH or vault:PATH#KEY), not literal values"
-        )
-    return value
-
-
-SecretRef = Annotated[str, AfterValidator(_check_ref)]
-"""A reference to a secret, resolved only at the moment of use and never logged."""
-
-
-class SecretResolutionError(Exception):
-    """A reference that could not be resolved; names the reference, never a value."""
-
-
-def resolve_secret(ref: str, *, vault_reader: Any = None) -> str:
-    """Turn a reference into the secret itself.
-
-    The value is returned to the caller only, and registered with the redactor
-    (``goldgate.report.redact``) first, so it is masked in every report and log.
-    """
-    value = _resolve_secret(ref, vault_reader=vault_reader)
-    from goldgate.report.redact import register_secret
-
-    register_secret(value)
-    return value
-
-
-def _resolve_secret(ref: str, *, vault_reader: Any = None) -> str:
-    kind, _, rest = ref.partition(":")
-    if kind == "env":
-        value = os.environ.get(rest)
-        if value is None:
-            raise SecretResolutionError(f"secret reference {ref}: environment variable {rest} is not set")
-        return value
-    if kind == "file":
-        path = Path(rest).expanduser()
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise SecretResolutionError(f"secret reference {ref}: cannot read {path}: {exc.strerror}") from None
-    if kind == "vault":
-        if vault_reader is None:
-            raise SecretResolutionError(f"secret reference {ref}: no Vault client is configured for this run")
-        path, _, key = rest.partition("#")
-        return str(vault_reader(path, key))
-    raise SecretResolutionError(f"not a secret reference: {kind}:…")
-
-
-# Names whose values are secrets by nature, and value shapes that betray a literal secret.
-_SECRET_KEY_RE = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
-_SECRET_VALUE_RES = [
-    re.compile(r"://[^/\s:@]+:[^/\s@]+@"),  # user:password@host in a URL
-    re.compile(r"^(Bearer|Basic)\s+\S{8,}$", re.I),
-    re.compile(r"AKIA[0-9A-Z]{16}"),  # AWS access key id
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
-    re.compile(r"^(ghp|gho|glpat|xox[abp])[-_][A-Za-z0-9_-]{10,}"),
-]
-
-
-def _walk(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    if isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk(v, (*path, str(k)))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _walk(v, (*path, str(i)))
-    else:
-        yield path, node
-
-
-def find_literal_secrets(raw: Any) -> list[str]:
-    """Field paths in a parsed YAML document that hold something secret-looking."""
-    hits = []
-    for path, value in _walk(raw):
-        if not isinstance(value, str) or _REF_RE.match(value):
-            continue
-        key = path[-1] if path else ""
-        if (_SECRET_KEY_RE.search(key) and value.strip()) or any(r.search(value) for r in _SECRET_VALUE_RES):
-            hits.append(".".join(path))
-    return hits
+# References and their resolution live in goldgate.secrets (one module per backend); the
+# names below stay importable from here for existing callers.
+_REF_RE = REF_RE
+_check_ref = check_ref
+_resolve_secret = resolve_secret
 
 
 # --------------------------------------------------------------------------- schema
@@ -353,6 +283,7 @@ class Environment(_Model):
     recovery: Recovery = Field(default_factory=Recovery)
     database: Database = Field(default_factory=Database)
     firewall: Firewall = Field(default_factory=Firewall)
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
     waivers: list[Waiver] = Field(default_factory=list)
@@ -413,7 +344,7 @@ def load_environment(name: str, directory: Path) -> Environment:
     if secrets:
         raise EnvironmentFileError(
             f"{path}: {secrets[0]}: looks like a literal secret; use a reference "
-            "(env:VAR, file:PATH or vault:PATH#KEY)"
+            f"({REFERENCE_FORMS})"
         )
     raw.setdefault("name", name)
     try:

@@ -1,7 +1,13 @@
-"""``goldgate env check NAME...``: validate environment files without running anything.
+"""``goldgate env check [--resolve] NAME...``: validate environment files without running anything.
 
 Guide §4.1/§4.3: configs are validated before deployment. The same schema the pytest
 plugin uses, so a file that passes here is a file ``--env`` accepts.
+
+``--resolve`` also fetches every secret reference the file names — from the process
+environment, files, Vault, AWS Secrets Manager or Kubernetes — exactly as a run would,
+and lists each with its field path and whether it resolved (or why not), never the
+value. A pipeline runs it before the gate so that a missing Vault role or an expired
+token is one clear line, not a gate full of ERROR verdicts.
 """
 
 from __future__ import annotations
@@ -10,7 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from goldgate.config import EnvironmentFileError, available_environments, load_environment
+from goldgate.config import (
+    Environment,
+    EnvironmentFileError,
+    available_environments,
+    load_environment,
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -20,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     check = env_sub.add_parser("check", help="validate environments/NAME.yaml (all when no NAME)")
     check.add_argument("names", nargs="*")
     check.add_argument("--dir", default=None, help="folder of environment files (default: ./environments)")
+    check.add_argument("--resolve", action="store_true",
+                       help="also resolve every secret reference (values are never printed); "
+                            "exit 1 when one does not resolve")
     check.set_defaults(func=_check)
 
 
@@ -31,13 +45,44 @@ def _check(args: argparse.Namespace) -> int:
     if not names:
         print(f"goldgate: no environment files in {directory}", file=sys.stderr)
         return 4
-    bad = 0
+    bad = unresolved = 0
     for name in names:
         try:
             env = load_environment(name, directory)
         except EnvironmentFileError as exc:
             print(f"INVALID {exc}", file=sys.stderr)
             bad += 1
-        else:
-            print(f"ok      {env.source_file} (production: {str(env.production).lower()})")
-    return 4 if bad else 0
+            continue
+        print(f"ok      {env.source_file} (production: {str(env.production).lower()})")
+        if args.resolve:
+            unresolved += _resolve_all(env)
+    if bad:
+        return 4
+    return 1 if unresolved else 0
+
+
+def _resolve_all(env: Environment) -> int:
+    """Resolve each reference of ``env`` with the run's resolver; print one line each."""
+    from goldgate.secrets import SecretResolutionError, SecretResolver
+    from goldgate.secrets.refs import references_in
+
+    resolver = SecretResolver.for_environment(env)
+    refs = references_in(env.model_dump(mode="json"))
+    if not refs:
+        print("        no secret references")
+        return 0
+    failed = 0
+    try:
+        for field, ref in refs:
+            try:
+                resolver.resolve(ref)
+            except SecretResolutionError as exc:
+                failed += 1
+                cause = str(exc).removeprefix(f"secret reference {ref}: ")
+                print(f"  FAILED   {field}: {ref}: {cause}")
+            else:
+                print(f"  resolved {field}: {ref}")
+    finally:
+        resolver.close()
+    print(f"        {len(refs) - failed} of {len(refs)} secret references resolved")
+    return failed

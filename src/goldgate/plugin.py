@@ -124,6 +124,9 @@ def pytest_configure(config: pytest.Config) -> None:
     except EnvironmentFileError as exc:
         report_session.refuse(config, run, str(exc))
         raise pytest.UsageError(str(exc)) from None
+    from goldgate.secrets import configure_run
+
+    config.add_cleanup(configure_run(env))  # the run's secret resolver: env.secrets, timeouts, kubernetes
     report_session.register_environment_secrets(env)
     config.stash[ENV_KEY] = env
     safety = SafetyPolicy(
