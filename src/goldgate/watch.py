@@ -5,13 +5,20 @@ p95 vs a baseline, health checks, free disk, OOM kills; p95 budget as an alert) 
 evaluated on the pods of the Deployment's current revision, and one line of progress is
 printed. The watch ends
 
-* with exit status 0 at the end of a clean window (every trigger PASSed on data),
+* with exit status 0 at the end of a clean window (every trigger PASSed on data of the
+  present: a PASS of an earlier evaluation never stands in for a stretch without traffic),
 * with 1 on the first breach, after ``rollout undo`` if ``--allow-mutations`` was given
   (and ``--change`` for production), the reason printed either way,
 * with 3 when the window ended undecided (too little traffic, a probe that could not
   measure): undecided is not clean,
 * with 130 on Ctrl-C or SIGTERM, its state saved (run the same command again to resume),
 * with 2 when it cannot start (bad environment, no cluster, refused flags).
+
+The error-rate trigger is one test over the whole window (``--window`` is its horizon):
+its false-rollback probability is bounded by ``error_rate_test.false_rollback`` for the
+window whatever ``--interval`` is (see :mod:`goldgate.criteria.watch_error_rate`). The
+p95-vs-baseline trigger needs ``--baseline-p95-ms`` (or a resumed one); without it the
+window cannot end clean, unless the environment waives it (``strategy.baseline: none``).
 
 It is bounded (the window; every API call has a timeout) and resumable: the state file
 (``--state``, default ``.goldgate/watch/ENV.json``) keeps the elapsed time and the
@@ -107,7 +114,9 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
         out(f"state file {state_path}: for {state.get('key')}, status {state.get('status')}; starting a new window")
     offset = float(state.get("elapsed_s", 0.0)) if resumed else 0.0
     baseline = baseline_p95_s if baseline_p95_s is not None else (state.get("baseline_p95_s") if resumed else None)
-    monitor = RollbackMonitor(env, kube, source, group, baseline_p95_s=baseline, clock=clock)
+    gap = getattr(env.error_rate_test, "max_gap_s", None) or 3 * interval_s
+    monitor = RollbackMonitor(env, kube, source, group, baseline_p95_s=baseline, clock=clock,
+                              horizon_s=window_s, max_gap_s=gap)
     if resumed:
         monitor.error_rate.restore(state.get("error_rate", {}))
     state = {"key": key, "status": "running", "window_s": window_s, "interval_s": interval_s,

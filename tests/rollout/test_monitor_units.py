@@ -1,4 +1,4 @@
-"""The rollback monitor's pieces that need no cluster: the continuous error-rate test,
+"""The rollback monitor's pieces that need no cluster: the window's error-rate test,
 how an assessment adds up, free-disk pairing, quorum tracking, the safety wrapper."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import pytest
 
 from goldgate.actions.base import ActionFailed, perform
 from goldgate.criteria.sprt import SprtParams
+from goldgate.criteria.watch_error_rate import WatchErrorRate, WatchPlan, error_rate_over_window
 from goldgate.probes.metrics import Measurement
 from goldgate.probes.workloads import PodFact
 from goldgate.rollout.base import hard_failure, own_pods
@@ -18,7 +19,6 @@ from goldgate.rollout.monitor import (
     OOM,
     P95_BUDGET,
     Assessment,
-    ContinuousErrorRate,
     Outcome,
     disk_readings,
 )
@@ -30,42 +30,66 @@ PARAMS = SprtParams(limit=0.01, p0=0.005, p1=0.02, alpha=0.01, beta=0.05)
 
 
 # ----------------------------------------------------------------------------- error rate
+PLAN = WatchPlan(PARAMS, horizon_s=7200.0, max_gap_s=180.0)
+
+
+def _judge(test: WatchErrorRate, requests: int, errors: int, duration_s: float = 60.0) -> Verdict:
+    return error_rate_over_window(test.observe(requests, errors, duration_s), criterion=ERROR_RATE)
+
+
 def test_clear_breach_fails_and_stays_failed() -> None:
-    test = ContinuousErrorRate(PARAMS)
-    v = test.update(200, 8)  # 4 %
+    test = WatchErrorRate(PLAN)
+    v = _judge(test, 1000, 40)  # 4 %
     assert v.status is Status.FAIL and v.rollback
-    assert "4 %" in v.reason and "limit 1 %" in v.reason
-    assert test.update(10_000, 0).status is Status.FAIL  # later healthy traffic never undoes a breach
+    assert "4 %" in v.reason and "limit 1 %" in v.reason and "threshold" in v.reason
+    assert _judge(test, 10_000, 0).status is Status.FAIL  # later healthy traffic never undoes a breach
 
 
 def test_one_error_at_low_traffic_is_inconclusive_not_a_rollback() -> None:
-    v = ContinuousErrorRate(PARAMS).update(40, 1)  # 2.5 % on 40 requests
+    v = _judge(WatchErrorRate(PLAN), 40, 1)  # 2.5 % on 40 requests
     assert v.status is Status.INCONCLUSIVE
     assert "1 errors in 40 requests" in v.reason
 
 
 def test_no_traffic_is_inconclusive() -> None:
-    v = ContinuousErrorRate(PARAMS).update(0, 0)
+    v = _judge(WatchErrorRate(PLAN), 0, 0)
     assert v.status is Status.INCONCLUSIVE and "no requests" in v.reason
 
 
-def test_healthy_passes_then_a_later_breach_is_still_caught() -> None:
-    """A two-hour watch must not stop testing once it accepted 'healthy'."""
-    test = ContinuousErrorRate(PARAMS)
-    assert test.update(300, 0).status is Status.PASS
-    assert test.passes == 1
-    assert test.update(50, 0).status is Status.PASS  # the last decision stands meanwhile
-    v = test.update(400, 20)  # 5 % after the pass
-    assert v.status is Status.FAIL
+def test_a_pass_is_never_carried_over_a_stretch_without_traffic() -> None:
+    """The stale PASS: traffic stops after the first minute; later polls measure nothing."""
+    test = WatchErrorRate(PLAN)
+    assert _judge(test, 1200, 2).status is Status.PASS
+    assert _judge(test, 0, 0).status is Status.PASS  # 60 s quiet: within max_gap_s 180 s
+    for _ in range(3):
+        v = _judge(test, 0, 0)  # 240 s since the last request
+    assert v.status is Status.INCONCLUSIVE
+    assert "no requests since 60s" in v.reason and "180s" in v.reason
+    assert v.evidence[-1].details["requests"] == 1200 and v.evidence[-1].details["last_traffic_s"] == 60.0
+    assert _judge(test, 1200, 1).status is Status.PASS  # traffic is back: judged on the present again
 
 
-def test_snapshot_and_restore_resume_the_same_segment() -> None:
-    a = ContinuousErrorRate(PARAMS)
-    a.update(100, 2)
-    b = ContinuousErrorRate(PARAMS)
+def test_healthy_then_a_later_breach_is_still_caught() -> None:
+    """A two-hour watch keeps testing after its first PASS: the CUSUM forgets the healthy past."""
+    test = WatchErrorRate(PLAN)
+    for _ in range(60):
+        assert _judge(test, 1200, 6).status is Status.PASS
+    verdicts = [_judge(test, 1200, 48) for _ in range(3)]  # 4 % from minute 60
+    assert verdicts[-1].status is Status.FAIL
+    alarm = verdicts[-1].evidence[-1].details["alarm"]
+    assert alarm["start_s"] >= 3600.0
+
+
+def test_snapshot_and_restore_resume_the_same_window() -> None:
+    a = WatchErrorRate(PLAN)
+    _judge(a, 100, 2)
+    b = WatchErrorRate(PLAN)
     b.restore(a.snapshot())
-    assert (b.segment.requests, b.segment.errors) == (100, 2)
-    assert b.update(100, 6).status is a.update(100, 6).status
+    assert b.state == a.state
+    assert _judge(b, 100, 6).status is _judge(a, 100, 6).status
+    c = WatchErrorRate(PLAN)
+    c.restore({"segment_requests": 5})  # an older state file: starts the window afresh
+    assert c.state.requests == 0
 
 
 # ----------------------------------------------------------------------------- assessment

@@ -8,6 +8,19 @@ Both need ``min_samples`` requests behind every p95 they compare (the canary's a
 the relative rule, the baseline's): a quantile of a handful of requests is noise, so it
 is INCONCLUSIVE rather than a PASS or a rollback.
 
+No lost trigger: without a baseline the relative rule is INCONCLUSIVE (the release is
+not promoted on it); a baseline that is NaN, infinite, zero or negative is a measurement
+defect and ERROR (an infinite baseline would pass any canary). Only an explicit waiver
+of the environment (``strategy.baseline: none``, :func:`p95_baseline_waived`) takes the
+rule out, and the waiver is itself a verdict the reports show.
+
+Like with like (:func:`p95_vs_baseline_like_with_like`): a p95 measured by a load client
+includes the client's own overhead (connection set-up, scheduling, parsing), which adds
+about the same to both sides and so compresses the ratio towards 1 - a 2.2x slower build
+can read under 2x. Both sides are therefore compared as server-side numbers: the
+server's own timings where the target exposes them, else the client's p95 minus the
+client's measured overhead floor, with the subtraction reported in the verdict.
+
 Histogram quantiles are interpolated inside buckets; two p95s in the same bucket compare
 by interpolation only (see goldgate.probes.metrics.promtext for the resolution limit).
 """
@@ -16,11 +29,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
+from goldgate.criteria.registry import criterion as registered
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["p95_above_budget", "p95_vs_baseline"]
+__all__ = [
+    "LatencyReading",
+    "p95_above_budget",
+    "p95_baseline_waived",
+    "p95_vs_baseline",
+    "p95_vs_baseline_like_with_like",
+    "server_equivalent_p95",
+]
 
 
 def _ms(seconds: float | None) -> str:
@@ -47,6 +69,8 @@ def _too_thin(criterion: str, q: str, p95_s: float | None, samples: int | None, 
     return None
 
 
+@registered(needs="a p95 of at least min_samples requests and a finite positive baseline p95 (measured on "
+                  "at least min_samples requests unless stored)")
 def p95_vs_baseline(
     p95_s: float | None,
     baseline_s: float | None,
@@ -63,23 +87,26 @@ def p95_vs_baseline(
 ) -> Verdict:
     """FAIL (rollback) when ``p95_s > factor * baseline_s``.
 
-    ``baseline_samples=None`` means a stored baseline (no sample count to check).
+    ``baseline_samples=None`` means a stored baseline (no sample count to check). No
+    baseline is INCONCLUSIVE; a NaN, infinite or non-positive baseline (or factor) is ERROR.
     """
-    if factor <= 0:
-        raise ValueError(f"factor must be positive, got {factor!r}")
-    threshold = None if _missing(baseline_s) else factor * baseline_s  # type: ignore[operator]
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
     q = f"p{quantile * 100:g}"
+    if not (isinstance(factor, int | float) and math.isfinite(factor) and factor > 0):
+        return Verdict.error(criterion, f"baseline factor is {factor!r}: need a finite positive number", **kw)
+    if baseline_s is not None and not (math.isfinite(baseline_s) and baseline_s > 0):
+        return Verdict.error(criterion, f"baseline {q} is {baseline_s!r} s: not a measured latency (NaN, infinite "
+                                        f"or not positive); the {factor:g}x rule cannot be evaluated", **kw)
+    if p95_s is not None and not math.isnan(p95_s) and not (math.isfinite(p95_s) and p95_s >= 0):
+        return Verdict.error(criterion, f"{q} is {p95_s!r} s: not a measured latency", **kw)
+    threshold = None if baseline_s is None else factor * baseline_s
     thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, threshold, kw)
     if thin is not None:
         return thin
-    if threshold is None:
-        return Verdict.inconclusive(criterion, f"no baseline {q} to compare {_ms(p95_s)} with",
-                                    observed=p95_s, **kw)
-    if baseline_s <= 0:  # type: ignore[operator]
-        return Verdict.inconclusive(criterion, f"baseline {q} is {_ms(baseline_s)}: not a usable baseline",
-                                    observed=p95_s, threshold=threshold, **kw)
+    if baseline_s is None or threshold is None:
+        return Verdict.inconclusive(criterion, f"no baseline {q} to compare {_ms(p95_s)} with: the {factor:g}x rule "
+                                               f"is not evaluated, so it cannot pass", observed=p95_s, **kw)
     if baseline_samples is not None and baseline_samples < min_samples:
         return Verdict.inconclusive(
             criterion, f"baseline {q} {_ms(baseline_s)} rests on {baseline_samples} requests{window}, "
@@ -92,6 +119,7 @@ def p95_vs_baseline(
     return Verdict.passed(criterion, p95_s, threshold, text, **kw)
 
 
+@registered(needs="a p95 of at least min_samples requests and a finite budget")
 def p95_above_budget(
     p95_s: float | None,
     *,
@@ -108,6 +136,10 @@ def p95_above_budget(
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
     q = f"p{quantile * 100:g}"
+    if not (isinstance(budget_s, int | float) and math.isfinite(budget_s) and budget_s > 0):
+        return Verdict.error(criterion, f"{q} budget is {budget_s!r} s: need a finite positive number", **kw)
+    if p95_s is not None and not math.isnan(p95_s) and not (math.isfinite(p95_s) and p95_s >= 0):
+        return Verdict.error(criterion, f"{q} is {p95_s!r} s: not a measured latency", **kw)
     thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, budget_s, kw)
     if thin is not None:
         return thin
@@ -115,3 +147,111 @@ def p95_above_budget(
     if p95_s > budget_s:  # type: ignore[operator]
         return Verdict.failed(criterion, p95_s, budget_s, f"above budget: {text}", **kw)
     return Verdict.passed(criterion, p95_s, budget_s, text, **kw)
+
+
+@registered(needs="an explicit waiver text from the environment (strategy.baseline: none); never a PASS")
+def p95_baseline_waived(
+    waiver: str,
+    *,
+    factor: float,
+    criterion: str = "p95 latency vs baseline",
+    evidence: Iterable[Evidence] = (),
+) -> Verdict:
+    """The relative rule taken out by the environment: shown as INCONCLUSIVE, not a trigger.
+
+    The environment declares that no previous version exists to compare with; the verdict
+    keeps that declaration visible in verdict.json and Allure (``rollback=False``, so it
+    neither holds nor rolls back). Without a waiver text it stays a rollback trigger.
+    """
+    text = waiver.strip() if isinstance(waiver, str) else ""
+    if not text:
+        return Verdict.inconclusive(criterion, f"no baseline and no waiver: the {factor!r}x rule is not evaluated",
+                                    evidence=tuple(evidence), rollback=True, unit="s")
+    return Verdict.inconclusive(criterion, f"WAIVED by the environment ({text}): no baseline exists, the "
+                                           f"{factor:g}x rule is not evaluated", evidence=tuple(evidence),
+                                rollback=False, unit="s")
+
+
+@dataclass(frozen=True)
+class LatencyReading:
+    """A p95 and where it was taken: ``server`` (the target's own timings: its duration
+    histogram or request log) or ``client`` (a load runner's clock, which includes its
+    overhead; ``overhead_s`` is the client's measured overhead floor)."""
+
+    p95_s: float | None
+    samples: int | None
+    side: Literal["server", "client"] = "server"
+    overhead_s: float | None = None
+    source: str = ""
+
+
+def server_equivalent_p95(reading: LatencyReading) -> tuple[float | None, str]:
+    """The reading as a server-side p95, and why it could not be made one ("" when it could).
+
+    A server reading is returned as is; a client reading has its overhead floor subtracted.
+    The floor (the smallest client-minus-server difference) is a lower bound of the overhead,
+    so the corrected p95 is, if anything, still slightly high: the ratio stays on the side
+    of the truth that does not hide a slow-down.
+    """
+    p95 = reading.p95_s
+    if p95 is None or not isinstance(p95, int | float) or not math.isfinite(p95) or p95 < 0:
+        return None, f"p95 is {p95!r}"
+    if reading.side == "server":
+        return float(p95), ""
+    if reading.side != "client":
+        return None, f"unknown side {reading.side!r} (need 'server' or 'client')"
+    o = reading.overhead_s
+    if o is None:
+        return None, "client-side p95 without a measured overhead floor: cannot compare like with like"
+    if not (isinstance(o, int | float) and math.isfinite(o) and o >= 0):
+        return None, f"client overhead floor is {o!r} s: not a measured overhead"
+    if o >= p95:
+        return None, f"client overhead floor {_ms(o)} is not below the client p95 {_ms(p95)}"
+    return float(p95 - o), ""
+
+
+@registered(needs="both p95s on at least min_samples requests, each a server-side timing or a client p95 "
+                  "with a measured overhead floor below it")
+def p95_vs_baseline_like_with_like(
+    candidate: LatencyReading,
+    baseline: LatencyReading,
+    *,
+    factor: float,
+    min_samples: int,
+    window_s: float | None,
+    criterion: str = "p95 latency vs baseline",
+    evidence: Iterable[Evidence] = (),
+    rollback: bool = True,
+) -> Verdict:
+    """:func:`p95_vs_baseline` on server-side numbers: both sides carry the same overhead (none).
+
+    For the load runner (``criteria/load.py``): pass the server's own p95 where the target
+    exposes it (``side="server"``), else the client's p95 with ``overhead_s``, the floor of
+    the client's overhead measured on the same run; the verdict names what was subtracted.
+    """
+    details: dict[str, Any] = {}
+    notes = []
+    values = []
+    for name, r in (("release", candidate), ("baseline", baseline)):
+        if not isinstance(r, LatencyReading):
+            return Verdict.error(criterion, f"{name} latency is {type(r).__name__}, not a reading",
+                                 evidence=tuple(evidence), rollback=rollback, unit="s")
+        value, why = server_equivalent_p95(r)
+        if r.p95_s is None or (isinstance(r.p95_s, float) and math.isnan(r.p95_s)):
+            return Verdict.inconclusive(criterion, f"no {name} p95 measured", evidence=tuple(evidence),
+                                        rollback=rollback, unit="s")
+        if value is None:
+            kind = Verdict.inconclusive if "without a measured overhead" in why else Verdict.error
+            return kind(criterion, f"{name} p95: {why}", evidence=tuple(evidence), rollback=rollback, unit="s")
+        details[name] = {"side": r.side, "p95_s": r.p95_s, "overhead_floor_s": r.overhead_s,
+                         "server_equivalent_p95_s": value, "samples": r.samples, "source": r.source}
+        if r.side == "client":
+            notes.append(f"{name} p95 {_ms(r.p95_s)} from the client minus its overhead floor {_ms(r.overhead_s)}")
+        else:
+            notes.append(f"{name} p95 from server timings{f' ({r.source})' if r.source else ''}")
+        values.append(value)
+    ev = (*evidence, Evidence("like with like", "server-side p95s", window_s, None, details))
+    verdict = p95_vs_baseline(values[0], values[1], factor=factor, min_samples=min_samples,
+                              samples=candidate.samples, baseline_samples=baseline.samples, window_s=window_s,
+                              criterion=criterion, evidence=ev, rollback=rollback)
+    return replace(verdict, reason=f"{verdict.reason} [server-side: {'; '.join(notes)}]")

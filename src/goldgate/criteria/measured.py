@@ -11,11 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
+from goldgate.criteria.registry import criterion as registered
 from goldgate.criteria.resources import DiskReading
 from goldgate.criteria.sprt import SequentialErrorRate, SprtParams, error_rate_sprt
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["MeasurementLike", "decide", "disk_readings", "error_rate_from", "feed_sequential", "measure_and_judge"]
+__all__ = [
+    "MeasurementLike",
+    "decide",
+    "disk_readings",
+    "error_rate_from",
+    "feed_sequential",
+    "measure_and_judge",
+    "probe_failed",
+    "unmeasured",
+]
 
 T = TypeVar("T")
 
@@ -31,6 +41,7 @@ class MeasurementLike(Protocol):
     def evidence(self) -> Evidence: ...
 
 
+@registered(needs="a measurement without error that carries a value; then whatever the judge needs")
 def decide(
     measurement: MeasurementLike,
     criterion: str,
@@ -52,6 +63,7 @@ def decide(
     return judge(measurement.value, measurement.samples, ev)
 
 
+@registered(needs="a probe that answered; then whatever the judge needs")
 def measure_and_judge(
     criterion: str,
     measure: Callable[[], T],
@@ -70,6 +82,7 @@ def measure_and_judge(
     return judge(value)
 
 
+@registered(needs="request counts of one window, enough for the sequential test to accept 'healthy'")
 def error_rate_from(measurement: MeasurementLike, params: SprtParams, *,
                     criterion: str = "error rate", rollback: bool = True) -> Verdict:
     """The SPRT on a measurement's request counts (one look at one window)."""
@@ -85,6 +98,7 @@ def error_rate_from(measurement: MeasurementLike, params: SprtParams, *,
                            window_s=measurement.window_s, evidence=(ev,), rollback=rollback)
 
 
+@registered(needs="request counts fed until the sequential test accepts 'healthy'")
 def feed_sequential(test: SequentialErrorRate, measurement: MeasurementLike) -> Verdict:
     """Add one poll interval's request counts to a running sequential test.
 
@@ -101,6 +115,36 @@ def feed_sequential(test: SequentialErrorRate, measurement: MeasurementLike) -> 
         test.update(requests, errors, elapsed_s=measurement.window_s or 0.0,
                     evidence=measurement.evidence())
     return test.verdict()
+
+
+@registered(needs="nothing can pass here: a probe that could not measure is always ERROR")
+def probe_failed(criterion: str, cause: str, *, threshold: Any = None, evidence: Any = (),
+                 rollback: bool = False) -> Verdict:
+    """ERROR for a probe that raised its "unavailable" exception; ``cause`` names what and where."""
+    text = str(cause).strip() or "the probe gave no cause"
+    return Verdict.error(criterion, text, threshold=threshold, evidence=evidence, rollback=rollback)
+
+
+@registered(needs="nothing can pass here: returns ERROR or INCONCLUSIVE for an unusable measurement, else None")
+def unmeasured(measurement: MeasurementLike, criterion: str, *, need: str = "value", threshold: Any = None,
+               rollback: bool = False, what: str = "", evidence: Any = None) -> Verdict | None:
+    """The verdict of a measurement the criterion cannot use, or ``None`` when it can.
+
+    ERROR when the probe could not measure (its message names the URL and cause),
+    INCONCLUSIVE when it measured nothing: no value (``need="value"``) or no request counts
+    (``need="counts"``). ``what`` prefixes the message (``"baseline"``).
+    """
+    ev = measurement.evidence() if evidence is None else evidence
+    prefix = f"{what} " if what else ""
+    if measurement.error:
+        return Verdict.error(criterion, f"{prefix}could not measure: {measurement.error}", threshold=threshold,
+                             evidence=ev, rollback=rollback)
+    missing = measurement.counts is None if need == "counts" else measurement.value is None
+    if missing:
+        label = "request counts" if need == "counts" else "value"
+        return Verdict.inconclusive(criterion, f"{prefix}no {label}: {measurement.reason or 'empty result'}",
+                                    threshold=threshold, evidence=ev, rollback=rollback)
+    return None
 
 
 def disk_readings(avail: MeasurementLike, size: MeasurementLike) -> list[DiskReading]:

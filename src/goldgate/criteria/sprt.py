@@ -41,6 +41,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from goldgate.criteria.registry import criterion as registered
 from goldgate.verdict import Evidence, Verdict
 
 __all__ = [
@@ -199,6 +200,7 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{x * 100:.3g} %"
 
 
+@registered(needs="a state whose counts crossed Wald's acceptance bound with the observed rate within the limit")
 def verdict_of(state: SprtState, *, criterion: str, window_s: float | None,
                evidence: Iterable[Evidence] = (), rollback: bool = True) -> Verdict:
     """Turn a test state into a Verdict whose message carries every number."""
@@ -230,6 +232,7 @@ def verdict_of(state: SprtState, *, criterion: str, window_s: float | None,
     return Verdict.inconclusive(criterion, why, observed=state.error_rate, threshold=p.limit, **kw)
 
 
+@registered(needs="request counts that cross Wald's acceptance bound with the observed rate within the limit")
 def error_rate_sprt(
     requests: int,
     errors: int,
@@ -294,6 +297,7 @@ class SequentialErrorRate:
                 break
         return self.state
 
+    @registered(needs="counts fed until Wald's acceptance bound is crossed")
     def verdict(self) -> Verdict:
         return verdict_of(self.state, criterion=self.criterion,
                           window_s=self.elapsed_s or None, evidence=self._evidence[-3:],

@@ -8,7 +8,7 @@ environment, the updated Deployment) with one verdict per trigger:
 =====================  ============================================  =========
 trigger (guide §6.1)   criterion                                     on FAIL
 =====================  ============================================  =========
-Error Rate > 1 %       sequential test (:mod:`goldgate.criteria.sprt`)  rollback
+Error Rate > 1 %       window-wide test (:mod:`~goldgate.criteria.watch_error_rate`)  rollback
 Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline`  rollback
 Health Check failed    :func:`~goldgate.criteria.health.health_checks`     rollback
 Disk Space < 10 % free :func:`~goldgate.criteria.resources.free_disk`      rollback
@@ -22,9 +22,17 @@ The :class:`Assessment` of an evaluation is ROLLBACK when any rollback trigger F
 PASS only when every trigger PASSes on data, HOLD otherwise (too little traffic, a probe
 that could not measure): a hold is never a pass; the strategy decides how long to hold.
 
-The error-rate test runs continuously: when it accepts "healthy" it records the pass and
-starts a fresh test on the requests that follow, so a release that degrades later in a
-two-hour window is still caught (one accepted H0 does not end the watch).
+The error-rate test is one test per window (phase, switch window, watch horizon): a CUSUM
+whose thresholds spend the environment's ``false_rollback`` over the window's horizon, so
+the chance of a false rollback is bounded for the whole window whatever the poll
+interval, and a rise is caught whenever it starts. Its verdict is judged afresh on every
+poll: a PASS of an earlier poll never stands in for the present, and a stream that stopped
+for longer than ``max_gap_s`` is INCONCLUSIVE. Without a baseline the p95-vs-baseline
+trigger is INCONCLUSIVE (the release is not promoted on a trigger that was not evaluated)
+unless the environment waives it (``strategy.baseline: none``).
+
+This module only schedules the reads, feeds the measurements to the criteria and carries
+their verdicts: every decision is made in :mod:`goldgate.criteria`.
 """
 
 from __future__ import annotations
@@ -37,7 +45,8 @@ from typing import Any
 
 from goldgate.config import Environment
 from goldgate.criteria.health import PodHealth, health_checks
-from goldgate.criteria.latency import p95_above_budget, p95_vs_baseline
+from goldgate.criteria.latency import p95_above_budget, p95_baseline_waived, p95_vs_baseline
+from goldgate.criteria.measured import probe_failed, unmeasured
 from goldgate.criteria.resources import (
     DiskReading,
     PodUsage,
@@ -46,7 +55,8 @@ from goldgate.criteria.resources import (
     memory_vs_limit,
     oom_kills,
 )
-from goldgate.criteria.sprt import Decision, SequentialErrorRate, SprtParams
+from goldgate.criteria.sprt import SprtParams
+from goldgate.criteria.watch_error_rate import WatchErrorRate, WatchPlan, error_rate_over_window
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
 from goldgate.probes.metrics import Measurement, Selector
 from goldgate.probes.workloads import PodFact, pod_facts, pod_usage
@@ -55,12 +65,12 @@ from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = [
     "Assessment",
-    "ContinuousErrorRate",
-    "Decision",
     "Group",
     "Outcome",
     "RollbackMonitor",
+    "baseline_waiver",
     "sprt_params",
+    "watch_plan",
 ]
 
 ERROR_RATE = "error rate (§6.1 rollback above 1 %)"
@@ -83,6 +93,28 @@ def sprt_params(env: Environment) -> SprtParams:
     t = env.error_rate_test
     return SprtParams(limit=env.thresholds.error_rate, p0=t.healthy_rate, p1=t.breached_rate,
                       alpha=t.false_rollback, beta=t.missed_breach, max_requests=t.max_requests)
+
+
+def watch_plan(env: Environment, horizon_s: float | None = None, max_gap_s: float | None = None) -> WatchPlan:
+    """The window-wide error-rate test of an environment.
+
+    ``horizon_s``: the longest the window can run (default ``error_rate_test.horizon_s``,
+    else the longest a strategy monitors: twice the switch window or the canary phase
+    deadline). ``max_gap_s``: the longest stretch without requests a PASS may span
+    (default ``error_rate_test.max_gap_s``, else three evaluation intervals).
+    """
+    t, s = env.error_rate_test, env.strategy
+    horizon = horizon_s or getattr(t, "horizon_s", None) or max(
+        2 * s.monitoring_window_s, s.canary_phase_deadline_s or 2 * s.canary_phase_s)
+    gap = max_gap_s or getattr(t, "max_gap_s", None) or 3 * s.evaluation_interval_s
+    return WatchPlan(sprt_params(env), horizon_s=float(horizon), max_gap_s=float(gap))
+
+
+def baseline_waiver(env: Environment) -> str:
+    """The environment's explicit "no baseline exists" (``strategy.baseline: none``), or ""."""
+    if str(getattr(env.strategy, "baseline", "") or "").strip().lower() == "none":
+        return f"environment {env.name}: strategy.baseline is 'none'"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -163,66 +195,23 @@ def _short_value(v: Verdict) -> str:
     return str(v.observed)
 
 
-class ContinuousErrorRate:
-    """Wald's test restarted after each "healthy" decision; a breach is final."""
-
-    def __init__(self, params: SprtParams, criterion: str = ERROR_RATE) -> None:
-        self.params = params
-        self.criterion = criterion
-        self.segment = SequentialErrorRate(params, criterion=criterion)
-        self.passes = 0
-        self.requests = 0
-        self.errors = 0
-        self._last_pass: Verdict | None = None
-        self._failed: Verdict | None = None
-
-    def update(self, requests: int, errors: int, *, elapsed_s: float = 0.0,
-               evidence: Evidence | None = None) -> Verdict:
-        if self._failed is not None:
-            return self._failed
-        requests, errors = max(0, requests), max(0, min(errors, requests))
-        self.requests += requests
-        self.errors += errors
-        state = self.segment.update(requests, errors, elapsed_s=elapsed_s, evidence=evidence)
-        verdict = self.segment.verdict()
-        if state.decision is Decision.ACCEPT_H1:
-            self._failed = verdict
-            return verdict
-        if state.decision is Decision.ACCEPT_H0:
-            self.passes += 1
-            self._last_pass = verdict
-            self.segment = SequentialErrorRate(self.params, criterion=self.criterion)
-            return verdict
-        return self._last_pass or verdict
-
-    def snapshot(self) -> dict[str, Any]:
-        """State to carry across a restart of the watch (resume)."""
-        return {"segment_requests": self.segment.requests, "segment_errors": self.segment.errors,
-                "passes": self.passes, "requests": self.requests, "errors": self.errors}
-
-    def restore(self, data: Mapping[str, Any]) -> None:
-        self.passes = int(data.get("passes", 0))
-        self.requests = int(data.get("requests", 0))
-        self.errors = int(data.get("errors", 0))
-        seg_n, seg_k = int(data.get("segment_requests", 0)), int(data.get("segment_errors", 0))
-        if seg_n:
-            self.segment.update(seg_n, min(seg_k, seg_n))
-
-
 class RollbackMonitor:
     """Evaluates the §6.1 triggers for one group of pods over a window that grows.
 
     ``baseline`` is the group whose p95 the release is compared with over the same window
     (the stable pods of a canary); ``baseline_p95_s`` a stored baseline (measured on the
     previous version before a rolling update or a blue-green switch). With neither, the
-    latency-vs-baseline trigger is left out and says so in :attr:`notes`.
+    latency-vs-baseline trigger is INCONCLUSIVE (so the window cannot pass) unless the
+    environment waives it; either way :attr:`notes` says so. ``horizon_s`` and
+    ``max_gap_s`` set the error-rate test's window (:func:`watch_plan`).
     """
 
     def __init__(self, env: Environment, kube: KubeClients, source: Any, group: Group, *,
                  baseline: Group | None = None, baseline_p95_s: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  pods: Callable[[str], list[PodFact]] | None = None,
-                 usage: Callable[[str], list[PodUsage]] | None = None) -> None:
+                 usage: Callable[[str], list[PodUsage]] | None = None,
+                 horizon_s: float | None = None, max_gap_s: float | None = None) -> None:
         self.env = env
         self.kube = kube
         self.source = source
@@ -232,7 +221,8 @@ class RollbackMonitor:
         self.clock = clock
         self._pods = pods or (lambda sel: pod_facts(kube, group.namespace, sel))
         self._usage_reader = usage or (lambda sel: pod_usage(kube, group.namespace, sel))
-        self.error_rate = ContinuousErrorRate(sprt_params(env))
+        self.error_rate = WatchErrorRate(watch_plan(env, horizon_s, max_gap_s))
+        self.waiver = baseline_waiver(env)
         self.notes: list[str] = []
         self._window: GrowingWindow | None = None
         self._baseline_window: GrowingWindow | None = None
@@ -243,8 +233,9 @@ class RollbackMonitor:
         self._started_wall = time.time()
         self._started = clock()
         if baseline is None and baseline_p95_s is None:
-            self.notes.append("p95 vs baseline not evaluated: no stable version to compare with "
-                              "and no stored baseline")
+            self.notes.append(f"p95 vs baseline waived: {self.waiver}" if self.waiver else
+                              "p95 vs baseline INCONCLUSIVE: no stable version to compare with and no stored "
+                              "baseline (set strategy.baseline: none to waive it explicitly)")
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -302,13 +293,11 @@ class RollbackMonitor:
     def _error_rate(self) -> Verdict:
         assert self._window is not None
         m = self._window.request_counts()
-        limit = self.env.thresholds.error_rate
-        if m.error:
-            return Verdict.error(ERROR_RATE, f"could not measure: {m.error}", threshold=limit,
-                                 evidence=m.evidence(), rollback=True)
-        if m.counts is None:
-            return Verdict.inconclusive(ERROR_RATE, f"no request counts: {m.describe()}", threshold=limit,
-                                        evidence=m.evidence(), rollback=True)
+        unusable = unmeasured(m, ERROR_RATE, need="counts", threshold=self.env.thresholds.error_rate,
+                              rollback=True)
+        if unusable is not None:  # nothing fed: the next reading's counts cover this poll's time too
+            return unusable
+        assert m.counts is not None
         total, errors = m.counts.rounded()
         prev_total, prev_errors = self._seen_counts
         if total < prev_total or errors < prev_errors:  # a pod left the selection: count from here
@@ -316,8 +305,8 @@ class RollbackMonitor:
         self._seen_counts = (total, errors)
         now = self.elapsed_s
         step, self._seen_elapsed = now - self._seen_elapsed, now
-        return self.error_rate.update(total - prev_total, errors - prev_errors,
-                                      elapsed_s=step, evidence=m.evidence())
+        state = self.error_rate.observe(total - prev_total, errors - prev_errors, max(0.0, step))
+        return error_rate_over_window(state, criterion=ERROR_RATE, evidence=(m.evidence(),))
 
     def _latency(self) -> list[Verdict]:
         assert self._window is not None
@@ -325,12 +314,10 @@ class RollbackMonitor:
         m = self._window.latency_quantile(0.95)
         out: list[Verdict] = []
         if m.error:
-            err = Verdict.error(P95_BUDGET, f"could not measure: {m.error}", threshold=t.p95_latency_ms / 1000,
-                                evidence=m.evidence())
-            out.append(err)
-            if self.baseline is not None or self.baseline_p95_s is not None:
-                out.append(Verdict.error(P95_BASELINE, f"could not measure: {m.error}", evidence=m.evidence(),
-                                         rollback=True))
+            out.append(probe_failed(P95_BUDGET, f"could not measure: {m.error}", threshold=t.p95_latency_ms / 1000,
+                                    evidence=m.evidence()))
+            out.append(probe_failed(P95_BASELINE, f"could not measure: {m.error}", evidence=m.evidence(),
+                                    rollback=True))
             return out
         window = round(self.elapsed_s, 1)
         out.append(p95_above_budget(m.value, budget_s=t.p95_latency_ms / 1000, min_samples=t.min_requests,
@@ -339,8 +326,8 @@ class RollbackMonitor:
         if self._baseline_window is not None:
             b = self._baseline_window.latency_quantile(0.95)
             if b.error:
-                out.append(Verdict.error(P95_BASELINE, f"baseline could not be measured: {b.error}",
-                                         evidence=(m.evidence(), b.evidence()), rollback=True))
+                out.append(probe_failed(P95_BASELINE, f"baseline could not be measured: {b.error}",
+                                        evidence=(m.evidence(), b.evidence()), rollback=True))
             else:
                 out.append(p95_vs_baseline(m.value, b.value, factor=t.p95_baseline_factor,
                                            min_samples=t.min_requests, samples=m.samples,
@@ -352,6 +339,13 @@ class RollbackMonitor:
                                        window_s=window, criterion=P95_BASELINE,
                                        evidence=(m.evidence(), Evidence("stored baseline", "",
                                                  details={"p95_s": self.baseline_p95_s}))))
+        elif self.waiver:
+            out.append(p95_baseline_waived(self.waiver, factor=t.p95_baseline_factor, criterion=P95_BASELINE,
+                                           evidence=(m.evidence(),)))
+        else:
+            out.append(p95_vs_baseline(m.value, None, factor=t.p95_baseline_factor, min_samples=t.min_requests,
+                                       samples=m.samples, baseline_samples=None, window_s=window,
+                                       criterion=P95_BASELINE, evidence=(m.evidence(),)))
         return out
 
     def _pod_triggers(self) -> list[Verdict]:
@@ -360,8 +354,8 @@ class RollbackMonitor:
         try:
             pods = [p for p in self._pods(sel) if not p.deleting]
         except KubernetesUnavailable as exc:
-            return [Verdict.error(HEALTH, str(exc), evidence=where, rollback=True),
-                    Verdict.error(OOM, str(exc), evidence=where, rollback=True)]
+            return [probe_failed(HEALTH, str(exc), evidence=where, rollback=True),
+                    probe_failed(OOM, str(exc), evidence=where, rollback=True)]
         judged: list[PodHealth] = []
         starting = []
         for p in pods:
@@ -398,8 +392,8 @@ class RollbackMonitor:
             usages = self._usage_reader(self.group.label_selector)
         except KubernetesUnavailable as exc:
             ev = Evidence("metrics.k8s.io", f"pods {self.group.namespace} {self.group.label_selector}")
-            return [Verdict.error(CPU, str(exc), threshold=t.cpu_utilization, evidence=ev),
-                    Verdict.error(MEMORY, str(exc), threshold=t.memory_utilization, evidence=ev)]
+            return [probe_failed(CPU, str(exc), threshold=t.cpu_utilization, evidence=ev),
+                    probe_failed(MEMORY, str(exc), threshold=t.memory_utilization, evidence=ev)]
         return [cpu_vs_limit(usages, max_fraction=t.cpu_utilization, criterion=CPU),
                 memory_vs_limit(usages, max_fraction=t.memory_utilization, criterion=MEMORY)]
 
@@ -410,12 +404,9 @@ class RollbackMonitor:
         minimum = self.env.thresholds.free_disk_ratio
         for m in (avail, size):
             if m.error:
-                return Verdict.error(DISK, f"could not measure: {m.error}", threshold=minimum,
-                                     evidence=m.evidence(), rollback=True)
+                return probe_failed(DISK, f"could not measure: {m.error}", threshold=minimum,
+                                    evidence=m.evidence(), rollback=True)
         readings = disk_readings(avail, size)
-        if not readings:
-            return Verdict.inconclusive(DISK, f"no free-disk reading: {avail.describe()}", threshold=minimum,
-                                        evidence=(avail.evidence(), size.evidence()), rollback=True)
         return free_disk(readings, min_free_fraction=minimum, criterion=DISK,
                          evidence=(avail.evidence(), size.evidence()))
 
