@@ -42,7 +42,7 @@ def comparable(workload: Any) -> dict[str, Any]:
     if not isinstance(workload, dict):
         raise SpecUnreadable(f"(document): expected a mapping, got {type(workload).__name__}")
     kind = workload.get("kind") or "Deployment"
-    if kind not in POD_SPEC_PATH:
+    if not isinstance(kind, str) or kind not in POD_SPEC_PATH:
         raise SpecUnreadable(f"kind: {kind!r} has no pod template")
     spec, problems = read_workload(workload, kind)
     if not problems and not spec.containers:

@@ -23,4 +23,4 @@ class Policy(BaseModel):
     zone_key: str = Field("topology.kubernetes.io/zone", min_length=1,
                           description="§7.1 multi-AZ: the node label that names the availability zone")
     session_affinity: str = Field("None", min_length=1, description="§7.3 stickiness: None")
-    forbidden_tags: tuple[str, ...] = Field(("latest",), description="image tags that do not pin a release")
+    forbidden_tags: tuple[str, ...] = Field(("latest",), description="image tags that do not pin a release (latest always counts)")

@@ -146,8 +146,8 @@ def memory_limit(container: ContainerSpec, policy: Policy) -> Verdict:
 @criterion(needs="a container image reference")
 def image_pinned(container: ContainerSpec, policy: Policy) -> Verdict:
     rule, c = "image-pinned", container
-    forbidden = ", ".join(policy.forbidden_tags) or "none"
-    expected = f"an explicit tag (not {forbidden}) or a digest"
+    tags = ("latest", *(t for t in policy.forbidden_tags if t != "latest"))  # latest never pins a release
+    expected = f"an explicit tag (not {', '.join(tags)}) or a digest"
     ev = _ev(f"{c.field}.image")
     image = (c.image or "").strip()
     if not image:
@@ -161,7 +161,7 @@ def image_pinned(container: ContainerSpec, policy: Policy) -> Verdict:
     tag = last.split(":", 1)[1] if ":" in last else ""
     if not tag:
         return Verdict.failed(rule, image, expected, f"container {c.name!r}: no tag, which means latest", evidence=ev)
-    if tag in policy.forbidden_tags:
+    if tag in tags:
         return Verdict.failed(rule, image, expected, f"container {c.name!r}: tag {tag!r} does not pin a release",
                               evidence=ev)
     return Verdict.passed(rule, image, expected, evidence=ev)
