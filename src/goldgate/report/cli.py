@@ -164,12 +164,19 @@ def _verdict(args: argparse.Namespace) -> int:
         print(f"goldgate verdict: {exc} — treat as NO-GO", file=sys.stderr)
         return EXIT_UNREADABLE
     decision = doc["decision"]
+    waivers = doc.get("waivers", []) or []
     if args.json:
-        print(json.dumps({"decision": decision, "reasons": doc.get("reasons", [])}))
+        print(json.dumps({"decision": decision, "decision_text": doc.get("decision_text", decision),
+                          "reasons": doc.get("reasons", []), "not_run": doc.get("not_run", []),
+                          "waivers": waivers}))
     else:
-        print(f"{decision}: {doc.get('environment', '?')} {doc.get('version', '?')}")
+        print(f"{doc.get('decision_text', decision)}: {doc.get('environment', '?')} {doc.get('version', '?')}")
         for reason in doc.get("reasons", [])[: args.max_reasons]:
             print(f"  - {reason}")
+        for entry in waivers:
+            w = entry.get("waiver", {})
+            print(f"  waived (did not run): {entry.get('test')} — {w.get('reason')} "
+                  f"(approved by {w.get('approver')}, expires {w.get('expiry')})")
     return EXIT_BY_DECISION[decision]
 
 
