@@ -3,7 +3,13 @@
 Steps only parse words; the runner (``goldgate.load``) measures in locust's own
 processes and the criteria (``goldgate.criteria.load``) decide. The numbers in the
 sentences are the thresholds; the environment file supplies the rest of the load
-profile (traffic weights, request cap, think times) and the run's safety limits.
+profile (traffic weights, request cap, think times), the load generator's limits and the
+run's safety limits.
+
+A run stops early only on a breach of a limit its own scenario states: before the run,
+the scenario's Then sentences are read with the same parsers the Then steps use, so
+"the error rate is below 1 %" both stops a run that can no longer stay below 1 % and
+judges the result; a scenario that states no error-rate limit is never stopped on one.
 """
 
 from __future__ import annotations
@@ -19,11 +25,35 @@ from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import load as load_criteria
 from goldgate.load import baseline as baselines
 from goldgate.load import evidence, guard
+from goldgate.load.limits import generator_limits
 from goldgate.load.measure import abort_check, measurement
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult, LoadRunError, LoadRunner, run_together
 from goldgate.safety import MutationRefused, SafetyPolicy
-from goldgate.verdict import Verdict, expect
+from goldgate.verdict import expect
+
+#: The Then sentences, shared by the Then steps and the early abort that reads them ahead.
+P95_BELOW = parsers.parse("the p95 latency is below {limit:g} ms")
+ERROR_RATE_BELOW = parsers.parse("the error rate is below {percent:g} %")
+_SCENARIO = pytest.StashKey[Any]()
+
+
+def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, scenario: Any) -> None:
+    """Keep the running scenario, so the When step can read the limits its Then steps state."""
+    request.node.stash[_SCENARIO] = scenario
+
+
+def sentence_limits(step_names: list[str]) -> tuple[float | None, float | None]:
+    """The strictest error-rate limit (a fraction) and p95 limit (ms) the sentences state."""
+    rates = [ERROR_RATE_BELOW.parse_arguments(n)["percent"] / 100 for n in step_names
+             if ERROR_RATE_BELOW.is_matching(n)]
+    p95s = [P95_BELOW.parse_arguments(n)["limit"] for n in step_names if P95_BELOW.is_matching(n)]
+    return (min(rates) if rates else None), (min(p95s) if p95s else None)
+
+
+def _then_steps(request: pytest.FixtureRequest) -> list[str]:
+    scenario = request.node.stash.get(_SCENARIO, None)
+    return [step.name for step in getattr(scenario, "steps", ()) if getattr(step, "type", "") == "then"]
 
 
 def _plan(environment: Environment, bot_url: str, pytestconfig: pytest.Config, **overrides: Any) -> LoadPlan:
@@ -53,39 +83,44 @@ def closed_users(users: str, seconds: str, environment: Environment, bot_url: st
 
 
 def _run(plans: list[LoadPlan], environment: Environment, safety: SafetyPolicy,
-         tmp_path_factory: pytest.TempPathFactory, rootpath: Path) -> dict[str, LoadResult]:
-    """Authorize, then run the plans side by side; early abort uses the environment's
-    thresholds (the guide's numbers), the Then steps judge with the sentence's."""
+         tmp_path_factory: pytest.TempPathFactory, rootpath: Path, then_steps: list[str]) -> dict[str, LoadResult]:
+    """Authorize, then run the plans side by side; the early abort holds the run to the
+    limits the scenario's own sentences state, the same the Then steps judge with."""
     try:
         for plan in plans:
             guard.authorize(plan, environment, safety)
     except MutationRefused as exc:
-        expect(Verdict.error("load run allowed", str(exc)))
-    t = environment.thresholds
+        expect(load_criteria.run_not_possible("load run allowed", str(exc)))
+    error_limit, p95_limit_ms = sentence_limits(then_steps)
+    slow_ms = p95_limit_ms if p95_limit_ms is not None else environment.thresholds.p95_latency_ms
     locustfile = rootpath / "load" / "locustfile.py"
     headers = {name: resolve_secret(ref) for name, ref in environment.http.headers.items()}
-    runners = [LoadRunner(p, results_dir=tmp_path_factory.mktemp(f"load-{p.label}"), slow_ms=t.p95_latency_ms,
-                          abort_check=abort_check(t.error_rate, t.p95_latency_ms), locustfile=locustfile,
+    runners = [LoadRunner(p, results_dir=tmp_path_factory.mktemp(f"load-{p.label}"), slow_ms=slow_ms,
+                          abort_check=abort_check(error_limit, p95_limit_ms), locustfile=locustfile,
                           headers=headers)
                for p in plans]
     try:
         results = run_together(runners)
     except LoadRunError as exc:
-        expect(Verdict.error("load run", str(exc)))
-    evidence.attach(results, limit_ms=environment.thresholds.p95_latency_ms)
+        expect(load_criteria.run_not_possible("load run", str(exc)))
+    evidence.attach(results, limit_ms=slow_ms)
     return {r.plan.label: r for r in results}
 
 
 @when("the load runs against the release", target_fixture="load_runs")
 def load_release(load_plan: LoadPlan, environment: Environment, safety: SafetyPolicy,
-                 tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> dict[str, Any]:
-    return _run([load_plan], environment, safety, tmp_path_factory, Path(pytestconfig.rootpath))
+                 tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config,
+                 request: pytest.FixtureRequest) -> dict[str, Any]:
+    return _run([load_plan], environment, safety, tmp_path_factory, Path(pytestconfig.rootpath),
+                _then_steps(request))
 
 
 @when("the same load runs against the release and the stable version", target_fixture="load_runs")
 def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safety: SafetyPolicy,
-                            tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> dict[str, Any]:
+                            tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config,
+                            request: pytest.FixtureRequest) -> dict[str, Any]:
     root = Path(pytestconfig.rootpath)
+    then_steps = _then_steps(request)
     stored = root / "load" / "baselines" / f"{environment.name}.json"
     with contextlib.ExitStack() as stack:
         stable_url = environment.http.standby_url
@@ -95,34 +130,34 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
                 try:
                     stable_url = stack.enter_context(baselines.stable_sandbox_bot(version))
                 except baselines.BaselineError as exc:
-                    expect(Verdict.error("stable version for the baseline", str(exc)))
+                    expect(load_criteria.run_not_possible("stable version for the baseline", str(exc)))
         if stable_url is None:
-            runs: dict[str, Any] = _run([load_plan], environment, safety, tmp_path_factory, root)
+            runs: dict[str, Any] = _run([load_plan], environment, safety, tmp_path_factory, root, then_steps)
             try:
                 runs["baseline"] = baselines.load(stored, load_plan)
             except baselines.BaselineError as exc:
-                expect(Verdict.inconclusive(
-                    "baseline for the p95 comparison",
+                expect(load_criteria.baseline_missing(
                     f"no stable version to measure (http.standby_url is not set) and {exc}"))
             return runs
         stable = load_plan.with_(target_url=stable_url, label="baseline")
-        return _run([load_plan, stable], environment, safety, tmp_path_factory, root)
+        return _run([load_plan, stable], environment, safety, tmp_path_factory, root, then_steps)
 
 
 def _release(load_runs: dict[str, Any]) -> load_criteria.LoadMeasurement:
     return measurement(load_runs["release"])
 
 
-@then(parsers.parse("the p95 latency is below {limit:g} ms"))
+@then(P95_BELOW)
 def p95_below(load_runs: dict[str, Any], limit: float, environment: Environment) -> None:
-    expect(load_criteria.p95_latency_below(_release(load_runs), limit,
-                                           min_requests=environment.thresholds.min_requests))
+    expect(load_criteria.p95_latency_below(_release(load_runs), limit, min_requests=environment.thresholds.min_requests,
+                                           limits=generator_limits(environment.load)))
 
 
-@then(parsers.parse("the error rate is below {percent:g} %"))
+@then(ERROR_RATE_BELOW)
 def error_rate_below(load_runs: dict[str, Any], percent: float, environment: Environment) -> None:
     expect(load_criteria.error_rate_below(_release(load_runs), percent / 100,
-                                          min_requests=environment.thresholds.min_requests))
+                                          min_requests=environment.thresholds.min_requests,
+                                          limits=generator_limits(environment.load)))
 
 
 @then(parsers.parse("the p95 latency is at most {factor:g} times the baseline"))
@@ -130,4 +165,5 @@ def p95_vs_baseline(load_runs: dict[str, Any], factor: float, environment: Envir
     base = load_runs["baseline"]
     base_m = base if isinstance(base, load_criteria.LoadMeasurement) else measurement(base)
     expect(load_criteria.p95_within_baseline(_release(load_runs), base_m, factor,
-                                             min_requests=environment.thresholds.min_requests))
+                                             min_requests=environment.thresholds.min_requests,
+                                             limits=generator_limits(environment.load)))

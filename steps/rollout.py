@@ -1,7 +1,8 @@
 """Rollout vocabulary: traffic during a rollout, the three strategies, their rollbacks.
 
 Steps only parse words and hand over to :mod:`goldgate.rollout` (state machines) and
-:mod:`goldgate.actions` (every mutation); what they check comes back as verdicts.
+:mod:`goldgate.actions` (every mutation); what they observed is decided by
+:mod:`goldgate.criteria.rollout`, and the verdicts go to ``expect``.
 
 Scenarios tagged ``@destructive`` change the cluster; without ``--allow-mutations`` they
 are skipped with that reason (never silently passed). Faulty builds and fault knobs
@@ -20,6 +21,7 @@ from pytest_bdd import given, parsers, then, when
 
 from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment
+from goldgate.criteria import rollout as judge
 from goldgate.probes.http import HttpProbe
 from goldgate.probes.workloads import DeploymentStatus, deployment_status
 from goldgate.rollout import bluegreen, canary, rolling
@@ -36,7 +38,7 @@ from goldgate.rollout.smoke import smoke_checks
 from goldgate.rollout.sources import metric_source
 from goldgate.rollout.traffic import TrafficStream, is_loopback
 from goldgate.safety import SafetyPolicy
-from goldgate.verdict import Evidence, Status, Verdict, expect
+from goldgate.verdict import Evidence, Verdict, expect
 
 _log = logging.getLogger("goldgate.rollout")
 
@@ -130,9 +132,7 @@ def _need_sandbox(environment: Environment, what: str) -> None:
 def steady_traffic(rate: float, environment: Environment, bot_url: str, rollout_state: RolloutState) -> None:
     """Generated only against a service on this machine; a real cluster has its users."""
     if not is_loopback(bot_url):
-        expect(Verdict.passed("trading traffic", "production users", rate,
-                              f"{bot_url} is not on this machine: the rollout is judged on real user traffic",
-                              evidence=Evidence("traffic", bot_url)))
+        expect(judge.user_traffic(bot_url, rate, on_this_machine=False))
         return
     s = environment.strategy
     bound = 3 * s.rollout_timeout_s + 2 * s.monitoring_window_s + len(s.canary_weights) * (
@@ -291,29 +291,14 @@ def _find(report: RolloutReport, name: str) -> Verdict | None:
 @then(parsers.parse('the "{name}" rollback trigger fails'))
 def trigger_fails(name: str, rollout_report: RolloutReport) -> None:
     report = _report(rollout_report)
-    found = _find(report, name)
-    criterion = f"automatic rollback on {name}"
-    if found is not None and found.status is Status.FAIL:
-        expect(Verdict.passed(criterion, found.observed, found.threshold,
-                              f"the trigger fired: {found.message()}", evidence=(*found.evidence, report.evidence()),
-                              unit=found.unit))
-        return
-    seen = report.trigger.message() if report.trigger else "no trigger fired"
-    expect(Verdict.failed(criterion, report.outcome, f'"{name}" FAIL',
-                          f"the release ended {report.outcome!r} without the {name} trigger failing ({seen})",
-                          evidence=report.evidence()))
+    expect(judge.trigger_fired(name, _find(report, name), outcome=report.outcome, trigger=report.trigger,
+                               evidence=report.evidence()))
 
 
 def _rolled_back(report: RolloutReport, how: str, action: str) -> None:
-    done = [a for a in report.actions if a.action == action and a.outcome == "done"]
-    criterion = f"automatic rollback ({how})"
-    if report.rolled_back and done:
-        expect(Verdict.passed(criterion, report.outcome, "rolled back",
-                              f"{action} done after: {report.reason}", evidence=report.evidence()))
-        return
-    expect(Verdict.failed(criterion, report.outcome, "rolled back",
-                          f"expected {action}; the rollout ended {report.outcome!r}: {report.reason or 'no reason'}",
-                          evidence=report.evidence(), rollback=True))
+    done = any(a.action == action and a.outcome == "done" for a in report.actions)
+    expect(judge.rolled_back(how, action, outcome=report.outcome, reason=report.reason, action_done=done,
+                             evidence=report.evidence()))
 
 
 @then("the deployment is rolled back with rollout undo")
@@ -353,35 +338,18 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
                   {"images_before": list(before.images), "images_now": list(now.images),
                    "ready": now.ready_replicas, "replicas": now.replicas, "revision_now": now.revision,
                    "revision_before": before.revision, "service_version": version, "url": answer.url})
-    criterion = "previous revision restored (§6.2 verify rollback)"
-    problems = []
-    if now.images != before.images:
-        problems.append(f"images {list(now.images)} instead of {list(before.images)}")
-    if not now.complete:
-        problems.append(f"{now.ready_replicas}/{now.replicas} Ready, rollout not complete")
     expected_version = before.images[0].rsplit(":", 1)[-1] if environment.kubernetes.is_sandbox else None
-    if answer.status != 200:
-        problems.append(f"the Service answered {answer.status or answer.error}")
-    elif expected_version and version != expected_version:
-        problems.append(f"the Service reports version {version}, expected {expected_version}")
-    if problems:
-        expect(Verdict.failed(criterion, "; ".join(problems), "previous revision Ready", "; ".join(problems),
-                              evidence=ev, rollback=True))
-    expect(Verdict.passed(criterion, f"{now.ready_replicas}/{now.replicas} Ready", "previous revision Ready",
-                          f"{', '.join(now.images)} Ready on {now.ready_replicas} pods, serving version {version}",
-                          evidence=ev))
+    expect(judge.previous_revision_restored(
+        images_before=before.images, images_now=now.images, complete=now.complete, ready=now.ready_replicas,
+        replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,
+        expected_version=expected_version, evidence=ev))
 
 
 def _expect_promoted(report: RolloutReport, criterion: str) -> None:
-    if report.promoted:
-        last = report.last
-        expect(Verdict.passed(criterion, report.outcome, "promoted", report.reason,
-                              evidence=(report.evidence(), *(last.verdicts[0].evidence if last else ()))))
-        return
-    if report.trigger is not None and report.trigger.status is not Status.PASS:
-        expect(report.trigger)
-    expect(Verdict.failed(criterion, report.outcome, "promoted", report.reason or "not promoted",
-                          evidence=report.evidence(), rollback=True))
+    last = report.last
+    evidence = (report.evidence(), *(last.verdicts[0].evidence if report.promoted and last else ()))
+    expect(judge.promoted(criterion, outcome=report.outcome, reason=report.reason, trigger=report.trigger,
+                          evidence=evidence))
 
 
 @then("the release is kept after the monitoring window")
@@ -390,8 +358,9 @@ def release_kept(rollout_report: RolloutReport) -> None:
 
 
 @then("the canary is promoted")
-def canary_promoted(rollout_report: RolloutReport) -> None:
-    _expect_promoted(_report(rollout_report), "canary promoted (§2.2 phase 5: 100 % if no issues)")
+def canary_promoted(rollout_report: RolloutReport, environment: Environment) -> None:
+    last = environment.strategy.canary_weights[-1]
+    _expect_promoted(_report(rollout_report), f"canary promoted (§2.2 phase 5: {last} % if no issues)")
 
 
 @then("green is promoted")
@@ -413,15 +382,10 @@ def pod_by_pod(rollout_report: RolloutReport) -> None:
 def smoke_on_green(rollout_report: RolloutReport, bot_url: str) -> None:
     report = _report(rollout_report)
     smoke = [v for v in report.checks if v.criterion.startswith("green ")]
-    if not smoke:
-        expect(Verdict.error("smoke tests on green", f"no smoke check ran ({report.outcome}: {report.reason})"))
-    for v in smoke:
-        expect(v)
     phase = next((p for p in report.phases if p.get("phase") == "smoke on green"), {})
-    url = phase.get("url", "")
-    if url.rstrip("/") == bot_url.rstrip("/"):
-        expect(Verdict.failed("smoke tests on green only", url, "green's own address",
-                              "the smoke tests went to the production Service"))
+    for v in judge.smoke_on_green_only(smoke, url=phase.get("url", ""), production_url=bot_url,
+                                       outcome=report.outcome, reason=report.reason):
+        expect(v)
 
 
 @then("blue stayed Ready as a backup while green was monitored")
@@ -434,31 +398,16 @@ def every_phase_passed(rollout_report: RolloutReport, environment: Environment) 
     report = _report(rollout_report)
     weights = [p.get("weight") for p in report.phases if p.get("outcome") == "PASS"]
     ev = Evidence("rollout", "canary phases", None, len(report.phases), {"phases": report.phases})
-    criterion = "canary phases (§2.2 monitor each phase)"
-    if weights == list(environment.strategy.canary_weights):
-        expect(Verdict.passed(criterion, weights, environment.strategy.canary_weights,
-                              f"phases {weights} % each passed over {environment.strategy.canary_phase_s:g}s",
-                              evidence=ev))
-        return
-    if report.trigger is not None and report.trigger.status is not Status.PASS:
-        expect(report.trigger)
-    expect(Verdict.failed(criterion, weights, environment.strategy.canary_weights,
-                          f"only phases {weights} passed; {report.outcome}: {report.reason}", evidence=ev,
-                          rollback=True))
+    expect(judge.canary_phases(weights, environment.strategy.canary_weights,
+                               phase_s=environment.strategy.canary_phase_s, outcome=report.outcome,
+                               reason=report.reason, trigger=report.trigger, evidence=ev))
 
 
 @then("the canary phase ends INCONCLUSIVE, not PASS")
 def canary_inconclusive(rollout_report: RolloutReport) -> None:
     report = _report(rollout_report)
-    criterion = "no-traffic canary is not promoted"
-    trig = report.trigger
-    if trig is not None and trig.status is Status.INCONCLUSIVE and not report.promoted:
-        expect(Verdict.passed(criterion, trig.status.value, "INCONCLUSIVE",
-                              f"held until the phase deadline, then {report.outcome}: {trig.message()}",
-                              evidence=(*trig.evidence, report.evidence())))
-        return
-    expect(Verdict.failed(criterion, trig.status.value if trig else report.outcome, "INCONCLUSIVE",
-                          f"the canary ended {report.outcome!r}: {report.reason}", evidence=report.evidence()))
+    expect(judge.held_without_traffic(report.trigger, outcome=report.outcome, reason=report.reason,
+                                      evidence=report.evidence()))
 
 
 @then("the trading bot runs the release under test on every replica")
@@ -472,28 +421,18 @@ def release_everywhere(rollout_ctx: RolloutContext, environment: Environment) ->
         rollout_ctx.sleep(rollout_ctx.poll_s)
     ev = Evidence("kubernetes", f"deployment/{rollout_ctx.deployment}", None, now.replicas,
                   {"images": list(now.images), "ready": now.ready_replicas, "revision": now.revision})
-    criterion = "release on every replica"
-    if now.images == want and now.complete:
-        expect(Verdict.passed(criterion, f"{now.ready_replicas}/{now.replicas}", now.replicas,
-                              f"{want[0]} Ready on all {now.replicas} replicas", evidence=ev))
-        return
-    expect(Verdict.failed(criterion, f"{list(now.images)} {now.ready_replicas}/{now.replicas}",
-                          f"{want[0]} on {now.replicas}", "the release is not on every replica", evidence=ev))
+    expect(judge.release_on_every_replica(want[0], images=now.images, ready=now.ready_replicas,
+                                          replicas=now.replicas, complete=now.complete, evidence=ev))
 
 
 def _check(report: RolloutReport, criterion: str) -> Verdict:
-    for v in report.checks:
-        if v.criterion == criterion:
-            return v
-    return Verdict.error(criterion, f"not checked: the rollout ended {report.outcome!r} before it "
-                                    f"({report.reason or 'no reason'})")
+    return judge.recorded_verdict(criterion, report.checks,
+                                  why=f"not checked: the rollout ended {report.outcome!r} before it "
+                                      f"({report.reason or 'no reason'})")
 
 
 # ----------------------------------------------------------------------------- watch
 @then(parsers.parse("the {what} criterion held over the window"))
 def watched_criterion(what: str, watch_assessment: Any) -> None:
-    for v in watch_assessment.verdicts:
-        if v.criterion.lower().startswith(what.lower()):
-            expect(v)
-            return
-    expect(Verdict.error(what, f"no {what} verdict in the watch ({watch_assessment.summary()})"))
+    expect(judge.recorded_verdict(what, watch_assessment.verdicts, by_prefix=True,
+                                  why=f"no {what} verdict in the watch ({watch_assessment.summary()})"))

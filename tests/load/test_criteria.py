@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from goldgate.criteria.load import (
     ERROR_RATE,
     P95_LATENCY,
-    GeneratorLimits,
     LoadMeasurement,
     breach_certain,
     error_rate_below,
@@ -18,6 +17,7 @@ from goldgate.criteria.load import (
     p95_within_baseline,
     saturation,
 )
+from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.stats import percentile
 from goldgate.verdict import Status
 
@@ -29,35 +29,35 @@ def m(**kw) -> LoadMeasurement:
 
 
 def test_healthy_run_passes_p95_and_error_rate() -> None:
-    assert p95_latency_below(m(), 500, min_requests=50).status is Status.PASS
-    assert error_rate_below(m(errors=3), 0.01, min_requests=50).status is Status.PASS
+    assert p95_latency_below(m(), 500, min_requests=50, limits=LIMITS).status is Status.PASS
+    assert error_rate_below(m(errors=3), 0.01, min_requests=50, limits=LIMITS).status is Status.PASS
 
 
 def test_p95_breach_fails_naming_value_and_limit() -> None:
-    v = p95_latency_below(m(p95_ms=612.5), 500, min_requests=50)
+    v = p95_latency_below(m(p95_ms=612.5), 500, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL
     assert "612.5" in v.message() and "500" in v.message()
     assert v.unit == "ms" and v.observed == 612.5 and v.threshold == 500
 
 
 def test_error_rate_breach_fails_naming_value_and_limit() -> None:
-    v = error_rate_below(m(errors=12), 0.01, min_requests=50)
+    v = error_rate_below(m(errors=12), 0.01, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL
     assert "12 errors in 400 requests" in v.reason and "3.00%" in v.reason
     assert "0.03" in v.message() and "0.01" in v.message()
     # "below 1 %": exactly 1 % is not below
-    assert error_rate_below(m(errors=4), 0.01, min_requests=50).status is Status.FAIL
+    assert error_rate_below(m(errors=4), 0.01, min_requests=50, limits=LIMITS).status is Status.FAIL
 
 
 def test_too_few_requests_is_inconclusive_even_when_breached() -> None:
-    for v in (p95_latency_below(m(requests=20, planned=20, p95_ms=900), 500, min_requests=50),
-              error_rate_below(m(requests=20, planned=20, errors=5), 0.01, min_requests=50)):
+    for v in (p95_latency_below(m(requests=20, planned=20, p95_ms=900), 500, min_requests=50, limits=LIMITS),
+              error_rate_below(m(requests=20, planned=20, errors=5), 0.01, min_requests=50, limits=LIMITS)):
         assert v.status is Status.INCONCLUSIVE
         assert "only 20 requests, need at least 50" in v.reason
 
 
 def test_starved_generator_is_inconclusive_never_pass_nor_fail() -> None:
-    limits = GeneratorLimits()
+    limits = LIMITS
     cases = {
         "CPU was at 97 %": m(generator_cpu=97.0),
         "12 scheduled arrivals were dropped": m(dropped=12),
@@ -66,40 +66,40 @@ def test_starved_generator_is_inconclusive_never_pass_nor_fail() -> None:
     }
     for words, meas in cases.items():
         assert words in (saturation(meas, limits) or "")
-        for v in (p95_latency_below(meas, 500, min_requests=50), error_rate_below(meas, 0.01, min_requests=50),
-                  p95_latency_below(meas.__class__(**{**meas.__dict__, "p95_ms": 900.0}), 500, min_requests=50)):
+        for v in (p95_latency_below(meas, 500, min_requests=50, limits=LIMITS), error_rate_below(meas, 0.01, min_requests=50, limits=LIMITS),
+                  p95_latency_below(meas.__class__(**{**meas.__dict__, "p95_ms": 900.0}), 500, min_requests=50, limits=LIMITS)):
             assert v.status is Status.INCONCLUSIVE, (words, v)
             assert "saturated" in v.reason
 
 
 def test_completion_is_not_required_of_an_aborted_or_capped_run() -> None:
-    assert saturation(m(requests=100, aborted=f"{ERROR_RATE}: certain"), GeneratorLimits()) is None
-    assert saturation(m(requests=100, capped=True), GeneratorLimits()) is None
-    assert saturation(m(model="closed", planned=None, requests=100), GeneratorLimits()) is None
+    assert saturation(m(requests=100, aborted=f"{ERROR_RATE}: certain"), LIMITS) is None
+    assert saturation(m(requests=100, capped=True), LIMITS) is None
+    assert saturation(m(model="closed", planned=None, requests=100), LIMITS) is None
 
 
 def test_a_run_aborted_on_a_certain_breach_fails_that_criterion_despite_few_samples() -> None:
     meas = m(requests=30, errors=4, p95_ms=40.0, aborted=f"{ERROR_RATE}: 4 errors already")
-    v = error_rate_below(meas, 0.01, min_requests=50)
+    v = error_rate_below(meas, 0.01, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL and "stopped early" in v.reason
     # the other criterion is not decided by the abort: too few samples for it
-    assert p95_latency_below(meas, 500, min_requests=50).status is Status.INCONCLUSIVE
+    assert p95_latency_below(meas, 500, min_requests=50, limits=LIMITS).status is Status.INCONCLUSIVE
     slow = m(requests=25, p95_ms=640.0, aborted=f"{P95_LATENCY}: 21 requests already")
-    v = p95_latency_below(slow, 500, min_requests=50)
+    v = p95_latency_below(slow, 500, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL and "640" in v.message() and "500" in v.message()
 
 
 def test_baseline_ratio_pass_fail_and_inconclusive() -> None:
     base = m(label="baseline", p95_ms=60.0)
-    assert p95_within_baseline(m(p95_ms=100.0), base, 2, min_requests=50).status is Status.PASS
-    v = p95_within_baseline(m(p95_ms=180.0), base, 2, min_requests=50)
+    assert p95_within_baseline(m(p95_ms=100.0), base, 2, min_requests=50, limits=LIMITS).status is Status.PASS
+    v = p95_within_baseline(m(p95_ms=180.0), base, 2, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL
     assert "180" in v.message() and "120" in v.message() and "3.00x" in v.reason
     starved = p95_within_baseline(m(p95_ms=180.0), m(label="baseline", p95_ms=60.0, generator_cpu=99.0), 2,
-                                  min_requests=50)
+                                  min_requests=50, limits=LIMITS)
     assert starved.status is Status.INCONCLUSIVE and "baseline" in starved.reason
     thin = p95_within_baseline(m(p95_ms=180.0), m(label="baseline", requests=10, planned=10, p95_ms=60.0), 2,
-                               min_requests=50)
+                               min_requests=50, limits=LIMITS)
     assert thin.status is Status.INCONCLUSIVE
 
 

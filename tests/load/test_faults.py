@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from goldgate.criteria.load import error_rate_below, p95_latency_below, p95_within_baseline
+from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.measure import abort_check, measurement
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadRunner, run_together
@@ -26,8 +27,8 @@ def _gated(run_load, url: str, duration_s: float = 8, **kw):
 
 def test_healthy_bot_passes_latency_and_error_rate(start_bot, run_load) -> None:
     m = measurement(_gated(run_load, start_bot(), duration_s=6))
-    assert p95_latency_below(m, P95_MS, min_requests=MIN_REQUESTS).status is Status.PASS
-    assert error_rate_below(m, ERROR_RATE, min_requests=MIN_REQUESTS).status is Status.PASS
+    assert p95_latency_below(m, P95_MS, min_requests=MIN_REQUESTS, limits=LIMITS).status is Status.PASS
+    assert error_rate_below(m, ERROR_RATE, min_requests=MIN_REQUESTS, limits=LIMITS).status is Status.PASS
 
 
 def test_latency_knob_600ms_fails_p95_with_the_measured_value_and_stops_early(start_bot, run_load) -> None:
@@ -35,7 +36,7 @@ def test_latency_knob_600ms_fails_p95_with_the_measured_value_and_stops_early(st
     assert result.stop_reason == "aborted early"
     assert result.aborted and result.aborted.startswith("p95 latency")
     assert result.stats.requests < 320 / 2  # a certain breach does not wait for the whole run
-    v = p95_latency_below(measurement(result), P95_MS, min_requests=MIN_REQUESTS)
+    v = p95_latency_below(measurement(result), P95_MS, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert v.status is Status.FAIL
     assert v.observed >= 600
     assert f"{v.observed:g}" in v.message() and "500" in v.message()
@@ -46,12 +47,12 @@ def test_latency_knob_600ms_fails_p95_with_the_measured_value_and_stops_early(st
 def test_error_knob_3_percent_fails_the_error_rate(start_bot, run_load, workers) -> None:
     result = _gated(run_load, start_bot(FAULT_ERROR_RATE="0.03", FAULT_SEED="7"), workers=workers)
     m = measurement(result)
-    v = error_rate_below(m, ERROR_RATE, min_requests=MIN_REQUESTS)
+    v = error_rate_below(m, ERROR_RATE, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert v.status is Status.FAIL, v.message()
     assert "errors in" in v.reason and "0.01" in v.message()
     assert ("GET /api/v1/signal", "HTTP 500") in {(n, c) for n, c, _ in result.stats.failures_by_cause} or \
         ("POST /api/v1/orders", "HTTP 500") in {(n, c) for n, c, _ in result.stats.failures_by_cause}
-    assert p95_latency_below(m, P95_MS, min_requests=1).status is Status.PASS
+    assert p95_latency_below(m, P95_MS, min_requests=1, limits=LIMITS).status is Status.PASS
 
 
 @pytest.mark.slow
@@ -65,8 +66,8 @@ def test_stalls_are_caught_by_the_open_model_and_understated_by_the_closed_one(s
                            think_time_s=(0.02, 0.05), label="closed")
     opened, closed = run_together([LoadRunner(open_plan, results_dir=tmp_path / "open"),
                                    LoadRunner(closed_plan, results_dir=tmp_path / "closed")])
-    v_open = p95_latency_below(measurement(opened), P95_MS, min_requests=MIN_REQUESTS)
-    v_closed = p95_latency_below(measurement(closed), P95_MS, min_requests=MIN_REQUESTS)
+    v_open = p95_latency_below(measurement(opened), P95_MS, min_requests=MIN_REQUESTS, limits=LIMITS)
+    v_closed = p95_latency_below(measurement(closed), P95_MS, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert v_open.status is Status.FAIL, v_open.message()
     # Coordinated omission: the closed users simply stop sending during a stall, so the
     # same server looks several times faster to them.
@@ -83,8 +84,8 @@ def test_a_version_3x_slower_than_the_baseline_fails_the_baseline_criterion(star
     plans = [LoadPlan(u, rate_rps=30, duration_s=5, timeout_s=5, label=label)
              for u, label in ((stable, "baseline"), (slow, "release"), (same, "same-version"))]
     base, release, twin = run_together([LoadRunner(p, results_dir=tmp_path / p.label) for p in plans])
-    v = p95_within_baseline(measurement(release), measurement(base), 2, min_requests=MIN_REQUESTS)
+    v = p95_within_baseline(measurement(release), measurement(base), 2, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert v.status is Status.FAIL, v.message()
     assert v.observed > v.threshold and "x the baseline" in v.reason
-    ok = p95_within_baseline(measurement(twin), measurement(base), 2, min_requests=MIN_REQUESTS)
+    ok = p95_within_baseline(measurement(twin), measurement(base), 2, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert ok.status is Status.PASS, ok.message()

@@ -129,6 +129,7 @@ def test_hard_deadline_kills_a_generator_that_ignores_its_run_time(tmp_path: Pat
 
 def test_a_starved_generator_is_inconclusive_not_a_pass(start_bot, run_load) -> None:
     from goldgate.criteria.load import p95_latency_below
+    from goldgate.load.limits import DEFAULTS as LIMITS
     from goldgate.load.measure import measurement
     from goldgate.verdict import Status
 
@@ -136,7 +137,7 @@ def test_a_starved_generator_is_inconclusive_not_a_pass(start_bot, run_load) -> 
     # Far beyond what one gevent process (and this bot) can do on a shared machine.
     result = run_load(LoadPlan(url, rate_rps=6000, duration_s=2, timeout_s=2, max_in_flight=100,
                                weights={"health": 1}))
-    v = p95_latency_below(measurement(result), 500, min_requests=50)
+    v = p95_latency_below(measurement(result), 500, min_requests=50, limits=LIMITS)
     assert v.status is Status.INCONCLUSIVE, v.message()
     assert "load generator saturated" in v.reason
 

@@ -61,7 +61,7 @@ def test_mutating_production_run_without_change_or_approvals_is_refused(producti
     err = result.stderr.str()
     assert "refusing a mutating run" in err
     assert "pass --change=TICKET" in err
-    assert "0 approval(s) by someone other than the author alice" in err and "2 required" in err
+    assert "0 independent approval(s) [none], need 2 (the author's own approval does not count)" in err
     result.stdout.no_fnmatch_line("*passed*")  # nothing ran
     doc = read_json(p.path / "reports" / "verdict.json")
     assert doc["decision"] == "NO-GO" and doc["refused"] is True
@@ -74,7 +74,7 @@ def test_change_ticket_alone_is_not_enough(production: Callable[..., pytest.Pyte
     p = production("alice", "bob")
     result = p.runpytest("--env=production", "--allow-mutations", "--change=CHG-123")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    assert "1 approval(s) by someone other than the author alice (bob); 2 required" in result.stderr.str()
+    assert "1 independent approval(s) [bob], need 2" in result.stderr.str()
 
 
 def test_ticket_must_match_the_manifest(production: Callable[..., pytest.Pytester]) -> None:
@@ -127,3 +127,29 @@ def test_unreadable_approval_entries_do_not_count(tmp_path: Path) -> None:
     path = tmp_path / "m.yaml"
     path.write_text("author: a\napprovals: [{approved_at: '2026-01-01'}, 42, {name: ''}, {name: b}]\n")
     assert read_manifest(path).independent_approvers() == ["b"]
+
+
+def _approved_by(tmp_path: Path, author: str, *names: str) -> Path:
+    path = tmp_path / "release.yaml"
+    listed = "".join(f"\n  - {n}" for n in names) if names else " []"
+    path.write_text(f"version: v1.2.0\nauthor: {author}\napprovals:{listed}\n")
+    return path
+
+
+def test_the_number_of_approvals_is_the_environments(tmp_path: Path) -> None:
+    path = _approved_by(tmp_path, "alice", "bob", "dave")
+    assert change_problems(path, version="v1.2.0", change=None)[0] == []
+    problems, _ = change_problems(path, version="v1.2.0", change=None, min_approvals=3)
+    assert problems and "2 independent approval(s) [bob, dave], need 3" in problems[0]
+
+
+def test_change_management_and_the_checklist_apply_one_approval_rule(tmp_path: Path) -> None:
+    from goldgate.criteria.operational import approvals
+
+    for author, names in (("alice", ("alice", "bob")), ("", ("bob", "dave")), ("alice", ("bob", "dave"))):
+        path = _approved_by(tmp_path, author or "''", *names)
+        verdict = approvals(read_manifest(path), 2)
+        problems, _ = change_problems(path, version="v1.2.0", change=None)
+        assert (problems == []) is verdict.ok, (author, names, problems, verdict.message())
+        if problems:
+            assert verdict.reason in problems[0]

@@ -13,7 +13,9 @@ Pure decisions over a :class:`LoadMeasurement` (built from a locust run by
   count: the arithmetic says no completion of the run could have passed.
 
 The generator limits (:class:`GeneratorLimits`) describe the measuring instrument, not the
-release, so they are not thresholds of the guide; their defaults are stated there.
+release, so they are not thresholds of the guide; they are arguments like every limit
+(the environment's load section supplies them, see :func:`goldgate.load.limits.generator_limits`),
+and a limit that is not a finite number in range makes every criterion ERROR.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 from goldgate.criteria import latency, threshold
+from goldgate.criteria.registry import criterion as registered
 from goldgate.verdict import Evidence, Verdict
 
 ERROR_RATE = "error rate"
@@ -39,9 +42,20 @@ class GeneratorLimits:
     target"). ``max_send_lag_ms``: p95 of how late the open-model timetable sent.
     """
 
-    max_cpu_percent: float = 90.0
-    min_completion: float = 0.9
-    max_send_lag_ms: float = 100.0
+    max_cpu_percent: float
+    min_completion: float
+    max_send_lag_ms: float
+
+    def problem(self) -> str:
+        """Why these limits cannot judge a generator (not finite, out of range), or ''."""
+        bad = []
+        for name, value, low, high in (("max_cpu_percent", self.max_cpu_percent, 0.0, math.inf),
+                                       ("min_completion", self.min_completion, 0.0, 1.0),
+                                       ("max_send_lag_ms", self.max_send_lag_ms, 0.0, math.inf)):
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            if not ok or not low < value <= high:
+                bad.append(f"generator limit {name} {value!r} is not a number in ({low:g}, {high:g}]")
+        return "; ".join(bad)
 
 
 @dataclass(frozen=True)
@@ -92,6 +106,9 @@ def _gate(criterion: str, m: LoadMeasurement, observed: float | None, threshold:
           min_requests: int, limits: GeneratorLimits) -> Verdict | None:
     """The INCONCLUSIVE cases shared by every load criterion; None when the data is usable."""
     kw = {"unit": unit, "evidence": m.evidence, "rollback": True}
+    unusable = limits.problem()
+    if unusable:
+        return Verdict.error(criterion, f"{m.label}: {unusable}", threshold=threshold, **kw)
     starved = saturation(m, limits)
     if starved:
         return Verdict.inconclusive(criterion, f"{m.label}: {starved}", observed=observed, threshold=threshold, **kw)
@@ -104,15 +121,16 @@ def _gate(criterion: str, m: LoadMeasurement, observed: float | None, threshold:
     return None
 
 
+@registered(needs="min_requests requests from a generator within its limits (or a run stopped on a certain breach)")
 def p95_latency_below(m: LoadMeasurement, limit_ms: float, *, min_requests: int,
-                      limits: GeneratorLimits = GeneratorLimits()) -> Verdict:
+                      limits: GeneratorLimits) -> Verdict:
     """PASS when the p95 latency under load is within ``limit_ms`` (guide §8.1: alert above 500 ms).
 
     The decision itself is :func:`goldgate.criteria.latency.p95_above_budget`, the same
     rule the monitoring gates use; this adds the load-specific INCONCLUSIVE and abort cases.
     """
     criterion = f"{P95_LATENCY} under load ({m.label}) below {limit_ms:g} ms"
-    if m.aborted_by(P95_LATENCY) and m.p95_ms is not None and not saturation(m, limits):
+    if m.aborted_by(P95_LATENCY) and m.p95_ms is not None and not limits.problem() and not saturation(m, limits):
         return Verdict.failed(criterion, m.p95_ms, limit_ms,
                               f"p95 {m.p95_ms:.1f} ms after {m.requests} requests; run stopped early: {m.aborted}",
                               unit="ms", evidence=m.evidence)
@@ -135,13 +153,14 @@ def _in_ms(verdict: Verdict, note: str) -> Verdict:
                                unit="ms", reason=f"{verdict.reason}; {note}")
 
 
+@registered(needs="min_requests requests from a generator within its limits (or a run stopped on a certain breach)")
 def error_rate_below(m: LoadMeasurement, limit: float, *, min_requests: int,
-                     limits: GeneratorLimits = GeneratorLimits()) -> Verdict:
+                     limits: GeneratorLimits) -> Verdict:
     """PASS when the share of failed requests is below ``limit`` (guide §6.1: rollback above 1 %)."""
     criterion = f"{ERROR_RATE} under load ({m.label}) below {limit:.2%}"
     rate = m.error_rate
     counts = f"{m.errors} errors in {m.requests} requests"
-    if m.aborted_by(ERROR_RATE) and rate is not None and not saturation(m, limits):
+    if m.aborted_by(ERROR_RATE) and rate is not None and not limits.problem() and not saturation(m, limits):
         return Verdict.failed(criterion, rate, limit, f"{counts} ({rate:.2%}); run stopped early: {m.aborted}",
                               evidence=m.evidence, rollback=True)
     early = _gate(criterion, m, rate, limit, "", min_requests, limits)
@@ -152,8 +171,10 @@ def error_rate_below(m: LoadMeasurement, limit: float, *, min_requests: int,
     return dataclasses.replace(verdict, reason=f"{counts} = {rate:.2%}; {verdict.reason}")
 
 
+@registered(needs="min_requests requests on both the release and the baseline, each from a generator within "
+                  "its limits")
 def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, factor: float, *,
-                        min_requests: int, limits: GeneratorLimits = GeneratorLimits()) -> Verdict:
+                        min_requests: int, limits: GeneratorLimits) -> Verdict:
     """PASS when the release's p95 is at most ``factor`` x the baseline's (guide §6.1: 2x).
 
     Both sides must be trustworthy measurements under the same load: a starved generator
@@ -162,6 +183,9 @@ def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, fac
     """
     criterion = f"{P95_LATENCY} under load at most {factor:g}x the baseline"
     evidence = (*release.evidence, *baseline.evidence)
+    unusable = limits.problem()
+    if unusable:
+        return Verdict.error(criterion, unusable, threshold=factor, evidence=evidence, rollback=True)
     for side in (baseline, release):
         starved = saturation(side, limits)
         if starved:
@@ -173,6 +197,18 @@ def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, fac
         factor=factor, min_samples=min_requests, samples=release.requests,
         baseline_samples=baseline.requests, window_s=None, criterion=criterion, evidence=evidence)
     return _in_ms(verdict, f"{release.label} vs {baseline.label}, same load")
+
+
+@registered(needs="nothing to measure: the run did not happen, so it never passes")
+def run_not_possible(what: str, cause: str) -> Verdict:
+    """ERROR for a load run that could not be authorized, started or completed (``cause`` says why)."""
+    return Verdict.error(what, cause or "no cause given")
+
+
+@registered(needs="a stored or measured baseline; without one the comparison is undecided")
+def baseline_missing(cause: str) -> Verdict:
+    """INCONCLUSIVE: the p95 comparison has no baseline to compare with (``cause`` says why)."""
+    return Verdict.inconclusive("baseline for the p95 comparison", cause or "no baseline")
 
 
 def breach_certain(*, requests: int, errors: int, slow: int, planned: int,

@@ -7,6 +7,8 @@
 
 Each decision is on the worst pod (or volume), and names it. Missing readings or missing
 limits are INCONCLUSIVE: a pod without a memory limit has no "80 % of limit" to exceed.
+Limits and tolerances are arguments (the environment's values); one that is not a number
+in range is ERROR, never a comparison that silently passes.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from goldgate.criteria.health import PodHealth
+from goldgate.criteria.registry import criterion as registered
 from goldgate.verdict import Evidence, Verdict
 
 __all__ = [
@@ -39,9 +42,11 @@ class DiskReading:
 
     @property
     def free_fraction(self) -> float | None:
-        if self.avail_bytes is None or self.size_bytes is None or self.size_bytes <= 0:
+        if self.avail_bytes is None or self.size_bytes is None:
             return None
-        if math.isnan(self.avail_bytes) or math.isnan(self.size_bytes):
+        if not (math.isfinite(self.avail_bytes) and math.isfinite(self.size_bytes)):
+            return None
+        if self.size_bytes <= 0 or not 0 <= self.avail_bytes <= self.size_bytes:
             return None
         return self.avail_bytes / self.size_bytes
 
@@ -61,6 +66,15 @@ def _pct(x: float) -> str:
     return f"{x * 100:.3g} %"
 
 
+def _fraction_unusable(name: str, value: float) -> str:
+    """Why a fraction limit cannot be compared with, or ''."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not 0 <= value <= 1:
+        return f"{name} {value!r} is not a fraction between 0 and 1"
+    return ""
+
+
+@registered(needs="one volume with finite available and size bytes (size > 0) and a finite minimum fraction")
 def free_disk(
     volumes: Sequence[DiskReading],
     *,
@@ -74,6 +88,9 @@ def free_disk(
     ev = (*evidence, Evidence("disk", "", window_s, len(volumes),
                               {"volumes": [asdict(v) | {"free_fraction": v.free_fraction} for v in volumes]}))
     kw = {"evidence": ev, "rollback": rollback, "unit": ""}
+    unusable = _fraction_unusable("min_free_fraction", min_free_fraction)
+    if unusable:
+        return Verdict.error(criterion, unusable, threshold=min_free_fraction, **kw)
     known = [v for v in volumes if v.free_fraction is not None]
     if not known:
         return Verdict.inconclusive(criterion, f"no usable free-disk reading ({len(volumes)} volumes)",
@@ -89,6 +106,7 @@ def free_disk(
     return Verdict.passed(criterion, free, min_free_fraction, text, **kw)
 
 
+@registered(needs="the status of at least one pod, a finite window start and a non-negative tolerance")
 def oom_kills(
     pods: Sequence[PodHealth],
     *,
@@ -111,6 +129,13 @@ def oom_kills(
     if not pods:
         return Verdict.inconclusive(criterion, "no pods selected: nothing to judge",
                                     threshold=max_oom_kills, **kw)
+    if isinstance(max_oom_kills, bool) or not isinstance(max_oom_kills, int) or max_oom_kills < 0:
+        return Verdict.error(criterion, f"max_oom_kills {max_oom_kills!r} is not a count", threshold=max_oom_kills, **kw)
+    if not isinstance(window_start, int | float) or not math.isfinite(window_start):
+        return Verdict.error(criterion, f"window_start {window_start!r} is not a time", threshold=max_oom_kills, **kw)
+    if any(p.restarts_in_window < 0 for p in pods):
+        bad = ", ".join(f"{p.name}: {p.restarts_in_window}" for p in pods if p.restarts_in_window < 0)
+        return Verdict.error(criterion, f"negative restart counts ({bad})", threshold=max_oom_kills, **kw)
     killed = sorted(
         p.name for p in pods
         if p.last_termination_reason == "OOMKilled" and (
@@ -131,10 +156,14 @@ def _usage_vs_limit(
     ev = (*evidence, Evidence("metrics.k8s.io", "", window_s, len(usages),
                               {"pods": [asdict(u) for u in usages]}))
     kw = {"evidence": ev, "rollback": rollback, "unit": ""}
+    unusable = _fraction_unusable("max_fraction", max_fraction)
+    if unusable:
+        return Verdict.error(criterion, unusable, threshold=max_fraction, **kw)
     fractions = []
     for u in usages:
         value, cap = getattr(u, used), getattr(u, limit)
-        if value is None or cap is None or cap <= 0 or math.isnan(value):
+        if value is None or cap is None or not (math.isfinite(value) and math.isfinite(cap)) \
+                or cap <= 0 or value < 0:
             continue
         fractions.append((value / cap, u.pod, value, cap))
     if not fractions:
@@ -149,6 +178,7 @@ def _usage_vs_limit(
     return Verdict.passed(criterion, frac, max_fraction, text, **kw)
 
 
+@registered(needs="one pod with a finite, non-negative CPU reading and a positive CPU limit")
 def cpu_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float, window_s: float | None = None,
                  criterion: str = "CPU vs limit", evidence: Iterable[Evidence] = (),
                  rollback: bool = False) -> Verdict:
@@ -158,6 +188,7 @@ def cpu_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float, window_s: f
                            evidence=evidence, rollback=rollback)
 
 
+@registered(needs="one pod with a finite, non-negative memory reading and a positive memory limit")
 def memory_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float,
                     window_s: float | None = None, criterion: str = "memory vs limit",
                     evidence: Iterable[Evidence] = (), rollback: bool = False) -> Verdict:

@@ -3,7 +3,9 @@
 A strategy is a small state machine over Kubernetes objects; what it needs (clients,
 safety policy, metric source, timings, a clock) travels in one :class:`RolloutContext`
 and what it did (actions, assessments, the final decision with its reason) comes back as
-one :class:`RolloutReport`, which the feature steps turn into verdicts.
+one :class:`RolloutReport`, which the feature steps hand to :mod:`goldgate.criteria.rollout`.
+Whether starting pods failed and whether a rollout stalled are decided there and in
+:mod:`goldgate.criteria.health`; this module only waits, polls and carries the verdicts.
 """
 
 from __future__ import annotations
@@ -15,26 +17,50 @@ from typing import Any
 
 from goldgate.actions.base import ActionResult, SafetyLike
 from goldgate.config import Environment
+from goldgate.criteria import rollout as rollout_criteria
+from goldgate.criteria.health import HARD_FAILURES, PodHealth, start_problems, startup_health
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
 from goldgate.probes.workloads import DeploymentStatus, PodFact, deployment_status, pod_facts
-from goldgate.rollout.monitor import Assessment, Outcome, RollbackMonitor
-from goldgate.verdict import Evidence, Verdict
+from goldgate.rollout.monitor import HEALTH, OOM, Assessment, Outcome, RollbackMonitor
+from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = [
     "HARD_FAILURES",
+    "PodTolerances",
     "Release",
     "RolloutContext",
     "RolloutReport",
+    "as_pod_health",
     "hard_failure",
     "monitor_phase",
     "own_pods",
+    "pod_tolerances",
     "wait_for_pods",
     "wait_pods_gone",
 ]
 
-#: Container states that mean the release cannot run, so waiting longer is pointless.
-HARD_FAILURES = {"CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError",
-                 "CreateContainerError", "InvalidImageName", "RunContainerError"}
+
+@dataclass(frozen=True)
+class PodTolerances:
+    """How many restarts and OOM kills a release's pods may show before it is rolled back."""
+
+    max_restarts: int
+    max_oom_kills: int
+
+
+def pod_tolerances(env: Environment) -> PodTolerances:
+    """The environment's tolerances (``thresholds.max_restarts`` / ``thresholds.max_oom_kills``);
+    the guide's zero when the environment does not set them."""
+    t = env.thresholds
+    return PodTolerances(int(getattr(t, "max_restarts", 0)), int(getattr(t, "max_oom_kills", 0)))
+
+
+def as_pod_health(pod: PodFact, restarts0: Mapping[str, int]) -> PodHealth:
+    """The criteria's view of a pod: restarts counted from ``restarts0`` (the window's start)."""
+    return PodHealth(name=pod.name, ready=pod.ready, phase=pod.phase,
+                     restarts_in_window=max(0, pod.restarts - restarts0.get(pod.name, 0)),
+                     waiting_reason=pod.waiting_reason, last_termination_reason=pod.last_termination_reason,
+                     last_termination_at=pod.last_termination_at)
 
 
 @dataclass(frozen=True)
@@ -128,35 +154,16 @@ def own_pods(selector: Mapping[str, str]) -> str:
     return ",".join(terms + [f"!{k}" for k in COMPANION_LABELS if k not in selector])
 
 
-def hard_failure(pods: list[PodFact], restarts0: Mapping[str, int]) -> str:
-    """Why the release's pods cannot become healthy (restarts, crash loop, OOM), or ''."""
-    problems = []
-    for p in pods:
-        if p.deleting:
-            continue
-        restarted = p.restarts - restarts0.get(p.name, 0)
-        if p.waiting_reason in HARD_FAILURES:
-            problems.append(f"{p.name}: {p.waiting_reason}")
-        elif restarted > 0:
-            why = f", last exit {p.last_termination_reason}" if p.last_termination_reason else ""
-            problems.append(f"{p.name}: restarted {restarted}x{why}")
-        elif p.last_termination_reason == "OOMKilled":
-            problems.append(f"{p.name}: OOMKilled")
-    return "; ".join(problems)
+def hard_failure(pods: list[PodFact], restarts0: Mapping[str, int], *,
+                 tolerances: PodTolerances = PodTolerances(0, 0)) -> str:
+    """Why the release's pods cannot become healthy (restarts, crash loop, OOM), or ''.
 
-
-def health_verdict(problem: str, group: str, pods: list[PodFact]) -> Verdict:
-    """The §6.1 health-check breach a hard failure amounts to."""
-    from goldgate.rollout.monitor import HEALTH, OOM
-
-    criterion = OOM if "OOMKilled" in problem else HEALTH
-    facts = Evidence("kubernetes", f"pods of {group}", None, len(pods),
-                     {"pods": [{"name": p.name, "ready": p.ready, "restarts": p.restarts,
-                                "waiting": p.waiting_reason, "last_exit": p.last_termination_reason}
-                               for p in pods]})
-    bad = problem.count(";") + 1
-    return Verdict.failed(criterion, bad, 0, f"{bad} of {len(pods)} pods of {group} failed: {problem}",
-                          evidence=facts, rollback=True, unit="unhealthy pods")
+    The rule is :func:`goldgate.criteria.health.start_problems`; pods already leaving are
+    not judged.
+    """
+    judged = [as_pod_health(p, restarts0) for p in pods if not p.deleting]
+    return "; ".join(start_problems(judged, max_restarts=tolerances.max_restarts,
+                                    max_oom_kills=tolerances.max_oom_kills))
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,7 @@ def wait_for_pods(ctx: RolloutContext, deployment: str, label_selector: str, wan
     replaces the failing pods), a ProgressDeadlineExceeded or ``deadline_s``."""
     start = ctx.clock()
     restarts0 = dict(restarts0 or {})
+    tolerances = pod_tolerances(ctx.env)
     status: DeploymentStatus | None = None
     while True:
         try:
@@ -190,31 +198,43 @@ def wait_for_pods(ctx: RolloutContext, deployment: str, label_selector: str, wan
             restarts0.setdefault(p.name, 0)
         if on_poll is not None:
             on_poll(status, pods)
-        problem = hard_failure(pods, restarts0) if fail_fast else ""
-        if problem:
-            return WaitResult(False, f"health check failed: {problem}",
-                              health_verdict(problem, f"deployment/{deployment}", pods), status)
+        if fail_fast:
+            health = _startup_health(ctx, deployment, pods, restarts0, tolerances)
+            if health.status is Status.FAIL:
+                problem = "; ".join(start_problems(
+                    [as_pod_health(p, restarts0) for p in pods if not p.deleting],
+                    max_restarts=tolerances.max_restarts, max_oom_kills=tolerances.max_oom_kills))
+                return WaitResult(False, f"health check failed: {problem}", health, status)
         ready = sum(1 for p in pods if p.ready and not p.deleting)
         if (status.complete if complete else ready >= want_ready):
             return WaitResult(True, f"{ready} pods Ready", status=status)
         if status.stalled and fail_fast:
             cond = status.conditions.get("Progressing", ("", "", ""))
-            return WaitResult(False, f"stalled: ProgressDeadlineExceeded ({cond[2]})", _stall_verdict(
-                deployment, status, ready, want_ready, ctx.clock() - start), status)
+            return WaitResult(False, f"stalled: ProgressDeadlineExceeded ({cond[2]})", _progress(
+                deployment, status, ready, want_ready, ctx.clock() - start, deadline_s, cond[2]), status)
         if ctx.clock() - start > deadline_s:
             return WaitResult(False, f"stalled: only {ready} of {want_ready} pods Ready after {deadline_s:g}s",
-                              _stall_verdict(deployment, status, ready, want_ready, ctx.clock() - start), status)
+                              _progress(deployment, status, ready, want_ready, ctx.clock() - start, deadline_s),
+                              status)
         ctx.sleep(ctx.poll_s)
 
 
-def _stall_verdict(deployment: str, status: DeploymentStatus, ready: int, want: int, waited: float) -> Verdict:
+def _startup_health(ctx: RolloutContext, deployment: str, pods: list[PodFact], restarts0: Mapping[str, int],
+                    tolerances: PodTolerances) -> Verdict:
+    judged = [as_pod_health(p, restarts0) for p in pods if not p.deleting]
+    return startup_health(judged, max_restarts=tolerances.max_restarts, max_oom_kills=tolerances.max_oom_kills,
+                          group=f"deployment/{deployment}", criterion=HEALTH, oom_criterion=OOM)
+
+
+def _progress(deployment: str, status: DeploymentStatus, ready: int, want: int, waited: float,
+              deadline_s: float, condition: str | None = None) -> Verdict:
     ev = Evidence("kubernetes", f"deployment/{deployment} status", round(waited, 1), None,
                   {"replicas": status.replicas, "updated": status.updated_replicas, "ready": status.ready_replicas,
                    "available": status.available_replicas,
                    "conditions": {k: list(v) for k, v in status.conditions.items()}})
-    return Verdict.failed("rollout progress (§2.3 health checks: verify each pod)", ready, want,
-                          f"rollout of deployment/{deployment} stalled: {ready} of {want} pods Ready after "
-                          f"{waited:.1f}s", evidence=ev, rollback=True, unit="Ready pods")
+    return rollout_criteria.rollout_progress(deployment, ready=ready, want=want, waited_s=max(0.0, waited),
+                                             deadline_s=deadline_s, deadline_exceeded=condition is not None,
+                                             condition=condition or "", evidence=ev)
 
 
 def monitor_phase(ctx: RolloutContext, monitor: RollbackMonitor, report: RolloutReport, *, window_s: float,

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 
 from goldgate.actions import kubernetes as actions
 from goldgate.actions.manifests import companion_deployment, preview_service
+from goldgate.criteria import rollout as rollout_criteria
+from goldgate.criteria.rollout import BLUE_BACKUP
 from goldgate.probes.kubernetes import KubernetesUnavailable, call, service_url
 from goldgate.probes.workloads import deployment_status, replicaset_hashes
 from goldgate.rollout.base import (
@@ -41,7 +43,6 @@ from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = ["BLUE_BACKUP", "blue_green"]
 
-BLUE_BACKUP = "blue kept as ready backup (§2.1 blue becomes backup)"
 SMOKE = "smoke tests on green (§2.1 step 2)"
 
 Smoke = Callable[[str], list[Verdict]]
@@ -84,11 +85,7 @@ def _blue_backup(ctx: RolloutContext, blue_sel: str, replicas: int) -> Verdict:
     status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
     ev = Evidence("kubernetes", f"deployment/{ctx.deployment} {blue_sel}", None, None,
                   {"ready": status.ready_replicas, "replicas": status.replicas, "revision": status.revision})
-    if status.ready_replicas >= replicas:
-        return Verdict.passed(BLUE_BACKUP, status.ready_replicas, replicas,
-                              f"blue has {status.ready_replicas} of {replicas} pods Ready", evidence=ev, unit="pods")
-    return Verdict.failed(BLUE_BACKUP, status.ready_replicas, replicas,
-                          f"blue has only {status.ready_replicas} of {replicas} pods Ready", evidence=ev, unit="pods")
+    return rollout_criteria.blue_backup(status.ready_replicas, replicas, evidence=ev)
 
 
 def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,

@@ -11,6 +11,9 @@ guide's promises:
   check), or a rollout that stops making progress (``ProgressDeadlineExceeded`` or the
   environment's ``rollout_timeout_s``), triggers ``rollout undo``; after a complete
   rollout the release is monitored for the environment's window with every §6.1 trigger.
+
+What the polls saw is judged by :func:`goldgate.criteria.rollout.quorum_kept` and
+:func:`~goldgate.criteria.rollout.pod_by_pod`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from goldgate.actions import kubernetes as actions
+from goldgate.criteria import rollout as rollout_criteria
+from goldgate.criteria.rollout import ORDER, QUORUM
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.metrics import Selector
 from goldgate.probes.workloads import (
@@ -39,10 +44,7 @@ from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["QuorumTracker", "rolling_update", "undo_and_verify"]
-
-QUORUM = "availability (§2.3 always maintain quorum)"
-ORDER = "pod by pod (§2.3 each new pod healthy before an old one goes)"
+__all__ = ["ORDER", "QUORUM", "QuorumTracker", "rolling_update", "undo_and_verify"]
 
 
 @dataclass
@@ -82,25 +84,10 @@ class QuorumTracker:
         ev = Evidence("kubernetes", "pods of the deployment, polled", window_s, self.polls,
                       {"min_ready": self.min_ready, "quorum": self.quorum,
                        "ready_old_new_per_poll": self.samples[-200:]})
-        out = []
-        if self.min_ready is None:
-            out.append(Verdict.inconclusive(QUORUM, "no poll of the pods succeeded", threshold=self.quorum,
-                                            evidence=ev, unit="Ready pods"))
-        elif self.min_ready < self.quorum:
-            out.append(Verdict.failed(QUORUM, self.min_ready, self.quorum,
-                                      f"Ready pods fell to {self.min_ready}, below the quorum {self.quorum} "
-                                      f"(replicas - maxUnavailable), over {self.polls} polls",
-                                      evidence=ev, unit="Ready pods"))
-        else:
-            out.append(Verdict.passed(QUORUM, self.min_ready, self.quorum,
-                                      f"at least {self.min_ready} pods Ready at every one of {self.polls} polls "
-                                      f"(quorum {self.quorum})", evidence=ev, unit="Ready pods"))
-        if self.violations:
-            out.append(Verdict.failed(ORDER, len(self.violations), 0, "; ".join(self.violations), evidence=ev,
-                                      unit="early removals"))
-        elif self.polls:
-            out.append(Verdict.passed(ORDER, 0, 0, f"{len(self.old_gone)} old pods went, each after a new pod "
-                                      "was Ready", evidence=ev, unit="early removals"))
+        out = [rollout_criteria.quorum_kept(self.min_ready, self.quorum, polls=self.polls, evidence=ev)]
+        if self.violations or self.polls:
+            out.append(rollout_criteria.pod_by_pod(self.violations, polls=self.polls, old_gone=len(self.old_gone),
+                                                   evidence=ev))
         return out
 
 
