@@ -24,7 +24,7 @@ import goldgate
 from goldgate.config import Environment, EnvironmentFileError, load_environment
 from goldgate.report import allure_bdd, redact
 from goldgate.report import session as report_session
-from goldgate.report.change import change_problems, resolve_manifest_path
+from goldgate.report.change import change_problems, required_approvals, resolve_manifest_path
 from goldgate.report.verdict_file import VerdictCollector
 from goldgate.safety import SafetyPolicy
 from goldgate.verdict import InconclusiveError, ProbeError, Verdict, VerdictNotPassed, register_sink
@@ -140,7 +140,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if env.production:
             # Guide §11.2: a production change needs its ticket and the manifest's approvals.
             manifest = resolve_manifest_path(env.release.manifest, Path(config.rootpath), env.release.project)
-            more, read = change_problems(manifest, version=env.release.version, change=safety.change)
+            more, read = change_problems(manifest, version=env.release.version, change=safety.change,
+                                         min_approvals=required_approvals(env.release))
             problems += more
             run.approvals = read.summary() if read else None
         if problems:
