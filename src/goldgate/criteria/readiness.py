@@ -190,9 +190,9 @@ def rollback_rehearsed(runs: Sequence[AuditRunLike], *, now: dt.datetime, max_ag
         "rehearsals": [{"run_id": r.run_id, "environment": r.environment, "finished": _iso(r.finished_at)}
                        for r in rehearsals][-10:]}))
     if not rehearsals:
-        return Verdict.failed(criterion, "none", max_age_days,
+        return Verdict.failed(criterion, "no rehearsal", f"one within {max_age_days:g} days",
                               f"no rollback rehearsal outside production among {len(runs)} audit records",
-                              evidence=ev, **kw)
+                              evidence=ev)
     newest = max(rehearsals, key=lambda r: r.finished_at)  # type: ignore[arg-type, return-value]
     age = (now - newest.finished_at).total_seconds() / 86400  # type: ignore[operator]
     text = (f"last rehearsal run {newest.run_id} in {newest.environment or '?'} finished "
