@@ -106,7 +106,10 @@ def test_gate_identity_only_reads() -> None:
     read = next(d for d in docs if d["kind"] == "Role" and d["metadata"]["name"] == "goldgate-read")
     verbs = {v for rule in read["rules"] for v in rule["verbs"]}
     assert verbs <= {"get", "list", "watch"}
-    assert not any("secrets" in rule["resources"] or "pods/exec" in rule["resources"] for rule in read["rules"])
+    assert not any("pods/exec" in rule["resources"] for rule in read["rules"])
+    # Secrets: only get, only on named ones (tests/secrets/test_kubernetes.py pins which)
+    assert all(rule.get("resourceNames") and rule["verbs"] == ["get"] for rule in read["rules"]
+               if "secrets" in rule["resources"])
     bindings = [d for d in docs if d["kind"] == "RoleBinding"]
     gate_roles = {b["roleRef"]["name"] for b in bindings if any(s["name"] == "goldgate-gate" for s in b["subjects"])}
     assert gate_roles == {"goldgate-read"}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import boto3
@@ -28,6 +29,18 @@ from goldgate.secrets.settings import AwsSettings, Limits
 _DENIED = {"AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidClientTokenId",
            "ExpiredTokenException", "InvalidSignatureException", "SignatureDoesNotMatch"}
 _MISSING = {"ResourceNotFoundException"}
+
+
+def _error_code(response: dict[str, Any]) -> str:
+    """The AWS error code; endpoints that answer a JSON-protocol call with an XML error body
+    (some proxies and emulators) leave only the HTTP status in ``Code``, the name in the body."""
+    error = response.get("Error", {})
+    code = str(error.get("Code", ""))
+    if not code or code.isdigit():
+        found = re.search(r"<Code>([A-Za-z.]+)</Code>", str(error.get("Message", "")))
+        if found:
+            return found.group(1)
+    return code
 
 
 class AwsSecretsManagerBackend:
@@ -80,8 +93,7 @@ class AwsSecretsManagerBackend:
         try:
             answer = client.get_secret_value(SecretId=secret_id)
         except aws_errors.ClientError as exc:
-            error = exc.response.get("Error", {})
-            code = str(error.get("Code", ""))
+            code = _error_code(exc.response)
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
             if code in _MISSING:
                 raise SecretResolutionError(f"missing path: no secret {secret_id} at {where}") from None
