@@ -1,0 +1,100 @@
+"""What a database's schema is, as plain data, so two moments of one walk can be compared.
+
+"Reversible" means the downgrade puts the schema back exactly: the same tables, columns
+(type, nullability, server default), primary keys, foreign keys, indexes, unique and check
+constraints. A downgrade that "succeeds" but leaves an index behind is a defect the next
+upgrade trips over in production, so every one of those is part of the snapshot.
+Constraint names are compared where the database reports them; alembic's own version
+table is not part of the schema.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["Schema", "diff", "snapshot"]
+
+Schema = dict[str, dict[str, Any]]
+
+
+def _type(col: dict[str, Any], dialect: Any) -> str:
+    try:
+        return str(col["type"].compile(dialect=dialect)).upper()
+    except Exception:  # a reflected type the dialect cannot render: compare its repr
+        return repr(col["type"])
+
+
+def _sql(text: Any) -> str | None:
+    return None if text is None else re.sub(r"\s+", " ", str(text)).strip()
+
+
+def snapshot(conn: Any, skip: frozenset[str] = frozenset({"alembic_version"})) -> Schema:
+    """The schema visible on ``conn`` (its default schema), table by table."""
+    from sqlalchemy import inspect
+
+    insp = inspect(conn)
+    out: Schema = {}
+    for table in sorted(insp.get_table_names()):
+        if table in skip:
+            continue
+        columns = {c["name"]: (_type(c, conn.dialect), bool(c["nullable"]), _sql(c.get("default")))
+                   for c in insp.get_columns(table)}
+        pk = tuple(insp.get_pk_constraint(table).get("constrained_columns") or ())
+        fks = sorted((tuple(f["constrained_columns"]), f.get("referred_table") or "", tuple(f["referred_columns"]),
+                      str(sorted((f.get("options") or {}).items())))
+                     for f in insp.get_foreign_keys(table))
+        indexes = sorted((i.get("name") or "", tuple(str(c) for c in i["column_names"]), bool(i.get("unique")))
+                         for i in insp.get_indexes(table))
+        uniques = sorted((u.get("name") or "", tuple(u["column_names"])) for u in insp.get_unique_constraints(table))
+        try:
+            checks = sorted(_sql(c["sqltext"]) or "" for c in insp.get_check_constraints(table))
+        except NotImplementedError:
+            checks = []
+        out[table] = {"columns": columns, "primary key": pk, "foreign keys": fks, "indexes": indexes,
+                      "unique constraints": uniques, "check constraints": checks}
+    return out
+
+
+def _column_text(value: tuple[str, bool, str | None]) -> str:
+    kind, nullable, default = value
+    return f"{kind} {'NULL' if nullable else 'NOT NULL'}" + (f" DEFAULT {default}" if default else "")
+
+
+def diff(expected: Schema, actual: Schema) -> list[str]:
+    """Every difference between two snapshots, as a reader would say it (empty when equal)."""
+    out: list[str] = []
+    for table in sorted(set(expected) | set(actual)):
+        if table not in actual:
+            out.append(f"table {table} missing")
+            continue
+        if table not in expected:
+            out.append(f"table {table} left behind")
+            continue
+        e, a = expected[table], actual[table]
+        for col in sorted(set(e["columns"]) | set(a["columns"])):
+            if col not in a["columns"]:
+                out.append(f"{table}.{col} missing")
+            elif col not in e["columns"]:
+                out.append(f"{table}.{col} left behind")
+            elif e["columns"][col] != a["columns"][col]:
+                out.append(f"{table}.{col} is {_column_text(a['columns'][col])}, "
+                           f"expected {_column_text(e['columns'][col])}")
+        if e["primary key"] != a["primary key"]:
+            out.append(f"{table} primary key {list(a['primary key'])}, expected {list(e['primary key'])}")
+        for part in ("foreign keys", "indexes", "unique constraints", "check constraints"):
+            gone = [x for x in e[part] if x not in a[part]]
+            extra = [x for x in a[part] if x not in e[part]]
+            out += [f"{table} {part[:-1]} {_describe(x)} missing" for x in gone]
+            out += [f"{table} {part[:-1]} {_describe(x)} left behind" for x in extra]
+    return out
+
+
+def _describe(item: Any) -> str:
+    if isinstance(item, tuple) and len(item) == 4 and isinstance(item[1], str):  # foreign key
+        return f"({', '.join(item[0])}) -> {item[1]}({', '.join(item[2])})"
+    if isinstance(item, tuple) and len(item) == 3:  # index
+        return f"{item[0] or '(unnamed)'} ({', '.join(item[1])}){' unique' if item[2] else ''}"
+    if isinstance(item, tuple) and len(item) == 2:  # unique constraint
+        return f"{item[0] or '(unnamed)'} ({', '.join(item[1])})"
+    return str(item)

@@ -1,0 +1,325 @@
+"""The walk: base to heads one revision at a time on scratch, each one upgraded, downgraded
+and upgraded again, and proof that all of it happened on the scratch database.
+
+Where migrations land is measured, not assumed. env.py is handed the scratch URL every way
+env.py files read one — ``sqlalchemy.url`` in the Config (what ``alembic init``'s generic
+template reads), the environment variables the project says its env.py reads, and
+``config.attributes["connection"]`` for env.py files that share a connection — and then:
+
+1. before any write, env.py runs once with nothing to migrate (alembic's ``dont_mutate``)
+   and the connection it opened is asked which file or schema it is on; anywhere else is
+   :class:`ScratchNotReached` and nothing is migrated;
+2. after the first upgrade, goldgate's own connection reads the scratch database's version
+   table: it must exist and hold that revision, or :class:`ScratchNotReached` — and no
+   downgrade is ever run.
+
+The rest of the walk is one env.py run whose migration function is a generator: alembic
+asks it for the next step only after the previous one ran, so the schema is snapshot on
+env.py's own connection between steps without re-loading the project for each step.
+Branches and merge points are walked in alembic's own topological order (the revision
+map's ``iterate_revisions``, reversed: every revision after all it depends on). A downgrade that raises or leaves the schema changed condemns that
+revision only: the walk starts again on a fresh scratch database and goes on with the next.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.migrations.loading import LoadedProject, load_project, project_sys_path
+from goldgate.probes.migrations.models import compare_models, load_models
+from goldgate.probes.migrations.results import Reversal, SmokeResult, StepFailure, Walk
+from goldgate.probes.migrations.schema import Schema, diff, snapshot
+from goldgate.probes.migrations.scratch import ScratchDatabase, open_scratch, redact_url
+
+__all__ = ["ScratchNotReached", "read_statements", "walk"]
+
+
+class ScratchNotReached(ArtifactUnavailable):
+    """env.py migrated (or would migrate) somewhere other than the scratch database."""
+
+
+def _cause(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:300]}" if text else type(exc).__name__
+
+
+@contextmanager
+def _environment(names: Sequence[str], url: str) -> Iterator[None]:
+    saved = {n: os.environ.get(n) for n in names}
+    os.environ.update({n: url for n in names})
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _shared_connection(engine: Any) -> Any:
+    """A Connection env.py can use directly, or call ``.connect()`` on as if it were an Engine."""
+    from contextlib import nullcontext
+
+    from sqlalchemy.engine import Connection
+
+    class SharedConnection(Connection):
+        def connect(self) -> Any:  # env.py files written for an Engine in attributes["connection"]
+            return nullcontext(self)
+
+    return SharedConnection(engine)
+
+
+@dataclass
+class _Cursor:
+    """The step alembic is running right now, so an exception can be pinned on its revision."""
+
+    revision: str = ""
+    direction: str = ""
+
+    def at(self, revision: str, direction: str) -> None:
+        self.revision, self.direction = revision, direction
+
+    def clear(self) -> None:
+        self.revision = self.direction = ""
+
+
+@dataclass
+class _Env:
+    """Runs the project's env.py against one scratch database."""
+
+    project: LoadedProject
+    db: ScratchDatabase
+    url_env_vars: Sequence[str]
+    version_table: str = "alembic_version"
+
+    def run(self, fn: Callable[[Any, Any], Any], **opts: Any) -> None:
+        from alembic.runtime.environment import EnvironmentContext
+
+        cfg = self.project.config
+        cfg.set_main_option("sqlalchemy.url", self.db.url.replace("%", "%%"))
+        shared = _shared_connection(self.db.engine)
+        cfg.attributes["connection"] = shared
+        try:
+            with project_sys_path(self.project.sys_paths), _environment(self.url_env_vars, self.db.url), \
+                    EnvironmentContext(cfg, self.project.script, fn=fn, **opts):
+                self.project.script.run_env()
+            if shared.in_transaction():
+                shared.commit()
+        finally:
+            cfg.attributes.pop("connection", None)
+            shared.close()
+
+    def step(self, revision: str, upgrade: bool) -> Any:
+        from alembic.runtime.migration import RevisionStep
+
+        script = self.project.script
+        return RevisionStep(script.revision_map, script.get_revision(revision), upgrade)
+
+    def run_steps(self, steps: Callable[[Any], Iterator[Any]], cursor: _Cursor) -> tuple[str, str, str] | None:
+        """Run env.py once; ``(revision, direction, cause)`` when a migration step raised."""
+        try:
+            self.run(lambda _heads, ctx: steps(ctx))
+        except Exception as exc:  # whatever a team's migration raises is the measured outcome
+            if cursor.revision:
+                return cursor.revision, cursor.direction, _cause(exc)
+            raise ArtifactUnavailable(self.project.env_py, f"env.py raised outside any migration step: "
+                                                           f"{_cause(exc)}") from None
+        return None
+
+
+def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, str]:
+    """Run env.py with nothing to migrate and ask its connection where it is (before any write)."""
+    seen: dict[str, Any] = {}
+
+    def look(heads: Any, ctx: Any) -> list[Any]:
+        conn = ctx.connection
+        seen.update(url=redact_url(conn.engine.url), here=env.db.is_connection_here(conn),
+                    table=ctx.version_table)
+        return []
+
+    try:
+        env.run(look, dont_mutate=True)
+    except Exception as exc:  # env.py itself is broken: the project cannot be loaded
+        raise ArtifactUnavailable(env.project.env_py, f"env.py raised: {_cause(exc)}") from None
+    if not seen:
+        raise ArtifactUnavailable(env.project.env_py, "env.py did not run the migrations online "
+                                                      "(no context.run_migrations() on a connection)")
+    if not seen["here"]:
+        given = ", ".join(url_env_vars) or "none"
+        raise ScratchNotReached(env.project.env_py,
+                                f"env.py connected to {seen['url']}, not to {env.db.description}; nothing was "
+                                f"migrated. It reads neither sqlalchemy.url, attributes['connection'] nor the "
+                                f"environment variables given ({given}): name the variable with --url-env")
+    return seen["url"], seen["table"]
+
+
+def _versions(db: ScratchDatabase, table: str) -> list[str] | None:
+    from sqlalchemy import inspect, text
+
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table(table):
+            return None
+        return sorted(r[0] for r in conn.execute(text(f'SELECT version_num FROM "{table}"')))
+
+
+def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, after: str) -> list[str]:
+    """The scratch database's version table after ``after``: it must hold exactly ``expected``."""
+    versions = _versions(db, table)
+    if versions != sorted(expected):
+        found = "no version table" if versions is None else f"{table} holds {versions or 'nothing'}"
+        raise ScratchNotReached(landed, f"after {after}, {db.description} has {found} (expected {sorted(expected)}): "
+                                        "the migrations ran elsewhere; no downgrade was run")
+    return versions
+
+
+def _snap(conn: Any, table: str) -> Schema:
+    return snapshot(conn, frozenset({table}))
+
+
+def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool,
+               url_env_vars: Sequence[str]) -> bool:
+    """One pass on one fresh scratch database; True when it must start again on another one."""
+    order, first = w.revisions, w.revisions[0]
+    w.landed, table = _where_env_py_lands(env, url_env_vars)
+    env.version_table = table
+    with env.db.engine.connect() as conn:
+        baseline = _snap(conn, table)
+    cursor = _Cursor()
+
+    def first_upgrade(_ctx: Any) -> Iterator[Any]:
+        cursor.at(first, "upgrade")
+        yield env.step(first, True)
+        cursor.clear()
+
+    failed = env.run_steps(first_upgrade, cursor)
+    if failed:
+        w.upgrade_failure = StepFailure(first, "upgrade", w.files[first], failed[2])
+        return False
+    w.version_after_first = _prove(env.db, table, [first], w.landed, f"upgrading {first}")
+    if first not in w.upgraded:
+        w.upgraded.append(first)
+    restart = False
+
+    def the_rest(ctx: Any) -> Iterator[Any]:
+        nonlocal restart
+        conn = ctx.connection
+        last: Schema | None = baseline
+        for i, rev in enumerate(order):
+            trip = round_trip and rev not in judged
+            before = (last if last is not None else _snap(conn, table)) if trip else None
+            if i > 0:
+                cursor.at(rev, "upgrade")
+                yield env.step(rev, True)
+                cursor.clear()
+                if rev not in w.upgraded:
+                    w.upgraded.append(rev)
+            last = None
+            if not trip:
+                continue
+            after = _snap(conn, table)
+            cursor.at(rev, "downgrade")
+            yield env.step(rev, False)
+            cursor.clear()
+            problems = diff(before or {}, _snap(conn, table))
+            if problems:
+                judged[rev] = Reversal(rev, w.files[rev], False, "the downgrade did not restore the schema: "
+                                                                 + "; ".join(problems))
+                restart = True
+                return
+            cursor.at(rev, "upgrade again")
+            yield env.step(rev, True)
+            cursor.clear()
+            last = _snap(conn, table)
+            problems = diff(after, last)
+            if problems:
+                judged[rev] = Reversal(rev, w.files[rev], False, "upgrading again after the downgrade gave "
+                                                                 "another schema: " + "; ".join(problems))
+                restart = True
+                return
+            judged[rev] = Reversal(rev, w.files[rev], True)
+        w.head_schema = last if last is not None else _snap(conn, table)
+
+    failed = env.run_steps(the_rest, cursor)
+    if failed:
+        rev, direction, cause = failed
+        if direction == "upgrade":
+            w.upgrade_failure = StepFailure(rev, direction, w.files[rev], cause)
+            return False
+        verb = "the downgrade raised" if direction == "downgrade" else "upgrading again after the downgrade raised"
+        judged[rev] = Reversal(rev, w.files[rev], False, f"{verb} {cause}")
+        return True
+    return restart
+
+
+def read_statements(sql_file: Path) -> list[str]:
+    """The previous release's queries: ``;``-separated, ``--`` comment lines ignored."""
+    if not sql_file.is_file():
+        raise ArtifactUnavailable(sql_file, "previous release's queries not found")
+    try:
+        text = sql_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ArtifactUnavailable(sql_file, f"cannot read: {exc}") from None
+    lines = "\n".join(line for line in text.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in lines.split(";") if s.strip()]
+
+
+def _smoke(db: ScratchDatabase, sql_file: Path, statements: list[str]) -> SmokeResult:
+    from sqlalchemy import text
+
+    failures = []
+    with db.engine.connect() as conn:
+        for number, statement in enumerate(statements, start=1):
+            trans = conn.begin()
+            try:
+                conn.execute(text(statement))
+            except Exception as exc:  # the query's error is what this check measures
+                failures.append(f"statement {number} ({statement[:60]}): {_cause(exc)[:200]}")
+            finally:
+                trans.rollback()
+    return SmokeResult(str(sql_file), len(statements), failures)
+
+
+def walk(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[str] = (), round_trip: bool = True,
+         models: str | None = None, previous_sql: Path | None = None) -> Walk:
+    """Walk the history of the project at ``path`` on scratch; see the module docstring.
+
+    ``round_trip=False`` only upgrades base to heads (still proving where), for checks that
+    need the migrated schema but not the downgrades. ``models`` (``module:attribute``) and
+    ``previous_sql`` add the comparison with the models and the previous release's queries,
+    both on the schema at heads.
+    """
+    project = load_project(path)
+    statements = read_statements(previous_sql) if previous_sql is not None else None
+    metadata = load_models(models, project.sys_paths) if models else None
+    scripts = project.scripts
+    w = Walk(project=str(project.ini), backend="", env_py=str(project.env_py),
+             revisions=[r.id for r in scripts.revisions], heads=list(scripts.heads),
+             files={r.id: r.path for r in scripts.revisions}, round_trip=round_trip)
+    judged: dict[str, Reversal] = {}
+    with open_scratch(scratch_url) as scratch:
+        w.backend = scratch.description
+        if not w.revisions:
+            return w
+        for _attempt in range(len(w.revisions) + 1):  # every new attempt has judged one more revision
+            with scratch.fresh() as db:
+                w.scratch_databases += 1
+                env = _Env(project, db, tuple(url_env_vars))
+                if _walk_once(env, w, judged, round_trip, url_env_vars):
+                    continue
+                w.reversals = [judged[r] for r in w.revisions if r in judged]
+                if not w.at_heads:
+                    return w
+                _prove(db, env.version_table, w.heads, w.landed, "upgrading to heads")
+                if metadata is not None and models:
+                    w.models = compare_models(db, metadata, models)
+                if statements is not None and previous_sql is not None:
+                    w.smoke = _smoke(db, previous_sql, statements)
+                return w
+    raise ArtifactUnavailable(w.project, "the walk did not settle")  # unreachable: bounded by the loop
