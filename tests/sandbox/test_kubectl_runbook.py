@@ -119,6 +119,23 @@ def test_logs_exec_top(sandbox: Sandbox) -> None:
     assert top.stdout.split()[:3] == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
 
 
+def test_exec_sees_the_pod_environment_and_its_data_folder(sandbox: Sandbox) -> None:
+    sb = sandbox
+    pod = _running_pods(sb)[0]
+    image = sb.kubectl("get", "pod", pod, "-o", "jsonpath={.spec.containers[0].image}").stdout
+    assert sb.kubectl("exec", pod, "--", "printenv", "BOT_VERSION").stdout.strip() == image.rsplit(":", 1)[1]
+    assert sb.kubectl("exec", pod, "--", "printenv", "TRADING_SYMBOL").stdout.strip() == "XAUUSD"
+    out = sb.kubectl("exec", pod, "--", "sh", "-c", "ls data && pwd").stdout
+    assert str(sb.info.state_dir) in out
+
+
+def test_events_and_describe_deployment(sandbox: Sandbox) -> None:
+    out = sandbox.kubectl("get", "events", "--field-selector", "reason=ScalingReplicaSet").stdout
+    assert "Scaled" in out
+    out = sandbox.kubectl("describe", "deployment", "trading-bot").stdout
+    assert "RollingUpdateStrategy:  0 max unavailable, 1 max surge" in out
+
+
 def test_logs_follow_ends_when_pod_goes(sandbox: Sandbox) -> None:
     sb = sandbox
     pod = _running_pods(sb)[0]
@@ -201,3 +218,24 @@ def test_every_served_object_validates_against_the_1_37_schema(sandbox: Sandbox)
         except kubernetes_validate.ValidationError as exc:
             errors.append(f"{obj['kind']}/{obj['metadata'].get('name')}: {exc.message} at {list(exc.path)}")
     assert not errors, "\n".join(errors[:20])
+
+
+def test_broken_release_exceeds_deadline_and_rollout_undo_recovers(sandbox: Sandbox) -> None:
+    """Guide §6.2 end to end: a release that never gets Ready, detected and rolled back."""
+    sb = sandbox
+    sb.kubectl("rollout", "status", "deployment/trading-bot", "--timeout=90s")
+    sb.kubectl("patch", "deployment/trading-bot", "-p", '{"spec":{"progressDeadlineSeconds":3}}')
+    broken = re.sub(r":[^:/]+$", ":v1.4.0-broken", _image(sb))
+    sb.kubectl("set", "image", "deployment/trading-bot", f"trading-bot={broken}")
+    status = sb.kubectl("rollout", "status", "deployment/trading-bot", "--timeout=60s", timeout=70, check=False)
+    assert status.returncode != 0
+    assert 'deployment "trading-bot" exceeded its progress deadline' in status.stderr
+    pods = json.loads(sb.kubectl("get", "pods", "-l", APP, "-o", "json").stdout)["items"]
+    ready_old = [p for p in pods if not p["metadata"].get("deletionTimestamp")
+                 and p["spec"]["containers"][0]["image"] != broken
+                 and all(c.get("ready") for c in p["status"].get("containerStatuses", []))]
+    assert len(ready_old) == 3, "the old pods keep serving while the rollout is stuck"
+    sb.kubectl("rollout", "undo", "deployment/trading-bot")
+    assert "successfully rolled out" in sb.kubectl("rollout", "status", "deployment/trading-bot",
+                                                    "--timeout=90s", timeout=100).stdout
+    assert _image(sb) != broken
