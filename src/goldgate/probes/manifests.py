@@ -106,4 +106,7 @@ def _yaml_cause(exc: yaml.YAMLError) -> str:
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        context = f"{context} started at line {context_mark.line + 1}"
     return f"{where}YAML syntax error: {problem}" + (f" ({context})" if context else "")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from goldgate.criteria.spec_rules.quantity import ValueProblemError, parse_quantity
+from goldgate.criteria.spec_rules.quantity import ValueProblemError, parse_quantity, scaled
 
 #: Where each kind keeps its pod template (dotted path to the pod spec).
 POD_SPEC_PATH = {
@@ -192,6 +192,12 @@ def read_workload(doc: dict[str, Any], kind: str) -> tuple[WorkloadSpec, list[Sh
         surge = r.int_or_string(rolling.get("maxSurge", default_surge), f"{strategy_field}.rollingUpdate.maxSurge")
         unavailable = r.int_or_string(rolling.get("maxUnavailable", default_unavailable),
                                       f"{strategy_field}.rollingUpdate.maxUnavailable")
+        for key, value in (("maxSurge", surge), ("maxUnavailable", unavailable)):
+            try:
+                if value is not None:
+                    scaled(value, 1, round_up=True)  # syntax only: the rules resolve it against replicas
+            except ValueProblemError as exc:
+                r.bad(f"{strategy_field}.rollingUpdate.{key}", str(exc))
     grace = r.integer(pod.get("terminationGracePeriodSeconds"), f"{pod_path}.terminationGracePeriodSeconds")
     meta_path = "metadata" if pod_path == "spec" else pod_path.removesuffix(".spec") + ".metadata"
     template_meta = _get(r, doc, meta_path)
