@@ -15,6 +15,7 @@ judges the result; a scenario that states no error-rate limit is never stopped o
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def pytest_bdd_before_scenario(request: pytest.FixtureRequest, feature: Any, sce
     request.node.stash[_SCENARIO] = scenario
 
 
-def sentence_limits(step_names: list[str]) -> tuple[float | None, float | None]:
+def sentence_limits(step_names: Sequence[str]) -> tuple[float | None, float | None]:
     """The strictest error-rate limit (a fraction) and p95 limit (ms) the sentences state."""
     rates = [ERROR_RATE_BELOW.parse_arguments(n)["percent"] / 100 for n in step_names
              if ERROR_RATE_BELOW.is_matching(n)]
@@ -83,7 +84,8 @@ def closed_users(users: str, seconds: str, environment: Environment, bot_url: st
 
 
 def _run(plans: list[LoadPlan], environment: Environment, safety: SafetyPolicy,
-         tmp_path_factory: pytest.TempPathFactory, rootpath: Path, then_steps: list[str]) -> dict[str, LoadResult]:
+         tmp_path_factory: pytest.TempPathFactory, rootpath: Path,
+         then_steps: Sequence[str] = ()) -> dict[str, LoadResult]:
     """Authorize, then run the plans side by side; the early abort holds the run to the
     limits the scenario's own sentences state, the same the Then steps judge with."""
     try:

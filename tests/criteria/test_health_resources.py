@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from goldgate.criteria.health import PodHealth, health_checks
+from goldgate.criteria.health import PodHealth, health_checks, start_problems, startup_health
 from goldgate.criteria.resources import (
     DiskReading,
     PodUsage,
@@ -94,3 +94,62 @@ def test_memory_alert_and_missing_limit() -> None:
     assert ok.status is Status.PASS
     nolimit = memory_vs_limit([PodUsage("bot-a", memory_bytes=100e6)], max_fraction=0.8)
     assert nolimit.status is Status.INCONCLUSIVE
+
+
+# ----------------------------------------------------------------------------- starting pods
+START = {"max_restarts": 0, "max_oom_kills": 0, "group": "deployment/trading-bot"}
+
+
+def test_a_crash_looping_pod_fails_startup_health_with_count_and_threshold() -> None:
+    pods = [PodHealth("bot-a", ready=False, waiting_reason="ContainerCreating"),
+            PodHealth("bot-b", ready=False, waiting_reason="CrashLoopBackOff")]
+    v = startup_health(pods, criterion="health checks (§6.1)", oom_criterion="OOM kills (§6.1)", **START)
+    assert v.status is Status.FAIL and v.rollback and v.criterion == "health checks (§6.1)"
+    assert (v.observed, v.threshold) == (1, 0)
+    assert "1 of 2 pods of deployment/trading-bot failed: bot-b: CrashLoopBackOff" in v.reason
+    assert "observed 1 unhealthy pods vs threshold 0 unhealthy pods" in v.message()
+
+
+def test_pods_still_starting_pass_startup_health_but_not_the_window_check() -> None:
+    pods = [PodHealth("bot-a", ready=False, waiting_reason="ContainerCreating"), PodHealth("bot-b", ready=True)]
+    assert startup_health(pods, **START).status is Status.PASS
+    assert health_checks(pods, **LIMITS).status is Status.FAIL  # not Ready counts once the window runs
+    assert startup_health([], **START).status is Status.INCONCLUSIVE
+
+
+def test_an_oom_kill_is_reported_as_the_oom_criterion() -> None:
+    pods = [PodHealth("bot-a", ready=True, restarts_in_window=1, last_termination_reason="OOMKilled")]
+    v = startup_health(pods, criterion="health", oom_criterion="OOM kills", **START)
+    assert v.status is Status.FAIL and v.criterion == "OOM kills"
+    assert "bot-a: restarted 1x, last exit OOMKilled" in v.reason
+
+
+def test_startup_tolerances_come_from_the_caller() -> None:
+    pods = [PodHealth("bot-a", ready=True, restarts_in_window=1, last_termination_reason="OOMKilled")]
+    tolerant = startup_health(pods, max_restarts=1, max_oom_kills=1, group="g", criterion="health")
+    assert tolerant.status is Status.PASS and "tolerated: 1 restarts, 1 OOM kills" in tolerant.reason
+    restarts_only = startup_health(pods, max_restarts=0, max_oom_kills=1, group="g", criterion="health",
+                                   oom_criterion="OOM kills")
+    assert restarts_only.status is Status.FAIL and restarts_only.criterion == "health"
+    assert start_problems(pods, max_restarts=1, max_oom_kills=0) == ["bot-a: OOMKilled"]
+
+
+def test_negative_counts_and_tolerances_are_errors_not_verdicts() -> None:
+    bad = [PodHealth("bot-a", ready=True, restarts_in_window=-2)]
+    v = startup_health(bad, **START)
+    assert v.status is Status.ERROR and "bot-a: restarts_in_window -2" in v.reason
+    assert health_checks(bad, **LIMITS).status is Status.ERROR
+    assert health_checks([PodHealth("a", True)], **{**LIMITS, "max_restarts": -1}).status is Status.ERROR
+    assert oom_kills([PodHealth("a", True)], window_start=0.0, max_oom_kills=-1).status is Status.ERROR
+
+
+def test_limits_that_are_not_numbers_never_pass() -> None:
+    nan = float("nan")
+    assert free_disk([DiskReading("p", 50.0, 100.0)], min_free_fraction=nan).status is Status.ERROR
+    assert free_disk([DiskReading("p", float("inf"), float("inf"))], min_free_fraction=0.1).status \
+        is Status.INCONCLUSIVE
+    usage = [PodUsage("p", cpu_cores=0.1, cpu_limit_cores=1.0)]
+    assert cpu_vs_limit(usage, max_fraction=nan).status is Status.ERROR
+    assert cpu_vs_limit([PodUsage("p", cpu_cores=0.1, cpu_limit_cores=float("inf"))],
+                        max_fraction=0.7).status is Status.INCONCLUSIVE
+    assert oom_kills([PodHealth("a", True)], window_start=nan, max_oom_kills=0).status is Status.ERROR

@@ -129,3 +129,50 @@ def test_when_a_breach_is_called_certain_no_completion_of_the_run_passes(planned
         times = sorted([600.0] * slow + [1.0] * (final - slow))
         p95 = percentile(times, 95)
         assert p95 is not None and p95 >= 500 and not math.isnan(p95)
+
+
+# ----------------------------------------------------------------------------- limits in force
+def test_generator_limits_come_from_the_environment_with_the_documented_defaults() -> None:
+    from types import SimpleNamespace
+
+    from goldgate.criteria.load import GeneratorLimits
+    from goldgate.load.limits import generator_limits
+
+    assert generator_limits(SimpleNamespace()) == LIMITS == GeneratorLimits(90.0, 0.9, 100.0)
+    roomy = generator_limits(SimpleNamespace(generator_max_cpu_percent=99.0, generator_min_completion=0.5,
+                                             generator_max_send_lag_ms=400.0))
+    busy = m(generator_cpu=95.0, send_lag_p95_ms=250.0, requests=300)
+    assert saturation(busy, LIMITS) is not None
+    assert saturation(busy, roomy) is None
+    assert error_rate_below(busy, 0.01, min_requests=50, limits=roomy).status is Status.PASS
+    strict = generator_limits(SimpleNamespace(generator_max_cpu_percent=15.0))
+    v = p95_latency_below(m(), 500, min_requests=50, limits=strict)
+    assert v.status is Status.INCONCLUSIVE and "limit 15 %" in v.reason
+
+
+def test_generator_limits_that_are_not_numbers_are_errors() -> None:
+    from goldgate.criteria.load import GeneratorLimits
+
+    for bad in (GeneratorLimits(float("nan"), 0.9, 100.0), GeneratorLimits(90.0, 1.5, 100.0),
+                GeneratorLimits(90.0, 0.9, float("inf"))):
+        for v in (p95_latency_below(m(), 500, min_requests=50, limits=bad),
+                  error_rate_below(m(), 0.01, min_requests=50, limits=bad),
+                  p95_within_baseline(m(), m(label="baseline"), 2, min_requests=50, limits=bad)):
+            assert v.status is Status.ERROR and "generator limit" in v.reason, v.message()
+
+
+def test_the_early_abort_reads_the_limits_the_scenario_states() -> None:
+    from goldgate.load.measure import abort_check
+    from goldgate.load.runner import LiveCounts
+    from steps.load import sentence_limits
+
+    steps = ["the p95 latency is below 800 ms", "the error rate is below 5 %", "the error rate is below 2 %"]
+    assert sentence_limits(steps) == (0.02, 800.0)
+    assert sentence_limits(["the p95 latency is at most 2 times the baseline"]) == (None, None)
+    error_limit, p95_limit = sentence_limits(["the error rate is below 5 %"])
+    check = abort_check(error_limit, p95_limit)
+    # 8 errors of 400 planned: certain above 1 % (the guide's), not above the sentence's 5 %
+    assert check(LiveCounts(requests=100, errors=8, slow=0, elapsed_s=2.5, planned=400)) is None
+    assert "not below 5.00%" in check(LiveCounts(requests=100, errors=20, slow=0, elapsed_s=2.5, planned=400))
+    # no p95 sentence: slow requests never stop the run
+    assert check(LiveCounts(requests=100, errors=0, slow=100, elapsed_s=2.5, planned=100)) is None

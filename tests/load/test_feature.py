@@ -12,14 +12,14 @@ from ..conftest import ROOT, write_env
 
 
 def _env(tmp_path: Path, url: str, standby: str | None = None, *, production: bool = False,
-         extra: str = "") -> Path:
+         extra: str = "", thresholds: str = "") -> Path:
     kube = "kubernetes:\n  kubeconfig: /nonexistent/kubeconfig\n" if production else ""
     standby_line = f"  standby_url: {standby}\n" if standby else ""
     return write_env(tmp_path / "envs", "loadcheck", (
         f"name: loadcheck\nproduction: {str(production).lower()}\n{kube}"
         f"http:\n  base_url: {url}\n{standby_line}"
         "release:\n  version: v1.2.0\n  previous_version: v1.1.0\n"
-        "thresholds:\n  min_requests: 50\n"
+        f"thresholds:\n  min_requests: 50\n{thresholds}"
         f"load:\n  users: 10\n  rate_rps: 40\n  duration_s: 10\n  max_requests: 5000\n{extra}"
     ))
 
@@ -47,6 +47,17 @@ def test_error_knob_turns_the_error_rate_scenario_red_with_numbers(start_bot, tm
     assert out.returncode == 1, out.stdout[-3000:]
     assert "FAIL: error rate under load (release) below 1.00%" in out.stdout
     assert "errors in" in out.stdout and "threshold 0.01" in out.stdout
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_early_abort_holds_the_sentences_limit_not_the_environments(start_bot, tmp_path: Path) -> None:
+    # The environment tolerates 20 % errors; the scenario says "below 1 %": the run stops on 1 %.
+    envs = _env(tmp_path, start_bot(FAULT_ERROR_RATE="0.05", FAULT_SEED="3"), thresholds="  error_rate: 0.2\n")
+    out = _pytest(envs, "-k", "error_rate_stays")
+    assert out.returncode == 1, out.stdout[-3000:]
+    assert "FAIL: error rate under load (release) below 1.00%" in out.stdout
+    assert "run stopped early: error rate" in out.stdout and "not below 1.00%" in out.stdout
 
 
 def test_load_against_production_is_refused_without_flags_and_rate_cap(

@@ -20,16 +20,37 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from goldgate.criteria.registry import criterion as registered
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["HARD_FAILURES", "PodHealth", "health_checks", "start_problems", "startup_health"]
+__all__ = ["HARD_FAILURES", "PodHealth", "PodTolerances", "health_checks", "pod_tolerances", "start_problems",
+           "startup_health"]
 
 #: Container states that mean the release cannot run, so waiting longer is pointless.
 HARD_FAILURES = frozenset({"CrashLoopBackOff", "ErrImagePull", "ImagePullBackOff", "CreateContainerConfigError",
                            "CreateContainerError", "InvalidImageName", "RunContainerError"})
 OOM_KILLED = "OOMKilled"
+
+
+@dataclass(frozen=True)
+class PodTolerances:
+    """How many restarts and OOM kills a release's pods may show before it is rolled back."""
+
+    max_restarts: int
+    max_oom_kills: int
+
+
+#: The guide's tolerances (§6.1: a failed health check or an OOM kill is a rollback).
+GUIDE_TOLERANCES = PodTolerances(max_restarts=0, max_oom_kills=0)
+
+
+def pod_tolerances(thresholds: Any) -> PodTolerances:
+    """The tolerances in force: an environment's ``thresholds.max_restarts`` and
+    ``thresholds.max_oom_kills``, the guide's zero for each one it does not set."""
+    return PodTolerances(int(getattr(thresholds, "max_restarts", GUIDE_TOLERANCES.max_restarts)),
+                         int(getattr(thresholds, "max_oom_kills", GUIDE_TOLERANCES.max_oom_kills)))
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ from typing import Any
 from goldgate.actions.base import ActionResult, SafetyLike
 from goldgate.config import Environment
 from goldgate.criteria import rollout as rollout_criteria
-from goldgate.criteria.health import HARD_FAILURES, PodHealth, start_problems, startup_health
+from goldgate.criteria.health import (
+    GUIDE_TOLERANCES,
+    HARD_FAILURES,
+    PodHealth,
+    PodTolerances,
+    start_problems,
+    startup_health,
+)
+from goldgate.criteria.health import pod_tolerances as _tolerances_of
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
 from goldgate.probes.workloads import DeploymentStatus, PodFact, deployment_status, pod_facts
 from goldgate.rollout.monitor import HEALTH, OOM, Assessment, Outcome, RollbackMonitor
@@ -40,19 +48,9 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class PodTolerances:
-    """How many restarts and OOM kills a release's pods may show before it is rolled back."""
-
-    max_restarts: int
-    max_oom_kills: int
-
-
 def pod_tolerances(env: Environment) -> PodTolerances:
-    """The environment's tolerances (``thresholds.max_restarts`` / ``thresholds.max_oom_kills``);
-    the guide's zero when the environment does not set them."""
-    t = env.thresholds
-    return PodTolerances(int(getattr(t, "max_restarts", 0)), int(getattr(t, "max_oom_kills", 0)))
+    """The environment's restart and OOM-kill tolerances (see :func:`goldgate.criteria.health.pod_tolerances`)."""
+    return _tolerances_of(env.thresholds)
 
 
 def as_pod_health(pod: PodFact, restarts0: Mapping[str, int]) -> PodHealth:
@@ -155,7 +153,7 @@ def own_pods(selector: Mapping[str, str]) -> str:
 
 
 def hard_failure(pods: list[PodFact], restarts0: Mapping[str, int], *,
-                 tolerances: PodTolerances = PodTolerances(0, 0)) -> str:
+                 tolerances: PodTolerances = GUIDE_TOLERANCES) -> str:
     """Why the release's pods cannot become healthy (restarts, crash loop, OOM), or ''.
 
     The rule is :func:`goldgate.criteria.health.start_problems`; pods already leaving are
