@@ -82,7 +82,7 @@ def inside_window(m: ReleaseManifest, now: dt.datetime) -> Verdict:
         return Verdict.passed(crit, now.isoformat(), window, f"{(m.window_end - now).total_seconds() / 60:.0f} minutes left", evidence=ev)
     when = "opens in" if now < m.window_start else "closed"
     delta = abs((m.window_start if now < m.window_start else m.window_end) - now)
-    return Verdict.failed(crit, now.isoformat(), window, f"{m.path}: window {when} {delta.total_seconds() / 3600:.1f} h {'from now' if now < m.window_start else 'ago'}", evidence=ev)
+    return Verdict.failed(crit, now.isoformat(), window, f"{m.path}: deployment_window {when} {delta.total_seconds() / 3600:.1f} h {'from now' if now < m.window_start else 'ago'}", evidence=ev)
 
 
 @criterion(needs="at least one Deployment read from the namespace, none mid-rollout")

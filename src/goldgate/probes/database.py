@@ -338,13 +338,15 @@ def pitr_from_conf(path: Path) -> PitrSettings:
     return PitrSettings(str(path), found)
 
 
-def pitr_from_url(url: str) -> PitrSettings:
-    """The PITR settings of the database ``url`` names: ``SHOW`` on PostgreSQL; any other
-    engine is reported as it is (it has no WAL archive to replay), never read as PostgreSQL."""
+def pitr_from_url(url: str, setting: str = "database.url") -> PitrSettings:
+    """The PITR settings of the database ``url`` (from the environment's ``setting``) names:
+    ``SHOW`` on PostgreSQL; any other engine is reported as it is (it has no WAL archive to
+    replay), never read as PostgreSQL."""
     engine = engine_of(url)
     if engine == "postgresql":
-        return pitr_from_server(url)
-    return PitrSettings(redacted(url), {}, engine)
+        found = pitr_from_server(url)
+        return replace(found, source=f"{setting} {found.source}")
+    return PitrSettings(f"{setting} {redacted(url)}", {}, engine)
 
 
 def pitr_from_server(url: str) -> PitrSettings:
