@@ -54,11 +54,24 @@ def _check(args: argparse.Namespace) -> int:
             bad += 1
             continue
         print(f"ok      {env.source_file} (production: {str(env.production).lower()})")
+        bad += _check_manifest(env, directory)
         if args.resolve:
             unresolved += _resolve_all(env)
     if bad:
         return 4
     return 1 if unresolved else 0
+
+
+def _check_manifest(env: Environment, directory: Path) -> int:
+    """Validate the release.yaml the environment names against release.schema.json."""
+    from goldgate.release_schema import check_environment_manifest
+
+    notes, problems = check_environment_manifest(env, directory)
+    for line in notes:
+        print(f"        {line}")
+    for line in problems:
+        print(f"INVALID {line}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def _resolve_all(env: Environment) -> int:
@@ -78,10 +91,10 @@ def _resolve_all(env: Environment) -> int:
                 resolver.resolve(ref)
             except SecretResolutionError as exc:
                 failed += 1
-                cause = str(exc).removeprefix(f"secret reference {ref}: ")
-                print(f"  FAILED   {field}: {ref}: {cause}")
+                cause = str(exc).removeprefix(f"secret reference {ref} not resolved: ")
+                print(f"  FAILED   {field} = {ref} — {cause}")
             else:
-                print(f"  resolved {field}: {ref}")
+                print(f"  resolved {field} = {ref}")
     finally:
         resolver.close()
     print(f"        {len(refs) - failed} of {len(refs)} secret references resolved")

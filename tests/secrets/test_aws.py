@@ -9,53 +9,21 @@ while botocore declares ``python-dateutil<3`` (scripts/setup.sh installs the loc
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-
 import boto3
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from goldgate.config import Timeouts
 from goldgate.report import redact
 from goldgate.secrets import AwsSettings, SecretResolutionError, SecretResolver, SecretsConfig
-from tests.conftest import free_port
 from tests.secrets.blackhole import Blackhole, closed_port
+from tests.secrets.conftest import AWS_API_KEY as API_KEY
+from tests.secrets.conftest import AWS_DB_PASSWORD as DB_PASSWORD
 
-DB_PASSWORD = "CanaryAwsDbPw-0e5a71"
-API_KEY = "CanaryAwsApiKey-88c2d4"
 FAST = Timeouts(connect_s=0.5, read_s=0.5, retries=2, backoff_s=0.01)
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    sm = boto3.client("secretsmanager", endpoint_url=url, region_name="eu-west-1",
-                      aws_access_key_id="testing", aws_secret_access_key="testing")
-    sm.create_secret(Name="trading-bot/staging",
-                     SecretString=json.dumps({"db_password": DB_PASSWORD, "api_key": API_KEY, "port": 5432}))
-    sm.create_secret(Name="trading-bot/plain-token", SecretString=API_KEY + "-plain")
-    sm.create_secret(Name="trading-bot/list", SecretString=json.dumps(["a", "b"]))
-    yield url
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
-    """The standard chain reads these variables; no host config may leak in."""
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-                "AWS_SESSION_TOKEN"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+pytestmark = pytest.mark.usefixtures("aws_env")
 
 
 def _resolver(endpoint: str | None, **aws: object) -> SecretResolver:

@@ -9,13 +9,7 @@ Secret is checked as a manifest below.
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextlib
 import pathlib
-import tempfile
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,78 +17,11 @@ import yaml
 
 from goldgate.config import KubernetesTarget
 from goldgate.report import redact
-from goldgate.sandbox.apiserver import ApiServer, apply_defaults
-from goldgate.sandbox.apiserver.tls import ensure_tls
-from goldgate.sandbox.store import Store
 from goldgate.secrets import SecretResolutionError, SecretResolver
 from tests.secrets.blackhole import closed_port
+from tests.secrets.conftest import API_TOKEN, PROM_TOKEN, SandboxApi, write_kubeconfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-API_TOKEN = "sandbox-api-token-for-tests"
-PROM_TOKEN = "CanaryK8sPromToken-4be90a"
-TLS_DIR = pathlib.Path(tempfile.mkdtemp(prefix="goldgate-secrets-tls-"))
-
-
-def _b64(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def write_kubeconfig(path: pathlib.Path, url: str, token: str, ca: pathlib.Path) -> pathlib.Path:
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "gate",
-        "clusters": [{"name": "sandbox", "cluster": {"server": url, "certificate-authority": str(ca)}}],
-        "users": [{"name": "goldgate-gate", "user": {"token": token}}],
-        "contexts": [{"name": "gate", "context": {"cluster": "sandbox", "user": "goldgate-gate"}}],
-    }))
-    path.chmod(0o600)
-    return path
-
-
-class SandboxApi:
-    """The sandbox API server in its own event loop thread, holding one Secret."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.store = Store()
-        self.store.defaulter = apply_defaults
-        self.tls = ensure_tls(TLS_DIR)
-        self.server = ApiServer(self.store, token=API_TOKEN, ssl_context=self.tls.server_context())
-
-    def call(self, fn: Any, *args: Any) -> Any:
-        async def run() -> Any:
-            result = fn(*args)
-            return await result if asyncio.iscoroutine(result) else result
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(30)
-
-    def __enter__(self) -> SandboxApi:
-        self.thread.start()
-        self.call(self.server.start)
-        self.call(self.store.create, "namespaces", {"metadata": {"name": "trading"}})
-        self.call(self.store.create, "secrets", {
-            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": "goldgate-prometheus", "namespace": "trading"},
-            "data": {"token": _b64(PROM_TOKEN), "binary": base64.b64encode(b"\xff\xfe").decode()},
-        })
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with contextlib.suppress(Exception):
-            self.call(self.server.stop)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def api() -> Iterator[SandboxApi]:
-    with SandboxApi() as running:
-        yield running
-
-
-@pytest.fixture
-def kubeconfig(api: SandboxApi, tmp_path: pathlib.Path) -> pathlib.Path:
-    return write_kubeconfig(tmp_path / "kubeconfig", api.server.url, API_TOKEN, api.tls.ca_cert)
 
 
 def _resolver(kubeconfig: pathlib.Path, **target: Any) -> SecretResolver:
