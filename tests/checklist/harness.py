@@ -44,6 +44,7 @@ RUNBOOKS = {
 }
 SECTIONS = ["Features", "Fixes", "Breaking Changes", "Migration Guide"]
 VERSION, PREVIOUS = "v1.2.0", "v1.1.0"
+MODELS = "goldgate.sandbox.bot.db:metadata"  # the reference bot's own table definitions
 
 
 UNAVAILABLE = (ArtifactUnavailable, tls.TlsUnavailable)
@@ -71,12 +72,13 @@ def run_checks(ws: Workspace, now: dt.datetime, scratch_url: str | None = None,
         "release-notes": (lambda: changelog.read_release_notes(p / "RELEASE_NOTES.md"),
                           lambda t: code.release_notes(str(p / "RELEASE_NOTES.md"), t, VERSION)),
         "single-head": (lambda: mprobe.read_scripts(p), mig.single_head),
-        "downgrades": (lambda: mprobe.read_scripts(p), mig.every_revision_has_downgrade),
-        "round-trip": (lambda: mprobe.round_trip(p, scratch_url), mig.round_trip_clean),
-        "backward-compatible": (lambda: mprobe.upgrade_and_smoke(p, p / "migrations/smoke" / f"{PREVIOUS}.sql", scratch_url),
-                                lambda r: mig.backward_compatible(r, PREVIOUS)),
-        "migration-names": (lambda: mprobe.read_scripts(p), lambda s: mig.descriptive_names(s, 3)),
-        "schema-matches-bot": (lambda: mprobe.compare_with_bot(p, scratch_url), lambda r: mig.schema_matches(r[0], r[1], "bot orders")),
+        "upgrade": (lambda: mprobe.walk(p, scratch_url), mig.upgrade_clean),
+        "reversible": (lambda: mprobe.walk(p, scratch_url), mig.reversible),
+        "backward-compatible": (lambda: mprobe.walk(p, scratch_url, round_trip=False,
+                                                    previous_sql=p / "migrations/smoke" / f"{PREVIOUS}.sql"),
+                                lambda w: mig.backward_compatible(w, PREVIOUS)),
+        "descriptive-names": (lambda: mprobe.read_scripts(p), lambda s: mig.descriptive_names(s, 3)),
+        "models-match": (lambda: mprobe.walk(p, scratch_url, round_trip=False, models=MODELS), mig.models_match),
         "migrations-prepared": (lambda: (mprobe.read_scripts(p), manifest.read_manifest(ws.manifest)),
                                 lambda r: mig.migrations_prepared(r[0], r[1].migration_head, r[1].path)),
         "backups-fresh": (lambda: database.list_backups(ws.backups),
