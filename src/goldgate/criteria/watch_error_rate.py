@@ -21,7 +21,10 @@ A rise can begin at any poll boundary ``i``, so the evidence of a rise since ``i
 
 which is a CUSUM (``max_i (L_j - L_i)``, Page's reset at 0) whose threshold is set per
 starting point. ``w_i`` is the share of the window's budget that boundary ``i`` gets: the
-share of the horizon ``T`` its following poll covers, ``w_i = W(t_{i+1}) - W(t_i)`` with::
+share of the horizon ``T`` it covers, ``w_i = W(e_i) - W(t_i)`` with ``e_i`` the end of its
+poll or ``t_i + resolution``, whichever is later (boundaries inside that stretch are no
+starting points: with 1 s polls the budget is not split 7200 ways, a rise is placed to the
+resolution, by default 1/720 of the horizon) and::
 
     W(t) = (1 - tail) * t / T                 for t <= T
     W(t) = (1 - tail) + tail * (1 - T / t)    for t >  T   (never reaches 1)
@@ -47,7 +50,7 @@ Why it still detects quickly. After a rise to ``p1`` at any time the LLR climbs 
 Kullback-Leibler divergence ``p1*a + (1-p1)*b`` per request, the CUSUM forgets the
 healthy past (it maximises over the starting point), and the threshold grows only with
 the logarithm of the number of polls: with the guide's numbers and 60 s polls over 2 h
-``h = ln(120 / 0.009) = 9.5`` against ``ln(99) = 4.6`` for one Wald test, i.e. about 740
+``h = ln(120 / 0.009) = 9.5`` against ``ln(0.95 / 0.01) = 4.6`` for one Wald test, i.e. about 740
 requests at 2 % instead of 325 - the price of a guarantee over 120 looks instead of one.
 ``bench/watch_validity.py`` measures both: false rollbacks per 2-hour watch and the
 delay against a per-request CUSUM tuned by simulation to the same false-alarm rate.
@@ -77,7 +80,11 @@ from goldgate.criteria.registry import criterion
 from goldgate.criteria.sprt import SprtParams
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["Alarm", "WatchErrorRate", "WatchPlan", "WatchState", "error_rate_over_window"]
+__all__ = ["STARTS_PER_HORIZON", "Alarm", "WatchErrorRate", "WatchPlan", "WatchState", "error_rate_over_window"]
+
+#: The horizon's budget is split over at most this many starting points by default: a rise is
+#: placed to 1/720 of the window (10 s of a 2-hour watch); finer would only raise the threshold.
+STARTS_PER_HORIZON = 720
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class WatchPlan:
     params: SprtParams
     horizon_s: float
     max_gap_s: float
+    resolution_s: float | None = None
     tail: float = 0.1
 
     def __post_init__(self) -> None:
@@ -96,6 +104,14 @@ class WatchPlan:
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
         if not 0 < self.tail < 1:
             raise ValueError(f"tail must be in (0, 1), got {self.tail!r}")
+        r = self.resolution_s
+        if r is not None and not (isinstance(r, int | float) and math.isfinite(r) and r > 0):
+            raise ValueError(f"resolution_s must be a positive number of seconds, got {r!r}")
+
+    @property
+    def resolution(self) -> float:
+        """The closest two starting points may be: default 1/720 of the horizon (10 s in 2 h)."""
+        return self.resolution_s or self.horizon_s / STARTS_PER_HORIZON
 
     def spent(self, t: float) -> float:
         """``W(t)``: the share of the window's false-rollback budget spent by window time ``t``."""
@@ -107,11 +123,24 @@ class WatchPlan:
         return (1 - self.tail) + self.tail * (1 - T / t)
 
     def threshold(self, start_s: float, end_s: float) -> float:
-        """``h_i`` of a rise starting at ``start_s`` whose first poll ends at ``end_s``."""
+        """``h_i`` of a starting point at ``start_s`` whose budget covers the time up to ``end_s``."""
         share = self.spent(end_s) - self.spent(start_s)
         if share <= 0:
             return math.inf
         return -math.log(self.params.alpha * share)
+
+    def start_point(self, boundary_s: float, poll_end_s: float, next_start_s: float) -> tuple[float, float]:
+        """``(h, next_start_s)`` of the boundary at ``boundary_s`` whose poll ends at ``poll_end_s``.
+
+        A boundary at or after ``next_start_s`` is a starting point; its budget covers
+        ``[boundary, max(boundary + resolution, poll end)]``, and the next starting point is the
+        first boundary after ``boundary + resolution``. Those stretches never overlap, so the
+        shares add up to at most ``W(t)``. Other boundaries get no budget (``h`` infinite).
+        """
+        if poll_end_s <= boundary_s or boundary_s < next_start_s:
+            return math.inf, next_start_s
+        r = self.resolution
+        return self.threshold(boundary_s, max(boundary_s + r, poll_end_s)), boundary_s + r
 
 
 @dataclass(frozen=True)
@@ -149,6 +178,7 @@ class WatchState:
     best_requests: int = 0
     best_errors: int = 0
     best_threshold: float = math.inf
+    next_start_s: float = 0.0
     alarm: Alarm | None = None
 
     @property
@@ -191,35 +221,43 @@ class WatchErrorRate:
     """Feeds one window's polls into the test; every :meth:`observe` returns the new state.
 
     ``observe(requests, errors, duration_s)`` adds what one poll saw over ``duration_s``
-    seconds. Counts split over several calls at the same instant (``duration_s = 0``) give
-    exactly the state of one call with their sum: a boundary that covers no time gets no
-    budget, so it is no starting point.
+    seconds. Counts split over several calls at the same instant (``duration_s = 0`` after
+    the first) give exactly the state of one call with their sum: they are one look, so the
+    poll is recomputed from the state before it with the summed counts.
     """
 
     def __init__(self, plan: WatchPlan) -> None:
         self.plan = plan
         self.state = WatchState(plan)
+        self._before = self.state  # the state before the latest poll, for same-instant pieces
+        self._pending = (0, 0, 0.0)
 
     def observe(self, requests: int, errors: int, duration_s: float) -> WatchState:
         if requests < 0 or errors < 0 or errors > requests:
             raise ValueError(f"need 0 <= errors <= requests, got {errors} errors of {requests}")
         if not (math.isfinite(duration_s) and duration_s >= 0):
             raise ValueError(f"duration_s must be a finite non-negative number, got {duration_s!r}")
-        s = self.state
+        if duration_s == 0 and self.state.polls > 0:
+            n, k, d = self._pending
+            self._pending = (n + requests, k + errors, d)
+        else:
+            self._before = self.state
+            self._pending = (requests, errors, duration_s)
+        self.state = self._poll(self._before, *self._pending)
+        return self.state
+
+    def _poll(self, s: WatchState, requests: int, errors: int, duration_s: float) -> WatchState:
         if s.alarm is not None:  # a breach is final: later traffic does not undo it
-            self.state = replace(s, polls=s.polls + 1, last_poll=(requests, errors, duration_s))
-            return self.state
+            return replace(s, polls=s.polls + 1, last_poll=(requests, errors, duration_s))
         p = self.plan.params
         end = s.at_s + duration_s
-        same_instant = duration_s == 0 and s.polls > 0
         best, start_s, start_n, start_k, start_h = (s.best, s.best_start_s, s.best_requests, s.best_errors,
                                                     s.best_threshold)
-        if not same_instant:
-            # the boundary at s.at_s becomes a starting point; its budget is the poll it opens
-            h = self.plan.threshold(s.at_s, end)
-            candidate = -s.llr - h
-            if candidate > best:
-                best, start_s, start_n, start_k, start_h = candidate, s.at_s, s.requests, s.errors, h
+        # the boundary at s.at_s may be a starting point: its budget is the time it opens
+        h, next_start = self.plan.start_point(s.at_s, end, s.next_start_s)
+        candidate = -s.llr - h
+        if candidate > best:
+            best, start_s, start_n, start_k, start_h = candidate, s.at_s, s.requests, s.errors, h
         llr = s.llr + p.llr(requests, errors)
         n, k = s.requests + requests, s.errors + errors
         alarm = None
@@ -227,16 +265,11 @@ class WatchErrorRate:
             seg_n, seg_k = n - start_n, k - start_k
             if seg_n and seg_k / seg_n > p.limit:
                 alarm = Alarm(start_s, end, seg_n, seg_k, llr - p.llr(start_n, start_k), start_h)
-        last_poll = (requests, errors, duration_s)
-        if same_instant:
-            prev_n, prev_k, prev_d = s.last_poll
-            last_poll = (prev_n + requests, prev_k + errors, prev_d)
-        self.state = replace(
-            s, at_s=end, polls=s.polls + (0 if same_instant else 1), requests=n, errors=k, llr=llr,
-            last_traffic_s=end if requests else s.last_traffic_s, last_poll=last_poll,
+        return replace(
+            s, at_s=end, polls=s.polls + 1, requests=n, errors=k, llr=llr,
+            last_traffic_s=end if requests else s.last_traffic_s, last_poll=(requests, errors, duration_s),
             best=best, best_start_s=start_s, best_requests=start_n, best_errors=start_k, best_threshold=start_h,
-            alarm=alarm)
-        return self.state
+            next_start_s=next_start, alarm=alarm)
 
     # ------------------------------------------------------------------ resume
     def snapshot(self) -> dict[str, Any]:
@@ -247,6 +280,7 @@ class WatchErrorRate:
                 "best": None if math.isinf(s.best) else s.best, "best_start_s": s.best_start_s,
                 "best_requests": s.best_requests, "best_errors": s.best_errors,
                 "best_threshold": None if math.isinf(s.best_threshold) else s.best_threshold,
+                "next_start_s": s.next_start_s,
                 "alarm": None if s.alarm is None else vars(s.alarm)}
 
     def restore(self, data: Mapping[str, Any]) -> None:
@@ -263,12 +297,14 @@ class WatchErrorRate:
                 best=-math.inf if best is None else float(best), best_start_s=float(data.get("best_start_s", 0.0)),
                 best_requests=int(data.get("best_requests", 0)), best_errors=int(data.get("best_errors", 0)),
                 best_threshold=math.inf if data.get("best_threshold") is None else float(data["best_threshold"]),
+                next_start_s=float(data.get("next_start_s", 0.0)),
                 alarm=None if not alarm else Alarm(**{k: float(v) if k in ("start_s", "at_s", "llr", "threshold")
                                                       else int(v) for k, v in alarm.items()}))
         except (KeyError, TypeError, ValueError):
             return
         if 0 <= state.errors <= state.requests and math.isfinite(state.at_s) and state.at_s >= 0:
-            self.state = state
+            self.state = self._before = state
+            self._pending = (0, 0, 0.0)
 
 
 def _pct(x: float | None) -> str:
