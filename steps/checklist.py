@@ -118,21 +118,21 @@ def junit_all_passed(release: ReleaseInputs, name: str) -> None:
 
 @then(parsers.parse('the Cobertura report "{name}" shows line coverage above {limit:g} %'))
 def coverage_above(release: ReleaseInputs, name: str, limit: float) -> None:
-    gate("code coverage", lambda: coverage.read_cobertura(release.need("artifacts") / name),
+    gate(f"code coverage above {limit:g} %", lambda: coverage.read_coverage(release.need("artifacts") / name),
          lambda s: code.coverage_above(s, limit))
 
 
 @then(parsers.parse('the SARIF reports "{pattern}" have no finding of severity {severity} or worse'))
 def sarif_clean(release: ReleaseInputs, pattern: str, severity: str) -> None:
-    def measure() -> tuple[list[sarif.Finding], str]:
+    def measure() -> list[sarif.SarifReport]:
         folder = release.need("artifacts")
         files = sorted(folder.glob(pattern))
         if not files:
             raise ArtifactUnavailable(folder / pattern, "no SARIF report found")
-        return [f for path in files for f in sarif.read_sarif(path)], ", ".join(map(str, files))
+        return [sarif.read_sarif(path) for path in files]
 
     gate(f"security scan has no {severity} or worse finding", measure,
-         lambda found: code.no_findings_at_or_above(found[0], severity.lower(), found[1]))
+         lambda reports: code.no_findings_at_or_above(reports, severity.lower()))
 
 
 @then(parsers.parse('detect-secrets finds no secret in the source tree beyond "{baseline}"'))
@@ -149,7 +149,15 @@ def no_secrets(release: ReleaseInputs, baseline: str) -> None:
 @then(parsers.parse('every requirement in "{name}" is pinned to an exact version'))
 def pinned(release: ReleaseInputs, name: str) -> None:
     gate("every dependency pinned to an exact version",
-         lambda: lockfile.read_requirements(release.in_project(name)), code.dependencies_pinned)
+         lambda: lockfile.read_lock_file(release.in_project(name)), code.dependencies_pinned)
+
+
+@then("every dependency in the release's lock files is pinned to an exact version")
+def lock_files_pinned(release: ReleaseInputs, environment: Environment) -> None:
+    configured = getattr(environment.release, "lock_files", None)
+    gate("every dependency pinned to an exact version",
+         lambda: [lockfile.read_lock_file(p) for p in lockfile.lock_files(release.need("project"), configured)],
+         code.dependencies_pinned)
 
 
 # ----------------------------------------------------------------------------- documentation

@@ -21,4 +21,4 @@ Feature: Code readiness
     Then detect-secrets finds no secret in the source tree beyond ".secrets.baseline"
 
   Scenario: All dependencies are pinned to exact versions
-    Then every requirement in "requirements.lock" is pinned to an exact version
+    Then every dependency in the release's lock files is pinned to an exact version

@@ -51,6 +51,5 @@ def test_bandit_json_converts_to_sarif_with_its_severity(tmp_path: Path) -> None
                          capture_output=True, text=True, check=False, timeout=60)
     converted = release.bandit_json_to_sarif(json.loads(run.stdout))
     (tmp_path / "bandit.sarif").write_text(json.dumps(converted), encoding="utf-8")
-    findings = sarif.read_sarif(tmp_path / "bandit.sarif")
-    verdict = code.no_findings_at_or_above(findings, "high", "bandit.sarif")
+    verdict = code.no_findings_at_or_above(sarif.read_sarif(tmp_path / "bandit.sarif"), "high")
     assert verdict.status is Status.FAIL and "HIGH B324" in verdict.reason and "weak.py:3" in verdict.reason

@@ -116,11 +116,12 @@ def test_sarif_from_another_scanner_uses_security_severity(tmp_path: Path) -> No
             {"ruleId": "py/unused-import", "level": "note", "message": {"text": "unused"}}]}]}
     path = tmp_path / "codeql.sarif"
     path.write_text(json.dumps(doc))
-    findings = sarif.read_sarif(path)
-    assert [f.severity for f in findings] == ["critical", "low"]
-    verdict = code.no_findings_at_or_above(findings, "high", str(path))
+    report = sarif.read_sarif(path)
+    assert [f.severity for f in report.findings] == ["critical", "low"]
+    verdict = code.no_findings_at_or_above(report, "high")
     assert verdict.status is Status.FAIL and "CRITICAL py/sql-injection at app/db.py:42" in verdict.reason
-    assert code.no_findings_at_or_above(findings[1:], "high", str(path)).status is Status.PASS
+    clean = sarif.SarifReport(report.path, report.runs, report.findings[1:])
+    assert code.no_findings_at_or_above(clean, "high").status is Status.PASS
 
 
 # ----------------------------------------------------------------------------- secrets
