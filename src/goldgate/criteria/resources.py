@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 
 from goldgate.criteria.health import PodHealth
 from goldgate.criteria.registry import criterion as registered
+from goldgate.probes.workloads import PodUsage  # the probe's reading, judged here
 from goldgate.verdict import Evidence, Verdict
 
 __all__ = [
@@ -49,17 +50,6 @@ class DiskReading:
         if self.size_bytes <= 0 or not 0 <= self.avail_bytes <= self.size_bytes:
             return None
         return self.avail_bytes / self.size_bytes
-
-
-@dataclass(frozen=True)
-class PodUsage:
-    """CPU (cores) and memory (bytes) use of a pod with its limits (metrics.k8s.io + spec)."""
-
-    pod: str
-    cpu_cores: float | None = None
-    cpu_limit_cores: float | None = None
-    memory_bytes: float | None = None
-    memory_limit_bytes: float | None = None
 
 
 def _pct(x: float) -> str:

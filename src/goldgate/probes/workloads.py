@@ -23,6 +23,7 @@ from goldgate.probes.kubernetes import KubeClients, call
 __all__ = [
     "DeploymentStatus",
     "PodFact",
+    "PodUsage",
     "deployment_status",
     "pod_facts",
     "pod_usage",
@@ -195,12 +196,21 @@ def replicaset_hashes(kube: KubeClients, namespace: str, label_selector: str) ->
     return out
 
 
-def pod_usage(kube: KubeClients, namespace: str, label_selector: str) -> list[Any]:
+@dataclass(frozen=True)
+class PodUsage:
+    """CPU (cores) and memory (bytes) use of a pod with its limits (metrics.k8s.io + spec)."""
+
+    pod: str
+    cpu_cores: float | None = None
+    cpu_limit_cores: float | None = None
+    memory_bytes: float | None = None
+    memory_limit_bytes: float | None = None
+
+
+def pod_usage(kube: KubeClients, namespace: str, label_selector: str) -> list[PodUsage]:
     """CPU (cores) and memory (bytes) in use per pod (``metrics.k8s.io``, as ``kubectl top``
     reads it) beside the pod's limits (summed over its containers)."""
     from kubernetes.utils.quantity import parse_quantity
-
-    from goldgate.criteria.resources import PodUsage
 
     pods = call(kube, f"list pods {namespace} {label_selector}", kube.core.list_namespaced_pod,
                 namespace, label_selector=label_selector)
