@@ -161,30 +161,39 @@ def lock_files_pinned(release: ReleaseInputs, environment: Environment) -> None:
 
 
 # ----------------------------------------------------------------------------- documentation
-@then(parsers.parse('"{name}" has an entry for the release version with sections {sections}'))
-def changelog_entry(release: ReleaseInputs, environment: Environment, name: str, sections: str) -> None:
-    required = [s.strip() for s in sections.replace(" and ", ", ").split(",") if s.strip()]
-    gate(f"CHANGELOG entry for {environment.release.version}", lambda: changelog.read_changelog(release.in_project(name)),
-         lambda log: code.changelog_entry(log, environment.release.version, required))
+@then("the changelog has an entry for the release version with the sections the environment requires")
+def changelog_entry(release: ReleaseInputs, environment: Environment) -> None:
+    policy = release.policy.changelog
+
+    def measure() -> changelog.Changelog:
+        log = changelog.read_changelog(release.in_project(release.layout.changelog))
+        return changelog.categorised(log, policy.sections, policy.breaking_marker)
+
+    gate(f"CHANGELOG entry for {environment.release.version}", measure,
+         lambda log: code.changelog_entry(log, environment.release.version, policy.required))
 
 
-@then(parsers.parse('"{name}" describes the release version'))
-def release_notes(release: ReleaseInputs, environment: Environment, name: str) -> None:
+@then("the release notes describe the release version")
+def release_notes(release: ReleaseInputs, environment: Environment) -> None:
     def measure() -> tuple[str, str | None]:
-        path = release.in_project(name)
+        path = release.in_project(release.layout.release_notes)
         return str(path), changelog.read_release_notes(path)
 
     gate("release notes prepared", measure, lambda r: code.release_notes(r[0], r[1], environment.release.version))
 
 
 # ----------------------------------------------------------------------------- operational
-@then(parsers.parse('the runbooks folder "{folder}" has these runbooks with their sections:'))
-def runbooks_complete(release: ReleaseInputs, folder: str, datatable: list[list[str]]) -> None:
-    _header, *rows = datatable
-    required = {row[0].strip(): [s.strip() for s in row[1].split(",") if s.strip()] for row in rows}
-    path = release.in_project(folder) if release.project else Path(folder)
-    gate("runbooks with their required sections", lambda: runbooks.read_runbooks(path),
-         lambda books: operational.runbooks_complete(books, required, str(path)))
+@then("the runbooks cover the guide's five subjects with the headings the environment declares")
+def runbooks_complete(release: ReleaseInputs) -> None:
+    policy = release.policy.runbooks
+    required = {subject: policy.headings.get(subject, []) for subject in policy.subjects}
+
+    def measure() -> tuple[dict[str, runbooks.Runbook], Path]:
+        path = release.in_project(release.layout.runbooks)
+        return runbooks.read_runbooks(path), path
+
+    gate("runbooks with their required sections", measure,
+         lambda r: operational.runbooks_complete(r[0], required, str(r[1]), policy.subjects, policy.min_words))
 
 
 def _manifest(release: ReleaseInputs) -> manifest.ReleaseManifest:
@@ -203,8 +212,9 @@ def approvals(release: ReleaseInputs, minimum: int) -> None:
          lambda m: operational.approvals(m, minimum))
 
 
-@then(parsers.parse('the release manifest names a change ticket matching "{pattern}"'))
-def ticket(release: ReleaseInputs, pattern: str) -> None:
+@then("the release manifest names a change ticket of the environment's form")
+def ticket(release: ReleaseInputs) -> None:
+    pattern = release.policy.change_ticket.pattern
     gate("the change is tracked by a ticket", lambda: _manifest(release), lambda m: operational.change_ticket(m, pattern))
 
 

@@ -8,13 +8,7 @@ Feature: Operational readiness
     Given the release under test
 
   Scenario: Runbooks are prepared with their required sections
-    Then the runbooks folder "runbooks" has these runbooks with their sections:
-      | runbook           | sections                                                   |
-      | deployment        | Prerequisites, Steps, Verification                         |
-      | rollback          | Triggers, Steps, Verification                              |
-      | troubleshooting   | Common issues, Diagnostics, Escalation                     |
-      | incident-response | Severity levels, Response steps, Communication, Post-mortem |
-      | on-call           | Responsibilities, Escalation, Contacts                     |
+    Then the runbooks cover the guide's five subjects with the headings the environment declares
 
   Scenario: The on-call team is assigned
     Then the release manifest names a primary and a secondary on-call
@@ -26,7 +20,7 @@ Feature: Operational readiness
     Then the release manifest is for the version under test
 
   Scenario: The change is tracked by a change ticket
-    Then the release manifest names a change ticket matching "CHG-\d{4}-\d+"
+    Then the release manifest names a change ticket of the environment's form
 
   Scenario: The deployment window is open
     Then now is inside the release's deployment window

@@ -13,9 +13,9 @@ Two sections:
   backup verification may rely on.
 
 Defaults accept the common real-world forms (Keep a Changelog, ServiceNow / Jira / GitHub
-change numbers) and never name the reference bot's
-keys: a check that needs something only the team can say (configuration rules, runbook
-headings) is NOT RUN with the field's name until the team says it.
+change numbers) and never name the reference bot's keys: runbook headings are checked
+only where the team declares them, and a check that needs something only the team can
+say (configuration rules) is NOT RUN with the field's name until the team says it.
 
 Until :class:`goldgate.config.Environment` carries these sections, :func:`layout_of` and
 :func:`policy_of` fall back to the defaults.

@@ -239,3 +239,29 @@ def test_a_pg_dump_is_dated_by_its_own_table_of_contents(tmp_path: Path) -> None
     assert created is not None and created >= before - dt.timedelta(seconds=1)
     (backup,) = database.list_backups(tmp_path)
     assert backup.dated_by == "pg_restore TOC"
+
+
+# ----------------------------------------------------------------------------- release.yaml schema
+def test_env_check_validates_the_release_manifest_naming_file_and_field(tmp_path: Path) -> None:
+    import sys
+
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (tmp_path / "app").mkdir()
+    (envs / "team.yaml").write_text("name: team\nrelease:\n  version: 1.0.0\n  project: ../app\n"
+                                    "  manifest: release.yaml\n", encoding="utf-8")
+    manifest = tmp_path / "app" / "release.yaml"
+    manifest.write_text("version: 1.0.0\nchange_ticket: CHG0031337\napprovals:\n  - role: reviewer\n"
+                        "deployment_window:\n  start: '2026-12-01T10:00:00'\n  end: 2026-12-01T12:00:00Z\n"
+                        "database:\n  migration_head: 5e1d9c0a7b21\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "goldgate.cli", "env", "check", "--dir", str(envs)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert f"INVALID {manifest}: approvals.0:" in run.stderr
+    assert f"INVALID {manifest}: deployment_window:" in run.stderr
+    manifest.write_text("version: 1.0.0\nauthor: sam\napprovals: [lee]\n"
+                        "deployment_window: {start: 2026-12-01T10:00:00Z, end: 2026-12-01T12:00:00Z}\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "goldgate.cli", "env", "check", "--dir", str(envs)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "matches release.schema.json" in run.stdout
