@@ -108,3 +108,62 @@ def test_too_few_requests_holds_instead_of_passing() -> None:
     a = _monitor(FakeSource(requests=20, errors=0)).evaluate()
     assert a.outcome is Outcome.HOLD
     assert _by_name(a)[ERROR_RATE].status is Status.INCONCLUSIVE
+
+
+def _alone(source: FakeSource, env: Any = None, **kw: Any) -> RollbackMonitor:
+    """A group watched without stable pods (a rolling update, a switch, goldgate watch)."""
+    env = env or load_environment("local", ROOT / "environments")
+    m = RollbackMonitor(env, kube=None, source=source, group=Group("release", {"app": "bot"}, "trading"),
+                        pods=lambda sel: [_pod()], usage=lambda sel: [PodUsage("c-1", 0.1, 1.0, 1e8, 1e9)], **kw)
+    m.start()
+    return m
+
+
+def test_a_missing_baseline_holds_instead_of_passing() -> None:
+    m = _alone(FakeSource())
+    a = m.evaluate()
+    v = _by_name(a)[P95_BASELINE]
+    assert v.status is Status.INCONCLUSIVE and v.rollback and "no baseline" in v.reason
+    assert a.outcome is Outcome.HOLD
+    assert any("strategy.baseline: none" in n for n in m.notes)
+
+
+@pytest.mark.parametrize("stored", [float("inf"), float("nan"), 0.0])
+def test_an_infinite_or_nan_stored_baseline_is_an_error(stored: float) -> None:
+    a = _alone(FakeSource(), baseline_p95_s=stored).evaluate()
+    v = _by_name(a)[P95_BASELINE]
+    assert v.status is Status.ERROR and "not a measured latency" in v.reason
+    assert a.outcome is Outcome.HOLD
+
+
+def test_an_explicit_waiver_takes_the_baseline_rule_out_visibly() -> None:
+    env = load_environment("local", ROOT / "environments")
+    env = env.model_copy(update={"strategy": env.strategy.model_copy(update={"baseline": "none"})})
+    m = _alone(FakeSource(), env=env)
+    a = m.evaluate()
+    v = _by_name(a)[P95_BASELINE]
+    assert v.status is Status.INCONCLUSIVE and not v.rollback and "WAIVED" in v.reason
+    assert a.outcome is Outcome.PASS, a.summary()
+    assert any("waived" in n for n in m.notes)
+
+
+def test_traffic_that_stops_turns_a_pass_into_inconclusive() -> None:
+    """The stale PASS: FakeSource's cumulative counters never grow after the first reading,
+    i.e. the traffic stopped; the error-rate trigger says since when."""
+    now = {"t": 0.0}
+    m = _alone(FakeSource(), baseline_p95_s=0.04, clock=lambda: now["t"], max_gap_s=5.0)
+    now["t"] = 2.0
+    assert _by_name(m.evaluate())[ERROR_RATE].status is Status.PASS
+    verdicts = []
+    for _ in range(4):
+        now["t"] += 2.0
+        verdicts.append(_by_name(m.evaluate())[ERROR_RATE])
+    assert verdicts[0].status is Status.PASS  # 2 s quiet: within max_gap_s
+    assert verdicts[-1].status is Status.INCONCLUSIVE and "no requests since 2s" in verdicts[-1].reason
+
+
+def test_the_monitor_constructs_no_verdicts() -> None:
+    """One place decides: the monitor schedules, feeds and carries; criteria/ decide."""
+    text = (ROOT / "src" / "goldgate" / "rollout" / "monitor.py").read_text()
+    for construction in ("Verdict(", "Verdict.passed", "Verdict.failed", "Verdict.error", "Verdict.inconclusive"):
+        assert construction not in text
