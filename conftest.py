@@ -9,6 +9,7 @@ pytest_plugins = [
     "steps.recovery",
     "steps.load",
     "steps.rollout",
+    "steps.spec",
     "steps.readiness",
     "steps.post_deploy",
 ]

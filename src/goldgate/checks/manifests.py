@@ -15,7 +15,7 @@ from typing import Any
 
 from goldgate.checks.output import CheckInputError, Finding
 from goldgate.criteria.spec_policy import Policy
-from goldgate.criteria.spec_rules import judge_document, no_workload, unreadable
+from goldgate.criteria.spec_rules import judge_manifests, no_workload
 from goldgate.probes import manifests as reader
 
 
@@ -58,12 +58,5 @@ def run(args: argparse.Namespace, stdin: Any = None) -> list[Finding]:
 
 def judge_file(file: reader.ManifestFile, policy: Policy) -> list[Finding]:
     """Every finding of one file: rule verdicts, unreadable documents, kinds the rules do not apply to."""
-    out: list[Finding] = []
-    for doc in file.documents:
-        for r in judge_document(doc.body, policy, where=f"{file.path}#{doc.index}"):
-            out.append(Finding(file.path, r.rule, r.verdict, doc.index, r.kind, r.name, r.container, r.field,
-                               r.not_run))
-    for p in file.problems:
-        where = file.path + (f"#{p.index}" if p.index is not None else "")
-        out.append(Finding(file.path, "manifest-readable", unreadable(where, "", p.cause), p.index))
-    return out
+    return [Finding(r.file, r.rule, r.verdict, r.document, r.kind, r.name, r.container, r.field, r.not_run)
+            for r in judge_manifests([file], policy)]

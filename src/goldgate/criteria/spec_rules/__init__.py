@@ -11,8 +11,8 @@ could not be read whole, so a broken container can never hide behind a PASS.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from goldgate.criteria.registry import criterion
@@ -27,7 +27,7 @@ from goldgate.criteria.spec_rules.shape import (
 )
 from goldgate.verdict import Evidence, Status, Verdict
 
-__all__ = ["RULES", "RuleResult", "all_rules_pass", "judge_document", "no_workload", "unreadable"]
+__all__ = ["RULES", "RuleResult", "all_rules_pass", "judge_document", "judge_manifests", "no_workload", "unreadable"]
 
 _CONTAINER_RULES: dict[str, Callable[[ContainerSpec, Policy], Verdict]] = {
     "liveness-probe": rules.liveness_probe,
@@ -77,6 +77,8 @@ class RuleResult:
     container: str = ""
     field: str = ""
     not_run: str = ""
+    file: str = ""
+    document: int | None = None
 
 
 @criterion(needs="never passes: it reports a document or field that could not be read")
@@ -98,6 +100,25 @@ def judge_document(doc: Any, policy: Policy, rules_wanted: Collection[str] | Non
                    where: str = "") -> list[RuleResult]:
     """Every applicable rule on one parsed document (``kind: List`` is judged item by item)."""
     return _judge(doc, policy, set(rules_wanted) if rules_wanted is not None else set(RULES), where, "")
+
+
+def judge_manifests(files: Iterable[Any], policy: Policy, rules_wanted: Collection[str] | None = None) -> list[RuleResult]:
+    """Every rule on every document of read manifest files, and an ERROR for each unreadable part.
+
+    ``files`` are :class:`goldgate.probes.manifests.ManifestFile`-shaped (``path``,
+    ``documents`` with ``index``/``body``, ``problems`` with ``index``/``cause``).
+    """
+    out: list[RuleResult] = []
+    for file in files:
+        for doc in file.documents:
+            where = f"{file.path}#{doc.index}"
+            out += [replace(r, file=file.path, document=doc.index)
+                    for r in judge_document(doc.body, policy, rules_wanted, where)]
+        for p in file.problems:
+            where = file.path + (f"#{p.index}" if p.index is not None else "")
+            out.append(RuleResult("manifest-readable", unreadable(where, "", p.cause), file=file.path,
+                                  document=p.index))
+    return out
 
 
 def _judge(doc: Any, policy: Policy, wanted: set[str], where: str, prefix: str) -> list[RuleResult]:
@@ -154,7 +175,8 @@ _ORDER = {Status.FAIL: 0, Status.ERROR: 1, Status.INCONCLUSIVE: 2, Status.PASS: 
 
 def _line(r: RuleResult) -> str:
     v = r.verdict
-    where = f"{r.kind}/{r.name}" + (f" container {r.container}" if r.container else "")
+    where = (f"{r.file}#{r.document} " if r.file else "") + f"{r.kind}/{r.name}".strip("/")
+    where += f" container {r.container}" if r.container else ""
     if v is None:
         return f"NOT RUN {r.rule}: {where}: {r.not_run}"
     return f"{v.status.value} {r.rule}: {where} {r.field}: observed {v.observed}, expected {v.threshold} — {v.reason}"
