@@ -126,7 +126,7 @@ def dependencies_pinned(locks: LockFile | Sequence[LockFile]) -> Verdict:
                   details={lock.path: f"{lock.format}, {len(lock.requirements)} dependencies" for lock in locks})
     bad = []
     for lock in locks:
-        bad += [f"{lock.path}:{r.line} {r.text!r} is not pinned ({r.problem or 'not pinned with =='})"
+        bad += [f"{lock.path}:{r.line} {r.text!r} is {r.problem or 'not pinned with =='}"
                 for r in lock.requirements if not r.pinned]
         if lock.format == "requirements" and lock.uses_hashes:
             bad += [f"{lock.path}:{r.line} {r.text!r} has no --hash" for r in lock.requirements if not r.hashed]

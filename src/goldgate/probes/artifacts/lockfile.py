@@ -53,7 +53,7 @@ class Requirement:
     text: str
     pinned: bool
     hashed: bool
-    problem: str = ""  # why it is not pinned, in words
+    problem: str = ""  # why it is not pinned, as a predicate: "<requirement> is <problem>"
 
     @property
     def name(self) -> str:
@@ -79,12 +79,12 @@ def _vcs_pinned(url: str) -> tuple[bool, str]:
     ref = path.rsplit("@", 1)[1] if "@" in path.rsplit("/", 1)[-1] else ""
     if _COMMIT.match(ref):
         return True, ""
-    return False, f"VCS URL {'on ' + repr(ref) if ref else 'without a commit'}, not a full commit id"
+    return False, f"a VCS URL {'on ' + repr(ref) if ref else 'without a commit'}, not fixed to a full commit id"
 
 
 def _judge_requirement(spec: str, hashed: bool) -> tuple[bool, str]:
     if spec.startswith(("-e ", "--editable")):
-        return False, "editable install, not a pinned version"
+        return False, "an editable install, not a pinned version"
     if _PINNED.match(spec):
         return True, ""
     url = spec
@@ -97,11 +97,11 @@ def _judge_requirement(spec: str, hashed: bool) -> tuple[bool, str]:
         archive = urlsplit(url).path.endswith(_ARCHIVE)
         if archive and (hashed or re.search(r"#(sha256|sha384|sha512)=", url)):
             return True, ""
-        return False, "URL without a hash" if archive else "URL that is not an archive"
+        return False, "a URL without a hash" if archive else "a URL that is not an archive"
     if spec.startswith((".", "/", "file:")):
-        return False, "local path, not a pinned version"
+        return False, "a local path, not a pinned version"
     if "*" in spec:
-        return False, "wildcard version"
+        return False, "a wildcard version, not pinned with =="
     return False, "not pinned with =="
 
 
@@ -171,14 +171,14 @@ def read_poetry_lock(path: Path) -> LockFile:
         source = pkg.get("source") if isinstance(pkg.get("source"), dict) else {}
         kind = source.get("type")
         text = f"{name}=={version}" if version else name
-        pinned, problem = bool(version), "" if version else "no version"
+        pinned, problem = bool(version), "" if version else "without a version"
         if kind == "git":
             commit = str(source.get("resolved_reference") or "")
             pinned = bool(_COMMIT.match(commit))
             text = f"{name} @ git+{source.get('url')}@{commit or source.get('reference') or ''}"
-            problem = "" if pinned else "git dependency not resolved to a commit"
+            problem = "" if pinned else "a git dependency not resolved to a commit"
         elif kind in ("directory", "file") or pkg.get("develop"):
-            pinned, problem = False, f"{kind or 'path'} dependency{' (develop)' if pkg.get('develop') else ''}, not a pinned version"
+            pinned, problem = False, f"a {kind or 'path'} dependency{' (develop)' if pkg.get('develop') else ''}, not a pinned version"
             text = f"{name} @ {source.get('url', '?')}"
         reqs.append(Requirement(where[i] if i < len(where) else 0, text, pinned, bool(pkg.get("files")), problem))
     return LockFile(str(path), reqs, "poetry.lock")
@@ -196,16 +196,17 @@ def read_uv_lock(path: Path) -> LockFile:
         local = source.get("editable") or source.get("virtual")
         if local is not None and (local == "." or name in members):
             continue  # the project itself or one of its workspace members
-        text, pinned, problem = f"{name}=={version}", bool(version), "" if version else "no version"
+        text, pinned, problem = f"{name}=={version}", bool(version), "" if version else "without a version"
         if "git" in source:
             url = str(source["git"])
             commit = urlsplit(url).fragment
             pinned = bool(_COMMIT.match(commit))
-            text, problem = f"{name} @ git+{url}", "" if pinned else "git dependency not resolved to a commit"
+            text, problem = f"{name} @ git+{url}", "" if pinned else "a git dependency not resolved to a commit"
         elif local is not None or "directory" in source or "path" in source:
             kind = next(k for k in ("editable", "virtual", "directory", "path") if k in source)
             text = f"{name} @ {source[kind]}"
-            pinned, problem = False, f"{kind} dependency, not a pinned version"
+            article = "an" if kind == "editable" else "a"
+            pinned, problem = False, f"{article} {kind} dependency, not a pinned version"
         hashed = bool(pkg.get("wheels") or pkg.get("sdist"))
         reqs.append(Requirement(where[i] if i < len(where) else 0, text, pinned, hashed, problem))
     return LockFile(str(path), reqs, "uv.lock")

@@ -136,7 +136,7 @@ def read_sarif(path: Path) -> SarifReport:
     try:
         doc = json.loads(text)
     except ValueError as exc:
-        raise ArtifactUnavailable(path, f"not valid JSON: {exc}") from None
+        raise ArtifactUnavailable(path, f"not a SARIF document: not valid JSON: {exc}") from None
     if not is_sarif(doc):
         raise ArtifactUnavailable(path, "not a SARIF document (no \"runs\" list)")
     runs: list[SarifRun] = []
