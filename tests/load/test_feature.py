@@ -53,7 +53,8 @@ def test_error_knob_turns_the_error_rate_scenario_red_with_numbers(start_bot, tm
 @pytest.mark.slow
 def test_early_abort_holds_the_sentences_limit_not_the_environments(start_bot, tmp_path: Path) -> None:
     # The environment tolerates 20 % errors; the scenario says "below 1 %": the run stops on 1 %.
-    envs = _env(tmp_path, start_bot(FAULT_ERROR_RATE="0.05", FAULT_SEED="3"), thresholds="  error_rate: 0.2\n")
+    envs = _env(tmp_path, start_bot(FAULT_ERROR_RATE="0.05", FAULT_SEED="3"), thresholds="  error_rate: 0.2\n",
+                extra="error_rate_test:\n  healthy_rate: 0.1\n  breached_rate: 0.3\n")
     out = _pytest(envs, "-k", "error_rate_stays")
     assert out.returncode == 1, out.stdout[-3000:]
     assert "FAIL: error rate under load (release) below 1.00%" in out.stdout
