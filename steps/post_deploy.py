@@ -44,7 +44,7 @@ from goldgate.rollout.monitor import (
 )
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.rollout.traffic import NotLoopback, TrafficStream
-from goldgate.verdict import Evidence, Status, expect
+from goldgate.verdict import Evidence, Status, Verdict, expect
 
 
 def _pct(fraction: float) -> str:
@@ -57,6 +57,20 @@ def _release_group(ctx: RolloutContext) -> Group:
 
 
 # ----------------------------------------------------------------------------- §5.3
+@given(parsers.parse("trading traffic of {rate:g} requests per second from {clients:d} concurrent clients"))
+def concurrent_traffic(rate: float, clients: int, environment: Environment, bot_url: str,
+                       rollout_state: Any) -> None:
+    """Enough requests for a 0.1 % bound: thousands per window need many clients at once."""
+    s, t = environment.strategy, environment.timeouts
+    window_s = float(getattr(s, "post_deploy_window_s", None) or s.monitoring_window_s)
+    try:
+        stream = TrafficStream(bot_url, rate_rps=rate, max_duration_s=window_s + 30, workers=clients,
+                               timeout=(t.connect_s, t.read_s))
+    except NotLoopback:
+        return  # a real cluster is judged on its users' traffic
+    rollout_state.streams.append(stream.start())
+
+
 @when("the release's requests are counted over the post-deploy window", target_fixture="post_deploy_counts")
 def count_post_deploy(environment: Environment, rollout_ctx: RolloutContext) -> Measurement:
     s = environment.strategy
@@ -69,12 +83,21 @@ def count_post_deploy(environment: Environment, rollout_ctx: RolloutContext) -> 
     return window.request_counts()
 
 
+def _post_deploy_verdict(counts: Measurement, environment: Environment, confidence: float) -> Verdict:
+    limit = environment.thresholds.post_deploy_error_rate
+    return post_deploy.post_deploy_error_rate_from(counts, limit=limit, confidence=confidence / 100,
+                                                   criterion=f"post-deploy error rate (§5.3 below {_pct(limit)})")
+
+
 @then(parsers.parse("the post-deploy error rate is below the environment's limit with {confidence:g} % confidence"))
 def post_deploy_rate(post_deploy_counts: Measurement, environment: Environment, confidence: float) -> None:
-    limit = environment.thresholds.post_deploy_error_rate
-    expect(post_deploy.post_deploy_error_rate_from(
-        post_deploy_counts, limit=limit, confidence=confidence / 100,
-        criterion=f"post-deploy error rate (§5.3 below {_pct(limit)})"))
+    expect(_post_deploy_verdict(post_deploy_counts, environment, confidence))
+
+
+@then(parsers.parse("the post-deploy error rate check at {confidence:g} % confidence fails"))
+def post_deploy_rate_fails(post_deploy_counts: Measurement, environment: Environment, confidence: float) -> None:
+    expect(post_deploy.shows_status(_post_deploy_verdict(post_deploy_counts, environment, confidence), Status.FAIL,
+                                    criterion="a release failing its requests fails the post-deploy error rate"))
 
 
 # ----------------------------------------------------------------------------- §3.2
@@ -106,7 +129,9 @@ def watch_briefly(seconds: float, environment: Environment, rollout_ctx: Rollout
 
 def _migration_verdict(watch: MigrationWatch) -> Any:
     a = watch.assessment
-    triggers = [v for v in a.verdicts if v.criterion in (ERROR_RATE, P95_BUDGET, P95_BASELINE)]
+    # No stable version runs beside a migrated release, so p95-vs-baseline counts only when it measured a breach.
+    triggers = [v for v in a.verdicts if v.criterion in (ERROR_RATE, P95_BUDGET)
+                or (v.criterion == P95_BASELINE and v.status is Status.FAIL)]
     return post_deploy.migration_monitoring_window(
         a.elapsed_s, watch.required_s, triggers,
         criterion=f"post-migration monitoring (§3.2 {watch.required_s:g} s window)",
@@ -139,13 +164,23 @@ def cpu_target(environment: Environment, kube: Any) -> None:
                              (KubernetesUnavailable,)))
 
 
-@then("every trading bot pod uses less memory than the environment's target share of its limit")
-def memory_target(environment: Environment, kube: Any) -> None:
+def _memory_verdict(environment: Environment, kube: Any) -> Verdict:
     limit = environment.thresholds.memory_utilization
     label = f"memory usage (§8.3 target below {_pct(limit)} of the limit)"
-    expect(measure_and_judge(label, lambda: _usage(environment, kube),
+    return measure_and_judge(label, lambda: _usage(environment, kube),
                              lambda u: resources.memory_vs_limit(u, max_fraction=limit, criterion=label),
-                             (KubernetesUnavailable,)))
+                             (KubernetesUnavailable,))
+
+
+@then("every trading bot pod uses less memory than the environment's target share of its limit")
+def memory_target(environment: Environment, kube: Any) -> None:
+    expect(_memory_verdict(environment, kube))
+
+
+@then("the memory target check fails")
+def memory_target_fails(environment: Environment, kube: Any) -> None:
+    expect(post_deploy.shows_status(_memory_verdict(environment, kube), Status.FAIL,
+                                    criterion="a pod near its memory limit fails the §8.3 memory target"))
 
 
 # ----------------------------------------------------------------------------- §7.3
@@ -158,33 +193,51 @@ class DrainResult:
 
 
 @pytest.fixture
-def slow_release(environment: Environment, rollout_ctx: RolloutContext) -> Iterator[list[str]]:
+def changed_release(environment: Environment, rollout_ctx: RolloutContext) -> Iterator[list[str]]:
     """Revisions this scenario rolled out; each is taken back by ``rollout undo`` afterwards."""
     rolled: list[str] = []
     yield rolled
     ctx = rollout_ctx
-    for _ in rolled:
-        actions.rollout_undo(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, reason="end of the draining check")
+    for what in reversed(rolled):
+        actions.rollout_undo(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, reason=f"undo {what}")
     if rolled:
         status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
         wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
                       deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
 
 
-@given(parsers.parse("the trading bot answers API requests in about {ms:d} ms"))
-def slow_answers(ms: int, environment: Environment, rollout_ctx: RolloutContext, slow_release: list[str]) -> None:
-    """In-flight requests need time to be in flight: the reference bot's latency knob."""
+def _roll(environment: Environment, ctx: RolloutContext, rolled: list[str], what: str, *,
+          env: dict[str, str] | None = None, memory_limit: str | None = None) -> None:
+    """Roll the running release to one more revision (sandbox knobs only) and wait for it."""
     if not environment.kubernetes.is_sandbox:
-        pytest.skip("the latency knob (FAULT_LATENCY_MS) exists only in the embedded sandbox (--env=local)")
-    ctx = rollout_ctx
+        pytest.skip("fault knobs (FAULT_* variables of the reference bot) exist only in the embedded sandbox")
     status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
     actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, environment.kubernetes.container,
-                    env={"FAULT_LATENCY_MS": str(ms)}, change_cause=f"draining check: {ms} ms answers")
-    slow_release.append(str(ms))
+                    env=env, memory_limit=memory_limit, change_cause=f"post-deploy check: {what}")
+    rolled.append(what)
     waited = wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas,
                            deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
     if not waited.ok:
-        pytest.fail(f"ERROR: the slow release did not become Ready: {waited.reason}", pytrace=False)
+        pytest.fail(f"ERROR: the release with {what} did not become Ready: {waited.reason}", pytrace=False)
+
+
+@given(parsers.parse("the trading bot answers API requests in about {ms:d} ms"))
+def slow_answers(ms: int, environment: Environment, rollout_ctx: RolloutContext,
+                 changed_release: list[str]) -> None:
+    """In-flight requests need time to be in flight: the reference bot's latency knob."""
+    _roll(environment, rollout_ctx, changed_release, f"{ms} ms answers", env={"FAULT_LATENCY_MS": str(ms)})
+
+
+@given(parsers.re(r"the running release carries (?P<knob>FAULT_[A-Z_]+)=(?P<value>\S+)"))
+def carries_fault(knob: str, value: str, environment: Environment, rollout_ctx: RolloutContext,
+                  changed_release: list[str]) -> None:
+    _roll(environment, rollout_ctx, changed_release, f"{knob}={value}", env={knob: value})
+
+
+@given(parsers.parse("the running release has a memory limit of {limit}"))
+def memory_limit(limit: str, environment: Environment, rollout_ctx: RolloutContext,
+                 changed_release: list[str]) -> None:
+    _roll(environment, rollout_ctx, changed_release, f"memory limit {limit}", memory_limit=limit)
 
 
 @when(parsers.parse("one trading bot pod is deleted while {rate:g} requests per second are in flight"),

@@ -9,7 +9,7 @@ Feature: After the deployment: the error rate and the post-migration watch
   than that window is INCONCLUSIVE, never a pass. Read-only.
 
   Scenario: The post-deploy error rate is below 0.1 % with 95 % confidence
-    Given steady trading traffic of 250 requests per second to the trading bot service
+    Given trading traffic of 300 requests per second from 16 concurrent clients
     When the release's requests are counted over the post-deploy window
     Then the post-deploy error rate is below the environment's limit with 95 % confidence
 
@@ -22,3 +22,10 @@ Feature: After the deployment: the error rate and the post-migration watch
     Given steady trading traffic of 50 requests per second to the trading bot service
     When the running release is watched for only 3 seconds after the migration
     Then the post-migration check is INCONCLUSIVE, not PASS
+
+  @rollout @destructive @rehearsal
+  Scenario: A release that fails 3 % of its requests fails the post-deploy error rate
+    Given the running release carries FAULT_ERROR_RATE=0.03
+    And trading traffic of 300 requests per second from 16 concurrent clients
+    When the release's requests are counted over the post-deploy window
+    Then the post-deploy error rate check at 95 % confidence fails
