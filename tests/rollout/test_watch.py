@@ -21,15 +21,26 @@ from goldgate.probes.workloads import deployment_status
 from goldgate.rollout.base import RolloutContext, own_pods, wait_for_pods
 from goldgate.rollout.traffic import TrafficStream
 from goldgate.safety import SafetyPolicy
-from goldgate.watch import EXIT_BREACH, EXIT_CLEAN, EXIT_INTERRUPTED, EXIT_SETUP, run_watch
+from goldgate.watch import (
+    EXIT_BREACH,
+    EXIT_CLEAN,
+    EXIT_INTERRUPTED,
+    EXIT_SETUP,
+    EXIT_UNDECIDED,
+    run_watch,
+)
 
 from .conftest import PREVIOUS, RELEASE, ROOT, run_image
 
 
 def _watch(ctx: RolloutContext, state: Path, lines: list[str], *, window: float = 5.0,
-           safety: SafetyPolicy | None = None, sleep: Callable[[float], None] | None = None) -> int:
+           safety: SafetyPolicy | None = None, sleep: Callable[[float], None] | None = None,
+           baseline_p95_s: float | None = 1.0) -> int:
+    """A watch with a stored baseline (the previous version's p95; generous: the sandbox's
+    bot answers in milliseconds), as ``--baseline-p95-ms`` gives it."""
     return run_watch(env=ctx.env, kube=ctx.kube, safety=safety or ctx.safety, source=ctx.source, window_s=window,
-                     interval_s=1.0, state_path=state, out=lines.append, sleep=sleep or time.sleep)
+                     interval_s=1.0, state_path=state, out=lines.append, sleep=sleep or time.sleep,
+                     baseline_p95_s=baseline_p95_s)
 
 
 @pytest.mark.sandbox
@@ -58,6 +69,15 @@ class TestWatchAgainstTheSandbox:
         state = json.loads((tmp_path / "w.json").read_text())
         assert state["status"] == "breach" and state["rollback"] == "done"
         assert deployment_status(ctx.kube, ctx.namespace, ctx.deployment).images == (PREVIOUS,)
+
+    def test_without_a_baseline_the_window_is_undecided_not_clean(
+            self, ctx: RolloutContext, traffic: Callable[..., TrafficStream], tmp_path: Path) -> None:
+        """No lost trigger: the p95-vs-baseline rule not evaluated is not a pass."""
+        traffic()
+        lines: list[str] = []
+        assert _watch(ctx, tmp_path / "w.json", lines, baseline_p95_s=None) == EXIT_UNDECIDED, "\n".join(lines)
+        text = "\n".join(lines)
+        assert "p95 vs baseline INCONCLUSIVE" in text and "no baseline" in text
 
     def test_breach_without_permission_reports_and_leaves_the_release(
             self, ctx: RolloutContext, traffic: Callable[..., TrafficStream], tmp_path: Path) -> None:

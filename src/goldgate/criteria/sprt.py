@@ -27,6 +27,12 @@ needs it at or below ``limit``; otherwise the test keeps watching.
 Optionally the test is truncated at ``max_requests``: reaching it without a decision,
 the observed error rate is held against ``limit`` directly (FAIL above, PASS otherwise).
 
+One test, one sample: ``alpha`` holds for a single run of the test. A window watched poll
+after poll (a canary phase, the two hours after a switch, ``goldgate watch``) must not
+restart it after each "healthy" decision - every restart spends ``alpha`` again; the
+rollback monitor uses :mod:`goldgate.criteria.watch_error_rate`, whose bound holds for
+the whole window, and this module's parameters.
+
 Defaults (:data:`GUIDE_DEFAULTS`, guide §6.1 "error rate > 1 %"): limit 1 %, p0 0.5 %,
 p1 2 %, alpha 0.01, beta 0.05, no truncation. With them one 5xx moves the LLR by
 +ln 4 = 1.39 while the FAIL bound is 4.55, so a single error never rolls back; a service

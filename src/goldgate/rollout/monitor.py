@@ -107,7 +107,8 @@ def watch_plan(env: Environment, horizon_s: float | None = None, max_gap_s: floa
     horizon = horizon_s or getattr(t, "horizon_s", None) or max(
         2 * s.monitoring_window_s, s.canary_phase_deadline_s or 2 * s.canary_phase_s)
     gap = max_gap_s or getattr(t, "max_gap_s", None) or 3 * s.evaluation_interval_s
-    return WatchPlan(sprt_params(env), horizon_s=float(horizon), max_gap_s=float(gap))
+    return WatchPlan(sprt_params(env), horizon_s=float(horizon), max_gap_s=float(gap),
+                     resolution_s=getattr(t, "resolution_s", None))
 
 
 def baseline_waiver(env: Environment) -> str:
