@@ -97,3 +97,12 @@ def test_malformed_reports_name_the_file(tmp_path: Path, content: bytes, cause: 
 def test_missing_report_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ArtifactUnavailable, match="JUnit report not found"):
         read_junit(tmp_path / "nowhere.xml")
+
+
+def test_cases_outside_any_suite_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "junit.xml"
+    path.write_text('<testsuites><testcase name="loose"><failure message="x"/></testcase>'
+                    '<testsuite name="s"><testcase name="a"/></testsuite></testsuites>')
+    report = read_junit(path)
+    assert (report.tests, report.failures, report.suites) == (2, 1, 1)
+    assert all_tests_passed(report).status is Status.FAIL

@@ -62,10 +62,12 @@ def read_junit(path: Path) -> JUnitSummary:
         raise ArtifactUnavailable(path, f"cannot read JUnit report: {exc}") from None
     counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     failed: list[str] = []
-    suites = 0
-    for suite in report:
-        suites += 1
-        for case in suite:
+    groups = [list(suite) for suite in report]
+    suites = len(groups)
+    # cases a tool put straight under <testsuites>, outside any suite, count too (junitparser skips them)
+    groups.append([TestCase.fromelem(e) for e in report._elem.findall("testcase")])
+    for cases in groups:
+        for case in cases:
             bucket, message = _outcome(case)
             counts[bucket] += 1
             if bucket in ("failed", "error"):
