@@ -31,8 +31,9 @@ PROM_TOKEN = "CanaryK8sPromToken-4be90a"
 TLS_DIR = pathlib.Path(tempfile.mkdtemp(prefix="goldgate-secrets-tls-"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
+    """One moto server per session: moto keeps its state per process, not per server."""
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -18,14 +18,15 @@ import yaml
 from goldgate.config import KubernetesTarget
 from goldgate.report import redact
 from goldgate.secrets import SecretResolutionError, SecretResolver
-from tests.secrets.blackhole import closed_port
+from tests.secrets.blackhole import Blackhole, closed_port
 from tests.secrets.conftest import API_TOKEN, PROM_TOKEN, SandboxApi, write_kubeconfig
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _resolver(kubeconfig: pathlib.Path, **target: Any) -> SecretResolver:
-    return SecretResolver(kubernetes=KubernetesTarget(kubeconfig=str(kubeconfig), request_timeout_s=2, **target))
+def _resolver(kubeconfig: pathlib.Path, request_timeout_s: float = 2, **target: Any) -> SecretResolver:
+    return SecretResolver(kubernetes=KubernetesTarget(kubeconfig=str(kubeconfig), request_timeout_s=request_timeout_s,
+                                                      **target))
 
 
 def test_a_secret_key_is_read_with_the_runs_kubeconfig_once(kubeconfig: pathlib.Path) -> None:
@@ -80,3 +81,18 @@ def test_the_read_role_grants_exactly_that_secret() -> None:
     job = yaml.safe_load((ROOT / "deploy/ci/kubernetes/40-environment.yaml").read_text())
     in_cluster = yaml.safe_load(job["data"]["production.yaml"])
     assert in_cluster["metrics"]["prometheus_auth"] == "k8s:trading/goldgate-prometheus#token"
+
+
+@pytest.mark.timeout(60)
+def test_a_blackholed_api_server_costs_bounded_attempts_once_per_run(api: SandboxApi, tmp_path: pathlib.Path) -> None:
+    with Blackhole() as hole:
+        dead = write_kubeconfig(tmp_path / "hole", f"https://127.0.0.1:{hole.port}", API_TOKEN, api.tls.ca_cert)
+        r = _resolver(dead, request_timeout_s=0.5)
+        with pytest.raises(SecretResolutionError, match=r"unreachable: https://127.0.0.1:\d+: get secret "
+                                                        r"trading/goldgate-prometheus: "):
+            r.resolve("k8s:trading/goldgate-prometheus#token")
+        attempts = len(hole.accepted)
+        assert 1 <= attempts <= 3  # the client's bounded retries (probes.kubernetes.connect)
+        with pytest.raises(SecretResolutionError, match="unreachable"):
+            r.resolve("k8s:trading/goldgate-prometheus#token")
+        assert len(hole.accepted) == attempts
