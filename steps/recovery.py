@@ -52,13 +52,15 @@ def backup_fresh(release: ReleaseInputs, environment: Environment, gate_clock: C
 
 @then("the latest backup restores into a scratch database with the recorded row counts")
 def backup_restores(release: ReleaseInputs, environment: Environment) -> None:
-    def measure() -> tuple[database.RestoreResult, Any, str | None]:
+    def measure() -> tuple[database.RestoreResult, Any, str | None, set[str]]:
         latest = _latest(release)
         head = _migration_head(release)
-        return database.restore(Path(latest.path), _scratch(environment), checksum=latest.checksum), latest.tables, head
+        revisions = database.known_revisions(release.project) if release.project else set()
+        restored = database.restore(Path(latest.path), _scratch(environment), checksum=latest.checksum)
+        return restored, latest.tables, head, revisions
 
     gate("latest backup restores into scratch with matching row counts", measure,
-         lambda r: recovery.restore_matches(r[0], r[1], r[2], release.policy.backups.min_tables))
+         lambda r: recovery.restore_matches(r[0], r[1], r[2], release.policy.backups.min_tables, r[3]))
 
 
 @then("point-in-time recovery is enabled with the environment's retention")

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import sqlite3
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -181,9 +182,19 @@ def test_a_backup_is_verified_by_its_checksum_and_the_migrated_head(tmp_path: Pa
     verdict = recovery.restore_matches(result, latest.tables, "abc123")
     assert verdict.status is Status.PASS, verdict.message()
     assert "sha256 matches, schema at abc123" in verdict.message()
-    wrong_head = recovery.restore_matches(result, None, "def456")
-    assert wrong_head.status is Status.FAIL
-    assert "restored schema is at abc123, the release's database.migration_head is def456" in wrong_head.message()
+    earlier = recovery.restore_matches(replace(result, checksum_ok=None), None, "def456", revisions={"abc123", "def456"})
+    assert earlier.status is Status.PASS, earlier.message()
+    foreign = recovery.restore_matches(result, None, "def456", revisions={"def456"})
+    assert foreign.status is Status.FAIL
+    assert "restored schema is at abc123, not a revision of the project's migrations" in foreign.message()
+
+
+def test_the_project_s_revisions_are_read_from_its_migration_scripts(tmp_path: Path) -> None:
+    versions = tmp_path / "db" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "a_first.py").write_text('revision = "aaa111"\ndown_revision = None\n', encoding="utf-8")
+    (versions / "b_second.py").write_text("revision: str = 'bbb222'\ndown_revision = 'aaa111'\n", encoding="utf-8")
+    assert database.known_revisions(tmp_path) == {"aaa111", "bbb222"}
 
 
 def test_a_backup_that_no_longer_matches_its_checksum_fails(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ standby. Pure; "now" is an argument."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from goldgate.criteria.registry import criterion
 from goldgate.probes.database import Backup, PitrSettings, RestoreResult
@@ -32,10 +32,15 @@ def latest_backup_fresh(backups: Sequence[Backup], now: dt.datetime, rpo_s: floa
 @criterion(needs="a successful restore with a clean integrity check, at least `min_tables` tables, and one "
                  "independent fidelity proof: the recorded sha256, the migration head, or the recorded row counts")
 def restore_matches(result: RestoreResult, recorded: Mapping[str, int] | None, expected_head: str | None = None,
-                    min_tables: int = 1) -> Verdict:
+                    min_tables: int = 1, revisions: Collection[str] | None = None) -> Verdict:
     """The latest backup is a usable copy of the database: it restores, the database finds
     nothing wrong with it, it is not empty, and whatever the team's tooling recorded at
-    backup time (checksum, row counts) or the migrated schema (its head) agrees with it."""
+    backup time (checksum, row counts) or the migrated schema agrees with it.
+
+    The schema proof: the restored ``alembic_version`` is a revision of the project's own
+    migrations (``revisions``; the release's ``expected_head`` when they are unknown). A
+    backup taken before this release's migrations is at an earlier revision, and that is
+    fine; a revision the project does not have is not its database."""
     crit = "latest backup restores into scratch with matching row counts"
     ev = Evidence("restore", f"{result.backup} -> {result.target}", details={
         "restored": dict(result.tables), "recorded": dict(recorded or {}), "schema_head": result.schema_head,
@@ -47,21 +52,23 @@ def restore_matches(result: RestoreResult, recorded: Mapping[str, int] | None, e
     if len(result.tables) < max(min_tables, 1):
         return Verdict.failed(crit, f"{len(result.tables)} tables", f">= {max(min_tables, 1)} tables",
                               f"{result.backup}: the restored database has {len(result.tables)} tables", evidence=ev)
-    if expected_head and result.schema_head != expected_head:
-        return Verdict.failed(crit, result.schema_head or "no alembic_version", expected_head,
-                              f"{result.backup}: restored schema is at {result.schema_head or 'no migration revision'}, "
-                              f"the release's database.migration_head is {expected_head}", evidence=ev)
+    known = set(revisions or ()) | ({expected_head} if expected_head else set())
+    if known and result.schema_head and not set(result.schema_head.split(",")) <= known:
+        return Verdict.failed(crit, result.schema_head, f"a revision of the project's migrations (head {expected_head})",
+                              f"{result.backup}: restored schema is at {result.schema_head}, not a revision of the "
+                              f"project's migrations (the release's database.migration_head is {expected_head})", evidence=ev)
+    schema_proof = bool(known and result.schema_head)
     if recorded:
         wrong = [f"{t}: {result.tables.get(t, 'missing')} rows restored, {n} recorded" for t, n in recorded.items()
                  if result.tables.get(t) != n]
         if wrong:
             return Verdict.failed(crit, dict(result.tables), dict(recorded), f"{result.backup}: {'; '.join(wrong)}", evidence=ev)
-    proofs = [p for p, ok in (("sha256 matches", result.checksum_ok), ("schema at " + str(expected_head), bool(expected_head)),
+    proofs = [p for p, ok in (("sha256 matches", result.checksum_ok), (f"schema at {result.schema_head}", schema_proof),
                               ("row counts match", bool(recorded))) if ok]
     if not proofs:
         return Verdict.inconclusive(
             crit, f"{result.backup}: restored with integrity ok, but nothing recorded to compare it with "
-                  "(no row counts, no .sha256 beside it, no database.migration_head in the manifest)",
+                  "(no row counts, no .sha256 beside it, no migration revision of the project in it)",
             observed=dict(result.tables), evidence=ev)
     return Verdict.passed(crit, dict(result.tables), dict(recorded or {}) or proofs,
                           f"restored in {result.duration_s:.2f} s, integrity ok, {', '.join(proofs)}", evidence=ev)

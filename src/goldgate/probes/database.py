@@ -175,6 +175,23 @@ def list_backups(folder: Path, counts_file: str | None = None) -> list[Backup]:
     return sorted(backups, key=lambda b: b.taken_at)
 
 
+_REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*['"](?P<id>[\w-]+)['"]""", re.M)
+
+
+def known_revisions(project: Path) -> set[str]:
+    """Revision ids of every Alembic migration script in ``project`` (``versions/*.py``),
+    read as text: a restored database at one of them is a database of this project."""
+    found: set[str] = set()
+    for path in project.rglob("versions/*.py"):
+        if any(part in (".venv", "venv", "node_modules", "site-packages") for part in path.parts):
+            continue
+        try:
+            found.update(m["id"] for m in _REVISION.finditer(path.read_text(encoding="utf-8", errors="replace")))
+        except OSError:
+            continue
+    return found
+
+
 def _libpq(url: str) -> tuple[str, dict[str, str]]:
     """A libpq URL without the password, and the environment that carries it instead
     (a password on a command line is visible to every process listing)."""
