@@ -30,6 +30,7 @@ import hvac
 import requests
 from hvac import exceptions as vault_errors
 
+from goldgate.probes.http import _describe as describe_transport  # one wording for every HTTP probe
 from goldgate.report.redact import register_secret
 from goldgate.secrets.errors import SecretResolutionError, unresolved
 from goldgate.secrets.refs import Reference
@@ -48,24 +49,6 @@ _STATUS = {
 
 class _Missing(Exception):  # noqa: N818 - internal signal: Vault answered 404
     pass
-
-
-def describe_transport(exc: requests.RequestException) -> str:
-    """An operator's words for a failed connection, without the library's stack."""
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS verification failed"
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.ReadTimeout):
-        return "read timeout (connected, no answer)"
-    text = str(exc)
-    if "Connection refused" in text:
-        return "connection refused"
-    if "Name or service not known" in text or "nodename nor servname" in text:
-        return "host name does not resolve"
-    if "RemoteDisconnected" in text or "Connection aborted" in text:
-        return "connection closed without an answer"
-    return "connection failed"
 
 
 class VaultBackend:
