@@ -1,7 +1,7 @@
 """Workload specification vocabulary (guide §7.2): the release's manifests and the running
 Deployment, judged by the same rules as ``goldgate check manifests``.
 
-The thresholds are the environment's ``policy:`` section (the guide's values when absent);
+The thresholds are the environment's ``policy.workloads`` (the guide's values when absent);
 the feature names the rules it asks for, so a scenario reads as the guide's list.
 """
 
@@ -13,7 +13,7 @@ from pytest_bdd import parsers, then
 
 from goldgate.config import Environment
 from goldgate.criteria import spec_rules
-from goldgate.criteria.spec_policy import Policy
+from goldgate.criteria.spec_policy import Policy, policy_of
 from goldgate.probes import cluster_specs, manifests
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from steps.checklist import gate
@@ -28,7 +28,7 @@ def _rules(words: str) -> list[str]:
 
 
 def _policy(environment: Environment) -> Policy:
-    return getattr(environment, "policy", None) or Policy()
+    return policy_of(environment)
 
 
 @then(parsers.parse('every workload in the release\'s "{folder}" meets the rules "{rules}"'))

@@ -123,11 +123,16 @@ def test_env_policy_is_read_through_the_environment(monkeypatch: pytest.MonkeyPa
     args = argparse.Namespace(paths=[], env="local", environments=str(ROOT / "environments"))
     assert check.policy_for(args) == Policy()  # no policy: section yet → the guide's values
 
+    class Section:
+        workloads = Policy(min_replicas=5)
+
     class WithPolicy:
-        policy = Policy(min_replicas=5)
+        policy = Section()
 
     monkeypatch.setattr("goldgate.config.load_environment", lambda name, directory: WithPolicy())
     assert check.policy_for(args).min_replicas == 5
+    WithPolicy.policy = Policy(min_replicas=4)  # type: ignore[assignment]
+    assert check.policy_for(args).min_replicas == 4
 
 
 def test_unknown_env_is_one_line() -> None:

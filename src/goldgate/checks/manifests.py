@@ -4,7 +4,7 @@
 judges every pod template and Service with the rules of
 :mod:`goldgate.criteria.spec_rules`, and reports one finding per rule, workload and
 container, located by file, document index and field path. The thresholds are the
-``policy:`` section of ``--env NAME`` (the guide's values when absent).
+``policy.workloads`` section of ``--env NAME`` (the guide's values when absent).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from goldgate.checks.output import CheckInputError, Finding
-from goldgate.criteria.spec_policy import Policy
+from goldgate.criteria.spec_policy import Policy, policy_of
 from goldgate.criteria.spec_rules import judge_manifests, no_workload
 from goldgate.probes import manifests as reader
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or folders; - reads stdin")
-    parser.add_argument("--env", metavar="NAME", help="take the policy: section of environments/NAME.yaml")
+    parser.add_argument("--env", metavar="NAME", help="take policy.workloads of environments/NAME.yaml")
     parser.add_argument("--environments", metavar="DIR", default="environments",
                         help="folder of environment files (default: environments)")
 
@@ -36,7 +36,7 @@ def policy_for(args: argparse.Namespace) -> Policy:
         env = load_environment(args.env, Path(args.environments))
     except EnvironmentFileError as exc:
         raise CheckInputError(str(exc)) from None
-    return getattr(env, "policy", None) or Policy()
+    return policy_of(env)
 
 
 def run(args: argparse.Namespace, stdin: Any = None) -> list[Finding]:

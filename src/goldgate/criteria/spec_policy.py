@@ -1,4 +1,4 @@
-"""The numbers the workload rules hold a manifest to: the ``policy:`` section of an environment.
+"""The numbers the workload rules hold a manifest to: ``policy.workloads`` of an environment.
 
 Guide §7.2 (replicas 3, maxSurge 1, maxUnavailable 0), §7.1 (spread across availability
 zones) and §7.3 (30-second connection draining, no stickiness) are the defaults, so an
@@ -7,6 +7,8 @@ validates it like every other section.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,3 +26,17 @@ class Policy(BaseModel):
                           description="§7.1 multi-AZ: the node label that names the availability zone")
     session_affinity: str = Field("None", min_length=1, description="§7.3 stickiness: None")
     forbidden_tags: tuple[str, ...] = Field(("latest",), description="image tags that do not pin a release (latest always counts)")
+
+
+#: The name it reads as beside the environment's other policy sections.
+WorkloadPolicy = Policy
+
+
+def policy_of(env: Any) -> Policy:
+    """The workload policy in force: ``policy.workloads`` (beside the release policy's other
+    sections), or a ``policy:`` that is this model itself, else the guide's values."""
+    section = getattr(env, "policy", None)
+    for candidate in (section, getattr(section, "workloads", None)):
+        if isinstance(candidate, Policy):
+            return candidate
+    return Policy()
