@@ -60,7 +60,8 @@ def coverage_above(s: CoverageSummary, limit_percent: float) -> Verdict:
     percent = s.percent
     if percent is None or s.lines_covered < 0 or s.lines_covered > s.lines_valid:
         return Verdict.inconclusive(crit, f"{s.path}: {s.lines_valid} lines valid, {s.lines_covered} covered: "
-                                    "the report measured no code", threshold=limit_percent, unit="%", evidence=ev)
+                                    "the report measured no code", observed=f"{s.lines_valid} lines valid",
+                                    threshold=limit_percent, evidence=ev)
     percent = round(percent, 2)
     counts = f"{s.lines_covered}/{s.lines_valid} lines"
     if percent > limit_percent:
@@ -95,11 +96,12 @@ def no_findings_at_or_above(reports: SarifReport | Sequence[SarifReport], lowest
         return Verdict.failed(crit, len(bad), 0, f"{source}: {_more(lines)}", evidence=ev)
     failed = [f"{p} run {run.index} ({run.tool}): {run.problem}" for p, run in runs if run.problem]
     if failed:
-        return Verdict.error(crit, f"the scan did not execute: {_more(failed)}", threshold=0, evidence=ev)
+        return Verdict.error(crit, f"the scan did not execute: {_more(failed)}", threshold=0,
+                             observed=f"{len(failed)} of {len(runs)} runs failed", evidence=ev)
     empty = [r.path for r in reports if not r.runs]
     if empty or not executed:
         return Verdict.inconclusive(crit, f"{', '.join(empty) or source}: \"runs\" is empty: no scan recorded",
-                                    threshold=0, evidence=ev)
+                                    observed=f"{len(executed)} runs executed", threshold=0, evidence=ev)
     return Verdict.passed(crit, 0, 0, f"{len(executed)} runs executed, {len(findings)} findings, none {lowest} or worse",
                           evidence=ev)
 
