@@ -161,7 +161,7 @@ def test_allure_result_files_are_clean_before_the_session_end_pass(
         def test_db():
             expect(Verdict.error("database", "refused: postgresql://bot:{DB_PASSWORD}@127.0.0.1:9/x"))
     ''')
-    pytester.runpytest("-p", "no:cacheprovider", "--alluredir=results")
+    pytester.runpytest("-p", "no:cacheprovider", "--env=local", "--alluredir=results")
     files = list((pytester.path / "results").glob("*-result.json"))
     assert files
     assert not any(DB_PASSWORD in f.read_text(encoding="utf-8") for f in files)
