@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from goldgate.checks.output import CheckInputError, Finding
-from goldgate.config import EnvironmentFileError, SecretResolutionError, load_environment, resolve_secret
+from goldgate.config import (
+    EnvironmentFileError,
+    SecretResolutionError,
+    load_environment,
+    resolve_secret,
+)
 from goldgate.criteria import migrations as crit
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import migrations as probe
@@ -97,7 +102,7 @@ def _once(measure: Callable[[], Any]) -> Callable[[], Any]:
     return cached
 
 
-def _failing_file(rule: str, verdict: Verdict, walk: Any, scripts: Any, ini: str) -> str:
+def _failing_file(rule: str, verdict: Verdict, walk: Any, ini: str) -> str:
     """The revision file a FAIL is about, so SARIF points into the history, not at the ini."""
     if verdict.status is not Status.FAIL:
         return ini
@@ -147,7 +152,7 @@ def run(args: argparse.Namespace) -> list[Finding]:
             continue
         verdict = measure_and_judge(rule, measure, judge, UNAVAILABLE)
         done = _peek(walk)
-        findings.append(Finding(file=_failing_file(rule, verdict, done, None, ini), rule=rule, verdict=verdict,
+        findings.append(Finding(file=_failing_file(rule, verdict, done, ini), rule=rule, verdict=verdict,
                                 kind="alembic", name=Path(ini).parent.name))
     return findings
 

@@ -48,7 +48,7 @@ def _file(path: str) -> str:
 
 def _unproven(w: Walk) -> bool:
     """A walk without the scratch proof is no evidence at all (the probe refuses to make one)."""
-    return bool(w.upgraded) and not (w.landed and w.version_after_first)
+    return bool(w.upgraded) and not (w.landed and w.version_after_first and w.scratch_databases > 0)
 
 
 @criterion(needs="a history of at least one revision")

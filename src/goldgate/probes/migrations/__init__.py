@@ -8,9 +8,21 @@ schema with the project's models. Everything returns the plain data in :mod:`.re
 what passes is decided in ``goldgate.criteria.migrations``.
 """
 
-from goldgate.probes.migrations.loading import MigrationScripts, Revision, find_ini, load_project, read_scripts
+from goldgate.probes.migrations.loading import (
+    MigrationScripts,
+    Revision,
+    find_ini,
+    load_project,
+    read_scripts,
+)
 from goldgate.probes.migrations.models import compare_models, load_models
-from goldgate.probes.migrations.results import ModelsComparison, Reversal, SmokeResult, StepFailure, Walk
+from goldgate.probes.migrations.results import (
+    ModelsComparison,
+    Reversal,
+    SmokeResult,
+    StepFailure,
+    Walk,
+)
 from goldgate.probes.migrations.schema import Schema, diff, snapshot
 from goldgate.probes.migrations.scratch import ScratchRefused, open_scratch, redact_url
 from goldgate.probes.migrations.walk import ScratchNotReached, read_statements, walk

@@ -61,6 +61,10 @@ def _column_text(value: tuple[str, bool, str | None]) -> str:
     return f"{kind} {'NULL' if nullable else 'NOT NULL'}" + (f" DEFAULT {default}" if default else "")
 
 
+_PARTS = {"foreign keys": "foreign key", "indexes": "index", "unique constraints": "unique constraint",
+          "check constraints": "check constraint"}
+
+
 def diff(expected: Schema, actual: Schema) -> list[str]:
     """Every difference between two snapshots, as a reader would say it (empty when equal)."""
     out: list[str] = []
@@ -82,11 +86,11 @@ def diff(expected: Schema, actual: Schema) -> list[str]:
                            f"expected {_column_text(e['columns'][col])}")
         if e["primary key"] != a["primary key"]:
             out.append(f"{table} primary key {list(a['primary key'])}, expected {list(e['primary key'])}")
-        for part in ("foreign keys", "indexes", "unique constraints", "check constraints"):
+        for part, one in _PARTS.items():
             gone = [x for x in e[part] if x not in a[part]]
             extra = [x for x in a[part] if x not in e[part]]
-            out += [f"{table} {part[:-1]} {_describe(x)} missing" for x in gone]
-            out += [f"{table} {part[:-1]} {_describe(x)} left behind" for x in extra]
+            out += [f"{table} {one} {_describe(x)} missing" for x in gone]
+            out += [f"{table} {one} {_describe(x)} left behind" for x in extra]
     return out
 
 

@@ -161,12 +161,13 @@ def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, st
 
 
 def _versions(db: ScratchDatabase, table: str) -> list[str] | None:
-    from sqlalchemy import inspect, text
+    from sqlalchemy import column, inspect, select
+    from sqlalchemy import table as table_clause
 
     with db.engine.connect() as conn:
         if not inspect(conn).has_table(table):
             return None
-        return sorted(r[0] for r in conn.execute(text(f'SELECT version_num FROM "{table}"')))
+        return sorted(r[0] for r in conn.execute(select(column("version_num")).select_from(table_clause(table))))
 
 
 def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, after: str) -> list[str]:
@@ -310,6 +311,7 @@ def walk(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[s
         for _attempt in range(len(w.revisions) + 1):  # every new attempt has judged one more revision
             with scratch.fresh() as db:
                 w.scratch_databases += 1
+                w.backend = db.description
                 env = _Env(project, db, tuple(url_env_vars))
                 if _walk_once(env, w, judged, round_trip, url_env_vars):
                     continue
