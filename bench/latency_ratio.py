@@ -22,7 +22,7 @@ and the decision (rollback above 2x, by
 truth's. The target: goldgate's decision matches the truth's for every point outside
 +-5 % of the 2x line.
 
-Run: .venv/bin/python bench/latency_ratio.py [--seconds 8] [--rate 40] [--json] [--quick]
+Run: .venv/bin/python bench/latency_ratio.py [--seconds 15] [--rate 40] [--json] [--quick]
 """
 
 from __future__ import annotations
@@ -173,7 +173,7 @@ def _print(result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=8.0, help="load per point (default 8 s)")
+    ap.add_argument("--seconds", type=float, default=15.0, help="load per point (default 15 s)")
     ap.add_argument("--rate", type=float, default=40.0, help="requests per second (default 40)")
     ap.add_argument("--quick", action="store_true", help="two points, 4 s each")
     ap.add_argument("--json", action="store_true")

@@ -26,8 +26,14 @@ poll or ``t_i + resolution``, whichever is later (boundaries inside that stretch
 starting points: with 1 s polls the budget is not split 7200 ways, a rise is placed to the
 resolution, by default 1/720 of the horizon) and::
 
-    W(t) = (1 - tail) * t / T                 for t <= T
-    W(t) = (1 - tail) + tail * (1 - T / t)    for t >  T   (never reaches 1)
+    W(0) = 0
+    W(t) = onset + (1 - onset - tail) * t / T           for 0 < t <= T
+    W(t) = (1 - tail) + tail * (1 - T / t)              for t >  T   (never reaches 1)
+
+The ``onset`` share (default half) goes to the window's first boundary, the moment the
+release takes traffic: most bad builds are bad from their first request, and there the
+threshold is ``ln(1/(onset*alpha)) = 5.3``, close to one Wald test's. The rest is spread
+evenly over the horizon for rises that begin later.
 
 Why the bound holds. Fix a boundary ``i``. From there on ``exp(L_j - L_i)`` is a product
 of per-request likelihood ratios; at ``p = p0`` it is a martingale with mean 1, and for
@@ -50,8 +56,9 @@ Why it still detects quickly. After a rise to ``p1`` at any time the LLR climbs 
 Kullback-Leibler divergence ``p1*a + (1-p1)*b`` per request, the CUSUM forgets the
 healthy past (it maximises over the starting point), and the threshold grows only with
 the logarithm of the number of polls: with the guide's numbers and 60 s polls over 2 h
-``h = ln(120 / 0.009) = 9.5`` against ``ln(0.95 / 0.01) = 4.6`` for one Wald test, i.e. about 740
-requests at 2 % instead of 325 - the price of a guarantee over 120 looks instead of one.
+``h = ln(120 / 0.004) = 10.3`` for a rise after the start against ``ln(0.95 / 0.01) = 4.6``
+for one Wald test, i.e. about 800 requests at 2 % instead of 325 - the price of a
+guarantee over 120 looks instead of one.
 ``bench/watch_validity.py`` measures both: false rollbacks per 2-hour watch and the
 delay against a per-request CUSUM tuned by simulation to the same false-alarm rate.
 
@@ -95,6 +102,7 @@ class WatchPlan:
     horizon_s: float
     max_gap_s: float
     resolution_s: float | None = None
+    onset: float = 0.5
     tail: float = 0.1
 
     def __post_init__(self) -> None:
@@ -102,8 +110,8 @@ class WatchPlan:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
-        if not 0 < self.tail < 1:
-            raise ValueError(f"tail must be in (0, 1), got {self.tail!r}")
+        if not (0 < self.tail < 1 and 0 <= self.onset < 1 - self.tail):
+            raise ValueError(f"need 0 < tail < 1 and 0 <= onset < 1 - tail, got {self.tail!r}, {self.onset!r}")
         r = self.resolution_s
         if r is not None and not (isinstance(r, int | float) and math.isfinite(r) and r > 0):
             raise ValueError(f"resolution_s must be a positive number of seconds, got {r!r}")
@@ -118,9 +126,10 @@ class WatchPlan:
         if t <= 0:
             return 0.0
         T = self.horizon_s  # noqa: N806 - the horizon's usual symbol
+        spread = 1 - self.onset - self.tail
         if t <= T:
-            return (1 - self.tail) * t / T
-        return (1 - self.tail) + self.tail * (1 - T / t)
+            return self.onset + spread * t / T
+        return self.onset + spread + self.tail * (1 - T / t)
 
     def threshold(self, start_s: float, end_s: float) -> float:
         """``h_i`` of a starting point at ``start_s`` whose budget covers the time up to ``end_s``."""
