@@ -65,7 +65,8 @@ def release_workspace(pytestconfig: pytest.Config, environment: Environment,
                       tmp_path_factory: pytest.TempPathFactory, gate_clock: Callable[[], dt.datetime]) -> Any:
     """The reference release, materialised with the run's release faults (sandbox only)."""
     rel = environment.release
-    wanted = {rel.project, rel.artifacts, rel.manifest, environment.recovery.backups, environment.http.tls_url}
+    rec = environment.recovery
+    wanted = {rel.project, rel.artifacts, rel.manifest, rec.backups, rec.postgresql_conf}
     if "sandbox" not in wanted:
         return None
     from goldgate.sandbox import release
@@ -91,6 +92,10 @@ def tls_target(environment: Environment, release_workspace: Any) -> Iterator[tup
     if url != "sandbox":
         yield url, environment.http.ca_bundle
         return
+    if release_workspace is None or environment.release.project != "sandbox":
+        pytest.fail(f"ERROR: {environment.source_file}: http.tls_url is 'sandbox', the reference release's endpoint, "
+                    "but release.project is not the reference release: set http.tls_url to this release's endpoint",
+                    pytrace=False)
     from goldgate.sandbox.tls_endpoint import TlsEndpoint
 
     endpoint = TlsEndpoint(release_workspace.tls)

@@ -276,3 +276,23 @@ def test_env_check_validates_the_release_manifest_naming_file_and_field(tmp_path
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "matches release.schema.json" in run.stdout
+
+
+def test_tls_url_sandbox_does_not_lend_the_reference_release(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    envs = tmp_path / "environments"
+    envs.mkdir()
+    (envs / "team.yaml").write_text(
+        "name: team\nkubernetes:\n  kubeconfig: /nonexistent/kubeconfig\nhttp:\n  base_url: http://127.0.0.1:9\n"
+        "  tls_url: sandbox\nrelease:\n  version: 1.0.0\n  project: ../app\n", encoding="utf-8")
+    root = Path(__file__).resolve().parents[2]
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-m", "gate", "--env=team",
+         f"--environments-dir={envs}", f"--verdict-file={tmp_path / 'verdict.json'}",
+         f"--audit-log={tmp_path / 'audit.jsonl'}", "-k", "tls", "features/checklist"],
+        cwd=root, env={**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")},
+        capture_output=True, text=True, timeout=300, check=False)
+    assert "http.tls_url is 'sandbox', the reference release's endpoint" in run.stdout, run.stdout[-2000:]
+    assert not list(tmp_path.rglob("release-artifacts"))
