@@ -42,6 +42,7 @@ from goldgate.rollout.monitor import (
     Group,
     RollbackMonitor,
 )
+from goldgate.rollout.post_deploy import count_requests
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.rollout.traffic import NotLoopback, TrafficStream
 from goldgate.verdict import Evidence, Status, Verdict, expect
@@ -62,25 +63,33 @@ def concurrent_traffic(rate: float, clients: int, environment: Environment, bot_
                        rollout_state: Any) -> None:
     """Enough requests for a 0.1 % bound: thousands per window need many clients at once."""
     s, t = environment.strategy, environment.timeouts
-    window_s = float(getattr(s, "post_deploy_window_s", None) or s.monitoring_window_s)
+    window_s = _post_deploy_window_s(environment) + s.rollout_timeout_s
     try:
-        stream = TrafficStream(bot_url, rate_rps=rate, max_duration_s=window_s + 30, workers=clients,
+        stream = TrafficStream(bot_url, rate_rps=rate, max_duration_s=window_s, workers=clients,
                                timeout=(t.connect_s, t.read_s))
     except NotLoopback:
         return  # a real cluster is judged on its users' traffic
     rollout_state.streams.append(stream.start())
 
 
-@when("the release's requests are counted over the post-deploy window", target_fixture="post_deploy_counts")
-def count_post_deploy(environment: Environment, rollout_ctx: RolloutContext) -> Measurement:
+def _post_deploy_window_s(environment: Environment) -> float:
     s = environment.strategy
-    window_s = float(getattr(s, "post_deploy_window_s", None) or s.monitoring_window_s)
+    return float(getattr(s, "post_deploy_window_s", None) or s.monitoring_window_s)
+
+
+@when(parsers.parse("the release's requests are counted over the post-deploy window, planned for a "
+                    "{confidence:g} % bound"), target_fixture="post_deploy_counts")
+def count_post_deploy(confidence: float, environment: Environment, rollout_ctx: RolloutContext) -> Measurement:
+    """At least the window, and at least the requests a clean window needs (planned before looking)."""
+    window_s = _post_deploy_window_s(environment)
+    planned = post_deploy.requests_needed(0, environment.thresholds.post_deploy_error_rate, confidence / 100)
     group = _release_group(rollout_ctx)
     window = GrowingWindow(rollout_ctx.source, Selector(dict(group.labels), group.namespace), rollout_ctx.clock)
-    window.advance()
-    rollout_ctx.sleep(window_s)
-    window.advance()
-    return window.request_counts()
+    counted = count_requests(window, min_window_s=window_s, planned_requests=planned,
+                             deadline_s=window_s + environment.strategy.rollout_timeout_s,
+                             poll_s=environment.strategy.evaluation_interval_s,
+                             clock=rollout_ctx.clock, sleep=rollout_ctx.sleep)
+    return counted.measurement
 
 
 def _post_deploy_verdict(counts: Measurement, environment: Environment, confidence: float) -> Verdict:

@@ -4,13 +4,15 @@ Feature: After the deployment: the error rate and the post-migration watch
   "Phase 3: monitor for 1+ hour". At 0.1 % a clean window proves nothing until it holds
   thousands of requests: the error rate passes only when its exact (Clopper-Pearson)
   upper confidence bound is below thresholds.post_deploy_error_rate, and says how many
-  requests are still needed otherwise. After a migration the release is watched for
+  requests are still needed otherwise. Requests are counted for at least the post-deploy
+  window and until the sample size planned before the first look (2,995 at 0.1 % and 95 %)
+  has arrived, up to strategy.rollout_timeout_s longer. After a migration the release is watched for
   strategy.migration_monitor_s on the error-rate and latency triggers; a watch shorter
   than that window is INCONCLUSIVE, never a pass. Read-only.
 
   Scenario: The post-deploy error rate is below 0.1 % with 95 % confidence
     Given trading traffic of 300 requests per second from 16 concurrent clients
-    When the release's requests are counted over the post-deploy window
+    When the release's requests are counted over the post-deploy window, planned for a 95 % bound
     Then the post-deploy error rate is below the environment's limit with 95 % confidence
 
   Scenario: After a migration the release is watched for the whole post-migration window
@@ -27,5 +29,5 @@ Feature: After the deployment: the error rate and the post-migration watch
   Scenario: A release that fails 3 % of its requests fails the post-deploy error rate
     Given the running release carries FAULT_ERROR_RATE=0.03
     And trading traffic of 300 requests per second from 16 concurrent clients
-    When the release's requests are counted over the post-deploy window
+    When the release's requests are counted over the post-deploy window, planned for a 95 % bound
     Then the post-deploy error rate check at 95 % confidence fails
