@@ -199,9 +199,7 @@ def wait_for_pods(ctx: RolloutContext, deployment: str, label_selector: str, wan
         if fail_fast:
             health = _startup_health(ctx, deployment, pods, restarts0, tolerances)
             if health.status is Status.FAIL:
-                problem = "; ".join(start_problems(
-                    [as_pod_health(p, restarts0) for p in pods if not p.deleting],
-                    max_restarts=tolerances.max_restarts, max_oom_kills=tolerances.max_oom_kills))
+                problem = hard_failure(pods, restarts0, tolerances=tolerances)
                 return WaitResult(False, f"health check failed: {problem}", health, status)
         ready = sum(1 for p in pods if p.ready and not p.deleting)
         if (status.complete if complete else ready >= want_ready):
