@@ -86,7 +86,8 @@ def unreadable(where: str, field: str, cause: str) -> Verdict:
     """ERROR for a manifest (or a field in it) that cannot be judged."""
     at = f"{where} {field}".strip()
     reason = f"{field}: {cause}" if field else cause
-    return Verdict.error("manifest readable", reason, evidence=Evidence("manifest", at, details={"at": at}))
+    return Verdict.error("manifest readable", reason, threshold="a readable manifest",
+                         evidence=Evidence("manifest", at, details={"at": at}))
 
 
 @criterion(needs="never passes: it reports that a file holds nothing to judge")

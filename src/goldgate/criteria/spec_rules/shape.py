@@ -206,7 +206,7 @@ def read_workload(doc: dict[str, Any], kind: str) -> tuple[WorkloadSpec, list[Sh
         kind, name, pod_path, tuple(containers), replicas, written, strategy_field, strategy_type, surge, unavailable,
         grace, frozenset(_spread_keys(r, pod, pod_path)), labels,
     )
-    return workload, problems + r.problems
+    return workload, list(dict.fromkeys(problems + r.problems))  # one line per field, in order
 
 
 def _spread_keys(r: _Reader, pod: dict[str, Any], pod_path: str) -> set[str]:
