@@ -29,30 +29,55 @@ def _sql(text: Any) -> str | None:
     return None if text is None else re.sub(r"\s+", " ", str(text)).strip()
 
 
-def snapshot(conn: Any, skip: frozenset[str] = frozenset({"alembic_version"})) -> Schema:
-    """The schema visible on ``conn`` (its default schema), table by table."""
+def _table(insp: Any, table: str, dialect: Any) -> dict[str, Any]:
+    columns = {c["name"]: (_type(c, dialect), bool(c["nullable"]), _sql(c.get("default")))
+               for c in insp.get_columns(table)}
+    pk = tuple(insp.get_pk_constraint(table).get("constrained_columns") or ())
+    fks = sorted((tuple(f["constrained_columns"]), f.get("referred_table") or "", tuple(f["referred_columns"]),
+                  str(sorted((f.get("options") or {}).items())))
+                 for f in insp.get_foreign_keys(table))
+    indexes = sorted((i.get("name") or "", tuple(str(c) for c in i["column_names"]), bool(i.get("unique")))
+                     for i in insp.get_indexes(table))
+    uniques = sorted((u.get("name") or "", tuple(u["column_names"])) for u in insp.get_unique_constraints(table))
+    try:
+        checks = sorted(_sql(c["sqltext"]) or "" for c in insp.get_check_constraints(table))
+    except NotImplementedError:
+        checks = []
+    return {"columns": columns, "primary key": pk, "foreign keys": fks, "indexes": indexes,
+            "unique constraints": uniques, "check constraints": checks}
+
+
+def _sqlite_ddl(conn: Any) -> dict[str, tuple[Any, ...]]:
+    """Table -> its CREATE TABLE text and its indexes' texts: on SQLite that text *is* the schema."""
+    ddl: dict[str, list[Any]] = {}
+    for kind, name, table, sql in conn.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type IN ('table', 'index')"):
+        ddl.setdefault(table, []).append((kind, name, sql))
+    return {table: tuple(sorted(parts, key=str)) for table, parts in ddl.items()}
+
+
+def snapshot(conn: Any, skip: frozenset[str] = frozenset({"alembic_version"}),
+             cache: dict[Any, dict[str, Any]] | None = None) -> Schema:
+    """The schema visible on ``conn`` (its default schema), table by table.
+
+    ``cache`` (SQLite only) keeps each table's reflection under its DDL text, so a walk
+    re-reflects only the tables a step changed; any change to the text reflects again.
+    """
     from sqlalchemy import inspect
 
     insp = inspect(conn)
+    ddl = _sqlite_ddl(conn) if cache is not None and conn.dialect.name == "sqlite" else None
     out: Schema = {}
     for table in sorted(insp.get_table_names()):
         if table in skip:
             continue
-        columns = {c["name"]: (_type(c, conn.dialect), bool(c["nullable"]), _sql(c.get("default")))
-                   for c in insp.get_columns(table)}
-        pk = tuple(insp.get_pk_constraint(table).get("constrained_columns") or ())
-        fks = sorted((tuple(f["constrained_columns"]), f.get("referred_table") or "", tuple(f["referred_columns"]),
-                      str(sorted((f.get("options") or {}).items())))
-                     for f in insp.get_foreign_keys(table))
-        indexes = sorted((i.get("name") or "", tuple(str(c) for c in i["column_names"]), bool(i.get("unique")))
-                         for i in insp.get_indexes(table))
-        uniques = sorted((u.get("name") or "", tuple(u["column_names"])) for u in insp.get_unique_constraints(table))
-        try:
-            checks = sorted(_sql(c["sqltext"]) or "" for c in insp.get_check_constraints(table))
-        except NotImplementedError:
-            checks = []
-        out[table] = {"columns": columns, "primary key": pk, "foreign keys": fks, "indexes": indexes,
-                      "unique constraints": uniques, "check constraints": checks}
+        key = (table, ddl.get(table)) if ddl is not None else None
+        if key is not None and cache is not None and key in cache:
+            out[table] = cache[key]
+            continue
+        out[table] = _table(insp, table, conn.dialect)
+        if key is not None and cache is not None:
+            cache[key] = out[table]
     return out
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +98,7 @@ class _Env:
     db: ScratchDatabase
     url_env_vars: Sequence[str]
     version_table: str = "alembic_version"
+    snapshots: dict[Any, Any] = field(default_factory=dict)  # reflection cache (see schema.snapshot)
 
     def run(self, fn: Callable[[Any, Any], Any], **opts: Any) -> None:
         from alembic.runtime.environment import EnvironmentContext
@@ -180,8 +181,8 @@ def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, af
     return versions
 
 
-def _snap(conn: Any, table: str) -> Schema:
-    return snapshot(conn, frozenset({table}))
+def _snap(conn: Any, table: str, cache: dict[Any, Any] | None = None) -> Schema:
+    return snapshot(conn, frozenset({table}), cache)
 
 
 def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool,
@@ -210,11 +211,11 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
 
     def the_rest(ctx: Any) -> Iterator[Any]:
         nonlocal restart
-        conn = ctx.connection
+        conn, cache = ctx.connection, env.snapshots
         last: Schema | None = baseline
         for i, rev in enumerate(order):
             trip = round_trip and rev not in judged
-            before = (last if last is not None else _snap(conn, table)) if trip else None
+            before = (last if last is not None else _snap(conn, table, cache)) if trip else None
             if i > 0:
                 cursor.at(rev, "upgrade")
                 yield env.step(rev, True)
@@ -224,11 +225,11 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
             last = None
             if not trip:
                 continue
-            after = _snap(conn, table)
+            after = _snap(conn, table, cache)
             cursor.at(rev, "downgrade")
             yield env.step(rev, False)
             cursor.clear()
-            problems = diff(before or {}, _snap(conn, table))
+            problems = diff(before or {}, _snap(conn, table, cache))
             if problems:
                 judged[rev] = Reversal(rev, w.files[rev], False, "the downgrade did not restore the schema: "
                                                                  + "; ".join(problems))
@@ -237,7 +238,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
             cursor.at(rev, "upgrade again")
             yield env.step(rev, True)
             cursor.clear()
-            last = _snap(conn, table)
+            last = _snap(conn, table, cache)
             problems = diff(after, last)
             if problems:
                 judged[rev] = Reversal(rev, w.files[rev], False, "upgrading again after the downgrade gave "
@@ -245,7 +246,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
                 restart = True
                 return
             judged[rev] = Reversal(rev, w.files[rev], True)
-        w.head_schema = last if last is not None else _snap(conn, table)
+        w.head_schema = last if last is not None else _snap(conn, table, cache)
 
     failed = env.run_steps(the_rest, cursor)
     if failed:
