@@ -7,10 +7,12 @@ an answer with the wrong status or outside its latency budget is a FAIL with bot
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from goldgate.criteria.registry import criterion
 from goldgate.probes.http import HttpObservation
 from goldgate.verdict import Verdict
 
@@ -24,6 +26,7 @@ def _no_answer(criterion: str, obs: HttpObservation, threshold: object) -> Verdi
     )
 
 
+@criterion(needs="an HTTP answer with a status code, and a finite elapsed time when a budget is set")
 def answers_with(
     criterion: str,
     obs: HttpObservation,
@@ -35,7 +38,10 @@ def answers_with(
     threshold = f"status {expected_status}" + (f" within {budget_ms:g} ms" if budget_ms is not None else "")
     if not obs.answered:
         return _no_answer(criterion, obs, threshold)
-    assert obs.status is not None and obs.elapsed_ms is not None
+    if obs.elapsed_ms is None or not math.isfinite(obs.elapsed_ms) or obs.elapsed_ms < 0:
+        return Verdict.error(criterion, f"{obs.method} {obs.url}: no usable elapsed time ({obs.elapsed_ms!r})",
+                             threshold=threshold, evidence=obs.evidence())
+    assert obs.status is not None
     if obs.status != expected_status:
         snippet = obs.body[:120].replace("\n", " ")
         return Verdict.failed(
@@ -57,9 +63,12 @@ def answers_with(
     )
 
 
+@criterion(needs="a 200 answer in Prometheus text format and at least one required series to look for")
 def metrics_expose(criterion: str, obs: HttpObservation, required: Iterable[str]) -> Verdict:
     """PASS when /metrics parses as Prometheus text and carries every required series."""
     required = sorted(set(required))
+    if not required:
+        return Verdict.error(criterion, "no required series named: nothing to check", evidence=obs.evidence())
     if not obs.answered:
         return _no_answer(criterion, obs, required)
     if obs.status != 200:
@@ -84,6 +93,7 @@ def metrics_expose(criterion: str, obs: HttpObservation, required: Iterable[str]
     return Verdict.passed(criterion, required, required, f"{len(names)} series, all required present", evidence=obs.evidence())
 
 
+@criterion(needs="a 200 JSON answer that carries the field")
 def json_field_equals(criterion: str, obs: HttpObservation, field: str, expected: object) -> Verdict:
     """PASS when the JSON answer's ``field`` equals ``expected`` (e.g. the running version)."""
     if not obs.answered:
@@ -104,6 +114,7 @@ def json_field_equals(criterion: str, obs: HttpObservation, field: str, expected
     return Verdict.passed(criterion, actual, expected, f"{field} is {actual!r}", evidence=obs.evidence())
 
 
+@criterion(needs="a 201 for the order and a 200 read-back of the same order")
 def order_round_trip(criterion: str, created: HttpObservation, read_back: HttpObservation | None) -> Verdict:
     """PASS when a paper order is accepted (201) and reads back with the same fields."""
     if not created.answered:
@@ -128,6 +139,8 @@ def order_round_trip(criterion: str, created: HttpObservation, read_back: HttpOb
     except ValueError as exc:
         return Verdict.error(criterion, str(exc), evidence=evidence)
     keys = ("id", "symbol", "side", "volume")
+    if not isinstance(sent, dict) or not isinstance(got, dict) or sent.get("id") in (None, ""):
+        return Verdict.error(criterion, "the order answers are not JSON objects carrying an id", evidence=evidence)
     differing = [k for k in keys if sent.get(k) != got.get(k)]
     if differing:
         return Verdict.failed(
