@@ -211,6 +211,9 @@ class Release(_Model):
         None, description="production's Deployment spec to hold this cluster against: 'sandbox', a manifest "
         "path (relative to the project) or kube:CONTEXT/NAMESPACE/NAME")
     alert_rules: str = Field("deploy/prometheus", description="alert rules + promtool tests, relative to the project")
+    lock_files: list[str] | None = Field(
+        None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
+        "poetry.lock, uv.lock found in it)")
 
 
 class LoadProfile(_Model):
