@@ -12,4 +12,5 @@ pytest_plugins = [
     "steps.spec",
     "steps.readiness",
     "steps.post_deploy",
+    "steps.failover",
 ]

@@ -23,7 +23,8 @@ def _up(args: argparse.Namespace) -> int:
     notices: list[str] = []
     try:
         info = lifecycle.ensure_running(
-            _state_dir(args), args.fault, port=args.port, timeout=args.timeout, api_only=args.api_only, notices=notices
+            _state_dir(args), args.fault, port=args.port, timeout=args.timeout, api_only=args.api_only, notices=notices,
+            regions=args.regions,
         )
     except lifecycle.SandboxError as exc:
         for notice in notices:
@@ -35,6 +36,9 @@ def _up(args: argparse.Namespace) -> int:
     if info.started:
         print(f"sandbox up (pid {info.pid}) at {info.url}, faults: {', '.join(info.faults) or 'none'}")
     print(f"kubeconfig: {info.kubeconfig}")
+    if info.regions:
+        print(f"global endpoint: {info.regions['global_url']} (primary {info.regions['primary_url']}, "
+              f"secondary {info.regions['standby_url']}, context {info.regions['secondary_context']})")
     print(f"try: kubectl --kubeconfig {info.kubeconfig} get pods -l app=trading-bot")
     return 0
 
@@ -50,6 +54,8 @@ def _status(args: argparse.Namespace) -> int:
     if result.info is not None and result.running:
         print(f"kubeconfig: {result.info.kubeconfig}")
         print(f"faults: {', '.join(result.info.faults) or 'none'}")
+        if result.info.regions:
+            print(f"global endpoint: {result.info.regions.get('global_url')}")
         if result.pods:
             width = max(len(p["name"]) for p in result.pods)
             print(f"{'POD'.ljust(width)}  READY  PHASE")
@@ -89,6 +95,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     up.add_argument("--fault", action="append", default=[], help="plant a named fault (repeatable; see `faults`)")
     up.add_argument("--port", type=int, default=0, help="API server port (default: a free port)")
     up.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for the bot to be Ready")
+    up.add_argument("--regions", type=int, choices=(1, 2), default=None,
+                    help=f"default ${lifecycle.REGIONS_ENV} or 1; 2: a second region (own API server, bot and hot-standby PostgreSQL) behind a global "
+                         "endpoint; region faults: standby-lag, secondary-not-ready, global-no-health-checks")
     up.add_argument("--api-only", action="store_true", help=argparse.SUPPRESS)
     up.set_defaults(func=_up)
     commands.add_parser("down", help="stop the sandbox and every pod process").set_defaults(func=_down)

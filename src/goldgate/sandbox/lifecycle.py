@@ -36,6 +36,7 @@ from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.daemon import PORT_FILE, TOKEN_ENV
 
 DIR_ENV = "GOLDGATE_SANDBOX_DIR"
+REGIONS_ENV = "GOLDGATE_SANDBOX_REGIONS"
 STATE_FILE = "state.json"
 KUBECONFIG_FILE = "kubeconfig"
 LOG_FILE = "daemon.log"
@@ -58,6 +59,8 @@ class SandboxInfo:
     started_at: str
     faults: list[str] = field(default_factory=list)
     api_only: bool = False
+    #: With two regions: global_url, admin_url, primary_url, standby_url, secondary_context.
+    regions: dict[str, Any] = field(default_factory=dict)
     #: True when this call started the daemon (the caller then owns stopping it).
     started: bool = False
 
@@ -105,6 +108,7 @@ def _read_state(state_dir: pathlib.Path) -> SandboxInfo | None:
             started_at=str(data.get("started_at", "")),
             faults=list(data.get("faults", [])),
             api_only=bool(data.get("api_only", False)),
+            regions=dict(data.get("regions") or {}),
         )
     except FileNotFoundError:
         return None
@@ -358,11 +362,17 @@ def ensure_running(
     timeout: float = 120.0,
     api_only: bool = False,
     notices: list[str] | None = None,
+    regions: int | None = None,
+    manifests: pathlib.Path | None = None,
 ) -> SandboxInfo:
     """Reuse the running sandbox or start one and wait until the bot is Ready.
 
     ``info.started`` tells the caller whether it must call :func:`stop` later.
+    ``regions=2`` adds the second region (:mod:`goldgate.sandbox.regions`); unset, it is
+    ``$GOLDGATE_SANDBOX_REGIONS`` when starting and whatever runs when reusing.
+    ``manifests`` replaces the bot's deploy/k8s folder (each region's own overlay).
     """
+    regions = _regions_wanted(regions)
     state_dir = (state_dir or default_state_dir()).resolve()
     notices = notices if notices is not None else []
     with _locked(state_dir):
@@ -373,6 +383,11 @@ def ensure_running(
                     f"a sandbox is already running (pid {running.pid}, port {running.port}) with faults "
                     f"{running.faults or 'none'}, but {list(faults) or 'none'} were requested; "
                     "run `goldgate sandbox down` first"
+                )
+            if regions is not None and (2 if running.regions else 1) != regions:
+                raise SandboxError(
+                    f"a sandbox is already running (pid {running.pid}) with {2 if running.regions else 1} region(s), "
+                    f"but {regions} were requested; run `goldgate sandbox down` first"
                 )
             if not _ready(running):
                 raise SandboxError(
@@ -389,9 +404,49 @@ def ensure_running(
                 f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; "
                 "choose another port or stop what is listening there"
             )
-        info = _start(state_dir, list(faults), port=port, timeout=timeout, api_only=api_only, notices=notices)
+        if regions == 2:
+            info = _start_two_regions(state_dir, list(faults), port=port, timeout=timeout, notices=notices)
+        else:
+            info = _start(state_dir, list(faults), port=port, timeout=timeout, api_only=api_only, notices=notices,
+                          manifests=manifests)
         info.started = True
         return info
+
+
+def _regions_wanted(regions: int | None) -> int | None:
+    if regions is None:
+        raw = os.environ.get(REGIONS_ENV, "").strip()
+        if not raw:
+            return None
+        try:
+            regions = int(raw)
+        except ValueError:
+            raise SandboxError(f"{REGIONS_ENV}={raw!r} is not 1 or 2") from None
+    if regions not in (1, 2):
+        raise SandboxError(f"{regions} regions requested: the sandbox runs 1 or 2")
+    return regions
+
+
+def _start_two_regions(state_dir: pathlib.Path, faults: list[str], *, port: int, timeout: float,
+                       notices: list[str]) -> SandboxInfo:
+    """The primary region (this sandbox, its bot on the primary PostgreSQL), then the second."""
+    from goldgate.sandbox.regions import pair
+
+    cluster_faults, region_faults = pair.split_faults(faults)
+    try:
+        manifests = pair.prepare(state_dir)
+        info = _start(state_dir, faults, port=port, timeout=timeout, api_only=False, notices=notices,
+                      manifests=manifests, daemon_faults=cluster_faults)
+        info.regions = pair.start_secondary(state_dir, info, region_faults, timeout=timeout, notices=notices)
+    except (pair.RegionsError, SandboxError) as exc:
+        found = find_running(state_dir)
+        if found is not None:
+            _terminate(found.pid, state_dir)
+            _cleanup_files(state_dir)
+        pair.stop(state_dir)
+        raise SandboxError(f"two regions did not start: {exc}") from None
+    _write_state(info)
+    return info
 
 
 #: With faults planted the bot may legitimately never become Ready (never-ready,
@@ -409,14 +464,18 @@ def _start(
     timeout: float,
     api_only: bool,
     notices: list[str],
+    manifests: pathlib.Path | None = None,
+    daemon_faults: list[str] | None = None,
 ) -> SandboxInfo:
     tls = ensure_tls(state_dir / "tls")
     token = secrets.token_urlsafe(32)
     with contextlib.suppress(FileNotFoundError):
         (state_dir / PORT_FILE).unlink()
     cmd = [sys.executable, "-m", "goldgate.sandbox", "--state-dir", str(state_dir), "--port", str(port)]
-    for fault in faults:
+    for fault in faults if daemon_faults is None else daemon_faults:
         cmd += ["--fault", fault]
+    if manifests is not None:
+        cmd += ["--manifests", str(manifests)]
     if api_only:
         cmd.append("--api-only")
     env = dict(os.environ, **{TOKEN_ENV: token, DIR_ENV: str(state_dir)})
@@ -514,13 +573,24 @@ def stop(state_dir: pathlib.Path | None = None) -> str:
     with _locked(state_dir):
         info = _read_state(state_dir)
         if info is None:
-            return f"no sandbox running (no state in {state_dir})"
+            return _join(f"no sandbox running (no state in {state_dir})", _stop_regions(state_dir))
         if not info.pid or not _is_our_daemon(info.pid, state_dir):
-            return _clean_stale(state_dir) or "no sandbox running"
+            return _join(_clean_stale(state_dir) or "no sandbox running", _stop_regions(state_dir))
         stragglers = _terminate(info.pid, state_dir)
         _cleanup_files(state_dir)
         extra = f"; killed {stragglers} straggling process(es)" if stragglers else ""
-        return f"sandbox stopped (pid {info.pid}, port {info.port}){extra}"
+        return _join(f"sandbox stopped (pid {info.pid}, port {info.port}){extra}", _stop_regions(state_dir))
+
+
+def _stop_regions(state_dir: pathlib.Path) -> str:
+    """The second region, the global endpoint and both PostgreSQL servers, if any ran."""
+    from goldgate.sandbox.regions import pair
+
+    return pair.stop(state_dir)
+
+
+def _join(message: str, extra: str) -> str:
+    return f"{message}; {extra}" if extra else message
 
 
 def status(state_dir: pathlib.Path | None = None) -> SandboxStatus:

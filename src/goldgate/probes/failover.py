@@ -1,0 +1,271 @@
+"""Evidence of a region failover drill (guide §9.3): paper orders through the global
+endpoint, the time until it serves orders again, the orders it lost, and the drills the
+audit trail holds.
+
+Everything goes over the bot's own API, so the drill measures what a client sees and
+runs the same against a pair of real clusters: an acknowledged order is one answered
+201 with an id; after the failover it is *missing* when the global endpoint no longer
+returns it (404, or another order under that id — the promoted database's sequence may
+hand the id out again). Which region serves is told by asking each region's own URL
+for an order written through the global endpoint: only one database has it until the
+failback runbook resynchronises them.
+
+    orders = OrderWriter(HttpProbe(global_url, timeouts, headers={"Connection": "close"}))
+    orders.write_for(5.0, interval_s=0.2)
+    ... fail the primary ...
+    recovery = orders.until_recovered(failed_at, deadline_s=1800)
+    lost = orders.missing(orders.acknowledged_before(failed_at))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from goldgate.probes.http import HttpObservation, HttpProbe
+
+ORDERS_PATH = "/api/v1/orders"
+DRILL_ACTION = "failover-drill"
+
+
+class FailoverUnavailable(Exception):  # noqa: N818 - reads as what happened
+    """The drill's evidence could not be gathered; the message names the URL or file."""
+
+
+@dataclass(frozen=True)
+class AckedOrder:
+    """One order the global endpoint acknowledged (HTTP 201)."""
+
+    client_order_id: str
+    order_id: int
+    acked_at: float          # time.monotonic() of the answer
+    acked_wall: float        # time.time() of the answer
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """From the failure to the first order the global endpoint acknowledged again."""
+
+    recovered: bool
+    elapsed_s: float         # RTO when recovered, else how long the drill waited
+    deadline_s: float
+    attempts: int
+    failures: dict[str, int] = field(default_factory=dict)   # "HTTP 502" / "ConnectionError" -> count
+    first_order: AckedOrder | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class DataLoss:
+    """Acknowledged orders checked after the failover, and the ones gone."""
+
+    checked: int
+    missing: list[AckedOrder]
+    failed_at_wall: float
+    url: str = ""
+
+    @property
+    def window_s(self) -> float:
+        """Seconds of acknowledged data lost: from the oldest missing order to the failure."""
+        if not self.missing:
+            return 0.0
+        return max(0.0, self.failed_at_wall - min(o.acked_wall for o in self.missing))
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Which region served an order written through the global endpoint after a wait."""
+
+    served_by: str | None    # "primary", "secondary" or None when neither region has it
+    waited_s: float
+    order: AckedOrder | None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DrillRecord:
+    """A failover drill found in the audit trail."""
+
+    at: dt.datetime
+    outcome: str             # "passed" or "failed"
+    run_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _failure(obs: HttpObservation) -> str:
+    return f"HTTP {obs.status}" if obs.status is not None else (obs.error or "no answer").split(":", 1)[0]
+
+
+class OrderWriter:
+    """Writes small paper orders through one URL and keeps every acknowledgement."""
+
+    def __init__(self, client: HttpProbe, *, symbol: str = "XAUUSD", volume: float = 0.01,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.symbol = symbol
+        self.volume = volume
+        self.clock = clock
+        self.acked: list[AckedOrder] = []
+        self.tag = uuid.uuid4().hex[:10]
+        self._n = 0
+
+    def write_one(self) -> AckedOrder | HttpObservation:
+        self._n += 1
+        client_id = f"drill-{self.tag}-{self._n}"
+        obs = self.client.post(ORDERS_PATH, {"symbol": self.symbol, "side": "BUY" if self._n % 2 else "SELL",
+                                             "volume": self.volume, "client_order_id": client_id})
+        if obs.status == 201:
+            try:
+                order_id = int(obs.json()["id"])
+            except (ValueError, KeyError, TypeError):
+                return obs
+            ack = AckedOrder(client_id, order_id, self.clock(), time.time())
+            self.acked.append(ack)
+            return ack
+        return obs
+
+    def write_for(self, seconds: float, *, interval_s: float) -> int:
+        """Write for ``seconds``; returns how many were acknowledged."""
+        before = len(self.acked)
+        end = self.clock() + seconds
+        while self.clock() < end:
+            self.write_one()
+            time.sleep(interval_s)
+        return len(self.acked) - before
+
+    def acknowledged_before(self, moment: float) -> list[AckedOrder]:
+        return [o for o in self.acked if o.acked_at <= moment]
+
+    def until_recovered(self, failed_at: float, *, deadline_s: float, interval_s: float) -> Recovery:
+        """Keep writing until an order is acknowledged again, or ``deadline_s`` after ``failed_at``."""
+        failures: dict[str, int] = {}
+        attempts = 0
+        while True:
+            attempts += 1
+            result = self.write_one()
+            now = self.clock()
+            if isinstance(result, AckedOrder):
+                return Recovery(True, now - failed_at, deadline_s, attempts, failures, result, self.client.base_url)
+            failures[_failure(result)] = failures.get(_failure(result), 0) + 1
+            if now - failed_at >= deadline_s:
+                return Recovery(False, now - failed_at, deadline_s, attempts, failures, None, self.client.base_url)
+            time.sleep(interval_s)
+
+    def missing(self, orders: Sequence[AckedOrder], failed_at_wall: float) -> DataLoss:
+        """Ask for every acknowledged order again; the ones not returned as written are lost."""
+        lost = [o for o in orders if not holds(self.client, o)]
+        return DataLoss(len(orders), lost, failed_at_wall, self.client.base_url)
+
+
+def holds(client: HttpProbe, order: AckedOrder) -> bool:
+    """Whether ``client``'s region returns ``order`` under its id; raises when it cannot tell."""
+    obs = client.get(f"{ORDERS_PATH}/{order.order_id}")
+    if obs.status == 404:
+        return False
+    if obs.status != 200:
+        raise FailoverUnavailable(f"GET {client.url(ORDERS_PATH)}/{order.order_id}: {_failure(obs)}"
+                                  f"{' — ' + obs.body[:120] if obs.body else ''}")
+    try:
+        return obs.json().get("client_order_id") == order.client_order_id
+    except (ValueError, AttributeError):
+        raise FailoverUnavailable(f"GET {client.url(ORDERS_PATH)}/{order.order_id}: body is not an order") from None
+
+
+def served_by(writer: OrderWriter, primary: HttpProbe, secondary: HttpProbe, *, wait_s: float,
+              sleep: Callable[[float], None] = time.sleep) -> Routing:
+    """Wait ``wait_s``, write one order through the global endpoint, and find which region has it.
+
+    A region that does not answer counts as not having it; both having it (a shared or
+    already resynchronised database) cannot tell the regions apart and says so.
+    """
+    sleep(wait_s)
+    result = writer.write_one()
+    if not isinstance(result, AckedOrder):
+        return Routing(None, wait_s, None, f"the global endpoint did not take an order: {_failure(result)}")
+
+    def has(client: HttpProbe) -> bool:
+        try:
+            return holds(client, result)
+        except FailoverUnavailable:
+            return False
+
+    in_primary, in_secondary = has(primary), has(secondary)
+    if in_primary and in_secondary:
+        return Routing(None, wait_s, result, "both regions return the order: their databases are not separate, "
+                                             "so the serving region cannot be told")
+    region = "primary" if in_primary else "secondary" if in_secondary else None
+    detail = f"order {result.order_id} found in the {region} region" if region else "neither region returns the order"
+    return Routing(region, wait_s, result, detail)
+
+
+def _parse_when(raw: Any) -> dt.datetime | None:
+    if isinstance(raw, int | float):
+        return dt.datetime.fromtimestamp(raw, dt.UTC)
+    if isinstance(raw, str) and raw:
+        try:
+            moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return None
+
+
+def drills_from_audit(path: Path) -> list[DrillRecord]:
+    """Every ``failover-drill`` action of the audit trail (``reports/audit.jsonl``), oldest first."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        raise FailoverUnavailable(f"audit trail {path} does not exist: no record of any failover drill") from None
+    except OSError as exc:
+        raise FailoverUnavailable(f"audit trail {path}: {exc.strerror or exc}") from None
+    found: list[DrillRecord] = []
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            raise FailoverUnavailable(f"audit trail {path} line {number}: not JSON") from None
+        if not isinstance(record, dict):
+            raise FailoverUnavailable(f"audit trail {path} line {number}: not a record object")
+        for action in record.get("actions") or []:
+            if not isinstance(action, dict) or action.get("action") != DRILL_ACTION:
+                continue
+            when = (_parse_when(action.get("at")) or _parse_when(action.get("started"))
+                    or _parse_when((record.get("when") or {}).get("started")))
+            if when is None:
+                raise FailoverUnavailable(f"audit trail {path} line {number}: failover drill without a time")
+            found.append(DrillRecord(when, str(action.get("result") or action.get("outcome") or "unknown"),
+                                     str(record.get("run_id") or ""),
+                                     {k: v for k, v in action.items() if k not in ("action",)}))
+    return sorted(found, key=lambda d: d.at)
+
+
+def lands_in(writer: OrderWriter, region: str, client: HttpProbe) -> Routing:
+    """Write one order through the global endpoint and tell whether ``region`` has it."""
+    result = writer.write_one()
+    if not isinstance(result, AckedOrder):
+        return Routing(None, 0.0, None, f"the global endpoint did not take an order: {_failure(result)}")
+    try:
+        found = holds(client, result)
+    except FailoverUnavailable as exc:
+        return Routing(None, 0.0, result, str(exc))
+    where = region if found else None
+    return Routing(where, 0.0, result, f"order {result.order_id} {'found' if found else 'not found'} in the {region} "
+                                       f"region at {client.base_url}")
+
+
+def wait_ready(client: HttpProbe, path: str, *, timeout_s: float, interval_s: float) -> float | None:
+    """Seconds until ``path`` answers 200 (the region is back), or None within ``timeout_s``."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        if client.get(path).status == 200:
+            return time.monotonic() - started
+        time.sleep(interval_s)
+    return None
