@@ -155,3 +155,16 @@ def test_production_rollback_or_failed_undo_is_no_rehearsal() -> None:
     marked = readiness.rollback_rehearsed([_run(D, production=True, reason="Rollback rehearsal, game day")],
                                           now=NOW, max_age_days=30)
     assert marked.status is Status.PASS
+
+
+def test_error_rate_from_a_metric_source_answer() -> None:
+    from goldgate.probes.metrics import Measurement, RequestCounts
+
+    clean = Measurement("scrape", "http_requests_total", counts=RequestCounts(3166, 0), window_s=31.0)
+    assert post_deploy.post_deploy_error_rate_from(clean, limit=0.001).status is Status.PASS
+    bad = Measurement("scrape", "http_requests_total", counts=RequestCounts(3001, 93), window_s=31.0)
+    v = post_deploy.post_deploy_error_rate_from(bad, limit=0.001)
+    assert v.status is Status.FAIL and "observed 0.0309897 vs threshold 0.001" in v.message()
+    refused = Measurement("scrape", "http_requests_total", error="http://127.0.0.1:9/metrics: connection refused")
+    v = post_deploy.post_deploy_error_rate_from(refused, limit=0.001)
+    assert v.status is Status.ERROR and "127.0.0.1:9/metrics: connection refused" in v.reason
