@@ -152,6 +152,9 @@ class Strategy(_Model):
     evaluation_interval_s: float = Field(60.0, gt=0)
     rollout_timeout_s: float = Field(3600.0, gt=0, description="§2.3 30-60 minutes for full deployment")
     migration_monitor_s: float = Field(3600.0, gt=0, description="§3.2 monitor 1+ hour")
+    post_deploy_window_s: float | None = Field(
+        None, gt=0, description="§5.3 window over which the post-deploy error rate (< 0.1 %) is counted "
+        "(default: monitoring_window_s)")
     drain_timeout_s: float = Field(30.0, ge=0, description="§7.3 30-second drain")
     exercised: list[Literal["rolling", "canary", "blue-green"]] | None = Field(
         None, description="strategies whose scenarios run here (default: only `kind`); the others are "
@@ -211,6 +214,8 @@ class Release(_Model):
         None, description="production's Deployment spec to hold this cluster against: 'sandbox', a manifest "
         "path (relative to the project) or kube:CONTEXT/NAMESPACE/NAME")
     alert_rules: str = Field("deploy/prometheus", description="alert rules + promtool tests, relative to the project")
+    communication_url: str | None = Field(
+        None, description="§1.3 the release's communication channel (overrides communication.url in release.yaml)")
     lock_files: list[str] | None = Field(
         None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
         "poetry.lock, uv.lock found in it)")
