@@ -120,6 +120,8 @@ class Thresholds(_Model):
     certificate_days_left: int = Field(14, ge=1, le=3650)
     smoke_latency_ms: float = Field(500.0, gt=0, description="budget for one smoke request")
     min_requests: int = Field(200, ge=1, description="fewer requests than this: INCONCLUSIVE")
+    max_restarts: int = Field(0, ge=0, description="§6.1 container restarts tolerated before a rollback")
+    max_oom_kills: int = Field(0, ge=0, description="§6.1 OOM kills tolerated before a rollback (guide: any)")
     post_deploy_error_rate: float = Field(0.001, gt=0, lt=1, description="§5.3 error rate should be < 0.1 %")
 
 
@@ -210,6 +212,7 @@ class Release(_Model):
     project: str | None = Field(None, description="checkout of the release's source project ('sandbox' = reference bot)")
     artifacts: str | None = Field(None, description="folder with the CI artifacts (JUnit, coverage, SARIF)")
     manifest: str | None = Field(None, description="release.yaml with approvals, change ticket, window")
+    min_approvals: int = Field(2, ge=1, description="§11.2 approvals by people other than the author")
     reference_spec: str | None = Field(
         None, description="production's Deployment spec to hold this cluster against: 'sandbox', a manifest "
         "path (relative to the project) or kube:CONTEXT/NAMESPACE/NAME")
@@ -229,6 +232,11 @@ class LoadProfile(_Model):
     rate_rps: float = Field(20.0, gt=0, le=100_000)
     duration_s: float = Field(20.0, gt=0, le=24 * 3600)
     max_requests: int = Field(20_000, ge=1)
+    generator_max_cpu_percent: float = Field(90.0, gt=0, le=100, description="load generator busier than "
+                                             "this: the load verdict is INCONCLUSIVE")
+    generator_min_completion: float = Field(0.9, gt=0, le=1, description="share of the planned requests "
+                                            "that must be sent")
+    generator_max_send_lag_ms: float = Field(100.0, gt=0, description="p95 send lag of the open model")
     think_time_s: tuple[float, float] = (0.05, 0.2)
     weights: dict[str, int] = Field(default_factory=lambda: {"signal": 10, "order": 2, "health": 1, "ready": 1})
     max_rate_rps: float | None = Field(None, gt=0, description="explicit cap, required against production")
