@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -117,13 +118,22 @@ def _entries(path: Path, data: Any) -> list[tuple[str, Mapping[str, Any]]]:
     raise ArtifactUnavailable(path, f"expected a list or mapping of flags, got {type(raw).__name__}")
 
 
+def _declared_on(lines: list[str], name: str) -> int:
+    """The first line that declares ``name`` (``[name]``, ``name:``, ``name: name``,
+    ``"name"``), comments skipped; 0 when none does."""
+    if not name:
+        return 0
+    token = re.compile(rf"(^|[\s\[\"'{{,]){re.escape(name)}([\s\]\"':=,}}]|$)")
+    return next((i for i, t in enumerate(lines, 1) if not t.lstrip().startswith("#") and token.search(t)), 0)
+
+
 def read_flags(path: Path, killswitch_key: str = "killswitch", cleanup_key: str = "cleanup_by") -> list[Flag]:
     """The flags of ``path`` (YAML, TOML or JSON) with the line each is declared on."""
     data = parse_document(path, "feature flag file")
     lines = read_text(path, "feature flag file").splitlines()
     flags = []
     for name, entry in _entries(path, data):
-        line = next((i for i, t in enumerate(lines, 1) if name and name in t), 0)
+        line = _declared_on(lines, name)
         flags.append(Flag(name, entry.get(killswitch_key) is True, str(entry.get("introduced", "")),
                           _date(path, name, entry.get(cleanup_key)), line))
     return flags
