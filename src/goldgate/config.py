@@ -33,6 +33,7 @@ from pydantic import (
     model_validator,
 )
 
+from goldgate.release_policy import ReleaseLayout, ReleasePolicy
 from goldgate.secrets import (
     REF_RE,
     REFERENCE_FORMS,
@@ -219,6 +220,7 @@ class Release(_Model):
     alert_rules: str = Field("deploy/prometheus", description="alert rules + promtool tests, relative to the project")
     communication_url: str | None = Field(
         None, description="§1.3 the release's communication channel (overrides communication.url in release.yaml)")
+    layout: ReleaseLayout = Field(default_factory=ReleaseLayout, description="where the release keeps its files")
     lock_files: list[str] | None = Field(
         None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
         "poetry.lock, uv.lock found in it)")
@@ -299,6 +301,7 @@ class Environment(_Model):
     recovery: Recovery = Field(default_factory=Recovery)
     database: Database = Field(default_factory=Database)
     firewall: Firewall = Field(default_factory=Firewall)
+    policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")

@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from goldgate.criteria.spec_policy import Policy as WorkloadPolicy
+
 # The guide's §10.1 runbook subjects, with the file stems a team commonly uses for each.
 RUNBOOK_SUBJECTS: dict[str, tuple[str, ...]] = {
     "deployment": ("deployment", "deploy", "release", "releasing"),
@@ -152,6 +154,7 @@ class ReleasePolicy(_Section):
     changelog: ChangelogPolicy = Field(default_factory=ChangelogPolicy)
     configuration: ConfigurationPolicy = Field(default_factory=ConfigurationPolicy)
     backups: BackupPolicy = Field(default_factory=BackupPolicy)
+    workloads: WorkloadPolicy = Field(default_factory=WorkloadPolicy)
 
 
 def layout_of(env: Any) -> ReleaseLayout:
