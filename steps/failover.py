@@ -115,7 +115,10 @@ def _client(environment: Environment, url: str, **headers: str) -> HttpProbe:
 
 
 def _judge(drill: Drill, name: str, criterion: str, measure: Callable[[], T], decide: Callable[[T], Verdict]) -> None:
-    drill.verdicts[name] = gate(criterion, measure, decide)
+    """Like :func:`gate`, keeping the verdict for the drill's record even when it is not a pass."""
+    verdict = measure_and_judge(criterion, measure, decide, UNAVAILABLE)
+    drill.verdicts[name] = verdict
+    expect(verdict)
 
 
 def _record(drill: Drill, safety: Any, kube: Any, environment: Environment) -> None:
@@ -140,6 +143,8 @@ def _record(drill: Drill, safety: Any, kube: Any, environment: Environment) -> N
 @given("the two regions named in the environment", target_fixture="drill")
 def two_regions(environment: Environment, region_targets: RegionTargets, bot_url: str, safety: Any,
                 request: pytest.FixtureRequest) -> Drill:
+    # The drill writes orders and fails a region: refused before the first order without permission.
+    safety.require(f"run a failover drill through {region_targets.global_url}")
     # A fresh connection per request, as a client re-resolving a global name would make.
     drill = Drill(region_targets, probe.OrderWriter(_client(environment, region_targets.global_url, Connection="close")),
                   _client(environment, bot_url), _client(environment, region_targets.standby_url))
@@ -157,8 +162,9 @@ def primary_fails(drill: Drill, kube: Any, safety: Any, environment: Environment
     k8s = environment.kubernetes
     drill.replicas = int((kube_actions.read_deployment(kube, k8s.namespace, k8s.deployment).get("spec") or {})
                          .get("replicas") or 1)
-    drill.failed_at, drill.failed_at_wall = time.monotonic(), time.time()
+    failed_at, failed_at_wall = time.monotonic(), time.time()
     kube_actions.scale(kube, safety, k8s.namespace, k8s.deployment, 0, reason="failover drill: fail the primary region")
+    drill.failed_at, drill.failed_at_wall = failed_at, failed_at_wall
 
 
 def _recovery(drill: Drill, deadline_s: float) -> tuple[probe.Recovery, str | None]:

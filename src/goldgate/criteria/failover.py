@@ -78,7 +78,8 @@ def data_loss_within_rpo(loss: DataLoss, rpo_s: float) -> Verdict:
     if len(loss.missing) > checked:
         return Verdict.error(crit, f"{len(loss.missing)} missing of {checked} checked orders is impossible", evidence=ev)
     window = loss.window_s
-    if not math.isfinite(window):
+    if not (isinstance(loss.failed_at_wall, int | float) and math.isfinite(loss.failed_at_wall)) \
+            or not math.isfinite(window):
         return Verdict.error(crit, f"the lost-data window {window!r} is not a duration", evidence=ev)
     if window > rpo_s:
         return Verdict.failed(crit, round(window, 2), rpo_s,
@@ -124,6 +125,8 @@ def drills_recent(drills: Sequence[DrillRecord], now: dt.datetime, max_age_days:
     if not passed:
         seen = f"{len(drills)} drill(s), none passed" if drills else "no failover drill at all"
         return Verdict.failed(crit, "none", f"<= {max_age_days:g} days old", f"{source}: {seen}", evidence=ev)
+    if now.tzinfo is None or any(d.at.tzinfo is None for d in drills):
+        return Verdict.error(crit, f"{source}: drill times and now must carry a time zone", evidence=ev)
     latest = passed[-1]
     age_days = (now - latest.at).total_seconds() / 86400
     if age_days < 0:

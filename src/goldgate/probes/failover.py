@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -75,7 +76,8 @@ class DataLoss:
         """Seconds of acknowledged data lost: from the oldest missing order to the failure."""
         if not self.missing:
             return 0.0
-        return max(0.0, self.failed_at_wall - min(o.acked_wall for o in self.missing))
+        span = self.failed_at_wall - min(o.acked_wall for o in self.missing)
+        return max(0.0, span) if math.isfinite(span) else math.nan
 
 
 @dataclass(frozen=True)
