@@ -35,12 +35,12 @@ def test_models_match_step_passes_on_matching_models(healthy: Project) -> None:
 
 def test_models_match_step_fails_on_drifted_models(healthy: Project) -> None:
     ref = _models(healthy, "gate_drift", '    sa.Column("venue", sa.String(20), nullable=True),\n')
-    with pytest.raises(CriterionBreached, match="column orders.venue in the models"):
+    with pytest.raises(CriterionBreached, match=r"column orders\.venue in the models"):
         steps.models_match(_target(healthy, ref))
 
 
 def test_models_match_step_is_not_run_without_release_models(healthy: Project) -> None:
-    with pytest.raises(pytest.skip.Exception, match="release.models not set"):
+    with pytest.raises(pytest.skip.Exception, match=r"release\.models not set"):
         steps.models_match(_target(healthy, None))
 
 

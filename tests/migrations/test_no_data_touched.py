@@ -62,6 +62,31 @@ def test_every_check_leaves_the_ini_database_byte_identical(healthy: Project, se
     assert sha256(sentinel) == before
 
 
+SHARED_ENGINE_ENV_PY = '''
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+connectable = config.attributes.get("connection", None)
+if connectable is None:
+    connectable = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+                                     poolclass=pool.NullPool)
+with connectable.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+'''
+
+
+def test_env_py_calling_connect_on_the_shared_attribute(healthy: Project, sentinel: Path) -> None:
+    """The cookbook env.py treats attributes["connection"] as an Engine and calls .connect()."""
+    (healthy.root / "alembic" / "env.py").write_text(SHARED_ENGINE_ENV_PY, encoding="utf-8")
+    before = sha256(sentinel)
+    walk = probe.walk(healthy.root)
+    assert crit.reversible(walk).status is Status.PASS, crit.reversible(walk).message()
+    assert sha256(sentinel) == before
+
+
 def test_env_var_env_py_is_handed_the_scratch_url(tmp_path: Path, sentinel: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     project = orders_project(tmp_path / "project")
     (project.root / "alembic" / "env.py").write_text(ENV_VAR_ENV_PY, encoding="utf-8")

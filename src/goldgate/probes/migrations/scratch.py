@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,6 +81,8 @@ def _pg_identity(conn: Any) -> tuple[Any, ...]:
 
 
 def _sqlite_tables(path: Path) -> list[str]:
+    import sqlite3
+
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=CONNECT_TIMEOUT_S) as db:
             return [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")]
