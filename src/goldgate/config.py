@@ -133,7 +133,13 @@ class ErrorRateTest(_Model):
     breached_rate: float = Field(0.02, gt=0, lt=1)
     false_rollback: float = Field(0.01, gt=0, lt=0.5, description="alpha")
     missed_breach: float = Field(0.05, gt=0, lt=0.5, description="beta")
-    max_requests: int | None = Field(None, ge=1, description="truncate the test here")
+    max_requests: int | None = Field(None, ge=1, description="truncate the one-look test here")
+    max_gap_s: float | None = Field(None, gt=0, description="longest stretch without requests a PASS may span "
+                                    "(default: 3 evaluation intervals); longer is INCONCLUSIVE")
+    horizon_s: float | None = Field(None, gt=0, description="horizon the false-rollback budget is spread over "
+                                    "(default: max(2 x monitoring_window_s, canary phase deadline))")
+    resolution_s: float | None = Field(None, gt=0, description="closest spacing of the window test's starting "
+                                       "points (default: horizon / 720)")
 
     @model_validator(mode="after")
     def _ordered(self) -> ErrorRateTest:
@@ -159,6 +165,9 @@ class Strategy(_Model):
         None, gt=0, description="§5.3 window over which the post-deploy error rate (< 0.1 %) is counted "
         "(default: monitoring_window_s)")
     drain_timeout_s: float = Field(30.0, ge=0, description="§7.3 30-second drain")
+    baseline: Literal["none"] | None = Field(
+        None, description="'none' states that no baseline exists: the p95-vs-baseline trigger is waived, "
+        "visibly, instead of holding every phase INCONCLUSIVE")
     exercised: list[Literal["rolling", "canary", "blue-green"]] | None = Field(
         None, description="strategies whose scenarios run here (default: only `kind`); the others are "
         "deselected as not applicable")
