@@ -141,23 +141,37 @@ def test_version_table_written_elsewhere_stops_the_walk_before_any_downgrade(tmp
     assert run.returncode == 2 and "ERROR reversible" in run.stdout, run.stdout
 
 
-def test_a_gate_run_leaves_the_team_database_alone(tmp_path: Path, sentinel: Path) -> None:
-    project = orders_project(tmp_path / "checkout", url=f"sqlite:///{sentinel}")
-    before = sha256(sentinel)
+def _gate_run(tmp_path: Path, project: Project, extra_env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     envs = tmp_path / "environments"
-    envs.mkdir()
+    envs.mkdir(exist_ok=True)
     (envs / "team.yaml").write_text(
         f"name: team\nrelease:\n  version: v1.2.0\n  previous_version: v1.1.0\n  project: {project.root}\n",
         encoding="utf-8")
     smoke = project.root / "migrations" / "smoke"
     smoke.mkdir(parents=True)
     (smoke / "v1.1.0.sql").write_text("SELECT id, symbol FROM orders;", encoding="utf-8")
-    run = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "pytest", "--env=team", f"--environments-dir={envs}", "-m", "gate", "-p",
          "no:cacheprovider", "-q", "--verdict-file=", "features/migrations"],
-        cwd=ROOT, env={**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")},
+        cwd=ROOT, env={**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state"), **extra_env},
         capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_a_gate_run_leaves_the_team_database_alone(tmp_path: Path, sentinel: Path) -> None:
+    project = orders_project(tmp_path / "checkout", url=f"sqlite:///{sentinel}")
+    before = sha256(sentinel)
+    run = _gate_run(tmp_path, project, {})
     assert "5 passed" in run.stdout and "failed" not in run.stdout, run.stdout[-3000:]
+    assert sha256(sentinel) == before
+
+
+def test_a_gate_run_on_an_env_var_env_py_stops_before_writing(tmp_path: Path, sentinel: Path) -> None:
+    """Until the environment declares the variable, the walk errors before its first write."""
+    project = orders_project(tmp_path / "checkout")
+    (project.root / "alembic" / "env.py").write_text(ENV_VAR_ENV_PY, encoding="utf-8")
+    before = sha256(sentinel)
+    run = _gate_run(tmp_path, project, {"ORDERS_DATABASE_URL": f"sqlite:///{sentinel}"})
+    assert "3 errors" in run.stdout and f"env.py connected to sqlite:///{sentinel}" in run.stdout, run.stdout[-3000:]
     assert sha256(sentinel) == before
 
 
