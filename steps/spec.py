@@ -13,9 +13,9 @@ from pytest_bdd import parsers, then
 
 from goldgate.config import Environment
 from goldgate.criteria import spec_rules
-from goldgate.criteria.spec_policy import Policy, policy_of
 from goldgate.probes import cluster_specs, manifests
 from goldgate.probes.artifacts.locations import ReleaseInputs
+from goldgate.workload_policy import Policy, policy_of
 from steps.checklist import gate
 
 

@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from goldgate.criteria.spec_policy import Policy as WorkloadPolicy
+from goldgate.workload_policy import Policy as WorkloadPolicy
 
 # The guide's §10.1 runbook subjects, with the file stems a team commonly uses for each.
 RUNBOOK_SUBJECTS: dict[str, tuple[str, ...]] = {

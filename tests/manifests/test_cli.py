@@ -16,7 +16,7 @@ import pytest
 
 from goldgate.checks import manifests as check
 from goldgate.checks.output import CheckInputError
-from goldgate.criteria.spec_policy import Policy
+from goldgate.workload_policy import Policy
 from tests.manifests.helpers import FIXTURES, ROOT, cli
 
 # The SARIF 2.1.0 properties goldgate emits, with the constraints the standard puts on them.

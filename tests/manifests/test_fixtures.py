@@ -77,8 +77,8 @@ def test_percentages_resolve_like_the_deployment_controller() -> None:
 
 def test_policy_changes_the_thresholds_and_their_labels() -> None:
     from goldgate.checks.manifests import judge_file
-    from goldgate.criteria.spec_policy import Policy
     from goldgate.probes.manifests import read
+    from goldgate.workload_policy import Policy
 
     [file] = read([str(FIXTURES / "fail" / "one-replica.yaml")])
     relaxed = {f.rule: f for f in judge_file(file, Policy(min_replicas=1, drain_s=10))}

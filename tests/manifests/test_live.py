@@ -21,11 +21,11 @@ import pytest
 
 from goldgate.config import KubernetesTarget
 from goldgate.criteria import spec_rules
-from goldgate.criteria.spec_policy import Policy
 from goldgate.probes import cluster_specs
 from goldgate.probes.kubernetes import connect
 from goldgate.probes.manifests import parse
 from goldgate.verdict import Status
+from goldgate.workload_policy import Policy
 from tests.manifests.helpers import judged
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]

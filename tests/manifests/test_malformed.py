@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goldgate.checks.manifests import judge_file
-from goldgate.criteria.spec_policy import Policy
 from goldgate.probes.manifests import parse
 from goldgate.verdict import Status
+from goldgate.workload_policy import Policy
 from tests.manifests.helpers import FIXTURES, ROOT, findings
 
 GOOD = yaml.safe_load((FIXTURES / "pass" / "deployment-guide.yaml").read_text())

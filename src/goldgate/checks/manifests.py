@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from goldgate.checks.output import CheckInputError, Finding
-from goldgate.criteria.spec_policy import Policy, policy_of
 from goldgate.criteria.spec_rules import judge_manifests, no_workload
 from goldgate.probes import manifests as reader
+from goldgate.workload_policy import Policy, policy_of
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

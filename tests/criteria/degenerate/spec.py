@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from goldgate.criteria.spec_policy import Policy
 from goldgate.criteria.spec_rules import RuleResult
 from goldgate.criteria.spec_rules.shape import ContainerSpec, ProbeSpec, ServiceSpec, WorkloadSpec
 from goldgate.verdict import Verdict
+from goldgate.workload_policy import Policy
 
 POLICIES = st.sampled_from([Policy(), Policy(min_replicas=1, drain_s=0), Policy(forbidden_tags=())])
 NAMES = st.sampled_from(["", "trading-bot", "?", "#0"])

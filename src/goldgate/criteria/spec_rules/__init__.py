@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from goldgate.criteria.registry import criterion
-from goldgate.criteria.spec_policy import Policy
 from goldgate.criteria.spec_rules import rules
 from goldgate.criteria.spec_rules.shape import (
     POD_SPEC_PATH,
@@ -26,6 +25,7 @@ from goldgate.criteria.spec_rules.shape import (
     read_workload,
 )
 from goldgate.verdict import Evidence, Status, Verdict
+from goldgate.workload_policy import Policy
 
 __all__ = ["RULES", "RuleResult", "all_rules_pass", "judge_document", "judge_manifests", "no_workload", "unreadable"]
 

@@ -5,13 +5,12 @@ meets "has a liveness probe" as well as the guide's ``httpGet /health``, and
 ``maxSurge: 25%`` of 3 replicas is the guide's ``maxSurge: 1``, because the Deployment
 controller rounds it up to 1. Percentages, named ports and quantities are resolved exactly
 as Kubernetes resolves them before anything is compared. Thresholds come from
-:class:`~goldgate.criteria.spec_policy.Policy`; every label is built from the value in force.
+:class:`~goldgate.workload_policy.Policy`; every label is built from the value in force.
 """
 
 from __future__ import annotations
 
 from goldgate.criteria.registry import criterion
-from goldgate.criteria.spec_policy import Policy
 from goldgate.criteria.spec_rules.quantity import ValueProblemError, canonical, scaled
 from goldgate.criteria.spec_rules.shape import (
     DEFAULT_GRACE_S,
@@ -21,6 +20,7 @@ from goldgate.criteria.spec_rules.shape import (
     WorkloadSpec,
 )
 from goldgate.verdict import Evidence, Verdict
+from goldgate.workload_policy import Policy
 
 _HANDLERS = "one of httpGet, tcpSocket, grpc or exec"
 
