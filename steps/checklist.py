@@ -303,9 +303,13 @@ def host_ports(environment: Environment) -> None:
 def tls_valid(tls_target: tuple[str | None, str | None], environment: Environment,
               gate_clock: Callable[[], dt.datetime]) -> None:
     url, ca = tls_target
-    if not url:
-        expect(Verdict.error("TLS certificate valid", f"{environment.source_file}: http.tls_url is not set"))
-    gate("TLS certificate valid", lambda: tls.inspect(url, ca_bundle=ca, timeout_s=environment.timeouts.connect_s),
+
+    def inspect() -> tls.TlsObservation:
+        if not url:
+            raise ArtifactUnavailable(environment.source_file, "http.tls_url is not set: no endpoint to inspect")
+        return tls.inspect(url, ca_bundle=ca, timeout_s=environment.timeouts.connect_s)
+
+    gate("TLS certificate valid", inspect,
          lambda obs: infrastructure.tls_valid(obs, gate_clock(), environment.thresholds.certificate_days_left))
 
 
