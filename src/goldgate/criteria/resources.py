@@ -163,8 +163,9 @@ def _usage_vs_limit(
     frac, pod, value, cap = max(fractions)
     text = (f"{pod}: {what} {value:.4g} of limit {cap:.4g} {unit} = {_pct(frac)} vs maximum "
             f"{_pct(max_fraction)}; {len(fractions)} pods")
-    if frac > max_fraction:
-        return Verdict.failed(criterion, frac, max_fraction, f"above maximum: {text}", **kw)
+    # §8.3 states targets as "< 70 %" / "< 80 %": reaching the target is already outside it.
+    if frac >= max_fraction:
+        return Verdict.failed(criterion, frac, max_fraction, f"not below the target: {text}", **kw)
     return Verdict.passed(criterion, frac, max_fraction, text, **kw)
 
 
@@ -172,7 +173,7 @@ def _usage_vs_limit(
 def cpu_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float, window_s: float | None = None,
                  criterion: str = "CPU vs limit", evidence: Iterable[Evidence] = (),
                  rollback: bool = False) -> Verdict:
-    """FAIL (alert) when the busiest pod uses more than ``max_fraction`` of its CPU limit."""
+    """FAIL (alert) when the busiest pod uses ``max_fraction`` of its CPU limit or more (§8.3 "< 70 %")."""
     return _usage_vs_limit(usages, "cpu_cores", "cpu_limit_cores", "CPU", "cores",
                            max_fraction=max_fraction, window_s=window_s, criterion=criterion,
                            evidence=evidence, rollback=rollback)
@@ -182,7 +183,7 @@ def cpu_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float, window_s: f
 def memory_vs_limit(usages: Sequence[PodUsage], *, max_fraction: float,
                     window_s: float | None = None, criterion: str = "memory vs limit",
                     evidence: Iterable[Evidence] = (), rollback: bool = False) -> Verdict:
-    """FAIL (alert) when the fullest pod uses more than ``max_fraction`` of its memory limit."""
+    """FAIL (alert) when the fullest pod uses ``max_fraction`` of its memory limit or more (§8.3 "< 80 %")."""
     return _usage_vs_limit(usages, "memory_bytes", "memory_limit_bytes", "memory", "bytes",
                            max_fraction=max_fraction, window_s=window_s, criterion=criterion,
                            evidence=evidence, rollback=rollback)
