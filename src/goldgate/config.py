@@ -230,6 +230,11 @@ class Release(_Model):
     communication_url: str | None = Field(
         None, description="§1.3 the release's communication channel (overrides communication.url in release.yaml)")
     layout: ReleaseLayout = Field(default_factory=ReleaseLayout, description="where the release keeps its files")
+    models: str | None = Field(None, description="the release's SQLAlchemy MetaData as module:attribute, "
+                               "compared with the migrated schema (models-match); unset: NOT RUN")
+    migrations_url_env: list[str] = Field(
+        default_factory=list, description="environment variables the project's env.py reads its database URL "
+        "from; goldgate sets them to the scratch database")
     lock_files: list[str] | None = Field(
         None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
         "poetry.lock, uv.lock found in it)")
