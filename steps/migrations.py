@@ -76,10 +76,14 @@ def reversible(migrations: MigrationTarget) -> None:
     gate(crit.RULES["reversible"], lambda: migrations.walk(round_trip=True), crit.reversible)
 
 
-@then(parsers.parse('the previous release\'s queries in "{folder}" still run after upgrading to head'))
-def backward_compatible(migrations: MigrationTarget, folder: str) -> None:
+@then("the previous release's queries still run after upgrading to head")
+def backward_compatible(migrations: MigrationTarget) -> None:
     previous = migrations.environment.release.previous_version or "previous release"
-    sql = migrations.project / folder / f"{previous}.sql"
+    queries = migrations.environment.release.layout.previous_queries
+    if not queries:
+        pytest.skip(f"{migrations.environment.source_file}: release.layout.previous_queries is not set — "
+                    "no SQL of the previous release to replay")
+    sql = migrations.project / queries
     gate(f"{previous}'s queries still run after the migration",
          lambda: migrations.walk(round_trip=False, previous_sql=sql), lambda w: crit.backward_compatible(w, previous))
 

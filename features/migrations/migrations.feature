@@ -18,7 +18,7 @@ Feature: Zero-downtime database migrations
     Then every migration's downgrade restores the schema its upgrade started from
 
   Scenario: The previous release still works on the migrated schema
-    Then the previous release's queries in "migrations/smoke" still run after upgrading to head
+    Then the previous release's queries still run after upgrading to head
 
   Scenario: Migration names are descriptive
     Then every migration name has at least 3 meaningful words
