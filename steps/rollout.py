@@ -34,6 +34,7 @@ from goldgate.rollout.base import (
     wait_for_pods,
 )
 from goldgate.rollout.monitor import Group, RollbackMonitor
+from goldgate.rollout.routers import entry_url
 from goldgate.rollout.smoke import smoke_checks
 from goldgate.rollout.sources import metric_source
 from goldgate.rollout.traffic import TrafficStream, is_loopback
@@ -129,8 +130,13 @@ def _need_sandbox(environment: Environment, what: str) -> None:
 
 # ----------------------------------------------------------------------------- Given
 @given(parsers.parse("steady trading traffic of {rate:g} requests per second to the trading bot service"))
-def steady_traffic(rate: float, environment: Environment, bot_url: str, rollout_state: RolloutState) -> None:
-    """Generated only against a service on this machine; a real cluster has its users."""
+def steady_traffic(rate: float, environment: Environment, bot_url: str, kube: Any,
+                   rollout_state: RolloutState) -> None:
+    """Generated only against a service on this machine; a real cluster has its users.
+
+    The requests enter where users' do: through the canary router's Gateway when one is named.
+    """
+    bot_url = entry_url(environment, kube, bot_url)
     if not is_loopback(bot_url):
         expect(judge.user_traffic(bot_url, rate, on_this_machine=False))
         return

@@ -38,7 +38,10 @@ __all__ = [
     "rollout_undo",
     "scale",
     "set_canary_weight",
+    "set_ingress_canary_weight",
     "set_progress_deadline",
+    "set_route_weights",
+    "set_selector_labels",
     "switch_selector",
 ]
 
@@ -255,3 +258,108 @@ def delete_service(kube: KubeClients, safety: SafetyLike, namespace: str, name: 
 
     _, result = perform(safety, "delete service", f"service/{name} -n {namespace}", _delete, reason=reason)
     return result
+
+
+# ----------------------------------------------------------------------------- traffic by weight
+HTTPROUTE = ("gateway.networking.k8s.io", "v1", "httproutes")
+NGINX_CANARY = "nginx.ingress.kubernetes.io/canary"
+NGINX_CANARY_WEIGHT = "nginx.ingress.kubernetes.io/canary-weight"
+
+
+class RouteMismatch(ValueError):  # noqa: N818 - reads as the condition
+    """The route does not have the backendRefs the weights are meant for; the message names them."""
+
+
+def route_weight_patch(route: Mapping[str, Any], weights: Mapping[str, int]) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """JSON patch that sets ``weights`` (Service name → weight) on the route's backendRefs.
+
+    The rule changed is the first one whose backendRefs name every Service in ``weights``.
+    Each replace is preceded by a ``test`` of the backendRef's name, so a route edited
+    meanwhile (refs reordered) is refused by the server instead of getting weights on the
+    wrong Service. Returns the patch and the weights it replaces.
+    """
+    rules = (route.get("spec") or {}).get("rules") or []
+    for r, rule in enumerate(rules):
+        refs = (rule or {}).get("backendRefs") or []
+        index = {ref.get("name"): i for i, ref in enumerate(refs) if isinstance(ref, dict)}
+        if not all(name in index for name in weights):
+            continue
+        patch: list[dict[str, Any]] = []
+        previous: dict[str, int] = {}
+        for name, weight in weights.items():
+            i = index[name]
+            previous[name] = int(refs[i].get("weight", 1))
+            path = f"/spec/rules/{r}/backendRefs/{i}"
+            patch.append({"op": "test", "path": f"{path}/name", "value": name})
+            patch.append({"op": "add" if "weight" not in refs[i] else "replace", "path": f"{path}/weight",
+                          "value": int(weight)})
+        return patch, previous
+    named = sorted({str(ref.get("name")) for rule in rules for ref in (rule or {}).get("backendRefs") or []
+                    if isinstance(ref, dict)})
+    raise RouteMismatch(f"no rule has backendRefs {sorted(weights)} (backendRefs on the route: {named or 'none'})")
+
+
+def set_route_weights(kube: KubeClients, safety: SafetyLike, namespace: str, route: str,
+                      weights: Mapping[str, int], *, reason: str = "") -> ActionResult:
+    """Set the backendRef weights of a Gateway API HTTPRoute (``kubectl patch httproute --type=json``).
+
+    This is how Flagger and Argo Rollouts shift a canary's traffic: the gateway routes the
+    next request by the new weights; no pod is added or removed.
+    """
+    group, version, plural = HTTPROUTE
+    found: dict[str, Any] = {}
+
+    def _patch() -> None:
+        current = call(kube, f"read httproute {namespace}/{route}", kube.custom.get_namespaced_custom_object,
+                       group, version, namespace, plural, route)
+        patch, found["previous_weights"] = route_weight_patch(current, weights)
+        call(kube, f"patch httproute {namespace}/{route}", kube.custom.patch_namespaced_custom_object,
+             group, version, namespace, plural, route, patch, _content_type=JSON_PATCH)
+
+    _, result = perform(safety, "set route weights", f"httproute/{route} -n {namespace}", _patch,
+                        weights=dict(weights), mechanism="Gateway API HTTPRoute", reason=reason)
+    return ActionResult(result.action, result.target, result.outcome, result.started, result.duration_s,
+                        {**result.details, **found})
+
+
+def set_ingress_canary_weight(kube: KubeClients, safety: SafetyLike, namespace: str, ingress: str, weight: int,
+                              *, reason: str = "") -> ActionResult:
+    """Set NGINX Ingress's canary weight on the canary Ingress (``canary: "true"``, ``canary-weight``)."""
+    found: dict[str, Any] = {}
+
+    def _patch() -> None:
+        current = call(kube, f"read ingress {namespace}/{ingress}", kube.networking.read_namespaced_ingress,
+                       ingress, namespace)
+        notes = current.metadata.annotations or {}
+        found["previous_weight"] = notes.get(NGINX_CANARY_WEIGHT)
+        body = {"metadata": {"annotations": {NGINX_CANARY: "true", NGINX_CANARY_WEIGHT: str(int(weight))}}}
+        call(kube, f"patch ingress {namespace}/{ingress}", kube.networking.patch_namespaced_ingress,
+             ingress, namespace, body, _content_type=MERGE)
+
+    _, result = perform(safety, "set ingress canary weight", f"ingress/{ingress} -n {namespace}", _patch,
+                        weight=int(weight), mechanism="NGINX Ingress canary annotations", reason=reason)
+    return ActionResult(result.action, result.target, result.outcome, result.started, result.duration_s,
+                        {**result.details, **found})
+
+
+def set_selector_labels(kube: KubeClients, safety: SafetyLike, namespace: str, service: str,
+                        labels: Mapping[str, str | None], *, reason: str = "") -> ActionResult:
+    """Add (value) or remove (None) selector terms of a Service, leaving the others as they are.
+
+    A router needs each backendRef to see only its own pods: while a canary runs, the
+    stable Service is pinned to the stable pods' ``pod-template-hash`` (as Argo Rollouts
+    pins it) and unpinned once the canary is gone.
+    """
+    found: dict[str, Any] = {}
+
+    def _patch() -> None:
+        svc = call(kube, f"read service {namespace}/{service}", kube.core.read_namespaced_service,
+                   service, namespace)
+        found["previous_selector"] = dict(svc.spec.selector or {})
+        call(kube, f"patch service {namespace}/{service}", kube.core.patch_namespaced_service,
+             service, namespace, {"spec": {"selector": dict(labels)}}, _content_type=MERGE)
+
+    _, result = perform(safety, "set service selector labels", f"service/{service} -n {namespace}", _patch,
+                        labels=dict(labels), reason=reason)
+    return ActionResult(result.action, result.target, result.outcome, result.started, result.duration_s,
+                        {**result.details, **found})

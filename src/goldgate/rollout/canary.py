@@ -1,11 +1,15 @@
 """Canary deployment (guide §2.2): 10 % → 50 % → 100 %, each phase monitored, automatic rollback.
 
 The canary is a second Deployment (``<deployment>-canary``, pods labelled
-``track=canary``) behind the same Service as the stable version; traffic is split by
-replica ratio, the mechanism a plain Service offers (``strategy.canary_traffic:
-replicas``). Per phase (weights and durations from the environment):
+``track=canary``). Its share of traffic is set by the environment's router
+(:mod:`goldgate.rollout.routers`): the weights of a Gateway API HTTPRoute or NGINX Ingress
+canary annotations when ``strategy.router`` names one — the stable Service then selects
+only the stable pods' hash while the canary runs — else the replica ratio behind the one
+Service, which every phase reports as the fallback it is. Per phase (weights and
+durations from the environment):
 
-* set the weight (canary scaled first, stable shrunk only once the canary pods are Ready);
+* set the weight (canary pods started first; the weight or the stable side's shrinking
+  changes only once the canary pods are Ready);
 * monitor the canary for ``canary_phase_s`` with every §6.1 trigger, its p95 compared
   with the stable pods' p95 over the same window;
 * FAIL of any trigger → roll back at once; PASS at the end of the window → next phase;
@@ -13,8 +17,9 @@ replicas``). Per phase (weights and durations from the environment):
   never proved itself is never promoted.
 
 Promotion after the last phase writes the canary's version into the stable Deployment
-(one rolling update) and removes the canary. Rollback restores the stable replicas and
-removes the canary; the stable revision never changed, so it is the previous version.
+(one rolling update) and removes the canary. Rollback first takes the canary's weight to 0
+(with a router), restores the stable replicas and removes the canary; the stable revision
+never changed, so it is the previous version.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from __future__ import annotations
 import contextlib
 
 from goldgate.actions import kubernetes as actions
-from goldgate.actions.manifests import canary_split, companion_deployment
+from goldgate.actions.base import ActionFailed
+from goldgate.actions.manifests import companion_deployment
 from goldgate.probes.workloads import deployment_status, replicaset_hashes
 from goldgate.rollout.base import (
     Release,
@@ -34,6 +40,7 @@ from goldgate.rollout.base import (
     wait_pods_gone,
 )
 from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
+from goldgate.rollout.routers import TrafficRouter, UnknownRouter, router_for
 from goldgate.verdict import Verdict
 
 __all__ = ["canary", "phase_deadline"]
@@ -47,10 +54,14 @@ def phase_deadline(ctx: RolloutContext) -> float:
 
 
 def _rollback(ctx: RolloutContext, report: RolloutReport, name: str, replicas: int, reason: str,
-              trigger: Verdict | None) -> None:
+              trigger: Verdict | None, router: TrafficRouter) -> None:
     report.trigger = trigger
     report.reason = reason
     report.note(f"rolling back the canary: {reason}", ctx.log)
+    try:  # no request may reach the canary once it starts scaling down
+        report.actions.extend(router.withdraw(ctx, f"canary rollback: {reason}"))
+    except ActionFailed as exc:
+        report.note(f"canary weight not set to 0 ({exc}); removing the canary anyway", ctx.log)
     stable = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
     if stable.replicas != replicas:
         report.actions.append(actions.scale(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, replicas,
@@ -61,6 +72,7 @@ def _rollback(ctx: RolloutContext, report: RolloutReport, name: str, replicas: i
     if removed is not None:
         report.actions.append(removed)
     wait_pods_gone(ctx, "track=canary")
+    report.actions.extend(router.release(ctx, "canary rolled back: the stable Service selects every stable pod again"))
     report.outcome = "rolled back" if waited.ok else "rollback failed"
     report.note(f"canary removed; stable: {waited.reason}", ctx.log)
 
@@ -68,10 +80,11 @@ def _rollback(ctx: RolloutContext, report: RolloutReport, name: str, replicas: i
 def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = None) -> RolloutReport:
     s = ctx.env.strategy
     report = RolloutReport("canary", release.describe())
-    if s.canary_traffic != "replicas":
+    try:
+        router = router_for(ctx.env)
+    except UnknownRouter as exc:
         report.outcome = "not supported"
-        report.reason = (f"strategy.canary_traffic {s.canary_traffic!r}: goldgate splits canary traffic by "
-                         "replica ratio only")
+        report.reason = str(exc)
         return report
     name = f"{ctx.deployment}-canary"
     stable = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
@@ -80,6 +93,8 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
     stable_hash = replicaset_hashes(ctx.kube, ctx.namespace, own_pods(sel)).get(stable.revision, "")
     stable_group = Group("stable", {**sel, "pod-template-hash": stable_hash}, ctx.namespace)
     canary_group = Group("canary", {**sel, "track": "canary"}, ctx.namespace)
+    report.note(f"canary traffic: {router.describe()}", ctx.log)
+    report.actions.extend(router.prepare(ctx, stable_hash))
     with contextlib.suppress(Exception):
         leftover = actions.delete_deployment(ctx.kube, ctx.safety, ctx.namespace, name, reason="leftover canary")
         if leftover is not None:
@@ -99,7 +114,7 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
     deadline = phase_deadline(ctx)
     baseline_p95: float | None = None
     for weight in s.canary_weights:
-        split = canary_split(replicas, weight)
+        split = router.split(replicas, weight)
         waited_box: list = []
 
         def _ready(n: int, _box: list = waited_box) -> bool:
@@ -107,40 +122,38 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
             _box.append(res)
             return res.ok
 
-        result = actions.set_canary_weight(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, name, replicas,
-                                           weight, canary_ready=_ready)
-        report.actions.append(result)
+        report.actions.extend(router.shift(ctx, name, replicas, weight, _ready))
         if waited_box and not waited_box[-1].ok:
             _rollback(ctx, report, name, replicas, f"canary at {weight} %: {waited_box[-1].reason}",
-                      waited_box[-1].verdict)
+                      waited_box[-1].verdict, router)
             return report
-        report.note(f"phase {weight} %: {split.canary} canary / {split.stable} stable pods "
-                    f"(effective {split.effective_weight:.0f} % of requests)", ctx.log)
+        report.note(f"phase {weight} %: {split.canary_pods} canary / {split.stable_pods} stable pods, "
+                    f"{split.mechanism} (effective {split.effective_weight:.0f} % of requests)", ctx.log)
         monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, canary_group,
-                                  baseline=stable_group if split.stable else None,
-                                  baseline_p95_s=None if split.stable else baseline_p95, clock=ctx.clock)
+                                  baseline=stable_group if split.stable_serves else None,
+                                  baseline_p95_s=None if split.stable_serves else baseline_p95, clock=ctx.clock)
         a = monitor_phase(ctx, monitor, report, window_s=s.canary_phase_s, deadline_s=deadline,
                           label=f"canary {weight} %")
         baseline_p95 = monitor.baseline_p95() or baseline_p95
-        report.phases.append({"weight": weight, "canary_pods": split.canary, "stable_pods": split.stable,
-                              "effective_weight": round(split.effective_weight, 1),
+        report.phases.append({"weight": weight, "canary_pods": split.canary_pods, "stable_pods": split.stable_pods,
+                              "effective_weight": round(split.effective_weight, 1), "traffic": split.mechanism,
                               "outcome": a.outcome.value, "elapsed_s": a.elapsed_s,
                               "verdicts": {v.criterion: v.status.value for v in a.verdicts},
                               "notes": monitor.notes})
         if a.outcome is Outcome.ROLLBACK:
-            _rollback(ctx, report, name, replicas, a.reason(), a.breaches[0])
+            _rollback(ctx, report, name, replicas, a.reason(), a.breaches[0], router)
             return report
         if a.outcome is Outcome.HOLD:
             _rollback(ctx, report, name, replicas,
                       f"phase {weight} % still INCONCLUSIVE at its deadline ({deadline:g}s): {a.reason()}",
-                      a.undecided[0])
+                      a.undecided[0], router)
             return report
-    _promote(ctx, report, release, name, replicas, change_cause)
+    _promote(ctx, report, release, name, replicas, change_cause, router)
     return report
 
 
 def _promote(ctx: RolloutContext, report: RolloutReport, release: Release, name: str, replicas: int,
-             change_cause: str | None) -> None:
+             change_cause: str | None, router: TrafficRouter) -> None:
     """Every phase passed: the stable Deployment takes the canary's version; canary goes."""
     report.note("every phase passed: promoting the canary", ctx.log)
     report.actions.append(actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment,
@@ -157,6 +170,10 @@ def _promote(ctx: RolloutContext, report: RolloutReport, release: Release, name:
         report.trigger = waited.verdict
         report.note(f"promotion failed: {waited.reason}; the canary stays for inspection", ctx.log)
         return
+    # The stable pods run the canary's version now: the stable Service selects them all
+    # again and takes every request back before the canary goes.
+    report.actions.extend(router.release(ctx, "canary promoted: the stable Service selects every stable pod again"))
+    report.actions.extend(router.withdraw(ctx, "canary promoted: the stable Service takes every request again"))
     removed = actions.delete_deployment(ctx.kube, ctx.safety, ctx.namespace, name, reason="canary promoted")
     if removed is not None:
         report.actions.append(removed)

@@ -62,6 +62,13 @@ RESOURCES: list[Resource] = [
     Resource("replicasets", "ReplicaSet", "apps", "v1", True, ("rs",), _ALL, ("status", "scale")),
     Resource("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", True),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, ("netpol",)),
+    Resource("ingresses", "Ingress", "networking.k8s.io", "v1", True, ("ing",), subresources=("status",)),
+    # Gateway API (the CRDs of gateway.networking.k8s.io, standard channel): the canary's
+    # weighted routes. The sandbox's gateway controller programs every Gateway.
+    Resource("gatewayclasses", "GatewayClass", "gateway.networking.k8s.io", "v1", False, ("gc",),
+             subresources=("status",)),
+    Resource("gateways", "Gateway", "gateway.networking.k8s.io", "v1", True, ("gtw",), subresources=("status",)),
+    Resource("httproutes", "HTTPRoute", "gateway.networking.k8s.io", "v1", True, subresources=("status",)),
 ]
 
 #: The read-only metrics API (served by its own handlers, listed in discovery).

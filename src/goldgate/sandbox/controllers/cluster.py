@@ -24,6 +24,7 @@ from goldgate.sandbox.controllers.deployment import DeploymentController
 from goldgate.sandbox.controllers.events import EventRecorder
 from goldgate.sandbox.controllers.faults import FaultContext, apply_faults
 from goldgate.sandbox.controllers.filesd import FileSD
+from goldgate.sandbox.controllers.gateway import GatewayController
 from goldgate.sandbox.controllers.gc import GarbageCollector
 from goldgate.sandbox.controllers.kubelet import NODE_NAME, Kubelet, PidRegistry
 from goldgate.sandbox.controllers.node import node_object
@@ -54,6 +55,7 @@ class Cluster:
         self._running = False
         self.kubelet: Kubelet | None = None
         self.services: ServiceController | None = None
+        self.gateways: GatewayController | None = None
         self.gc = GarbageCollector(store)
 
     # ---------------------------------------------------------------- lifecycle
@@ -74,6 +76,8 @@ class Cluster:
         self.kubelet = Kubelet(self.store, self.events, self.state_dir, self.timing)
         self.services = ServiceController(self.store)
         self.services.on_change = self._wake.set  # type: ignore[method-assign]
+        self.gateways = GatewayController(self.store, self.services)
+        self.gateways.on_change = self._wake.set  # type: ignore[method-assign]
         self._replicasets = ReplicaSetController(self.store, self.events)
         self._deployments = DeploymentController(self.store, self.events)
         self._filesd = FileSD(self.state_dir)
@@ -95,6 +99,8 @@ class Cluster:
             self._task = None
         if self.kubelet is not None:
             await self.kubelet.stop()
+        if self.gateways is not None:
+            await self.gateways.stop()
         if self.services is not None:
             await self.services.stop()
         self._kill_stragglers()
@@ -151,6 +157,7 @@ class Cluster:
             ("replicaset", lambda: self._replicasets.reconcile(self._pods())),
             ("deployment", self._deployments.reconcile),
             ("services", lambda: self.services.reconcile(self._pods())),
+            ("gateway", lambda: self.gateways.reconcile() if self.gateways else None),
             ("gc", self.gc.reconcile),
             ("file-sd", lambda: self._filesd.reconcile(self._pods())),
         ]
@@ -234,3 +241,7 @@ class Cluster:
     def service_url(self, namespace: str, name: str, port: int | None = None) -> str | None:
         """``http://127.0.0.1:<proxy port>`` of a Service port (tests' convenience)."""
         return self.services.url(namespace, name, port) if self.services else None
+
+    def gateway_url(self, namespace: str, name: str, listener: str | None = None) -> str | None:
+        """``http://127.0.0.1:<proxy port>`` of a Gateway listener (tests' convenience)."""
+        return self.gateways.url(namespace, name, listener) if self.gateways else None

@@ -13,7 +13,7 @@ from goldgate.sandbox.store import AlreadyExists, Store
 #: kind → resource plural, for kinds whose plural is not simply lower-case + "s".
 _PLURALS = {"Endpoints": "endpoints", "NetworkPolicy": "networkpolicies",
             "Ingress": "ingresses", "PodDisruptionBudget": "poddisruptionbudgets",
-            "HorizontalPodAutoscaler": "horizontalpodautoscalers"}
+            "HorizontalPodAutoscaler": "horizontalpodautoscalers", "Gateway": "gateways"}
 
 
 def plural(kind: str) -> str:
