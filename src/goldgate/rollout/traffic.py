@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -66,7 +66,7 @@ class TrafficStream:
 
     def __init__(self, base_url: str, *, rate_rps: float, max_duration_s: float, max_requests: int | None = None,
                  paths: Sequence[str] = DEFAULT_PATHS, timeout: tuple[float, float] = (2.0, 5.0),
-                 workers: int = 4) -> None:
+                 workers: int = 4, observe: Callable[[requests.Response], None] | None = None) -> None:
         if not is_loopback(base_url):
             raise NotLoopback(f"{base_url}: generated traffic goes to loopback addresses only")
         if rate_rps <= 0 or max_duration_s <= 0:
@@ -78,6 +78,8 @@ class TrafficStream:
         self.paths = tuple(paths)
         self.timeout = timeout
         self.workers = workers
+        #: called with every response (e.g. to count which version answered, behind a router)
+        self.observe = observe
         self.stats = TrafficStats()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -99,6 +101,8 @@ class TrafficStream:
             resp = self._session().get(self.base_url + path, timeout=self.timeout,
                                        headers={"Connection": "close"})
             code = resp.status_code
+            if self.observe is not None:
+                self.observe(resp)
         except requests.RequestException:
             with self._lock:
                 self.stats.failures += 1
