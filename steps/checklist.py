@@ -1,16 +1,14 @@
 """Pre-deployment checklist vocabulary (guide §1): code, infrastructure and operational
 readiness over the release's real artifacts, its cluster and its manifest.
 
-Fixtures here locate the release (materialising the sandbox's reference release when the
-environment says ``sandbox``) and give every time-based check one injectable clock:
-override ``gate_clock`` to pin "now".
+Fixtures here locate the release from the environment's paths and give every time-based
+check one injectable clock: override ``gate_clock`` to pin "now".
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -56,53 +54,15 @@ def gate_clock() -> Callable[[], dt.datetime]:
     return lambda: dt.datetime.now(dt.UTC)
 
 
-def _state_dir(config: pytest.Config) -> Path:
-    return Path(os.environ.get("GOLDGATE_SANDBOX_DIR") or Path(config.rootpath) / ".goldgate" / "sandbox")
+@pytest.fixture(scope="session")
+def release_inputs(pytestconfig: pytest.Config, environment: Environment) -> ReleaseInputs:
+    return resolve(environment, Path(pytestconfig.rootpath))
 
 
 @pytest.fixture(scope="session")
-def release_workspace(pytestconfig: pytest.Config, environment: Environment,
-                      tmp_path_factory: pytest.TempPathFactory, gate_clock: Callable[[], dt.datetime]) -> Any:
-    """The reference release, materialised with the run's release faults (sandbox only)."""
-    rel = environment.release
-    rec = environment.recovery
-    wanted = {rel.project, rel.artifacts, rel.manifest, rec.backups, rec.postgresql_conf}
-    if "sandbox" not in wanted:
-        return None
-    from goldgate.sandbox import release
-    from goldgate.sandbox.release_faults import RELEASE_FAULTS
-
-    faults = [f for f in pytestconfig.getoption("goldgate_sandbox_faults") if f in RELEASE_FAULTS]
-    try:
-        return release.materialise(tmp_path_factory.mktemp("release"), faults,
-                                   cache_dir=_state_dir(pytestconfig) / "release-artifacts", now=gate_clock())
-    except release.ReleaseError as exc:
-        pytest.fail(f"ERROR: the sandbox release could not be built: {exc}", pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def release_inputs(pytestconfig: pytest.Config, environment: Environment, release_workspace: Any) -> ReleaseInputs:
-    return resolve(environment, Path(pytestconfig.rootpath), release_workspace)
-
-
-@pytest.fixture(scope="session")
-def tls_target(environment: Environment, release_workspace: Any) -> Iterator[tuple[str | None, str | None]]:
-    """``(url, ca_bundle)`` of the TLS endpoint to check; the sandbox's runs on loopback."""
-    url = environment.http.tls_url
-    if url != "sandbox":
-        yield url, environment.http.ca_bundle
-        return
-    if release_workspace is None or environment.release.project != "sandbox":
-        pytest.fail(f"ERROR: {environment.source_file}: http.tls_url is 'sandbox', the reference release's endpoint, "
-                    "but release.project is not the reference release: set http.tls_url to this release's endpoint",
-                    pytrace=False)
-    from goldgate.sandbox.tls_endpoint import TlsEndpoint
-
-    endpoint = TlsEndpoint(release_workspace.tls)
-    try:
-        yield endpoint.start(), endpoint.ca_bundle
-    finally:
-        endpoint.stop()
+def tls_target(environment: Environment) -> tuple[str | None, str | None]:
+    """``(url, ca_bundle)`` of the TLS endpoint to check (``http.tls_url`` / ``ca_bundle``)."""
+    return environment.http.tls_url, environment.http.ca_bundle
 
 
 def _pod_labels(environment: Environment) -> dict[str, str]:
@@ -314,7 +274,7 @@ def tls_valid(tls_target: tuple[str | None, str | None], environment: Environmen
 
 
 @then("the bot's Prometheus targets are up")
-def monitoring_targets(environment: Environment, pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> None:
+def monitoring_targets(environment: Environment) -> None:
     selector = {"app": _pod_labels(environment).get("app", environment.kubernetes.deployment),
                 "namespace": environment.kubernetes.namespace}
     m = environment.metrics
@@ -323,13 +283,11 @@ def monitoring_targets(environment: Environment, pytestconfig: pytest.Config, re
         if m.source == "prometheus" and m.prometheus_url:
             headers = {"Authorization": resolve_secret(m.prometheus_auth)} if m.prometheus_auth else None
             return targets.from_prometheus(m.prometheus_url, selector, environment.timeouts, headers), m.prometheus_url
-        if environment.kubernetes.is_sandbox:
-            info = request.getfixturevalue("sandbox")
-            state = Path(getattr(info, "state_dir", _state_dir(pytestconfig)))
-            path = state / "prometheus" / "targets.json"
+        if m.targets_file:
+            path = Path(m.targets_file).expanduser()
             return targets.from_file_sd(path, selector, environment.timeouts), str(path)
-        raise ArtifactUnavailable(environment.source_file, "metrics.source is 'scrape' and the cluster is not the sandbox: "
-                                  "no Prometheus to ask whether the bot is a target")
+        raise ArtifactUnavailable(environment.source_file, "metrics.source is 'scrape' and metrics.targets_file is "
+                                  "not set: no Prometheus to ask whether the bot is a target")
 
     gate("monitoring configured: the bot's Prometheus targets are up", measure,
          lambda r: infrastructure.targets_up(r[0], r[1], selector))

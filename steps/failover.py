@@ -95,7 +95,7 @@ def _resolve(value: Any, key: str, provided: Mapping[str, Any]) -> Any:
 def region_targets(environment: Environment, request: pytest.FixtureRequest) -> RegionTargets:
     source = environment.source_file or environment.name
     regions = getattr(environment, "regions", None)
-    provided = getattr(request.getfixturevalue("sandbox"), "regions", None) or {}
+    provided = request.getfixturevalue("region_endpoints") or {}
     global_url = _resolve(_field(regions, "global_url"), "global_url", provided)
     if not global_url:
         pytest.skip(f"{source}: regions.global_url is not set — no global endpoint in front of two regions to drill")

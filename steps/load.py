@@ -126,11 +126,12 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
     stored = root / "load" / "baselines" / f"{environment.name}.json"
     with contextlib.ExitStack() as stack:
         stable_url = environment.http.standby_url
-        if stable_url is None and environment.kubernetes.is_sandbox and not stored.is_file():
+        start_stable = request.getfixturevalue("stable_release") if stable_url is None else None
+        if start_stable is not None and not stored.is_file():
             version = environment.release.previous_version
             if version:
                 try:
-                    stable_url = stack.enter_context(baselines.stable_sandbox_bot(version))
+                    stable_url = stack.enter_context(start_stable(version))
                 except baselines.BaselineError as exc:
                     expect(load_criteria.run_not_possible("stable version for the baseline", str(exc)))
         if stable_url is None:

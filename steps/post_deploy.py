@@ -217,9 +217,10 @@ def changed_release(environment: Environment, rollout_ctx: RolloutContext) -> It
 
 def _roll(environment: Environment, ctx: RolloutContext, rolled: list[str], what: str, *,
           env: dict[str, str] | None = None, memory_limit: str | None = None) -> None:
-    """Roll the running release to one more revision (sandbox knobs only) and wait for it."""
-    if not environment.kubernetes.is_sandbox:
-        pytest.skip("fault knobs (FAULT_* variables of the reference bot) exist only in the embedded sandbox")
+    """Roll the running release to one more revision (a planted fault knob) and wait for it."""
+    if not environment.rehearsals:
+        pytest.skip(f"{environment.source_file}: rehearsals is not true — fault knobs (FAULT_* variables of the "
+                    "reference bot) are planted only where goldgate may plant faults")
     status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
     actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, environment.kubernetes.container,
                     env=env, memory_limit=memory_limit, change_cause=f"post-deploy check: {what}")

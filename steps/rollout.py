@@ -92,14 +92,14 @@ def rollout_ctx(environment: Environment, kube: Any, safety: SafetyPolicy) -> Ro
 
 @pytest.fixture(scope="module")
 def restore_release(environment: Environment, kube: Any, safety: SafetyPolicy) -> Iterator[None]:
-    """After a feature file's rollouts, the sandbox runs the release under test again.
+    """After a feature file's rollouts, the environment runs the release under test again.
 
     Other features (smoke, monitoring) expect the environment's release; a rollback
-    scenario leaves the previous one running. Only in the sandbox, and only when allowed.
+    rehearsal leaves the previous one running. Only where rehearsals run, and only when allowed.
     """
     yield
     env = environment
-    if not env.kubernetes.is_sandbox or safety.problems() or not env.release.image:
+    if not env.rehearsals or safety.problems() or not env.release.image:
         return
     status = deployment_status(kube, env.kubernetes.namespace, env.kubernetes.deployment)
     if status.images == (env.release.image,) and status.complete:
@@ -117,15 +117,32 @@ def _image_with_tag(image: str, tag: str) -> str:
     return f"{repository}:{tag}"
 
 
+def _version_of(environment: Environment, image: str) -> str | None:
+    """The version ``/version`` should report for ``image``, the same way on any cluster.
+
+    The release under test reports ``release.version``, the previous release
+    ``release.previous_version``; any other image its tag (None for a digest or no tag).
+    """
+    rel = environment.release
+    if rel.image and image == rel.image:
+        return rel.version
+    if rel.image and rel.previous_version and image == _image_with_tag(rel.image, rel.previous_version):
+        return rel.previous_version
+    name = image.split("@", 1)[0]
+    slash, colon = name.rfind("/"), name.rfind(":")
+    return name[colon + 1:] if colon > slash and "@" not in image else None
+
+
 def _release_image(environment: Environment) -> str:
     if not environment.release.image:
         pytest.skip(f"{environment.source_file}: release.image is not set — nothing to roll out")
     return environment.release.image
 
 
-def _need_sandbox(environment: Environment, what: str) -> None:
-    if not environment.kubernetes.is_sandbox:
-        pytest.skip(f"{what} exist only in the embedded sandbox (--env=local)")
+def _need_rehearsals(environment: Environment, what: str) -> None:
+    if not environment.rehearsals:
+        pytest.skip(f"{environment.source_file}: rehearsals is not true — {what} are planted only where "
+                    "goldgate may plant faults")
 
 
 # ----------------------------------------------------------------------------- Given
@@ -161,8 +178,8 @@ def previous_release_runs(environment: Environment, rollout_ctx: RolloutContext,
         pytest.skip(f"{environment.source_file}: release.previous_version is not set")
     image = _image_with_tag(_release_image(environment), prev)
     status = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
-    if status.images != (image,) and not environment.kubernetes.is_sandbox:
-        # Outside the sandbox production is never moved back just to stage a rollout.
+    if status.images != (image,) and not environment.rehearsals:
+        # Where no rehearsal may run, production is never moved back just to stage a rollout.
         pytest.skip(f"deployment/{rollout_ctx.deployment} runs {', '.join(status.images)}, not the previous "
                     f"release {image}: nothing to roll out from")
     if status.images != (image,):
@@ -204,7 +221,7 @@ def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Re
 def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
          environment: Environment) -> RolloutReport:
     kind = {"rolling update": "rolling", "canary": "canary", "blue-green deployment": "blue-green"}[strategy]
-    if not environment.kubernetes.is_sandbox and environment.strategy.kind != kind:
+    if kind not in environment.strategy.strategies:
         pytest.skip(f"{environment.source_file}: strategy.kind is {environment.strategy.kind!r}; "
                     f"this environment is not released by {strategy}")
     _start(rollout_ctx, rollout_state, release)
@@ -217,7 +234,7 @@ def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState
         if report.outcome == "not supported":
             pytest.skip(report.reason)
     else:
-        version = release.image.rsplit(":", 1)[-1] if environment.kubernetes.is_sandbox else None
+        version = _version_of(environment, release.image)
         report = bluegreen.blue_green(rollout_ctx, release, smoke_checks(environment, version), change_cause=cause)
     rollout_state.report = report
     _attach_report(report)
@@ -247,7 +264,7 @@ def release_rolls_out(strategy: str, environment: Environment, rollout_ctx: Roll
                  r"(?P<strategy>rolling update|canary|blue-green deployment)"), target_fixture="rollout_report")
 def faulty_build_rolls_out(build: str, strategy: str, environment: Environment, rollout_ctx: RolloutContext,
                            rollout_state: RolloutState) -> RolloutReport:
-    _need_sandbox(environment, "faulty builds (image tags like v1.2.0-errors)")
+    _need_rehearsals(environment, "faulty builds (image tags like v1.2.0-errors)")
     image = f"{_release_image(environment)}-{build}"
     return _run(strategy, rollout_ctx, rollout_state, Release(image), environment)
 
@@ -257,7 +274,7 @@ def faulty_build_rolls_out(build: str, strategy: str, environment: Environment, 
       target_fixture="rollout_report")
 def release_with_fault_rolls_out(strategy: str, fault: str, limit: str | None, environment: Environment,
                                  rollout_ctx: RolloutContext, rollout_state: RolloutState) -> RolloutReport:
-    _need_sandbox(environment, "fault knobs (FAULT_* variables of the reference bot)")
+    _need_rehearsals(environment, "fault knobs (FAULT_* variables of the reference bot)")
     release = Release(_release_image(environment), _parse_fault(fault), memory_limit=limit)
     return _run(strategy, rollout_ctx, rollout_state, release, environment)
 
@@ -344,7 +361,7 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
                   {"images_before": list(before.images), "images_now": list(now.images),
                    "ready": now.ready_replicas, "replicas": now.replicas, "revision_now": now.revision,
                    "revision_before": before.revision, "service_version": version, "url": answer.url})
-    expected_version = before.images[0].rsplit(":", 1)[-1] if environment.kubernetes.is_sandbox else None
+    expected_version = _version_of(environment, before.images[0]) if before.images else None
     expect(judge.previous_revision_restored(
         images_before=before.images, images_now=now.images, complete=now.complete, ready=now.ready_replicas,
         replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,

@@ -205,6 +205,8 @@ class Metrics(_Model):
     queries: dict[str, str] = Field(default_factory=dict)
     routes: str = Field("/api/.*", description="regex of the routes that count for error rate and latency")
     scrape_interval_s: float = Field(1.0, gt=0, le=300)
+    targets_file: str | None = Field(None, description="Prometheus file-SD targets file the bot's targets are "
+                                     "read from when metrics.source is 'scrape'")
 
     @model_validator(mode="after")
     def _prometheus_needs_url(self) -> Metrics:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ SAFETY_KEY = pytest.StashKey[SafetyPolicy]()
 CURRENT_KEY = pytest.StashKey[str]()
 RUN_KEY = pytest.StashKey[report_session.RunContext]()
 ACTIVE_KEY = pytest.StashKey[bool]()
+RESOLVED_KEY = pytest.StashKey[bool]()
 DEFAULT_ENV = "local"
 
 #: Marker of scenarios that plant faults to rehearse goldgate's own rollbacks.
@@ -58,10 +59,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="permit rollbacks, traffic switches and load (read-only otherwise)")
     group.addoption("--change", action="store", default=None, dest="goldgate_change",
                     help="change ticket (e.g. CHG-123); required for mutations against production")
-    group.addoption("--sandbox-fault", action="append", default=[], dest="goldgate_sandbox_faults",
-                    help="start the local sandbox with this fault (repeatable; see `goldgate sandbox faults`)")
-    group.addoption("--keep-sandbox", action="store_true", default=False, dest="goldgate_keep_sandbox",
-                    help="leave a sandbox this run started running afterwards")
     group.addoption("--load-workers", action="store", type=int, default=0, dest="goldgate_load_workers",
                     help="run load with a locust master and N workers")
     group.addoption("--verdict-file", action="store", default="reports/verdict.json", dest="goldgate_verdict_file",
@@ -75,6 +72,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "(default: $GOLDGATE_AUDIT_POSTGRES)")
     group.addoption("--reason", action="store", default=None, dest="goldgate_reason",
                     help="why this run happens, for the audit trail (default: $GOLDGATE_REASON)")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Hooks other plugins implement (:mod:`goldgate.hookspecs`)."""
+    from goldgate import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 def selected(config: pytest.Config) -> bool:
@@ -378,7 +382,7 @@ def _environment_properties(env: Environment, version: str) -> dict[str, str]:
         "production": str(env.production).lower(),
         "target.namespace": env.kubernetes.namespace,
         "target.deployment": env.kubernetes.deployment,
-        "target.kubeconfig": "sandbox" if env.kubernetes.is_sandbox else env.kubernetes.kubeconfig,
+        "target.kubeconfig": env.kubernetes.kubeconfig,
         "target.http": env.http.base_url,
         "metrics.source": env.metrics.source,
         "version.under_test": version,
@@ -405,7 +409,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "production": env.production,
         "version": env.release.version,
         "previous_version": env.release.previous_version,
-        "kube_context": "sandbox" if env.kubernetes.is_sandbox else env.kubernetes.context,
+        "kube_context": env.kubernetes.context or env.kubernetes.kubeconfig,
         "namespace": env.kubernetes.namespace,
         "change": safety.change,
         "actions": safety.actions,
@@ -446,9 +450,22 @@ def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.
 
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="session")
-def environment(pytestconfig: pytest.Config) -> Environment:
-    """The validated environment of this run (``--env``)."""
-    return pytestconfig.stash[ENV_KEY]
+def environment(request: pytest.FixtureRequest) -> Environment:
+    """The validated environment of this run (``--env``), with its symbolic values resolved.
+
+    A plugin implementing ``pytest_goldgate_resolve_environment`` (:mod:`goldgate.hookspecs`)
+    may replace values that name something it provides by the concrete kubeconfig, URLs
+    and paths; that happens once, here, before any probe sees the environment, and the
+    resolved environment is what the run's reports record.
+    """
+    config = request.config
+    if RESOLVED_KEY not in config.stash:
+        config.stash[RESOLVED_KEY] = True
+        resolved = config.hook.pytest_goldgate_resolve_environment(request=request, environment=config.stash[ENV_KEY])
+        if resolved is not None:
+            config.stash[ENV_KEY] = resolved
+            report_session.register_environment_secrets(resolved)
+    return config.stash[ENV_KEY]
 
 
 @pytest.fixture(scope="session")
@@ -458,36 +475,37 @@ def safety(pytestconfig: pytest.Config) -> SafetyPolicy:
 
 
 @pytest.fixture(scope="session")
-def sandbox(pytestconfig: pytest.Config, environment: Environment) -> Iterator[Any]:
-    """For ``kubeconfig: sandbox``: a running sandbox (reused, or started and later stopped)."""
-    if not environment.kubernetes.is_sandbox:
-        yield None
-        return
-    from goldgate.sandbox import lifecycle
-
-    state_dir = Path(os.environ.get("GOLDGATE_SANDBOX_DIR") or Path(pytestconfig.rootpath) / ".goldgate" / "sandbox")
-    faults = list(pytestconfig.getoption("goldgate_sandbox_faults"))
-    try:
-        info = lifecycle.ensure_running(state_dir, faults)
-    except lifecycle.SandboxError as exc:
-        pytest.exit(f"sandbox could not start: {exc}", returncode=3)
-    yield info
-    if info.started and not pytestconfig.getoption("goldgate_keep_sandbox"):
-        lifecycle.stop(state_dir)
-
-
-@pytest.fixture(scope="session")
-def kube(environment: Environment, sandbox: Any) -> Iterator[Any]:
-    """Kubernetes clients for the target (the sandbox's kubeconfig for ``--env=local``)."""
+def kube(environment: Environment) -> Iterator[Any]:
+    """Kubernetes clients for the target (``kubernetes.kubeconfig`` / ``context``)."""
     from goldgate.probes.kubernetes import KubernetesUnavailable, connect
 
-    kubeconfig = str(sandbox.kubeconfig) if sandbox is not None else None
     try:
-        clients = connect(environment.kubernetes, kubeconfig)
+        clients = connect(environment.kubernetes)
     except KubernetesUnavailable as exc:
         pytest.fail(f"ERROR: cannot reach Kubernetes: {exc}", pytrace=False)
     yield clients
     clients.close()
+
+
+@pytest.fixture(scope="session")
+def region_endpoints() -> dict[str, Any]:
+    """Endpoints of a two-region setup that the environment file names symbolically (none here).
+
+    A plugin or conftest that runs the regions overrides this with ``global_url``,
+    ``admin_url``, ``standby_url`` and ``health_interval_s``.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def stable_release() -> Callable[[str], Any] | None:
+    """How to start the stable version for the load baseline, when nothing else runs it.
+
+    None here: the stable version is ``http.standby_url`` or a stored baseline. A plugin or
+    conftest may override it with a function of the version that returns a context manager
+    yielding the stable version's URL (raising ``goldgate.load.baseline.BaselineError``).
+    """
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from goldgate.config import Environment
-from goldgate.probes.artifacts.locations import SANDBOX, resolve
+from goldgate.probes.artifacts.locations import resolve
 
 
 def schema() -> dict[str, Any]:
@@ -55,12 +55,14 @@ def manifest_problems(path: Path) -> list[str]:
 
 def check_environment_manifest(env: Environment, root: Path) -> tuple[list[str], list[str]]:
     """``(notes, problems)`` for the release.yaml ``env`` names; nothing when it names none."""
-    if not env.release.manifest or SANDBOX in (env.release.manifest, env.release.project):
+    if not env.release.manifest:
         return [], []
     path = resolve(env, root).manifest
     if path is None:
         return [], []
     if not path.is_file():
-        return [f"release.manifest {path} not found here (the gate reports it as ERROR)"], []
+        # A symbolic value (one a plugin resolves when the run starts) is no file either.
+        return [f"release.manifest {path} not found here (the gate reports it as ERROR unless the run's "
+                "plugins resolve it)"], []
     problems = manifest_problems(path)
     return ([] if problems else [f"release.manifest {path} matches release.schema.json"]), problems

@@ -28,7 +28,7 @@ file continues the same window for the same revision (a new revision starts afre
 Examples::
 
     goldgate watch --env production --allow-mutations --change CHG-123   # 2 h, guide values
-    goldgate watch --env local --window 60 --interval 2                  # sandbox, a minute
+    goldgate watch --env local --kubeconfig "$(goldgate sandbox kubeconfig)" --window 60 --interval 2
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ def register(subparsers: Any) -> None:
                    help="stored p95 baseline of the previous version (enables the 2x-baseline trigger)")
     p.add_argument("--allow-mutations", action="store_true", help="roll back automatically on a breach")
     p.add_argument("--change", default=None, help="change ticket, required to roll back production")
-    p.add_argument("--kubeconfig", default=None, help="kubeconfig (default: the environment's, or the sandbox's)")
+    p.add_argument("--kubeconfig", default=None, help="kubeconfig (default: the environment's kubernetes.kubeconfig; "
+                   "for the sandbox: $(goldgate sandbox kubeconfig))")
     p.set_defaults(func=main)
 
 
@@ -200,20 +201,6 @@ def _roll_back(env: Environment, kube: Any, safety: SafetyPolicy, actions: Any, 
 
 
 # ----------------------------------------------------------------------------- command
-def _kubeconfig(env: Environment, explicit: str | None, root: Path) -> str | None:
-    if explicit:
-        return explicit
-    if not env.kubernetes.is_sandbox:
-        return None
-    from goldgate.sandbox import lifecycle
-
-    state_dir = Path(os.environ.get("GOLDGATE_SANDBOX_DIR") or root / ".goldgate" / "sandbox")
-    info = lifecycle.find_running(state_dir)
-    if info is None:
-        raise FileNotFoundError(f"no sandbox is running in {state_dir}: start one with `goldgate sandbox up`")
-    return str(info.kubeconfig)
-
-
 def main(args: argparse.Namespace) -> int:
     from goldgate.cli import project_root
     from goldgate.probes.kubernetes import KubernetesUnavailable, connect
@@ -235,8 +222,8 @@ def main(args: argparse.Namespace) -> int:
         print("goldgate watch: refusing to roll back: " + "; ".join(safety.problems()), file=sys.stderr)
         return EXIT_SETUP
     try:
-        kube = connect(env.kubernetes, _kubeconfig(env, args.kubeconfig, root))
-    except (KubernetesUnavailable, FileNotFoundError) as exc:
+        kube = connect(env.kubernetes, args.kubeconfig)
+    except KubernetesUnavailable as exc:
         print(f"goldgate watch: {exc}", file=sys.stderr)
         return EXIT_SETUP
     previous = signal.getsignal(signal.SIGTERM)

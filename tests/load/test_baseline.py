@@ -48,7 +48,9 @@ def test_missing_or_broken_baseline_file_says_why(tmp_path: Path) -> None:
 @pytest.mark.sandbox
 def test_stable_sandbox_bot_runs_the_previous_version_without_faults_and_stops(monkeypatch) -> None:
     monkeypatch.setenv("FAULT_LATENCY_MS", "900")  # a fault of the release must not leak into the baseline
-    with baseline.stable_sandbox_bot("v1.1.0") as url:
+    from goldgate.sandbox.stable_bot import stable_bot
+
+    with stable_bot("v1.1.0") as url:
         assert requests.get(url + "/version", timeout=5).json()["version"] == "v1.1.0"
         r = requests.get(url + "/api/v1/signal", params={"symbol": "XAUUSD"}, timeout=5)
         assert r.status_code == 200 and r.elapsed.total_seconds() < 0.5

@@ -10,7 +10,6 @@ import sqlite3
 import subprocess
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -50,13 +49,10 @@ def test_relative_paths_are_relative_to_the_environment_file(tmp_path: Path) -> 
 
 
 def test_an_unset_postgresql_conf_is_never_the_reference_release(tmp_path: Path) -> None:
-    workspace = SimpleNamespace(postgresql_conf=tmp_path / "reference" / "postgresql.conf")
-    inputs = resolve(_env(tmp_path), tmp_path, workspace)
+    inputs = resolve(_env(tmp_path), tmp_path)
     assert inputs.postgresql_conf is None
     with pytest.raises(ArtifactUnavailable, match=r"recovery\.postgresql_conf is not set"):
         inputs.need("postgresql_conf")
-    named = resolve(_env(tmp_path, postgresql_conf="sandbox"), tmp_path, workspace)
-    assert named.postgresql_conf == workspace.postgresql_conf
 
 
 # ----------------------------------------------------------------------------- runbooks

@@ -120,7 +120,8 @@ class TestWatchAgainstTheSandbox:
                                                    sig: signal.Signals) -> None:
         state = tmp_path / "w.json"
         env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(private_sandbox.state_dir)}
-        proc = subprocess.Popen([sys.executable, "-m", "goldgate.cli", "watch", "--env", "local", "--window", "120",
+        proc = subprocess.Popen([sys.executable, "-m", "goldgate.cli", "watch", "--env", "local",
+                                 "--kubeconfig", str(private_sandbox.kubeconfig), "--window", "120",
                                  "--interval", "1", "--state", str(state)], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         try:

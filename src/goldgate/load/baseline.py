@@ -5,8 +5,9 @@ sides share the machine's noise. Where the stable version runs:
 
 * ``http.standby_url`` of the environment (blue-green: the idle colour keeps the stable
   version);
-* in the sandbox, a reference bot of ``release.previous_version`` started on loopback for
-  the duration of the run (:func:`stable_sandbox_bot`).
+* a stable release a plugin starts for the run (the ``stable_release`` fixture: a
+  function of ``release.previous_version`` that returns a context manager yielding the
+  stable version's URL and raising :class:`BaselineError` when it cannot be started).
 
 Otherwise a stored baseline file (:func:`save` / :func:`load`) from an earlier run of
 the stable version; it only counts when it was measured under the same load (model and
@@ -15,25 +16,13 @@ rate), or the comparison would be meaningless.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import requests
 
 from goldgate.criteria.load import LoadMeasurement
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult
 from goldgate.verdict import Evidence
-
-READY_TIMEOUT_S = 20.0
 
 
 class BaselineError(Exception):
@@ -72,43 +61,3 @@ def load(path: Path, plan: LoadPlan) -> LoadMeasurement:
         errors=int(data.get("errors", 0)), p95_ms=None if p95 is None else float(p95),
         evidence=(Evidence("stored baseline", str(path), samples=n, details=data),),
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def stable_sandbox_bot(version: str) -> Iterator[str]:
-    """A reference bot of the stable version on loopback; yields its URL, stops it after."""
-    port = _free_port()
-    data_dir = Path(tempfile.mkdtemp(prefix="goldgate-stable-bot-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FAULT_")}
-    env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,
-                "BOT_DATA_DIR": str(data_dir), "BOT_WARMUP_S": "0"})
-    log = (data_dir / "bot.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "goldgate.sandbox.bot"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            if proc.poll() is not None:
-                raise BaselineError(f"the stable bot {version} exited with status {proc.returncode} at start")
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url + "/ready", timeout=(1, 1)).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise BaselineError(f"the stable bot {version} at {url} was not ready within {READY_TIMEOUT_S:g} s")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()

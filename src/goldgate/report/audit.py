@@ -125,7 +125,7 @@ def facts_for(
         version=getattr(release, "version", "") or "",
         previous_version=getattr(release, "previous_version", None),
         image=getattr(release, "image", None),
-        kube_context=("sandbox" if kube.is_sandbox else kube.context) if kube else None,
+        kube_context=(kube.context or kube.kubeconfig) if kube else None,
         namespace=kube.namespace if kube else "",
         deployment=kube.deployment if kube else "",
         change=change,

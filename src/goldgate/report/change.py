@@ -30,26 +30,20 @@ from goldgate.probes.artifacts.manifest import ReleaseManifest, read_manifest
 #: The guide's number of independent approvals (§11.2), the default of ``release.min_approvals``.
 MIN_APPROVALS = 2
 
-#: The sandbox's reference release manifest (``release.manifest: sandbox``).
-SANDBOX_MANIFEST = Path(__file__).resolve().parents[1] / "sandbox" / "project" / "release.yaml"
-
-
 def required_approvals(release: object) -> int:
     """The environment's ``release.min_approvals``, the guide's :data:`MIN_APPROVALS` when unset."""
     return int(getattr(release, "min_approvals", MIN_APPROVALS))
 
 
 def resolve_manifest_path(reference: str | None, rootdir: Path, project: str | None = None) -> Path | None:
-    """Where ``release.manifest`` points: ``sandbox``, an absolute path, or relative to the project."""
+    """Where ``release.manifest`` points: an absolute path, or relative to the project."""
     if not reference:
         return None
-    if reference == "sandbox":
-        return SANDBOX_MANIFEST
     path = Path(reference).expanduser()
     if path.is_absolute():
         return path
     base = rootdir
-    if project and project != "sandbox":
+    if project:
         base = (rootdir / Path(project).expanduser()).resolve()
     return base / path
 

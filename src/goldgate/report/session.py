@@ -86,7 +86,7 @@ def register_environment_secrets(env: Any) -> None:
     if kubeconfig == "in-cluster":
         with contextlib.suppress(OSError):
             redact.register_secret(Path(SERVICE_ACCOUNT_TOKEN).read_text(encoding="utf-8").strip())
-    elif kubeconfig != "sandbox":
+    else:  # a value that names no file (yet) registers nothing; resolved, it is registered again
         redact.register_kubeconfig_secrets(kubeconfig)
     kubeconfig_env = os.environ.get("KUBECONFIG")
     if kubeconfig_env:

@@ -25,7 +25,9 @@ from goldgate.probes.metrics.scrape import Observation
 
 __all__ = ["GrowingWindow", "metric_source"]
 
-SANDBOX_PORTS = "sandbox.goldgate.io/ports"
+#: Pods sharing one address publish their real metrics ports in this annotation; read
+#: whenever a pod carries it (pods without it are scraped on their declared ports).
+PORT_MAP_ANNOTATION = "sandbox.goldgate.io/ports"
 
 
 def metric_source(env: Environment, kube: KubeClients) -> Any:
@@ -39,10 +41,8 @@ def metric_source(env: Environment, kube: KubeClients) -> Any:
                                 routes=env.metrics.routes, connect_timeout_s=t.connect_s,
                                 read_timeout_s=t.read_s, retries=t.retries, backoff_s=t.backoff_s,
                                 headers=headers)
-    # The sandbox's pods share 127.0.0.1 and publish their real ports in an annotation.
-    port_map = SANDBOX_PORTS if env.kubernetes.is_sandbox else None
     discovery = KubernetesTargets(kube.core, namespace=env.kubernetes.namespace, timeout_s=kube.timeout,
-                                  port_map_annotation=port_map)
+                                  port_map_annotation=PORT_MAP_ANNOTATION)
     return ScrapeSource(discovery, routes=env.metrics.routes, connect_timeout_s=t.connect_s,
                         read_timeout_s=t.read_s, retries=min(1, t.retries))
 

@@ -88,11 +88,16 @@ class SandboxStatus:
     pods: list[dict[str, str]] = field(default_factory=list)
 
 
-def default_state_dir() -> pathlib.Path:
+def default_state_dir(root: pathlib.Path | None = None) -> pathlib.Path:
+    """The sandbox's state folder: ``$GOLDGATE_SANDBOX_DIR``, else ``<root>/.goldgate/sandbox``.
+
+    The one formula for it: the CLI passes nothing (the current folder), the pytest plugin
+    the run's rootdir, so ``goldgate sandbox down`` finds what a run started.
+    """
     env = os.environ.get(DIR_ENV)
     if env:
         return pathlib.Path(env).expanduser().resolve()
-    return (pathlib.Path.cwd() / ".goldgate" / "sandbox").resolve()
+    return ((root or pathlib.Path.cwd()) / ".goldgate" / "sandbox").resolve()
 
 
 # ----------------------------------------------------------------------------- state files

@@ -2,9 +2,9 @@
 
 ``release.project`` / ``artifacts`` / ``manifest`` name a checkout, a CI artifacts folder
 and release.yaml; ``recovery.backups`` / ``postgresql_conf`` the backups and the database
-settings. The value ``sandbox`` means the reference bot's release materialised by the
-sandbox (passed in as ``workspace``); no other value ever reads from it, so a team's run
-never sees the reference release's files. Relative paths are relative to the folder of the
+settings. Every value is a path: an environment file that names its release symbolically
+has it resolved by a plugin before the run reads it (``pytest_goldgate_resolve_environment``),
+so the same rules hold for every environment. Relative paths are relative to the folder of the
 environment file (artifacts, manifest, backups, settings) or to the project (alert rules,
 reference spec, everything in ``release.layout``). A location that is not configured stays
 ``None`` and the step that needs it reports ERROR naming the field.
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from goldgate.config import Environment
 from goldgate.probes.artifacts import ArtifactUnavailable
@@ -23,7 +22,6 @@ from goldgate.release_policy import ReleaseLayout, ReleasePolicy, layout_of, pol
 FIELDS = {"project": "release.project", "artifacts": "release.artifacts", "manifest": "release.manifest",
           "backups": "recovery.backups", "alert_rules": "release.alert_rules",
           "postgresql_conf": "recovery.postgresql_conf"}
-SANDBOX = "sandbox"
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,6 @@ class ReleaseInputs:
     postgresql_conf: Path | None
     reference_spec: str | None
     alert_rules: Path | None
-    workspace: Any = None
     layout: ReleaseLayout = field(default_factory=ReleaseLayout)
     policy: ReleasePolicy = field(default_factory=ReleasePolicy)
 
@@ -64,32 +61,23 @@ def environment_folder(env: Environment, root: Path) -> Path:
     return Path(env.source_file).resolve().parent if env.source_file else root
 
 
-def resolve(env: Environment, root: Path, workspace: Any = None) -> ReleaseInputs:
-    """Paths for ``env``; ``workspace`` is the materialised reference release, if any."""
+def resolve(env: Environment, root: Path) -> ReleaseInputs:
+    """Paths for ``env``; a location that is not configured is None."""
     rel, rec = env.release, env.recovery
     base = environment_folder(env, root)
-
-    def pick(value: str | None, attribute: str, relative_to: Path) -> Path | None:
-        if value == SANDBOX:
-            return getattr(workspace, attribute) if workspace is not None else None
-        return _path(value, relative_to)
-
-    project = pick(rel.project, "project", base)
+    project = _path(rel.project, base)
     spec = rel.reference_spec
-    if spec == SANDBOX:
-        spec = str(workspace.project / "deploy" / "k8s") if workspace is not None else None
-    elif spec and not spec.startswith("kube:") and project is not None:
+    if spec and not spec.startswith("kube:") and project is not None:
         spec = str(_path(spec, project))
     return ReleaseInputs(
         source=env.source_file or f"environments/{env.name}.yaml",
         project=project,
-        artifacts=pick(rel.artifacts, "artifacts", base),
-        manifest=pick(rel.manifest, "manifest", project or base),
-        backups=pick(rec.backups, "backups", base),
-        postgresql_conf=pick(rec.postgresql_conf, "postgresql_conf", base),
+        artifacts=_path(rel.artifacts, base),
+        manifest=_path(rel.manifest, project or base),
+        backups=_path(rec.backups, base),
+        postgresql_conf=_path(rec.postgresql_conf, base),
         reference_spec=spec,
         alert_rules=_path(rel.alert_rules, project) if project else None,
-        workspace=workspace,
         layout=layout_of(env),
         policy=policy_of(env),
     )

@@ -1,0 +1,159 @@
+"""The sandbox as an environment goldgate cannot tell from a cluster.
+
+``environments/local.yaml`` names its targets ``sandbox``: the kubeconfig, the reference
+release's project, artifacts, manifest and production spec, its backups and database
+settings, the TLS endpoint. This plugin turns every such value into the concrete
+kubeconfig, path or URL a real environment carries, once per run, when the ``environment``
+fixture is first requested (hook :func:`goldgate.hookspecs.pytest_goldgate_resolve_environment`).
+Nothing outside ``goldgate.sandbox`` branches on the sandbox: a check that behaved
+differently here would prove nothing about production.
+
+Loaded only by goldgate's own root ``conftest.py`` (``pytest_plugins``), never through the
+``pytest11`` entry point, so a team's venv never starts a sandbox. It also provides what
+only the sandbox has: the previous release's reference bot as the load baseline's stable
+version (``stable_release``) and the two regions' endpoints (``region_endpoints``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from goldgate.config import Environment
+from goldgate.sandbox import lifecycle
+from goldgate.sandbox.stable_bot import stable_bot
+
+#: The value of an environment field that names the sandbox or its reference release.
+SANDBOX = "sandbox"
+INFO_KEY = pytest.StashKey[lifecycle.SandboxInfo | None]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("goldgate", "release gates for the trading bot")
+    group.addoption("--sandbox-fault", action="append", default=[], dest="goldgate_sandbox_faults",
+                    help="start the local sandbox with this fault (repeatable; see `goldgate sandbox faults`)")
+    group.addoption("--keep-sandbox", action="store_true", default=False, dest="goldgate_keep_sandbox",
+                    help="leave a sandbox this run started running afterwards")
+
+
+def state_dir(config: pytest.Config) -> Path:
+    """The run's sandbox state folder (``$GOLDGATE_SANDBOX_DIR`` or ``<rootdir>/.goldgate/sandbox``)."""
+    return lifecycle.default_state_dir(Path(config.rootpath))
+
+
+def _now(request: pytest.FixtureRequest) -> dt.datetime:
+    """The run's "now" (``gate_clock``, which tests pin) for the dates of the reference release."""
+    try:
+        clock: Callable[[], dt.datetime] = request.getfixturevalue("gate_clock")
+    except pytest.FixtureLookupError:
+        return dt.datetime.now(dt.UTC)
+    return clock()
+
+
+def _start_cluster(request: pytest.FixtureRequest) -> lifecycle.SandboxInfo:
+    config = request.config
+    folder = state_dir(config)
+    try:
+        info = lifecycle.ensure_running(folder, list(config.getoption("goldgate_sandbox_faults")))
+    except lifecycle.SandboxError as exc:
+        pytest.exit(f"sandbox could not start: {exc}", returncode=3)
+    if info.started and not config.getoption("goldgate_keep_sandbox"):
+        request.addfinalizer(lambda: lifecycle.stop(folder))
+    config.stash[INFO_KEY] = info
+    return info
+
+
+def _materialise(request: pytest.FixtureRequest) -> Any:
+    """The reference release with the run's release faults planted."""
+    from goldgate.sandbox import release
+    from goldgate.sandbox.release_faults import RELEASE_FAULTS
+
+    config = request.config
+    faults = [f for f in config.getoption("goldgate_sandbox_faults") if f in RELEASE_FAULTS]
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    try:
+        return release.materialise(factory.mktemp("release"), faults,
+                                   cache_dir=state_dir(config) / "release-artifacts", now=_now(request))
+    except release.ReleaseError as exc:
+        pytest.fail(f"ERROR: the sandbox release could not be built: {exc}", pytrace=False)
+
+
+def _concrete(value: str | None, resolved: Path | str) -> str | None:
+    return str(resolved) if value == SANDBOX else value
+
+
+def _release_fields(environment: Environment) -> list[str | None]:
+    rel, rec = environment.release, environment.recovery
+    return [rel.project, rel.artifacts, rel.manifest, rel.reference_spec, rec.backups, rec.postgresql_conf]
+
+
+def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environment | None:
+    """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox."""
+    wants_release = SANDBOX in _release_fields(environment)
+    wants_tls = environment.http.tls_url == SANDBOX
+    wants_cluster = environment.kubernetes.kubeconfig == SANDBOX
+    if not (wants_release or wants_tls or wants_cluster):
+        return None
+    update: dict[str, Any] = {}
+    if wants_cluster:
+        info = _start_cluster(request)
+        update["kubernetes"] = environment.kubernetes.model_copy(update={"kubeconfig": str(info.kubeconfig)})
+        if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
+            update["metrics"] = environment.metrics.model_copy(
+                update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})
+    http: dict[str, Any] = {}
+    if wants_tls and environment.release.project != SANDBOX:
+        pytest.fail(f"ERROR: {environment.source_file}: http.tls_url is 'sandbox', the reference release's endpoint, "
+                    "but release.project is not the reference release: set http.tls_url to this release's endpoint",
+                    pytrace=False)
+    if wants_release:
+        ws = _materialise(request)
+        rel, rec = environment.release, environment.recovery
+        update["release"] = rel.model_copy(update={
+            "project": _concrete(rel.project, ws.project),
+            "artifacts": _concrete(rel.artifacts, ws.artifacts),
+            "manifest": _concrete(rel.manifest, ws.manifest),
+            "reference_spec": _concrete(rel.reference_spec, ws.project / "deploy" / "k8s"),
+        })
+        update["recovery"] = rec.model_copy(update={
+            "backups": _concrete(rec.backups, ws.backups),
+            "postgresql_conf": _concrete(rec.postgresql_conf, ws.postgresql_conf),
+        })
+        if wants_tls:
+            from goldgate.sandbox.tls_endpoint import TlsEndpoint
+
+            endpoint = TlsEndpoint(ws.tls)
+            http = {"tls_url": endpoint.start(), "ca_bundle": endpoint.ca_bundle}
+            request.addfinalizer(endpoint.stop)
+    if http:
+        update["http"] = environment.http.model_copy(update=http)
+    return environment.model_copy(update=update)
+
+
+@pytest.hookimpl(optionalhook=True)  # the spec is goldgate.plugin's (goldgate.hookspecs)
+def pytest_goldgate_resolve_environment(request: pytest.FixtureRequest,
+                                        environment: Environment) -> Environment | None:
+    return resolve(request, environment)
+
+
+# ----------------------------------------------------------------------------- fixtures
+@pytest.fixture(scope="session")
+def sandbox_info(pytestconfig: pytest.Config, environment: Environment) -> lifecycle.SandboxInfo | None:
+    """The sandbox this run targets (started or reused while resolving the environment), or None."""
+    return pytestconfig.stash.get(INFO_KEY, None)
+
+
+@pytest.fixture(scope="session")
+def region_endpoints(sandbox_info: lifecycle.SandboxInfo | None) -> dict[str, Any]:
+    """The sandbox's two regions: global_url, admin_url, primary_url, standby_url, health_interval_s."""
+    return dict(sandbox_info.regions) if sandbox_info is not None else {}
+
+
+@pytest.fixture(scope="session")
+def stable_release(sandbox_info: lifecycle.SandboxInfo | None) -> Callable[[str], Any] | None:
+    """In the sandbox, the stable version is a reference bot of that version started on loopback."""
+    return stable_bot if sandbox_info is not None else None

@@ -1,0 +1,65 @@
+"""The stable version for the load baseline: a reference bot of the previous release.
+
+The sandbox has no second colour or standby running the stable version, so the load
+gate's baseline (guide §6.1: p95 above 2x baseline) is measured against a reference bot
+of ``release.previous_version`` started on loopback for the duration of one load run.
+The sandbox pytest plugin offers :func:`stable_bot` as the ``stable_release`` fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+
+from goldgate.load.baseline import BaselineError
+
+READY_TIMEOUT_S = 20.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def stable_bot(version: str) -> Iterator[str]:
+    """A reference bot of the stable version on loopback; yields its URL, stops it after."""
+    port = _free_port()
+    data_dir = Path(tempfile.mkdtemp(prefix="goldgate-stable-bot-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAULT_")}
+    env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,
+                "BOT_DATA_DIR": str(data_dir), "BOT_WARMUP_S": "0"})
+    log = (data_dir / "bot.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "goldgate.sandbox.bot"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                raise BaselineError(f"the stable bot {version} exited with status {proc.returncode} at start")
+            with contextlib.suppress(requests.RequestException):
+                if requests.get(url + "/ready", timeout=(1, 1)).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise BaselineError(f"the stable bot {version} at {url} was not ready within {READY_TIMEOUT_S:g} s")
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
