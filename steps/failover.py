@@ -80,6 +80,7 @@ class Drill:
     failed_at: float | None = None
     failed_at_wall: float | None = None
     primary_restored: bool = False
+    recovered_at: float | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     measured: dict[str, Any] = field(default_factory=dict)
 
@@ -169,7 +170,9 @@ def primary_fails(drill: Drill, kube: Any, safety: Any, environment: Environment
 
 def _recovery(drill: Drill, deadline_s: float) -> tuple[probe.Recovery, str | None]:
     assert drill.failed_at is not None, "the primary region was not failed"
-    recovery = drill.writer.until_recovered(drill.failed_at, deadline_s=deadline_s, interval_s=ORDER_INTERVAL_S)
+    recovery = drill.writer.until_recovered(drill.failed_at, deadline_s=deadline_s, interval_s=ORDER_INTERVAL_S,
+                                            primary=drill.primary)
+    drill.recovered_at = recovery.first_order.acked_at if recovery.first_order else None
     served = None
     if recovery.first_order is not None:
         served = "secondary" if probe.holds(drill.secondary, recovery.first_order) else "primary"
@@ -188,7 +191,9 @@ def within_rto(drill: Drill, environment: Environment) -> None:
 
 def _loss(drill: Drill) -> probe.DataLoss:
     assert drill.failed_at is not None and drill.failed_at_wall is not None, "the primary region was not failed"
-    loss = drill.writer.missing(drill.writer.acknowledged_before(drill.failed_at), drill.failed_at_wall)
+    # Every order acknowledged before the secondary took over was the primary's to keep.
+    until = drill.recovered_at - 1e-6 if drill.recovered_at is not None else drill.failed_at
+    loss = drill.writer.missing(drill.writer.acknowledged_before(until), drill.failed_at_wall)
     drill.measured |= {"orders_checked": loss.checked, "orders_missing": len(loss.missing),
                        "data_lost_s": round(loss.window_s, 2)}
     return loss

@@ -37,7 +37,8 @@ def run_feature(info: lifecycle.SandboxInfo, select: str, out: pathlib.Path, *, 
                **{f"GOLDGATE_TEST_{k.upper()}": str(v) for k, v in objectives.items()})
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "features/recovery/test_failover.py",
            "--env=local", "-p", "tests.regions.env_plugin", "-k", select, "--audit-log", str(out / "audit.jsonl"),
-           "--verdict-file", str(verdict_file), *(["--allow-mutations"] if mutations else [])]
+           "--verdict-file", str(verdict_file), *(["--allow-mutations"] if mutations else []),
+           *[arg for fault in info.faults for arg in ("--sandbox-fault", fault)]]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert verdict_file.is_file(), done.stdout[-3000:] + done.stderr[-2000:]
     return done.returncode, json.loads(verdict_file.read_text())

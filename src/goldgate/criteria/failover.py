@@ -78,8 +78,8 @@ def data_loss_within_rpo(loss: DataLoss, rpo_s: float) -> Verdict:
     if len(loss.missing) > checked:
         return Verdict.error(crit, f"{len(loss.missing)} missing of {checked} checked orders is impossible", evidence=ev)
     window = loss.window_s
-    if not (isinstance(loss.failed_at_wall, int | float) and math.isfinite(loss.failed_at_wall)) \
-            or not math.isfinite(window):
+    walls = [loss.failed_at_wall, *(o.acked_wall for o in loss.missing)]
+    if not all(isinstance(w, int | float) and math.isfinite(w) and w > 0 for w in walls) or not math.isfinite(window):
         return Verdict.error(crit, f"the lost-data window {window!r} is not a duration", evidence=ev)
     if window > rpo_s:
         return Verdict.failed(crit, round(window, 2), rpo_s,

@@ -76,7 +76,10 @@ class DataLoss:
         """Seconds of acknowledged data lost: from the oldest missing order to the failure."""
         if not self.missing:
             return 0.0
-        span = self.failed_at_wall - min(o.acked_wall for o in self.missing)
+        walls = [o.acked_wall for o in self.missing]
+        if not all(math.isfinite(w) for w in [self.failed_at_wall, *walls]):
+            return math.nan
+        span = max(self.failed_at_wall, *walls) - min(walls)
         return max(0.0, span) if math.isfinite(span) else math.nan
 
 
@@ -144,17 +147,32 @@ class OrderWriter:
     def acknowledged_before(self, moment: float) -> list[AckedOrder]:
         return [o for o in self.acked if o.acked_at <= moment]
 
-    def until_recovered(self, failed_at: float, *, deadline_s: float, interval_s: float) -> Recovery:
-        """Keep writing until an order is acknowledged again, or ``deadline_s`` after ``failed_at``."""
+    def until_recovered(self, failed_at: float, *, deadline_s: float, interval_s: float,
+                        primary: HttpProbe | None = None, ready_path: str = "/ready") -> Recovery:
+        """Keep writing until an order is acknowledged again, or ``deadline_s`` after ``failed_at``.
+
+        With ``primary`` (the failed region's own URL), an acknowledgement counts only when
+        that region answers ``ready_path`` neither just before nor just after it: a primary
+        that drains for a while after the failure still takes orders, and those are not a
+        failover.
+        """
+        def primary_down() -> bool:
+            return primary is None or primary.get(ready_path).status != 200
+
         failures: dict[str, int] = {}
         attempts = 0
         while True:
             attempts += 1
+            down_before = primary_down()
             result = self.write_one()
             now = self.clock()
             if isinstance(result, AckedOrder):
-                return Recovery(True, now - failed_at, deadline_s, attempts, failures, result, self.client.base_url)
-            failures[_failure(result)] = failures.get(_failure(result), 0) + 1
+                if down_before and primary_down():
+                    return Recovery(True, now - failed_at, deadline_s, attempts, failures, result, self.client.base_url)
+                reason = "acknowledged while the primary still answered"
+            else:
+                reason = _failure(result)
+            failures[reason] = failures.get(reason, 0) + 1
             if now - failed_at >= deadline_s:
                 return Recovery(False, now - failed_at, deadline_s, attempts, failures, None, self.client.base_url)
             time.sleep(interval_s)

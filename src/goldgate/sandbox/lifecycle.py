@@ -409,6 +409,13 @@ def ensure_running(
                 f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; "
                 "choose another port or stop what is listening there"
             )
+        if regions != 2:
+            from goldgate.sandbox.regions.pair import split_faults
+
+            two_region_faults = split_faults(faults)[1]
+            if two_region_faults:
+                raise SandboxError(f"fault(s) {', '.join(two_region_faults)} need two regions: "
+                                   f"add --regions 2 (or set {REGIONS_ENV}=2)")
         if regions == 2:
             info = _start_two_regions(state_dir, list(faults), port=port, timeout=timeout, notices=notices)
         else:
