@@ -146,6 +146,9 @@ def test_gateway_url_reads_status_addresses_and_the_listener_port(api: ApiHarnes
     api.kubectl("patch", "gateway", "trading-bot", "--subresource=status", "--type=merge", "-p",
                 '{"status":{"addresses":[{"type":"IPAddress","value":"10.0.0.7"}]}}', check=True)
     assert gateway_url(kube, NS, "trading-bot") == "http://10.0.0.7:80"  # the listener's own port
+    table = api.kubectl("get", "gateway", check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "CLASS", "ADDRESS", "PROGRAMMED", "AGE"]
+    assert table[1].split()[:4] == ["trading-bot", "trading", "10.0.0.7", "Unknown"]
 
     api.kubectl("annotate", "gateway", "trading-bot", f"{GATEWAY_LISTENER_PORTS}=http=41234", check=True)
     assert gateway_url(kube, NS, "trading-bot") == "http://10.0.0.7:41234"

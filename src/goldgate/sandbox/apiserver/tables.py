@@ -255,6 +255,24 @@ def _data_count(obj: Obj) -> int:
     return len(obj.get("data") or {}) + len(obj.get("binaryData") or {})
 
 
+def _gateway_row(gw: Obj) -> list[Any]:
+    """The Gateway API CRD's printer columns: CLASS, ADDRESS, PROGRAMMED, AGE."""
+    status = gw.get("status") or {}
+    address = next((a.get("value", "") for a in status.get("addresses") or []), "")
+    programmed = next((c.get("status", "Unknown") for c in status.get("conditions") or []
+                       if c.get("type") == "Programmed"), "Unknown")
+    return [_name(gw), (gw.get("spec") or {}).get("gatewayClassName", ""), address, programmed, _age(gw)]
+
+
+def _ingress_row(ing: Obj) -> list[Any]:
+    spec = ing.get("spec") or {}
+    hosts = ",".join(r.get("host", "") for r in spec.get("rules") or [] if r.get("host")) or "*"
+    lb = ((ing.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    address = ",".join(i.get("ip") or i.get("hostname", "") for i in lb)
+    ports = "80, 443" if spec.get("tls") else "80"
+    return [_name(ing), spec.get("ingressClassName") or "<none>", hosts, address, ports, _age(ing)]
+
+
 _Printer = tuple[list[Column], Callable[[Obj], list[Any]]]
 
 _AGE_ONLY: _Printer = ([("Name", "string", 0), ("Age", "string", 0)], lambda o: [_name(o), _age(o)])
@@ -303,6 +321,20 @@ PRINTERS: dict[str, _Printer] = {
     "serviceaccounts": (
         [("Name", "string", 0), ("Secrets", "integer", 0), ("Age", "string", 0)],
         lambda o: [_name(o), len(o.get("secrets") or []), _age(o)],
+    ),
+    "gateways": (
+        [("Name", "string", 0), ("Class", "string", 0), ("Address", "string", 0), ("Programmed", "string", 0),
+         ("Age", "string", 0)],
+        _gateway_row,
+    ),
+    "httproutes": (
+        [("Name", "string", 0), ("Hostnames", "string", 0), ("Age", "string", 0)],
+        lambda o: [_name(o), ",".join((o.get("spec") or {}).get("hostnames") or []), _age(o)],
+    ),
+    "ingresses": (
+        [("Name", "string", 0), ("Class", "string", 0), ("Hosts", "string", 0), ("Address", "string", 0),
+         ("Ports", "string", 0), ("Age", "string", 0)],
+        _ingress_row,
     ),
     "networkpolicies": (
         [("Name", "string", 0), ("Pod-Selector", "string", 0), ("Age", "string", 0)],
