@@ -166,3 +166,26 @@ def test_deleting_the_gateway_closes_its_listener(tmp_path: pathlib.Path) -> Non
             assert next(c for c in conds if c["type"] == "Accepted")["reason"] == "NoMatchingParent"
 
     run(scenario())
+
+
+def test_a_garbage_weight_is_reported_and_gets_no_traffic(tmp_path: pathlib.Path) -> None:
+    async def scenario() -> None:
+        async with ClusterHarness(tmp_path) as h:
+            port = await _ready_pair(h, 100, 0)
+
+            def garbage(obj: dict[str, Any]) -> None:
+                obj["spec"]["rules"][0]["backendRefs"][1]["weight"] = "lots"
+
+            h.store.mutate("httproutes", NS, "web", garbage)
+
+            def refused() -> dict[str, Any] | None:
+                conds = h.store.get("httproutes", NS, "web")["status"]["parents"][0]["conditions"]
+                found = next(c for c in conds if c["type"] == "ResolvedRefs")
+                return found if found["status"] == "False" else None
+
+            cond = await h.wait_for(refused, what="ResolvedRefs False")
+            assert "web-canary: weight 'lots' is not an integer" in cond["message"]
+            answers = [await asyncio.to_thread(fetch, f"http://127.0.0.1:{port}/") for _ in range(10)]
+            assert served_by(answers) == {"stable": 10}
+
+    run(scenario())

@@ -94,6 +94,8 @@ class GatewayController:
             gkey = _key(gw)
             attached: dict[str, int] = {}
             for listener in (gw.get("spec") or {}).get("listeners") or []:
+                if not isinstance(listener, dict):
+                    continue
                 lname = str(listener.get("name", ""))
                 if listener.get("protocol", "HTTP") not in _ROUTABLE:
                     continue
@@ -130,7 +132,11 @@ class GatewayController:
             svc_ns = ref.get("namespace") or ns
             name = str(ref.get("name", ""))
             port = ref.get("port")
-            weight = int(ref.get("weight", 1))
+            try:
+                weight = int(ref.get("weight", 1))
+            except (TypeError, ValueError):
+                problems.append(f"backendRef {name}: weight {ref.get('weight')!r} is not an integer")
+                weight = 0
             endpoints = self._endpoints(svc_ns, name, port)
             if endpoints is None:
                 problems.append(f"Service {svc_ns}/{name} port {port} not found")
@@ -191,6 +197,8 @@ class GatewayController:
         ports = {lname: p.port for (pns, pname, lname), p in self.proxies.items() if (pns, pname) == (ns, name)}
         listeners = []
         for listener in (gw.get("spec") or {}).get("listeners") or []:
+            if not isinstance(listener, dict):
+                continue
             lname = str(listener.get("name", ""))
             prev = next((x.get("conditions") or [] for x in old.get("listeners") or [] if x.get("name") == lname), [])
             routable = listener.get("protocol", "HTTP") in _ROUTABLE
