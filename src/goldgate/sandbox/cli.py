@@ -70,7 +70,9 @@ def _faults(_args: argparse.Namespace) -> int:
     except ImportError as exc:
         print(f"error: sandbox controllers are not available: {exc}", file=sys.stderr)
         return 1
-    faults = list_faults()
+    from goldgate.sandbox.regions.pair import REGION_FAULTS
+
+    faults = sorted([*list_faults(), *((n, f"{d} (needs --regions 2)") for n, d in REGION_FAULTS.items())])
     width = max((len(name) for name, _ in faults), default=0)
     for name, description in faults:
         print(f"{name.ljust(width)}  {description}")
