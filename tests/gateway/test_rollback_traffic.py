@@ -63,8 +63,8 @@ def _weights(kube: KubeClients) -> dict[str, int]:
     return {r["name"]: r["weight"] for r in route["spec"]["rules"][0]["backendRefs"]}
 
 
-def _selector(kube: KubeClients) -> dict[str, str]:
-    return dict(kube.core.read_namespaced_service("trading-bot", "trading").spec.selector)
+def _selector(kube: KubeClients, service: str = "trading-bot") -> dict[str, str]:
+    return dict(kube.core.read_namespaced_service(service, "trading").spec.selector)
 
 
 def _start(ctx: RolloutContext) -> TrafficStream:
@@ -80,6 +80,7 @@ def test_rollback_sets_weight_zero_before_scaling_down_and_no_request_fails(ctx:
     report = RolloutReport("canary", "trading-bot:v1.3.0")
     report.actions.extend(router.prepare(ctx, stable_hash))
     assert _selector(ctx.kube) == {"app": "trading-bot", "pod-template-hash": stable_hash}
+    assert _selector(ctx.kube, "trading-bot-canary") == {"app": "trading-bot", "track": "canary"}
     deploy = ctx.kube.api_client.sanitize_for_serialization(
         ctx.kube.apps.read_namespaced_deployment(ctx.deployment, ctx.namespace))
     name = f"{ctx.deployment}-canary"
@@ -102,7 +103,7 @@ def test_rollback_sets_weight_zero_before_scaling_down_and_no_request_fails(ctx:
     assert stream.stats.sent > 200
     assert (stream.stats.failures, stream.stats.server_errors) == (0, 0), stream.stats.to_dict()
     assert _weights(ctx.kube) == {"trading-bot": 100, "trading-bot-canary": 0}
-    assert _selector(ctx.kube) == {"app": "trading-bot"}
+    assert _selector(ctx.kube) == _selector(ctx.kube, "trading-bot-canary") == {"app": "trading-bot"}
     assert not [p for p in pod_facts(ctx.kube, ctx.namespace, "track=canary") if not p.deleting]
 
 
@@ -119,7 +120,7 @@ def test_a_faulty_canary_is_rolled_back_by_weight_at_its_first_phase(ctx: Rollou
     assert first.get("traffic", "").startswith("HTTPRoute trading/trading-bot")
     assert stream.stats.failures == 0, stream.stats.to_dict()
     assert _weights(ctx.kube) == {"trading-bot": 100, "trading-bot-canary": 0}
-    assert _selector(ctx.kube) == {"app": "trading-bot"}
+    assert _selector(ctx.kube) == _selector(ctx.kube, "trading-bot-canary") == {"app": "trading-bot"}
     done = [(a.action, a.details.get("weights")) for a in report.actions]
     removed_at = max(i for i, (action, _) in enumerate(done) if action == "delete deployment")
     before = [w for action, w in done[:removed_at] if action == "set route weights"]

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 __all__ = ["PhaseSplit", "RouterSettings", "TrafficRouter", "WeightedRouter", "router_settings"]
 
 HASH_LABEL = "pod-template-hash"
+#: the label that sets the canary Deployment's pods apart (see :mod:`goldgate.rollout.canary`)
+CANARY_LABEL = ("track", "canary")
 #: kinds of ``strategy.router.kind`` / ``strategy.canary_traffic`` a router exists for
 ROUTER_KINDS = ("gateway-api", "ingress", "replicas")
 
@@ -116,7 +118,7 @@ class TrafficRouter(Protocol):
         ...
 
     def release(self, ctx: RolloutContext, reason: str) -> list[ActionResult]:
-        """After the canary is gone: undo what :meth:`prepare` pinned."""
+        """After the canary is gone (or runs as stable): undo what :meth:`prepare` pinned."""
         ...
 
     def entry_url(self, kube: KubeClients, default: str) -> str:
@@ -157,12 +159,21 @@ class WeightedRouter:
         raise NotImplementedError
 
     def prepare(self, ctx: RolloutContext, stable_hash: str) -> list[ActionResult]:
+        """Weight 0, then each Service narrowed to its own side (Argo Rollouts' selector pinning).
+
+        Between releases both Services select the stable pods, so both have endpoints and the
+        canary's weight 0 sends nothing anywhere new; during a canary the stable Service
+        selects the stable ReplicaSet's hash and the canary Service the canary's label.
+        """
         s = self.settings
         done = [self.set_weight(ctx, 0, "canary starts at weight 0")]
         if stable_hash:
             done.append(actions.set_selector_labels(
                 ctx.kube, ctx.safety, s.namespace, s.stable_service, {HASH_LABEL: stable_hash},
                 reason="canary: the stable Service selects only the stable pods"))
+        done.append(actions.set_selector_labels(
+            ctx.kube, ctx.safety, s.namespace, s.canary_service, {CANARY_LABEL[0]: CANARY_LABEL[1]},
+            reason="canary: the canary Service selects only the canary pods"))
         return done
 
     def shift(self, ctx: RolloutContext, canary: str, replicas: int, weight: int,
@@ -181,7 +192,9 @@ class WeightedRouter:
     def release(self, ctx: RolloutContext, reason: str) -> list[ActionResult]:
         s = self.settings
         return [actions.set_selector_labels(ctx.kube, ctx.safety, s.namespace, s.stable_service,
-                                            {HASH_LABEL: None}, reason=reason)]
+                                            {HASH_LABEL: None}, reason=reason),
+                actions.set_selector_labels(ctx.kube, ctx.safety, s.namespace, s.canary_service,
+                                            {CANARY_LABEL[0]: None}, reason=reason)]
 
     def entry_url(self, kube: KubeClients, default: str) -> str:
         return default
