@@ -248,8 +248,9 @@ def served_from_primary(drill: Drill) -> None:
 
 
 @then("the audit trail holds a passed failover drill within the environment's maximum drill age")
-def drill_recent(environment: Environment, pytestconfig: pytest.Config,
-                 gate_clock: Callable[[], dt.datetime]) -> None:
+def drill_recent(environment: Environment, pytestconfig: pytest.Config, gate_clock: Callable[[], dt.datetime],
+                 region_targets: RegionTargets) -> None:
+    """Only where the environment names two regions (``region_targets`` skips otherwise)."""
     max_age = float(getattr(environment.recovery, "drill_max_age_days", GUIDE_DRILL_MAX_AGE_DAYS))
     path = Path(pytestconfig.getoption("goldgate_audit_log") or "")
     gate(f"a passed failover drill within the last {max_age:g} days", lambda: probe.drills_from_audit(path),

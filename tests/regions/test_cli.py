@@ -90,3 +90,18 @@ def test_an_unreachable_server_is_named(pair: tuple[pg.PgServer, pg.PgServer]) -
     gone = pg.PgServer("nowhere", pair[0].root, pg.free_port())
     with pytest.raises(pg.PostgresError, match=f"nowhere PostgreSQL on 127.0.0.1:{gone.port}"):
         pg.sql(gone, "SELECT 1")
+
+
+def test_down_after_the_primary_daemon_was_killed_leaves_nothing() -> None:
+    from goldgate.sandbox import lifecycle
+    from tests.regions.conftest import start_regions
+
+    state_dir = base_dir("killed")
+    info = start_regions(state_dir, [])
+    try:
+        os.kill(info.pid, 9)
+        message = lifecycle.stop(state_dir)
+        assert "secondary region" in message and "pg-secondary PostgreSQL" in message, message
+    finally:
+        lifecycle.stop(state_dir)
+    assert leftovers(state_dir) == []

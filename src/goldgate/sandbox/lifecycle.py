@@ -404,6 +404,9 @@ def ensure_running(
         stale = _clean_stale(state_dir)
         if stale:
             notices.append(stale)
+        leftover = _stop_regions(state_dir)  # a second region whose primary daemon died
+        if leftover:
+            notices.append(f"found a second region left running in {state_dir}: {leftover}")
         if port and port_in_use(port):
             raise SandboxError(
                 f"port {port} on 127.0.0.1 is already in use{_port_owner(port)}; "
