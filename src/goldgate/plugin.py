@@ -215,7 +215,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         (drop if _not_applicable(item, env) else keep).append(item)
     unknown = [f"waivers.{i} ({w.check!r})" for i, w in enumerate(env.waivers) if not used[i]]
     # Only a run over the whole suite (its testpaths) can tell that a check does not exist.
-    if unknown and config.args_source is pytest.Config.ArgsSource.TESTPATHS:
+    if unknown and config.args_source is not pytest.Config.ArgsSource.ARGS:
         reason = f"{env.source_file}: {', '.join(unknown)}: names no check of this suite"
         report_session.refuse(config, config.stash[RUN_KEY], reason, env)
         raise pytest.UsageError(reason)
