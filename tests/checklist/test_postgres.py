@@ -144,12 +144,13 @@ def test_migration_features_run_on_postgres(scratch_url: str, tmp_path: Path) ->
     envs.mkdir()
     (envs / "pg.yaml").write_text(
         "name: pg\nrelease:\n  version: v1.2.0\n  previous_version: v1.1.0\n  project: sandbox\n"
-        "  artifacts: sandbox\n  manifest: sandbox\ndatabase:\n  scratch_url: env:GOLDGATE_SCRATCH_URL\n", encoding="utf-8")
+        "  artifacts: sandbox\n  manifest: sandbox\n  models: goldgate.sandbox.bot.db:metadata\n"
+        "  layout: {previous_queries: migrations/smoke/v1.1.0.sql}\ndatabase:\n  scratch_url: env:GOLDGATE_SCRATCH_URL\n", encoding="utf-8")
     env = {**os.environ, "GOLDGATE_SCRATCH_URL": scratch_url, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")}
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "--env=pg", f"--environments-dir={envs}", "-m", "gate", "-p", "no:cacheprovider",
          "-q", f"--verdict-file={tmp_path / 'verdict.json'}", "features/migrations"],
         cwd=root, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
-    assert "5 passed" in run.stdout and "failed" not in run.stdout, run.stdout[-3000:]
+    assert "6 passed" in run.stdout and "failed" not in run.stdout, run.stdout[-3000:]
     assert "PostgreSQL scratch schema goldgate_scratch_" in (tmp_path / "verdict.json").read_text(encoding="utf-8")

@@ -145,7 +145,8 @@ def _gate_run(tmp_path: Path, project: Project, extra_env: dict[str, str]) -> su
     envs = tmp_path / "environments"
     envs.mkdir(exist_ok=True)
     (envs / "team.yaml").write_text(
-        f"name: team\nrelease:\n  version: v1.2.0\n  previous_version: v1.1.0\n  project: {project.root}\n",
+        f"name: team\nrelease:\n  version: v1.2.0\n  previous_version: v1.1.0\n  project: {project.root}\n"
+        "  layout: {previous_queries: migrations/smoke/v1.1.0.sql}\n",
         encoding="utf-8")
     smoke = project.root / "migrations" / "smoke"
     smoke.mkdir(parents=True)
