@@ -11,6 +11,7 @@ manager's failback hook (``regions.failback_url``). Its result is recorded as a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping
@@ -23,13 +24,14 @@ from pytest_bdd import given, parsers, then, when
 
 from goldgate.actions import kubernetes as kube_actions
 from goldgate.actions import regions as region_actions
-from goldgate.config import Environment
-from goldgate.criteria import failover
+from goldgate.actions.base import ActionFailed
+from goldgate.config import Environment, resolve_secret
+from goldgate.criteria import failover, post_deploy
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import failover as probe
 from goldgate.probes.http import HttpProbe
 from goldgate.probes.kubernetes import KubernetesUnavailable
-from goldgate.verdict import Verdict, expect
+from goldgate.verdict import Status, Verdict, expect
 
 T = TypeVar("T")
 
@@ -66,6 +68,7 @@ class RegionTargets:
     failback_url: str | None
     health_interval_s: float
     source: str
+    standby_database_url: str | None = None
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Drill:
     failed_at: float | None = None
     failed_at_wall: float | None = None
     primary_restored: bool = False
+    failed_back: bool = False
     recovered_at: float | None = None
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     measured: dict[str, Any] = field(default_factory=dict)
@@ -108,7 +112,10 @@ def region_targets(environment: Environment, request: pytest.FixtureRequest) -> 
     failback = _resolve(_field(regions, "failback_url"), "admin_url", provided)
     if failback and failback == provided.get("admin_url"):
         failback = failback.rstrip("/") + "/failback"
-    return RegionTargets(global_url, standby_url, failback, float(interval), str(source))
+    standby_db = _resolve(_field(regions, "standby_database_url"), "standby_database_url", provided)
+    if standby_db and "://" not in str(standby_db):
+        standby_db = resolve_secret(standby_db)  # env:VAR, file:PATH, vault:PATH#KEY
+    return RegionTargets(global_url, standby_url, failback, float(interval), str(source), standby_db)
 
 
 def _client(environment: Environment, url: str, **headers: str) -> HttpProbe:
@@ -130,6 +137,10 @@ def _record(drill: Drill, safety: Any, kube: Any, environment: Environment) -> N
                            reason="failover drill ended early: primary region restored")
     if drill.failed_at is None:
         return
+    if not drill.failed_back and drill.targets.failback_url:
+        # A drill that stopped half-way must not leave production on the secondary.
+        with contextlib.suppress(ActionFailed):
+            _run_failback(drill, safety, environment, reason="failover drill ended early: manual failback")
     wanted = ("rto", "rpo", "no-failback", "failback")
     passed = all(name in drill.verdicts and drill.verdicts[name].ok for name in wanted)
     region_actions.record_drill(
@@ -231,14 +242,37 @@ def manual_failback(drill: Drill, safety: Any, environment: Environment) -> None
     if not drill.targets.failback_url:
         pytest.fail(f"ERROR: {drill.targets.source}: regions.failback_url is not set — no failback hook to run the "
                     "runbook's switch-back", pytrace=False)
+    _run_failback(drill, safety, environment, reason="failover drill: manual failback runbook")
+    drill.failed_back = True
+
+
+def _run_failback(drill: Drill, safety: Any, environment: Environment, *, reason: str) -> None:
+    assert drill.targets.failback_url
     # The runbook resynchronises a database: allow it up to the RTO, within the probe's bound.
     timeouts = environment.timeouts.model_copy(update={"read_s": min(600.0, max(environment.timeouts.read_s,
                                                                                  environment.recovery.rto_s))})
     hook = HttpProbe(drill.targets.failback_url, timeouts, verify_tls=environment.http.verify_tls)
     try:
-        region_actions.fail_back(safety, hook, reason="failover drill: manual failback runbook")
+        region_actions.fail_back(safety, hook, reason=reason)
     finally:
         hook.close()
+
+
+@given("replication to the standby region's database is paused")
+def standby_lags(drill: Drill, safety: Any) -> None:
+    if not drill.targets.standby_database_url:
+        pytest.fail(f"ERROR: {drill.targets.source}: regions.standby_database_url is not set — no standby database "
+                    "to pause", pytrace=False)
+    region_actions.pause_standby_replication(safety, drill.targets.standby_database_url)
+
+
+@then(parsers.parse("the data-loss check fails against an RPO of {rpo_s:g} seconds"))
+def rpo_fails(drill: Drill, rpo_s: float) -> None:
+    verdict = measure_and_judge(f"data lost in the failover within the RPO ({rpo_s:g} s)", lambda: _loss(drill),
+                                lambda loss: failover.data_loss_within_rpo(loss, rpo_s), UNAVAILABLE)
+    drill.verdicts["rpo"] = verdict
+    expect(post_deploy.shows_status(verdict, Status.FAIL,
+                                    criterion="a lagging standby fails the §9.1 RPO in a failover drill"))
 
 
 @then("the global endpoint serves orders from the primary region again")

@@ -26,3 +26,12 @@ Feature: Region failover drills
     Then the global endpoint does not fail back by itself
     When the primary region is restored by the manual failback runbook
     Then the global endpoint serves orders from the primary region again
+
+  @destructive @rehearsal
+  Scenario: A standby that lags loses acknowledged orders beyond the RPO
+    Given the two regions named in the environment
+    And replication to the standby region's database is paused
+    And paper orders written through the global endpoint for 4 seconds
+    When the primary region fails
+    Then the global endpoint serves orders from the secondary region within the RTO
+    And the data-loss check fails against an RPO of 1 seconds

@@ -1,5 +1,6 @@
 """A pytest plugin for the drill's end-to-end test: the run's environment plus the
-two-region fields (``regions.global_url``, ``regions.failback_url``, ``http.standby_url``)
+two-region fields (``regions.global_url``, ``regions.failback_url``, ``regions.standby_database_url``,
+``http.standby_url``)
 that the environment schema does not carry yet, set to the sandbox's symbolic values.
 
 Loaded with ``-p tests.regions.env_plugin``; ``GOLDGATE_TEST_RTO_S`` / ``GOLDGATE_TEST_RPO_S``
@@ -32,5 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, var in (("rto_s", "GOLDGATE_TEST_RTO_S"), ("rpo_s", "GOLDGATE_TEST_RPO_S")):
         if os.environ.get(var):
             data["recovery"][name] = float(os.environ[var])
-    extended = WithRegions(**data, regions={"global_url": "sandbox", "failback_url": "sandbox"})
+    extended = WithRegions(**data, regions={"global_url": "sandbox", "failback_url": "sandbox",
+                                            "standby_database_url": "sandbox"})
     config.stash[goldgate_plugin.ENV_KEY] = extended.model_copy(update={"source_file": env.source_file})

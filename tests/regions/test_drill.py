@@ -98,6 +98,21 @@ def test_without_mutations_the_drill_does_not_run(healthy: lifecycle.SandboxInfo
     assert global_state(healthy)["active"] == "primary"
 
 
+def test_the_lagging_standby_rehearsal_passes_and_fails_back(healthy: lifecycle.SandboxInfo,
+                                                             tmp_path: pathlib.Path) -> None:
+    code, verdict = run_feature(healthy, "lags", tmp_path)
+    assert code == 0, verdict["reasons"]
+    rehearsal = criteria(verdict)["a lagging standby fails the §9.1 RPO in a failover drill"]
+    assert rehearsal["status"] == "PASS" and rehearsal["value"] == "FAIL"
+    assert "acknowledged orders are missing" in rehearsal["reason"] and "threshold 1 s" in rehearsal["reason"]
+    [drill] = drills(tmp_path)
+    assert drill["result"] == "failed" and drill["orders_missing"] > 0
+    assert global_state(healthy)["active"] == "primary"  # the teardown ran the failback runbook
+    primary_db, standby_db = pair.servers(pair.folder(healthy.state_dir))
+    assert not pg.in_recovery(primary_db) and pg.in_recovery(standby_db)
+    pg.wait_caught_up(primary_db, standby_db)
+
+
 def test_lagging_standby_breaches_the_rpo(healthy: lifecycle.SandboxInfo, tmp_path: pathlib.Path) -> None:
     _, standby_db = pair.servers(pair.folder(healthy.state_dir))
     pg.pause_replication(standby_db)

@@ -233,11 +233,12 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
         except pg.PostgresError as exc:
             raise RegionsError(f"planting standby-lag failed: {exc}") from None
     regions = {**urls, "primary_url": primary_url, "standby_url": secondary_url,
+               "standby_database_url": f"postgresql://postgres@127.0.0.1:{standby_db.port}/postgres",
                "secondary_context": SECONDARY_CONTEXT, "secondary_pid": second.pid,
                "health_interval_s": health_interval_s(), "faults": list(region_faults)}
     _update(where, **regions)
     return {k: regions[k] for k in ("global_url", "admin_url", "primary_url", "standby_url", "secondary_context",
-                                    "health_interval_s")}
+                                    "health_interval_s", "standby_database_url")}
 
 
 # ----------------------------------------------------------------------------- failover hooks
