@@ -100,15 +100,25 @@ def sarif_clean(release: ReleaseInputs, pattern: str, severity: str) -> None:
          lambda reports: code.no_findings_at_or_above(reports, severity.lower()))
 
 
-@then(parsers.parse('detect-secrets finds no secret in the source tree beyond "{baseline}"'))
-def no_secrets(release: ReleaseInputs, baseline: str) -> None:
-    def measure() -> tuple[list[secret_scan.SecretFinding], int, Path]:
+@then("detect-secrets finds no secret in the source tree beyond the release's baseline")
+def no_secrets(release: ReleaseInputs, environment: Environment) -> None:
+    declared = environment.release.layout.secrets_baseline
+
+    def baseline_of(root: Path) -> Path | None:
+        # A declared baseline must exist (ERROR otherwise); the conventional one is used when present.
+        if declared:
+            return root / declared
+        conventional = root / ".secrets.baseline"
+        return conventional if conventional.is_file() else None
+
+    def measure() -> tuple[list[secret_scan.SecretFinding], int, Path, Path | None]:
         root = release.need("project")
-        found, files = secret_scan.scan_tree(root, root / baseline)
-        return found, files, root
+        baseline = baseline_of(root)
+        found, files = secret_scan.scan_tree(root, baseline)
+        return found, files, root, baseline
 
     gate("no hardcoded credentials", measure,
-         lambda r: code.no_hardcoded_secrets(r[0], str(r[2]), r[1], str(r[2] / baseline)))
+         lambda r: code.no_hardcoded_secrets(r[0], str(r[2]), r[1], str(r[3]) if r[3] else None))
 
 
 @then(parsers.parse('every requirement in "{name}" is pinned to an exact version'))

@@ -18,7 +18,7 @@ Feature: Code readiness
     Then the SARIF reports "*.sarif" have no finding of severity high or worse
 
   Scenario: No hardcoded credentials or secrets
-    Then detect-secrets finds no secret in the source tree beyond ".secrets.baseline"
+    Then detect-secrets finds no secret in the source tree beyond the release's baseline
 
   Scenario: All dependencies are pinned to exact versions
     Then every dependency in the release's lock files is pinned to an exact version

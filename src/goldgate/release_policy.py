@@ -66,6 +66,9 @@ class ReleaseLayout(_Section):
                               description="globs of the service's configuration files, one file per environment")
     config_schema: str = Field("config/schema.json", description="JSON Schema the configuration files must satisfy")
     flags: str = Field("config/flags.yaml", description="feature flags file (YAML, TOML or JSON)")
+    secrets_baseline: str | None = Field(
+        None, description="detect-secrets baseline of audited findings (default: .secrets.baseline when the "
+        "project has one; without a baseline every finding counts)")
     previous_queries: str | None = Field(
         None, description="SQL the previous release runs, to replay against the migrated schema")
 
