@@ -76,19 +76,23 @@ def the_release(release_inputs: ReleaseInputs) -> ReleaseInputs:
 
 
 # ----------------------------------------------------------------------------- code readiness
-@then(parsers.parse('the JUnit report "{name}" shows every test passed'))
-def junit_all_passed(release: ReleaseInputs, name: str) -> None:
-    gate("all tests passed", lambda: junit.read_junit(release.need("artifacts") / name), code.all_tests_passed)
+@then("the release's JUnit report shows every test passed")
+def junit_all_passed(release: ReleaseInputs, environment: Environment) -> None:
+    gate("all tests passed", lambda: junit.read_junit(release.need("artifacts") / environment.release.layout.junit),
+         code.all_tests_passed)
 
 
-@then(parsers.parse('the Cobertura report "{name}" shows line coverage above {limit:g} %'))
-def coverage_above(release: ReleaseInputs, name: str, limit: float) -> None:
+@then(parsers.parse("the release's coverage report shows line coverage above {limit:g} %"))
+def coverage_above(release: ReleaseInputs, environment: Environment, limit: float) -> None:
+    name = environment.release.layout.coverage
     gate(f"code coverage above {limit:g} %", lambda: coverage.read_coverage(release.need("artifacts") / name),
          lambda s: code.coverage_above(s, limit))
 
 
-@then(parsers.parse('the SARIF reports "{pattern}" have no finding of severity {severity} or worse'))
-def sarif_clean(release: ReleaseInputs, pattern: str, severity: str) -> None:
+@then(parsers.parse("the release's SARIF reports have no finding of severity {severity} or worse"))
+def sarif_clean(release: ReleaseInputs, environment: Environment, severity: str) -> None:
+    pattern = environment.release.layout.sarif
+
     def measure() -> list[sarif.SarifReport]:
         folder = release.need("artifacts")
         files = sorted(folder.glob(pattern))

@@ -31,8 +31,9 @@ def _policy(environment: Environment) -> Policy:
     return policy_of(environment)
 
 
-@then(parsers.parse('every workload in the release\'s "{folder}" meets the rules "{rules}"'))
-def manifests_meet_rules(release: ReleaseInputs, environment: Environment, folder: str, rules: str) -> None:
+@then(parsers.parse('every workload in the release\'s manifests meets the rules "{rules}"'))
+def manifests_meet_rules(release: ReleaseInputs, environment: Environment, rules: str) -> None:
+    folder = environment.release.layout.manifests
     wanted, path = _rules(rules), release.in_project(folder)
     gate(f"workloads in {folder} meet {rules}", lambda: manifests.read([str(path)]),
          lambda files: spec_rules.all_rules_pass(

@@ -9,13 +9,13 @@ Feature: Code readiness
     Given the release under test
 
   Scenario: All tests pass
-    Then the JUnit report "junit.xml" shows every test passed
+    Then the release's JUnit report shows every test passed
 
   Scenario: Code coverage is above 85 %
-    Then the Cobertura report "coverage.xml" shows line coverage above 85 %
+    Then the release's coverage report shows line coverage above 85 %
 
   Scenario: The security scan has no critical or high finding
-    Then the SARIF reports "*.sarif" have no finding of severity high or worse
+    Then the release's SARIF reports have no finding of severity high or worse
 
   Scenario: No hardcoded credentials or secrets
     Then detect-secrets finds no secret in the source tree beyond the release's baseline

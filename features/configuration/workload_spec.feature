@@ -10,7 +10,7 @@ Feature: Workload specification
     Given the release under test
 
   Scenario: The release's manifests meet the guide's Kubernetes configuration
-    Then every workload in the release's "deploy/k8s" meets the rules "liveness-probe, readiness-probe, probe-port, cpu-request, memory-request, cpu-limit, memory-limit, image-pinned, replicas, rolling-update, max-unavailable, max-surge, termination-grace, zone-spread, session-affinity"
+    Then every workload in the release's manifests meets the rules "liveness-probe, readiness-probe, probe-port, cpu-request, memory-request, cpu-limit, memory-limit, image-pinned, replicas, rolling-update, max-unavailable, max-surge, termination-grace, zone-spread, session-affinity"
 
   Scenario: The running Deployment meets the guide's Kubernetes configuration
     Then the bot's running Deployment meets the rules "liveness-probe, readiness-probe, probe-port, cpu-request, memory-request, cpu-limit, memory-limit, image-pinned, replicas, rolling-update, max-unavailable, max-surge, termination-grace, zone-spread"

@@ -66,6 +66,12 @@ class ReleaseLayout(_Section):
                               description="globs of the service's configuration files, one file per environment")
     config_schema: str = Field("config/schema.json", description="JSON Schema the configuration files must satisfy")
     flags: str = Field("config/flags.yaml", description="feature flags file (YAML, TOML or JSON)")
+    junit: str = Field("junit.xml", description="JUnit XML report of the release's tests, relative to "
+                       "release.artifacts")
+    coverage: str = Field("coverage.xml", description="coverage report relative to release.artifacts: "
+                          "Cobertura XML or coverage.py JSON")
+    sarif: str = Field("*.sarif", description="glob of the security scanners' SARIF reports in release.artifacts")
+    manifests: str = Field("deploy/k8s", description="the release's Kubernetes manifests (file or folder)")
     secrets_baseline: str | None = Field(
         None, description="detect-secrets baseline of audited findings (default: .secrets.baseline when the "
         "project has one; without a baseline every finding counts)")
