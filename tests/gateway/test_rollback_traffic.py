@@ -126,3 +126,15 @@ def test_a_faulty_canary_is_rolled_back_by_weight_at_its_first_phase(ctx: Rollou
     before = [w for action, w in done[:removed_at] if action == "set route weights"]
     assert before[-1] == {"trading-bot": 100, "trading-bot-canary": 0}, done
     assert all(a["outcome"] == "done" for a in ctx.safety.actions)  # type: ignore[attr-defined]
+
+
+def test_a_route_that_is_not_there_stops_the_canary_before_anything_changes(ctx: RolloutContext) -> None:
+    strategy = ctx.env.strategy.model_copy(update={"router": {"kind": "gateway-api", "name": "no-such-route"}})
+    ctx.env = ctx.env.model_copy(update={"strategy": strategy})
+    before = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    report = canary.canary(ctx, Release("trading-bot:v1.3.0"))
+    assert report.outcome == "not supported"
+    assert "HTTPRoute trading/no-such-route" in report.reason and "HTTP 404" in report.reason
+    assert not [p for p in pod_facts(ctx.kube, ctx.namespace, "track=canary") if not p.deleting]
+    assert not [a for a in report.actions if a.action == "create deployment"]
+    assert deployment_status(ctx.kube, ctx.namespace, ctx.deployment).images == before.images

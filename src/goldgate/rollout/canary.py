@@ -94,7 +94,12 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
     stable_group = Group("stable", {**sel, "pod-template-hash": stable_hash}, ctx.namespace)
     canary_group = Group("canary", {**sel, "track": "canary"}, ctx.namespace)
     report.note(f"canary traffic: {router.describe()}", ctx.log)
-    report.actions.extend(router.prepare(ctx, stable_hash))
+    try:
+        report.actions.extend(router.prepare(ctx, stable_hash))
+    except ActionFailed as exc:  # a route or Service that is not there: nothing was shifted yet
+        report.outcome = "not supported"
+        report.reason = f"cannot route canary traffic by {router.describe()}: {exc}"
+        return report
     with contextlib.suppress(Exception):
         leftover = actions.delete_deployment(ctx.kube, ctx.safety, ctx.namespace, name, reason="leftover canary")
         if leftover is not None:
