@@ -131,6 +131,14 @@ def _judge(drill: Drill, name: str, criterion: str, measure: Callable[[], T], de
 
 def _record(drill: Drill, safety: Any, kube: Any, environment: Environment) -> None:
     """Teardown: bring the primary back if a failed step left it down, then record the drill."""
+    try:
+        _finish(drill, safety, kube, environment)
+    finally:
+        for client in (drill.writer.client, drill.primary, drill.secondary):
+            client.close()
+
+
+def _finish(drill: Drill, safety: Any, kube: Any, environment: Environment) -> None:
     k8s = environment.kubernetes
     if drill.failed_at is not None and not drill.primary_restored and drill.replicas:
         kube_actions.scale(kube, safety, k8s.namespace, k8s.deployment, drill.replicas,
@@ -148,8 +156,6 @@ def _record(drill: Drill, safety: Any, kube: Any, environment: Environment) -> N
         at=dt.datetime.fromtimestamp(drill.failed_at_wall or time.time(), dt.UTC).isoformat(),
         checks={name: (drill.verdicts[name].status.value if name in drill.verdicts else "NOT RUN") for name in wanted},
         **drill.measured)
-    for client in (drill.writer.client, drill.primary, drill.secondary):
-        client.close()
 
 
 @given("the two regions named in the environment", target_fixture="drill")

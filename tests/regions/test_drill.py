@@ -135,8 +135,9 @@ def test_fault_breaches_the_rto(regions_factory: Any, tmp_path: pathlib.Path, fa
     assert "no order acknowledged" in rto["reason"]
     state = global_state(info)
     if fault == "global-no-health-checks":
-        assert state["active"] == "primary" and state["checks"] == 0 and not state["health_checks"]
-    else:
-        assert state["active"] == "secondary"
+        assert state["checks"] == 0 and not state["health_checks"] and state["failed_over_at"] is None
+    else:  # it failed over to a secondary with nothing Ready; the drill's teardown failed back
+        assert state["failed_over_at"] and state["failed_back_at"]
+    assert state["active"] == "primary"
     [drill] = drills(tmp_path)
     assert drill["result"] == "failed" and drill["checks"]["rto"] == "FAIL"
