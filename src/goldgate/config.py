@@ -267,7 +267,19 @@ class Recovery(_Model):
     rto_s: float = Field(900.0, gt=0, description="§9.1 15-minute recovery time")
     pitr_days: int = Field(7, ge=1, description="§3.3 PITR 7+ days")
     backups: str | None = Field(None, description="backup folder (catalogue.json or dump files); 'sandbox' = the release's")
+    drill_max_age_days: float = Field(92.0, gt=0, description="§9.3 quarterly failover drills")
     postgresql_conf: str | None = Field(None, description="postgresql.conf to read PITR settings from when no database.url")
+
+
+class Regions(_Model):
+    """Guide §9.3: primary active, secondary hot standby behind one global endpoint."""
+
+    global_url: str | None = Field(None, description="the global endpoint in front of both regions")
+    failback_url: str | None = Field(None, description="hook of the manual failback runbook (POST)")
+    standby_database_url: str | None = Field(
+        None, description="secret reference (env:, file:, vault:, aws-sm:, k8s:) of the standby database")
+    health_check_interval_s: float = Field(10.0, gt=0, description="§7.3 health checks every 10 seconds")
+    secondary_context: str | None = Field(None, description="kubeconfig context of the secondary region")
 
 
 class Firewall(_Model):
@@ -317,6 +329,7 @@ class Environment(_Model):
     recovery: Recovery = Field(default_factory=Recovery)
     database: Database = Field(default_factory=Database)
     firewall: Firewall = Field(default_factory=Firewall)
+    regions: Regions | None = None
     policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
