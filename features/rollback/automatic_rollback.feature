@@ -29,4 +29,4 @@ Feature: Automatic rollback
       | Latency p95 >2x baseline     | FAULT_LATENCY_MS=80                | p95 latency vs baseline |
       | Health Check failed          | FAULT_CRASH_AT_START=true          | health checks           |
       | Disk Space <10% free         | FAULT_DISK_FREE_PERCENT=5          | free disk               |
-      | Memory: OOM kills detected   | FAULT_MEMORY_GROWTH_MB_PER_S=150 with a memory limit of 256Mi | OOM kills |
+      | Memory: OOM kills detected   | FAULT_MEMORY_GROWTH_MB_PER_S=300 with a memory limit of 256Mi | OOM kills |
