@@ -148,6 +148,18 @@ class ErrorRateTest(_Model):
         return self
 
 
+class Router(_Model):
+    """What carries the canary's traffic weight (guide §2.2 "route 10% traffic")."""
+
+    kind: Literal["gateway-api", "ingress", "replicas"] | None = Field(
+        None, description="Gateway API HTTPRoute, NGINX Ingress canary annotations, or replica ratio "
+        "(default: strategy.canary_traffic, else gateway-api)")
+    name: str | None = Field(None, description="the HTTPRoute or canary Ingress (default: kubernetes.service)")
+    namespace: str | None = Field(None, description="its namespace (default: kubernetes.namespace)")
+    stable_service: str | None = Field(None, description="backend of the stable side (default: kubernetes.service)")
+    canary_service: str | None = Field(None, description="backend of the canary side (default: <service>-canary)")
+
+
 class Strategy(_Model):
     """Rollout timings of guide §2/§3; production keeps the guide's, local scales them."""
 
@@ -156,7 +168,9 @@ class Strategy(_Model):
     canary_phase_s: float = Field(1800.0, gt=0, description="§2.2 monitor each phase 30 minutes")
     canary_phase_deadline_s: float | None = Field(
         None, gt=0, description="a phase still INCONCLUSIVE at this age rolls back (default: 2x canary_phase_s)")
-    canary_traffic: Literal["replicas", "service-mesh", "ingress"] = "replicas"
+    canary_traffic: Literal["replicas", "gateway-api", "ingress", "service-mesh"] = "replicas"
+    router: Router | None = Field(None, description="the route whose weights split canary traffic; "
+                                  "unset: replica ratio behind one Service (said so in the verdict)")
     monitoring_window_s: float = Field(7200.0, gt=0, description="§2.1/§5.2 monitor 2+ hours")
     evaluation_interval_s: float = Field(60.0, gt=0)
     rollout_timeout_s: float = Field(3600.0, gt=0, description="§2.3 30-60 minutes for full deployment")

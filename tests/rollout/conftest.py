@@ -30,9 +30,10 @@ RELEASE = "trading-bot:v1.2.0"
 @pytest.fixture(scope="module")
 def matrix_env() -> Environment:
     env = load_environment("local", ROOT / "environments")
+    # The matrix exercises the replica-ratio split (no router); tests/gateway covers route weights.
     strategy = env.strategy.model_copy(update={
         "canary_phase_s": 6.0, "canary_phase_deadline_s": 14.0, "monitoring_window_s": 6.0,
-        "evaluation_interval_s": 1.0, "rollout_timeout_s": 60.0})
+        "evaluation_interval_s": 1.0, "rollout_timeout_s": 60.0, "router": None})
     test = env.error_rate_test.model_copy(update={"max_requests": 150})
     return env.model_copy(update={"strategy": strategy, "error_rate_test": test})
 

@@ -25,6 +25,7 @@ never changed, so it is the previous version.
 from __future__ import annotations
 
 import contextlib
+import time
 
 from goldgate.actions import kubernetes as actions
 from goldgate.actions.base import ActionFailed
@@ -115,6 +116,7 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
                 c.setdefault("resources", {}).setdefault("limits", {})["memory"] = release.memory_limit
     report.note(f"stable revision {stable.revision} ({', '.join(stable.images)}), {replicas} replicas; "
                 f"canary {release.describe()}", ctx.log)
+    release_started_wall = time.time()
     report.actions.append(actions.create_deployment(ctx.kube, ctx.safety, ctx.namespace, manifest))
     deadline = phase_deadline(ctx)
     baseline_p95: float | None = None
@@ -136,7 +138,8 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
                     f"{split.mechanism} (effective {split.effective_weight:.0f} % of requests)", ctx.log)
         monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, canary_group,
                                   baseline=stable_group if split.stable_serves else None,
-                                  baseline_p95_s=None if split.stable_serves else baseline_p95, clock=ctx.clock)
+                                  baseline_p95_s=None if split.stable_serves else baseline_p95, clock=ctx.clock,
+                                  release_started_wall=release_started_wall)
         a = monitor_phase(ctx, monitor, report, window_s=s.canary_phase_s, deadline_s=deadline,
                           label=f"canary {weight} %")
         baseline_p95 = monitor.baseline_p95() or baseline_p95

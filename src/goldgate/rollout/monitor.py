@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from goldgate.config import Environment
-from goldgate.criteria.health import PodHealth, health_checks
+from goldgate.criteria.health import PodHealth, health_checks, pod_tolerances
 from goldgate.criteria.latency import p95_above_budget, p95_baseline_waived, p95_vs_baseline
 from goldgate.criteria.measured import probe_failed, unmeasured
 from goldgate.criteria.resources import (
@@ -212,8 +212,12 @@ class RollbackMonitor:
                  clock: Callable[[], float] = time.monotonic,
                  pods: Callable[[str], list[PodFact]] | None = None,
                  usage: Callable[[str], list[PodUsage]] | None = None,
-                 horizon_s: float | None = None, max_gap_s: float | None = None) -> None:
+                 horizon_s: float | None = None, max_gap_s: float | None = None,
+                 release_started_wall: float | None = None) -> None:
         self.env = env
+        # OOM kills of the release's own pods count from the moment the release started them,
+        # not only from the window's start: a kill between "Ready" and the first poll is the release's.
+        self._release_started_wall = release_started_wall
         self.kube = kube
         self.source = source
         self.group = group
@@ -378,13 +382,17 @@ class RollbackMonitor:
         ev = Evidence("kubernetes", where.query, round(self.elapsed_s, 1), len(pods),
                       {"starting": starting} if starting else {})
         window = round(self.elapsed_s, 1)
-        health = health_checks(judged, max_restarts=0, max_probe_failures=0, max_unhealthy_pods=0,
-                               window_s=window, criterion=HEALTH, evidence=(ev,))
+        tolerances = pod_tolerances(self.env.thresholds)
+        health = health_checks(judged, max_restarts=tolerances.max_restarts, max_probe_failures=0,
+                               max_unhealthy_pods=0, window_s=window, criterion=HEALTH, evidence=(ev,))
         # Kubernetes timestamps have whole seconds: a kill in the window's first second
         # may carry a finishedAt just before its start.
-        oom = oom_kills(all_pods, window_start=self._started_wall - 1.0, max_oom_kills=0, criterion=OOM,
-                        evidence=(ev,))
-        return [health, oom]
+        since = self._started_wall if self._release_started_wall is None else min(
+            self._started_wall, self._release_started_wall)
+        oom = oom_kills(all_pods, window_start=since - 1.0, max_oom_kills=tolerances.max_oom_kills,
+                        criterion=OOM, evidence=(ev,))
+        # An OOM-killed pod is also an unhealthy one: the more specific cause is named first.
+        return [oom, health]
 
     def _usage(self) -> list[Verdict]:
         """§8.3 alerts: CPU above 70 % and memory above 80 % of the limits (never a rollback)."""
