@@ -33,14 +33,14 @@ GOOD = yaml.safe_load((FIXTURES / "pass" / "deployment-guide.yaml").read_text())
 
 
 def test_healthy_release_passes(tmp_path: Path) -> None:
-    manifests_meet_rules(_release(_project(tmp_path, GOOD)), ENV, "deploy/k8s", RULES)
+    manifests_meet_rules(_release(_project(tmp_path, GOOD)), ENV, RULES)
 
 
 def test_release_without_readiness_probe_fails_naming_rule_value_and_threshold(tmp_path: Path) -> None:
     doc = yaml.safe_load(yaml.safe_dump(GOOD))
     del doc["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
     with pytest.raises(CriterionBreached) as exc:
-        manifests_meet_rules(_release(_project(tmp_path, doc)), ENV, "deploy/k8s", RULES)
+        manifests_meet_rules(_release(_project(tmp_path, doc)), ENV, RULES)
     verdict = exc.value.verdict
     assert verdict.status is Status.FAIL
     assert verdict.reason.startswith("FAIL readiness-probe: ")
@@ -49,9 +49,9 @@ def test_release_without_readiness_probe_fails_naming_rule_value_and_threshold(t
 
 def test_missing_folder_is_a_probe_error(tmp_path: Path) -> None:
     with pytest.raises(ProbeError, match="no such file or folder"):
-        manifests_meet_rules(_release(tmp_path), ENV, "deploy/k8s", RULES)
+        manifests_meet_rules(_release(tmp_path), ENV, RULES)
 
 
 def test_unknown_rule_in_the_feature_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown workload rule"):
-        manifests_meet_rules(_release(tmp_path), ENV, "deploy/k8s", "liveness-probe, has-wings")
+        manifests_meet_rules(_release(tmp_path), ENV, "liveness-probe, has-wings")

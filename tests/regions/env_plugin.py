@@ -1,7 +1,7 @@
 """A pytest plugin for the drill's end-to-end test: the run's environment plus the
 two-region fields (``regions.global_url``, ``regions.failback_url``, ``regions.standby_database_url``,
-``http.standby_url``)
-that the environment schema does not carry yet, set to the sandbox's symbolic values.
+``http.standby_url``) set to the sandbox's symbolic values, which environments/local.yaml
+does not name yet.
 
 Loaded with ``-p tests.regions.env_plugin``; ``GOLDGATE_TEST_RTO_S`` / ``GOLDGATE_TEST_RPO_S``
 set the objectives in force.
@@ -13,14 +13,9 @@ import os
 from typing import Any
 
 import pytest
-from pydantic import ConfigDict
 
 from goldgate import plugin as goldgate_plugin
 from goldgate.config import Environment
-
-
-class WithRegions(Environment):
-    model_config = ConfigDict(extra="allow", frozen=True)
 
 
 @pytest.hookimpl(trylast=True)
@@ -33,6 +28,6 @@ def pytest_configure(config: pytest.Config) -> None:
     for name, var in (("rto_s", "GOLDGATE_TEST_RTO_S"), ("rpo_s", "GOLDGATE_TEST_RPO_S")):
         if os.environ.get(var):
             data["recovery"][name] = float(os.environ[var])
-    extended = WithRegions(**data, regions={"global_url": "sandbox", "failback_url": "sandbox",
-                                            "standby_database_url": "sandbox"})
+    data["regions"] = {"global_url": "sandbox", "failback_url": "sandbox", "standby_database_url": "sandbox"}
+    extended = Environment.model_validate(data)
     config.stash[goldgate_plugin.ENV_KEY] = extended.model_copy(update={"source_file": env.source_file})

@@ -335,6 +335,8 @@ def test_every_object_the_controllers_write_is_valid_kubernetes_1_37(tmp_path: p
                 if obj is None:
                     continue
                 kinds.add(obj["kind"])
+                if str(obj.get("apiVersion", "")).startswith("gateway.networking.k8s.io/"):
+                    continue  # CRD kinds have no built-in schema: tests/gateway checks them
                 try:
                     kubernetes_validate.validate(obj, "1.37", strict=True)
                 except kubernetes_validate.ValidationError as exc:
