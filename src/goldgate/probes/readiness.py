@@ -39,6 +39,7 @@ import yaml
 
 from goldgate.config import Timeouts
 from goldgate.probes.artifacts import ArtifactUnavailable, read_text
+from goldgate.probes.artifacts.manifest import timestamp
 from goldgate.probes.http import HttpProbe
 
 __all__ = [
@@ -108,21 +109,6 @@ class AuditRun:
     actions: tuple[AuditAction, ...]
 
 
-def _moment(path: Path | str, field: str, value: Any) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        moment = value
-    else:
-        try:
-            moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise ArtifactUnavailable(path, f"{field}: not an ISO-8601 time: {value!r}") from None
-    if moment.tzinfo is None:
-        raise ArtifactUnavailable(path, f"{field}: {value!r} has no time zone")
-    return moment
-
-
 def _entries(path: Path, raw: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
     value = raw.get(field)
     if value is None:
@@ -141,11 +127,11 @@ def _window(path: Path, raw: Mapping[str, Any]) -> tuple[dt.datetime | None, dt.
         return None, None
     if isinstance(window, str) and "/" in window:
         start, _, end = window.partition("/")
-        return _moment(path, "deployment_window", start), _moment(path, "deployment_window", end)
+        return timestamp(path, "deployment_window", start), timestamp(path, "deployment_window", end)
     if not isinstance(window, Mapping):
         raise ArtifactUnavailable(path, "deployment_window: expected {start, end} or 'START/END'")
-    return (_moment(path, "deployment_window.start", window.get("start")),
-            _moment(path, "deployment_window.end", window.get("end")))
+    return (timestamp(path, "deployment_window.start", window.get("start")),
+            timestamp(path, "deployment_window.end", window.get("end")))
 
 
 def read_readiness(path: Path) -> ReleaseReadiness:
@@ -170,12 +156,12 @@ def read_readiness(path: Path) -> ReleaseReadiness:
         raise ArtifactUnavailable(path, f"communication.url: not an http(s) URL: {url!r}")
     notes = tuple(
         Notification(str(e.get("audience", "")), str(e.get("channel", "")),
-                     _moment(path, f"notifications[{i}].sent_at", e.get("sent_at")))
+                     timestamp(path, f"notifications[{i}].sent_at", e.get("sent_at")))
         for i, e in enumerate(_entries(path, raw, "notifications")))
     shifts = tuple(
         Shift(str(e.get("name", "")), str(e.get("role", "")),
-              _moment(path, f"on_call_schedule[{i}].start", e.get("start")),
-              _moment(path, f"on_call_schedule[{i}].end", e.get("end")),
+              timestamp(path, f"on_call_schedule[{i}].start", e.get("start")),
+              timestamp(path, f"on_call_schedule[{i}].end", e.get("end")),
               e.get("confirmed") is True)
         for i, e in enumerate(_entries(path, raw, "on_call_schedule")))
     log = raw.get("rollback_rehearsal_log")
@@ -226,7 +212,7 @@ def read_audit_runs(path: Path) -> list[AuditRun]:
         why = rec.get("why") if isinstance(rec.get("why"), Mapping) else {}
         acts = tuple(AuditAction(str(a.get("action", "")), str(a.get("outcome", "")), str(a.get("reason") or ""))
                      for a in rec.get("actions") or [] if isinstance(a, Mapping))
-        runs.append(AuditRun(str(rec.get("run_id", "")), _moment(path, f"record {i + 1} when.finished",
+        runs.append(AuditRun(str(rec.get("run_id", "")), timestamp(path, f"record {i + 1} when.finished",
                                                                    when.get("finished")),
                              str(where.get("environment", "")), where.get("production") is not False,
                              str(why.get("reason") or ""), acts))

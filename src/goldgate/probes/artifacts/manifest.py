@@ -65,8 +65,9 @@ class ReleaseManifest:
         }
 
 
-def _moment(path: Path, field_name: str, value: Any) -> dt.datetime | None:
-    if value is None:
+def timestamp(path: Path | str, field_name: str, value: Any) -> dt.datetime | None:
+    """An ISO-8601 time with a time zone from a release file's field; unset (None or "") is None."""
+    if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
         moment = value
@@ -90,7 +91,7 @@ def _window(path: Path, window: Any) -> tuple[dt.datetime | None, dt.datetime | 
         start, _, end = window.partition("/")
     else:
         raise ArtifactUnavailable(path, f"deployment_window: expected {{start, end}} or 'START/END', got {window!r}")
-    return _moment(path, "deployment_window.start", start), _moment(path, "deployment_window.end", end)
+    return timestamp(path, "deployment_window.start", start), timestamp(path, "deployment_window.end", end)
 
 
 def _approvals(raw: Any) -> tuple[Approval, ...]:
