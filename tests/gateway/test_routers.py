@@ -19,9 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def env_with(router: Any = None, traffic: str | None = None) -> Environment:
     env = load_environment("local", ROOT / "environments")
-    update: dict[str, Any] = {}
-    if router is not None:
-        update["router"] = router
+    update: dict[str, Any] = {"router": router}  # local.yaml names the sandbox's route: start from none
     if traffic is not None:
         update["canary_traffic"] = traffic
     return env.model_copy(update={"strategy": env.strategy.model_copy(update=update)})
