@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,6 +36,7 @@ import time
 from pathlib import Path
 
 import requests
+from load_accuracy import _bot as start_logged_bot  # bench/ is sys.path[0] when run as a script
 
 from goldgate.criteria.latency import LatencyReading, p95_vs_baseline_like_with_like
 from goldgate.load.plan import LoadPlan
@@ -52,29 +51,10 @@ QUICK = (1.5, 2.5)
 ROUTES = {"signal": 10, "order": 2}  # /api routes only: the knobs slow /api, not the probes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _bot(tmp: Path, knob: float) -> tuple[subprocess.Popen[bytes], str, Path]:
-    port = _free_port()
-    log = tmp / f"requests-{port}.log"
-    env = {**os.environ, "BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_DATA_DIR": str(tmp / f"bot-{port}"),
-           "BOT_WARMUP_S": "0", "BOT_REQUEST_LOG": str(log),
-           "FAULT_LATENCY_MS": f"{BASE_MS * knob:.3f}", "FAULT_LATENCY_JITTER_MS": f"{JITTER_MS * knob:.3f}"}
-    proc = subprocess.Popen([sys.executable, "-m", "goldgate.sandbox.bot"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            if requests.get(url + "/ready", timeout=1).status_code == 200:
-                return proc, url, log
-        except requests.RequestException:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"latency_ratio: bot at {url} did not start")
+    """The bot at ``knob`` times its base latency, with its request log (load_accuracy's starter)."""
+    return start_logged_bot(tmp, {"FAULT_LATENCY_MS": f"{BASE_MS * knob:.3f}",
+                                  "FAULT_LATENCY_JITTER_MS": f"{JITTER_MS * knob:.3f}"})
 
 
 def _buckets(url: str) -> dict[float, float]:
