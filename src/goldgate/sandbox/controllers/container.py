@@ -276,7 +276,9 @@ class ContainerRunner:
         while True:
             result = await probe_once(probe, self.spec, self.worker.ports.get,
                                       self.worker.exec_context(self.name))
-            if self.worker.terminating:
+            if self.worker.terminating or self._kill_reason is not None:
+                # The kubelet has killed this container (e.g. OOM): its probes stop, and the
+                # pod's status changes once, with the termination, as a real kubelet reports it.
                 return
             if result.ok:
                 successes, failures = successes + 1, 0
