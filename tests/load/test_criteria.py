@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from goldgate.criteria.load import (
     ERROR_RATE,
     P95_LATENCY,
+    ClientTimings,
     LoadMeasurement,
     breach_certain,
     error_rate_below,
@@ -19,6 +20,7 @@ from goldgate.criteria.load import (
 )
 from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.stats import percentile
+from goldgate.probes.server_timings import ServerTimings
 from goldgate.verdict import Status
 
 
@@ -89,18 +91,123 @@ def test_a_run_aborted_on_a_certain_breach_fails_that_criterion_despite_few_samp
     assert v.status is Status.FAIL and "640" in v.message() and "500" in v.message()
 
 
-def test_baseline_ratio_pass_fail_and_inconclusive() -> None:
-    base = m(label="baseline", p95_ms=60.0)
-    assert p95_within_baseline(m(p95_ms=100.0), base, 2, min_requests=50, limits=LIMITS).status is Status.PASS
-    v = p95_within_baseline(m(p95_ms=180.0), base, 2, min_requests=50, limits=LIMITS)
+def _client(p95_ms: float, floor_ms: float | None = 1.0, requests: int = 400) -> ClientTimings:
+    return ClientTimings("/api/.*", p95_ms, requests, min_ms=None if floor_ms is None else floor_ms + 20,
+                         cheapest_route="GET /health" if floor_ms is not None else "", cheapest_min_ms=floor_ms)
+
+
+def _server(p95_ms: float | None, requests: int = 380, **kw) -> ServerTimings:
+    return ServerTimings(None if p95_ms is None else p95_ms / 1000, requests, "histogram of test", **kw)
+
+
+def test_baseline_ratio_on_client_p95s_with_floors_pass_fail_and_inconclusive() -> None:
+    base = m(label="baseline", p95_ms=61.0, client=_client(61.0))
+    assert p95_within_baseline(m(p95_ms=101.0, client=_client(101.0)), base, 2, min_requests=50,
+                               limits=LIMITS).status is Status.PASS
+    v = p95_within_baseline(m(p95_ms=181.0, client=_client(181.0)), base, 2, min_requests=50, limits=LIMITS)
     assert v.status is Status.FAIL
+    # 181 - 1 = 180 ms against 2 x (61 - 1) = 120 ms
     assert "180" in v.message() and "120" in v.message() and "3.00x" in v.reason
+    assert "from the client minus its overhead floor 1.0 ms" in v.reason
+    assert "cheapest route (GET /health)" in v.reason
     starved = p95_within_baseline(m(p95_ms=180.0), m(label="baseline", p95_ms=60.0, generator_cpu=99.0), 2,
                                   min_requests=50, limits=LIMITS)
     assert starved.status is Status.INCONCLUSIVE and "baseline" in starved.reason
-    thin = p95_within_baseline(m(p95_ms=180.0), m(label="baseline", requests=10, planned=10, p95_ms=60.0), 2,
-                               min_requests=50, limits=LIMITS)
+    thin = p95_within_baseline(m(p95_ms=180.0, client=_client(180.0)),
+                               m(label="baseline", requests=10, planned=10, p95_ms=60.0, client=_client(60.0, requests=10)),
+                               2, min_requests=50, limits=LIMITS)
     assert thin.status is Status.INCONCLUSIVE
+
+
+def test_client_p95_without_a_floor_is_inconclusive_never_pass() -> None:
+    # the old behaviour passed this: 100 ms vs 60 ms client p95s, but the overhead is unknown
+    for release, baseline in ((m(p95_ms=100.0), m(label="baseline", p95_ms=60.0)),
+                              (m(p95_ms=100.0, client=_client(100.0, floor_ms=None)),
+                               m(label="baseline", p95_ms=60.0, client=_client(60.0, floor_ms=None)))):
+        v = p95_within_baseline(release, baseline, 2, min_requests=50, limits=LIMITS)
+        assert v.status is Status.INCONCLUSIVE, v.message()
+        assert "without a measured overhead floor" in v.reason
+
+
+def test_server_timings_2_5x_fail_with_value_and_threshold() -> None:
+    v = p95_within_baseline(m(p95_ms=120.0), m(label="baseline", p95_ms=100.0), 2, min_requests=50, limits=LIMITS,
+                            release_server=_server(150.0), baseline_server=_server(60.0))
+    assert v.status is Status.FAIL, v.message()
+    assert v.observed == 150.0 and v.threshold == 120.0 and v.unit == "ms"
+    assert "150" in v.message() and "120" in v.message() and "2.50x" in v.reason
+    assert "release p95 from server timings (histogram of test)" in v.reason
+    assert "baseline p95 from server timings" in v.reason
+    # the client p95s (120 vs 100 ms: 1.2x) would have passed it
+    assert "client" not in v.reason.split("[server-side:")[1]
+
+
+def test_server_timings_1_2x_pass_and_come_from_the_measurements_by_default() -> None:
+    v = p95_within_baseline(m(p95_ms=90.0, server=_server(72.0)), m(label="baseline", p95_ms=80.0, server=_server(60.0)),
+                            2, min_requests=50, limits=LIMITS)
+    assert v.status is Status.PASS, v.message()
+    assert v.observed == 72.0 and v.threshold == 120.0 and "1.20x" in v.reason
+
+
+def test_server_timings_on_too_few_requests_are_inconclusive() -> None:
+    v = p95_within_baseline(m(), m(label="baseline"), 2, min_requests=50, limits=LIMITS,
+                            release_server=_server(150.0, requests=12), baseline_server=_server(60.0))
+    assert v.status is Status.INCONCLUSIVE and "12 requests" in v.reason
+
+
+def test_degenerate_baselines_are_error_or_inconclusive_never_pass() -> None:
+    release = m(p95_ms=60.0, client=_client(60.0))
+    for bad in (float("nan"), float("inf"), float("-inf"), -5.0, 0.0):
+        for kw in ({"release_server": _server(50.0), "baseline_server": _server(bad)},
+                   {"release_server": _server(bad), "baseline_server": _server(50.0)}):
+            v = p95_within_baseline(release, m(label="baseline", p95_ms=60.0, client=_client(60.0)), 2,
+                                    min_requests=50, limits=LIMITS, **kw)
+            assert v.status in (Status.ERROR, Status.INCONCLUSIVE), (bad, v.message())
+        for base in (m(label="baseline", p95_ms=bad), m(label="baseline", p95_ms=bad, client=_client(bad))):
+            v = p95_within_baseline(release, base, 2, min_requests=50, limits=LIMITS)
+            assert v.status in (Status.ERROR, Status.INCONCLUSIVE), (bad, v.message())
+    # a floor at or above the p95 is no floor: not a pass
+    v = p95_within_baseline(release, m(label="baseline", p95_ms=5.0, client=_client(5.0, floor_ms=5.0)), 2,
+                            min_requests=50, limits=LIMITS)
+    assert v.status is Status.ERROR and "not below the client p95" in v.reason
+    # junk where server timings belong is not a reading: falls back to the clients, named
+    v = p95_within_baseline(m(p95_ms=60.0), m(label="baseline", p95_ms=60.0), 2, min_requests=50, limits=LIMITS,
+                            release_server="fast", baseline_server=_server(50.0))  # type: ignore[arg-type]
+    assert v.status is Status.INCONCLUSIVE and "not a reading" in v.reason
+
+
+def test_one_side_without_server_timings_compares_both_clients_minus_their_floors() -> None:
+    refused = _server(None, error="the process changed between the scrapes")
+    v = p95_within_baseline(m(p95_ms=131.0, client=_client(131.0)), m(label="baseline", p95_ms=51.0, client=_client(51.0)),
+                            2, min_requests=50, limits=LIMITS, release_server=_server(125.0), baseline_server=refused)
+    assert v.status is Status.FAIL, v.message()
+    assert "baseline server timings not used: the process changed" in v.reason
+    assert "release p95 131.0 ms from the client minus its overhead floor 1.0 ms" in v.reason
+    assert v.observed == 130.0 and v.threshold == 100.0
+
+
+def test_mixed_server_and_client_when_one_side_has_no_floor() -> None:
+    # a stored baseline from before floors were recorded, but with its server p95; the release's
+    # server timings are refused, its client p95 has a floor: server vs client minus floor
+    release = m(p95_ms=101.0, client=_client(101.0))
+    base = m(label="stored baseline (stable)", p95_ms=70.0, server=_server(45.0))
+    v = p95_within_baseline(release, base, 2, min_requests=50, limits=LIMITS,
+                            release_server=_server(None, error="HTTP 403"))
+    assert v.status is Status.FAIL, v.message()
+    assert v.observed == 100.0 and v.threshold == 90.0
+    assert "release p95 101.0 ms from the client minus its overhead floor 1.0 ms" in v.reason
+    assert "baseline p95 from server timings" in v.reason and "HTTP 403" in v.reason
+    ok = p95_within_baseline(m(p95_ms=61.0, client=_client(61.0)), base, 2, min_requests=50, limits=LIMITS)
+    assert ok.status is Status.PASS and ok.observed == 60.0
+
+
+def test_overhead_floor_prefers_the_server_minimum_when_known() -> None:
+    from goldgate.criteria.load import overhead_floor_ms
+
+    c = ClientTimings("/api/.*", 80.0, 300, min_ms=24.0, cheapest_route="GET /health", cheapest_min_ms=1.5)
+    assert overhead_floor_ms(c, None) == (1.5, "smallest client latency on the cheapest route (GET /health)")
+    floor, how = overhead_floor_ms(c, _server(60.0, min_s=0.0215))
+    assert abs(floor - 2.5) < 1e-9 and "minus smallest server latency 21.5 ms" in how
+    assert overhead_floor_ms(ClientTimings("/api/.*", None, 0), None)[0] is None
 
 
 def test_breach_certain_on_known_numbers() -> None:

@@ -16,6 +16,11 @@ The generator limits (:class:`GeneratorLimits`) describe the measuring instrumen
 release, so they are not thresholds of the guide; they are arguments like every limit
 (the environment's load section supplies them, see :func:`goldgate.load.limits.generator_limits`),
 and a limit that is not a finite number in range makes every criterion ERROR.
+
+The baseline ratio compares like with like (:func:`p95_within_baseline`): the server's own
+timings of both runs where both targets expose them, else the client's p95s each minus
+the client's overhead floor of its own run, named in the verdict; a client p95 without a
+floor is INCONCLUSIVE, because the client's overhead compresses the ratio towards 1.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ import math
 from dataclasses import dataclass, field
 
 from goldgate.criteria import latency, threshold
+from goldgate.criteria.latency import LatencyReading
 from goldgate.criteria.registry import criterion as registered
+from goldgate.probes.server_timings import ServerTimings
 from goldgate.verdict import Evidence, Verdict
 
 ERROR_RATE = "error rate"
@@ -59,8 +66,31 @@ class GeneratorLimits:
 
 
 @dataclass(frozen=True)
+class ClientTimings:
+    """The load client's own clock, on the routes the server's timings count.
+
+    ``routes`` is the same expression the server side filters by (``metrics.routes``), so
+    ``p95_ms`` and ``requests`` hold the requests the server's histogram holds. ``min_ms``
+    is the smallest latency of a successful request on those routes; ``cheapest_route``
+    and ``cheapest_min_ms`` the route of the whole run whose fastest successful answer was
+    the fastest, and that answer (the overhead floor when no server minimum is known).
+    """
+
+    routes: str
+    p95_ms: float | None
+    requests: int
+    min_ms: float | None = None
+    cheapest_route: str = ""
+    cheapest_min_ms: float | None = None
+
+
+@dataclass(frozen=True)
 class LoadMeasurement:
-    """The numbers of one load run that the criteria decide on."""
+    """The numbers of one load run that the criteria decide on.
+
+    ``client`` and ``server`` are the timings the baseline ratio compares like with like
+    (None when not measured, e.g. a stored baseline from before they were recorded).
+    """
 
     label: str
     model: str
@@ -74,6 +104,8 @@ class LoadMeasurement:
     aborted: str | None = None
     capped: bool = False
     evidence: tuple[Evidence, ...] = field(default=())
+    client: ClientTimings | None = None
+    server: ServerTimings | None = None
 
     @property
     def error_rate(self) -> float | None:
@@ -171,18 +203,105 @@ def error_rate_below(m: LoadMeasurement, limit: float, *, min_requests: int,
     return dataclasses.replace(verdict, reason=f"{counts} = {rate:.2%}; {verdict.reason}")
 
 
+def overhead_floor_ms(client: ClientTimings, server: ServerTimings | None) -> tuple[float | None, str]:
+    """The client's overhead floor of one run (ms) and how it was obtained ("" reason when none).
+
+    With the server's smallest time known exactly (a request log): the smallest client
+    latency on the compared routes minus it. The fastest request pays at least the
+    smallest overhead, so this is an estimate of the fixed part of the overhead that the
+    queueing part of the client's p95 overhead can only add to.
+
+    Else the smallest client latency on the cheapest route of the run (a health poll
+    where the plan sends one). It also holds that route's own fastest server time, so it
+    may overstate the smallest overhead by that much (well under a millisecond for a
+    health answer): subtracting a little too much from both p95s moves their ratio away
+    from 1, towards a FAIL, never towards a false PASS; subtracting the floor, not the
+    whole overhead, leaves the queueing part in both p95s, which compresses the ratio
+    slightly less than the raw client p95s do (bench/latency_ratio.py measures both).
+    A histogram knows the smallest server time only to within a bucket, so it is not used.
+    """
+    if server is not None and isinstance(server, ServerTimings) and server.min_s is not None \
+            and client.min_ms is not None:
+        return client.min_ms - server.min_s * 1000, (
+            f"smallest client latency {client.min_ms:.1f} ms minus smallest server latency "
+            f"{server.min_s * 1000:.1f} ms")
+    if client.cheapest_min_ms is not None:
+        return client.cheapest_min_ms, (f"smallest client latency on the cheapest route "
+                                        f"({client.cheapest_route or 'unnamed'})")
+    return None, "no successful request to take a floor from"
+
+
+def _s(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _server_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReading | None, str]:
+    """The side's server-side reading, or why it has none."""
+    if server is None:
+        return None, "no server timings"
+    if not isinstance(server, ServerTimings):
+        return None, f"server timings are {type(server).__name__}, not a reading"
+    why = server.why_not()
+    if why:
+        return None, why
+    return LatencyReading(server.p95_s, server.requests, "server", source=server.source), ""
+
+
+def _client_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReading, str]:
+    """The side's client reading with its overhead floor (None when there is none) and how."""
+    c = side.client
+    if not isinstance(c, ClientTimings):
+        return (LatencyReading(_s(side.p95_ms), side.requests, "client", None, f"{side.label}: load client"),
+                "no per-route client timings, so no overhead floor")
+    floor, how = overhead_floor_ms(c, server if isinstance(server, ServerTimings) else None)
+    return LatencyReading(_s(c.p95_ms), c.requests, "client", _s(floor),
+                          f"{side.label}: load client on {c.routes}"), how
+
+
+def like_with_like_readings(release: LoadMeasurement, baseline: LoadMeasurement, release_server: object,
+                            baseline_server: object) -> tuple[LatencyReading, LatencyReading, list[str]]:
+    """Which reading each side is compared on, and notes naming the choice.
+
+    Server timings on both sides: those. Else both client p95s minus their floors (the
+    same instrument on both sides, so the overhead left over is about the same). Only when
+    a side has no floor, each side's best reading: server timings, else its client p95 —
+    with no floor the comparison is INCONCLUSIVE (see latency.p95_vs_baseline_like_with_like).
+    """
+    rs, r_why = _server_reading(release, release_server)
+    bs, b_why = _server_reading(baseline, baseline_server)
+    if rs is not None and bs is not None:
+        return rs, bs, []
+    notes = [f"{name} server timings not used: {why}" for name, why in (("release", r_why), ("baseline", b_why))
+             if why]
+    rc, r_how = _client_reading(release, release_server)
+    bc, b_how = _client_reading(baseline, baseline_server)
+    notes += [f"{name} overhead floor: {how}" for name, how in (("release", r_how), ("baseline", b_how))]
+    if rc.overhead_s is not None and bc.overhead_s is not None:
+        return rc, bc, notes
+    return (rs if rs is not None else rc), (bs if bs is not None else bc), notes
+
+
 @registered(needs="min_requests requests on both the release and the baseline, each from a generator within "
-                  "its limits")
+                  "its limits, compared as server timings on both sides or as client p95s minus a measured "
+                  "overhead floor")
 def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, factor: float, *,
-                        min_requests: int, limits: GeneratorLimits) -> Verdict:
+                        min_requests: int, limits: GeneratorLimits, release_server: ServerTimings | None = None,
+                        baseline_server: ServerTimings | None = None) -> Verdict:
     """PASS when the release's p95 is at most ``factor`` x the baseline's (guide §6.1: 2x).
 
     Both sides must be trustworthy measurements under the same load: a starved generator
-    on either side is INCONCLUSIVE. The comparison is
-    :func:`goldgate.criteria.latency.p95_vs_baseline`, the rollout gates' rule.
+    on either side is INCONCLUSIVE. The numbers compared are like with like
+    (:func:`like_with_like_readings`, decided by
+    :func:`goldgate.criteria.latency.p95_vs_baseline_like_with_like`): the raw client p95s
+    carry the client's overhead on both sides, which compresses the ratio towards 1 and
+    would pass a release slightly more than 2x slower. ``release_server`` /
+    ``baseline_server`` default to the measurements' own ``server`` timings.
     """
     criterion = f"{P95_LATENCY} under load at most {factor:g}x the baseline"
-    evidence = (*release.evidence, *baseline.evidence)
+    rs = release_server if release_server is not None else release.server
+    bs = baseline_server if baseline_server is not None else baseline.server
+    evidence = (*release.evidence, *baseline.evidence,
+                *(s.evidence() for s in (rs, bs) if isinstance(s, ServerTimings)))
     unusable = limits.problem()
     if unusable:
         return Verdict.error(criterion, unusable, threshold=factor, evidence=evidence, rollback=True)
@@ -191,12 +310,17 @@ def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, fac
         if starved:
             return Verdict.inconclusive(criterion, f"{side.label}: {starved}", threshold=factor,
                                         evidence=evidence, rollback=True)
-    verdict = latency.p95_vs_baseline(
-        None if release.p95_ms is None else release.p95_ms / 1000,
-        None if baseline.p95_ms is None else baseline.p95_ms / 1000,
-        factor=factor, min_samples=min_requests, samples=release.requests,
-        baseline_samples=baseline.requests, window_s=None, criterion=criterion, evidence=evidence)
-    return _in_ms(verdict, f"{release.label} vs {baseline.label}, same load")
+    for name, timing in (("release", rs), ("baseline", bs)):
+        value = timing.p95_s if isinstance(timing, ServerTimings) and not timing.error else None
+        if value is not None and not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            # a server that reports this has a defect; falling back to the client would hide it
+            return Verdict.error(criterion, f"{name} server p95 is {value!r} s ({timing.source}): not a measured "
+                                            f"latency", threshold=factor, evidence=evidence, rollback=True)
+    r, b, notes = like_with_like_readings(release, baseline, rs, bs)
+    verdict = latency.p95_vs_baseline_like_with_like(
+        r, b, factor=factor, min_samples=min_requests, window_s=None, criterion=criterion, evidence=evidence)
+    note = "; ".join([f"{release.label} vs {baseline.label}, same load", *notes])
+    return _in_ms(verdict, note)
 
 
 @registered(needs="nothing to measure: the run did not happen, so it never passes")

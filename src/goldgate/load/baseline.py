@@ -11,17 +11,27 @@ sides share the machine's noise. Where the stable version runs:
 
 Otherwise a stored baseline file (:func:`save` / :func:`load`) from an earlier run of
 the stable version; it only counts when it was measured under the same load (model and
-rate), or the comparison would be meaningless.
+rate), or the comparison would be meaningless. The file keeps the stable version's server
+p95 (``server``) and the client's timings on the compared routes with their overhead-floor
+candidates (``client``) when they were known, so a later run compares like with like; a
+file written before those were recorded still loads, and is then compared on its client
+p95 alone, which the criterion calls INCONCLUSIVE (no overhead floor to subtract).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from pathlib import Path
+from typing import Any
 
-from goldgate.criteria.load import LoadMeasurement
+from goldgate.criteria.load import ClientTimings, LoadMeasurement
+from goldgate.load.client_timings import client_timings
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult
+from goldgate.probes.metrics.base import DEFAULT_API_ROUTES
+from goldgate.probes.server_timings import ServerTimings
 from goldgate.verdict import Evidence
 
 
@@ -29,15 +39,25 @@ class BaselineError(Exception):
     """No usable baseline; the message says where goldgate looked and why it failed."""
 
 
-def save(path: Path, result: LoadResult) -> Path:
-    """Store a run of the stable version as the baseline for later runs."""
+def save(path: Path, result: LoadResult, server: ServerTimings | None = None,
+         routes: str = DEFAULT_API_ROUTES) -> Path:
+    """Store a run of the stable version as the baseline for later runs.
+
+    ``server``: the stable version's server timings over the run, stored when usable;
+    ``routes``: the routes both the client's and the server's numbers count.
+    """
     stats = result.stats
-    data = {
+    data: dict[str, Any] = {
         "label": result.plan.label, "target": result.plan.target_url, "model": result.plan.model,
         "rate_rps": result.plan.rate_rps, "users": result.plan.users, "duration_s": result.plan.duration_s,
         "requests": stats.requests, "errors": stats.failures, "p95_ms": stats.p95_ms,
         "p99_ms": stats.total.p99_ms, "recorded_at": result.started,
+        "client": dataclasses.asdict(client_timings(result, routes)),
     }
+    if server is not None and server.usable:
+        data["server"] = {"p95_ms": server.p95_s * 1000, "requests": server.requests,  # type: ignore[operator]
+                          "source": server.source, "routes": server.routes,
+                          "min_ms": None if server.min_s is None else server.min_s * 1000}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
@@ -60,4 +80,41 @@ def load(path: Path, plan: LoadPlan) -> LoadMeasurement:
         label=f"stored baseline ({data.get('label', 'stable')})", model=model, requests=n,
         errors=int(data.get("errors", 0)), p95_ms=None if p95 is None else float(p95),
         evidence=(Evidence("stored baseline", str(path), samples=n, details=data),),
+        client=_stored_client(path, data.get("client")), server=_stored_server(path, data.get("server")),
     )
+
+
+def _number(value: object) -> float | None:
+    """A stored number, or None for anything that is not a finite one (JSON null, text, NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _stored_client(path: Path, raw: object) -> ClientTimings | None:
+    """The stored client timings; None for files written before they were (or broken ones)."""
+    if not isinstance(raw, dict):
+        return None
+    requests = raw.get("requests")
+    if not isinstance(requests, int) or isinstance(requests, bool):
+        return None
+    return ClientTimings(routes=str(raw.get("routes", DEFAULT_API_ROUTES)), p95_ms=_number(raw.get("p95_ms")),
+                         requests=requests, min_ms=_number(raw.get("min_ms")),
+                         cheapest_route=str(raw.get("cheapest_route") or ""),
+                         cheapest_min_ms=_number(raw.get("cheapest_min_ms")))
+
+
+def _stored_server(path: Path, raw: object) -> ServerTimings | None:
+    """The stored server p95 as timings of the stored run; an unusable entry says why."""
+    if raw is None:
+        return None
+    source = f"stored baseline {path}"
+    if not isinstance(raw, dict):
+        return ServerTimings(None, 0, source, error=f"stored server timings are {type(raw).__name__}, not a mapping")
+    p95, requests = _number(raw.get("p95_ms")), raw.get("requests")
+    if p95 is None or not isinstance(requests, int) or isinstance(requests, bool):
+        return ServerTimings(None, 0, source, error=f"stored server timings are not usable: {raw!r}")
+    min_ms = _number(raw.get("min_ms"))
+    return ServerTimings(p95 / 1000, requests, f"{source}: {raw.get('source', 'server timings')}",
+                         str(raw.get("routes", DEFAULT_API_ROUTES)),
+                         min_s=None if min_ms is None else min_ms / 1000)
