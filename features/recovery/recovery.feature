@@ -9,6 +9,7 @@ Feature: Disaster recovery drills
   Scenario: A restore of the latest backup finishes within the RTO
     Then restoring the latest backup into a scratch database takes less than the RTO
 
+  @two_regions
   Scenario: The standby region is healthy
     Given the standby named in the environment
     Then the standby answers "/health" with 200

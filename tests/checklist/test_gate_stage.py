@@ -19,15 +19,20 @@ def _gate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--env=local", "-m", "gate", "-p", "no:cacheprovider", "-q",
-         f"--verdict-file={tmp_path / 'verdict.json'}", *args],
+         f"--verdict-file={tmp_path / 'verdict.json'}", f"--audit-log={tmp_path / 'audit.jsonl'}", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False,
     )
+
+
+QUARTERLY = "features/recovery/test_failover.py::test_a_failover_drill_passed_within_the_last_quarter"
 
 
 def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
     import json
 
-    healthy = _gate(tmp_path / "healthy")
+    # A fresh audit trail holds no failover drill: the quarterly check is taken out here and
+    # shown NO-GO on its own below (tests/regions/test_drill.py passes it on a drill's record).
+    healthy = _gate(tmp_path / "healthy", "--deselect", QUARTERLY)
     assert healthy.returncode == 0, healthy.stdout[-3000:]
     assert json.loads((tmp_path / "healthy" / "verdict.json").read_text())["decision"] == "GO"
     drifted = _gate(tmp_path / "drifted", "features/checklist", "--sandbox-fault=drifted-staging")
@@ -35,3 +40,14 @@ def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
     assert "1 failed" in drifted.stdout
     assert "FAILED features/checklist/test_checklist.py::test_staging_matches_production" in drifted.stdout
     assert "resources.limits.memory: staging '1Gi', production '2Gi'" in drifted.stdout
+
+
+def test_no_drill_on_record_is_no_go(tmp_path: Path) -> None:
+    """The quarterly-drill gate on a fresh audit trail: it cannot read a drill, so no GO."""
+    import json
+
+    done = _gate(tmp_path, QUARTERLY)
+    assert done.returncode == 1, done.stdout[-3000:]
+    verdict = json.loads((tmp_path / "verdict.json").read_text())
+    assert verdict["decision"] == "NO-GO"
+    assert "does not exist: no record of any failover drill" in done.stdout

@@ -24,7 +24,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -234,6 +234,36 @@ def _parse_when(raw: Any) -> dt.datetime | None:
             return None
         return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     return None
+
+
+def drills_from_run(actions: Iterable[Any], run_id: str = "this run") -> list[DrillRecord]:
+    """The ``failover-drill`` actions this run recorded so far (its audit record, before it is written).
+
+    A drill earlier in the same run counts like one in the trail: the run appends exactly
+    these actions to the audit trail when it ends.
+    """
+    found = []
+    for action in actions:
+        if not isinstance(action, Mapping) or action.get("action") != DRILL_ACTION:
+            continue
+        when = _parse_when(action.get("at")) or _parse_when(action.get("started"))
+        if when is None:
+            raise FailoverUnavailable(f"{run_id}: failover drill without a time")
+        found.append(DrillRecord(when, str(action.get("result") or action.get("outcome") or "unknown"), run_id,
+                                 {k: v for k, v in action.items() if k != "action"}))
+    return found
+
+
+def drill_history(path: Path, this_run: Iterable[Any] = ()) -> list[DrillRecord]:
+    """The audit trail's drills and this run's, oldest first; no trail is fine when this run drilled."""
+    current = drills_from_run(this_run)
+    try:
+        recorded = drills_from_audit(path)
+    except FailoverUnavailable:
+        if current and not path.exists():
+            return current
+        raise
+    return sorted(recorded + current, key=lambda d: d.at)
 
 
 def drills_from_audit(path: Path) -> list[DrillRecord]:

@@ -54,11 +54,11 @@ def _now(request: pytest.FixtureRequest) -> dt.datetime:
     return clock()
 
 
-def _start_cluster(request: pytest.FixtureRequest) -> lifecycle.SandboxInfo:
+def _start_cluster(request: pytest.FixtureRequest, *, regions: int | None = None) -> lifecycle.SandboxInfo:
     config = request.config
     folder = state_dir(config)
     try:
-        info = lifecycle.ensure_running(folder, list(config.getoption("goldgate_sandbox_faults")))
+        info = lifecycle.ensure_running(folder, list(config.getoption("goldgate_sandbox_faults")), regions=regions)
     except lifecycle.SandboxError as exc:
         pytest.exit(f"sandbox could not start: {exc}", returncode=3)
     if info.started and not config.getoption("goldgate_keep_sandbox"):
@@ -91,21 +91,79 @@ def _release_fields(environment: Environment) -> list[str | None]:
     return [rel.project, rel.artifacts, rel.manifest, rel.reference_spec, rec.backups, rec.postgresql_conf]
 
 
+#: The marker (a feature file's ``@two_regions`` tag) of checks that need both regions running.
+TWO_REGIONS = "two_regions"
+_REGION_FIELDS = ("global_url", "failback_url", "standby_database_url")
+
+
+def _names_regions(environment: Environment) -> bool:
+    """Whether the environment names the sandbox's second region anywhere."""
+    regions = environment.regions
+    return environment.http.standby_url == SANDBOX or (
+        regions is not None and SANDBOX in (getattr(regions, f) for f in _REGION_FIELDS))
+
+
+def _selected_need_regions(request: pytest.FixtureRequest) -> bool:
+    """Whether a check this run selected needs two regions (``@two_regions``).
+
+    The second region (another API server, its bot, a PostgreSQL primary and streaming
+    standby, the global endpoint) costs 11-16 s to start; runs that select no such check
+    keep the one-region sandbox.
+    """
+    return any(item.get_closest_marker(TWO_REGIONS) is not None for item in request.session.items)
+
+
+def _region_values(environment: Environment, info: lifecycle.SandboxInfo) -> dict[str, Any]:
+    """``http.standby_url`` and ``regions.*`` as the running second region answers them."""
+    found = info.regions
+    http = environment.http
+    update: dict[str, Any] = {}
+    standby = found.get("standby_url") if http.standby_url == SANDBOX else http.standby_url
+    update["http"] = {"standby_url": standby}
+    if environment.regions is not None:
+        admin = found.get("admin_url")
+        concrete = {"global_url": found.get("global_url"),
+                    "failback_url": admin.rstrip("/") + "/failback" if admin else None,
+                    "standby_database_url": found.get("standby_database_url")}
+        regions = environment.regions
+        changes: dict[str, Any] = {f: concrete[f] for f in _REGION_FIELDS if getattr(regions, f) == SANDBOX}
+        if "health_check_interval_s" not in regions.model_fields_set and found.get("health_interval_s"):
+            changes["health_check_interval_s"] = float(found["health_interval_s"])
+        if regions.secondary_context is None and found.get("secondary_context"):
+            changes["secondary_context"] = found["secondary_context"]
+        update["regions"] = regions.model_copy(update=changes)
+    return update
+
+
 def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environment | None:
-    """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox."""
+    """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox.
+
+    Region values (``http.standby_url``, ``regions.*``) become the second region's URLs
+    when a selected check needs two regions and the sandbox then starts with both;
+    otherwise ``http.standby_url`` is left unset and ``regions.*`` symbolic, so a check that
+    reads them without the marker skips, naming the field, instead of probing nothing.
+    """
     wants_release = SANDBOX in _release_fields(environment)
     wants_tls = environment.http.tls_url == SANDBOX
     wants_cluster = environment.kubernetes.kubeconfig == SANDBOX
     if not (wants_release or wants_tls or wants_cluster):
         return None
     update: dict[str, Any] = {}
+    http: dict[str, Any] = {}
     if wants_cluster:
-        info = _start_cluster(request)
+        two = _names_regions(environment) and _selected_need_regions(request)
+        info = _start_cluster(request, regions=2 if two else None)
         update["kubernetes"] = environment.kubernetes.model_copy(update={"kubeconfig": str(info.kubeconfig)})
+        if info.regions and _names_regions(environment):
+            values = _region_values(environment, info)
+            http.update(values["http"])
+            if "regions" in values:
+                update["regions"] = values["regions"]
+        elif environment.http.standby_url == SANDBOX:
+            http["standby_url"] = None
         if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
             update["metrics"] = environment.metrics.model_copy(
                 update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})
-    http: dict[str, Any] = {}
     if wants_tls and environment.release.project != SANDBOX:
         pytest.fail(f"ERROR: {environment.source_file}: http.tls_url is 'sandbox', the reference release's endpoint, "
                     "but release.project is not the reference release: set http.tls_url to this release's endpoint",
@@ -127,7 +185,7 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             from goldgate.sandbox.tls_endpoint import TlsEndpoint
 
             endpoint = TlsEndpoint(ws.tls)
-            http = {"tls_url": endpoint.start(), "ca_bundle": endpoint.ca_bundle}
+            http.update({"tls_url": endpoint.start(), "ca_bundle": endpoint.ca_bundle})
             request.addfinalizer(endpoint.stop)
     if http:
         update["http"] = environment.http.model_copy(update=http)

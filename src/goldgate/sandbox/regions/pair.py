@@ -25,8 +25,10 @@ import os
 import pathlib
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -87,12 +89,31 @@ def _update(where: pathlib.Path, **changes: Any) -> dict[str, Any]:
     return data
 
 
+def _pg_root(where: pathlib.Path, data: dict[str, Any]) -> pathlib.Path:
+    return pathlib.Path(data["pg_root"]) if data.get("pg_root") else where
+
+
+def _reachable_by_postgres(where: pathlib.Path) -> bool:
+    """Whether the ``postgres`` user can reach ``where`` (every ancestor searchable by others).
+
+    Under root the servers run as ``postgres``; a state folder inside a private one (pytest's
+    ``/tmp/pytest-of-root``, a home directory) is out of its reach.
+    """
+    if os.geteuid() != 0:
+        return True
+    for folder in [where, *where.parents]:
+        if folder.exists() and not folder.stat().st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
 def servers(where: pathlib.Path) -> tuple[pg.PgServer, pg.PgServer]:
     """The two database servers by region (whichever currently takes writes)."""
     data = read_state(where)
+    root = _pg_root(where, data)
     try:
-        return (pg.PgServer("primary-region", where / "pg-primary", int(data["pg_primary_port"])),
-                pg.PgServer("secondary-region", where / "pg-secondary", int(data["pg_secondary_port"])))
+        return (pg.PgServer("primary-region", root / "pg-primary", int(data["pg_primary_port"])),
+                pg.PgServer("secondary-region", root / "pg-secondary", int(data["pg_secondary_port"])))
     except (KeyError, TypeError, ValueError):
         raise RegionsError(f"{where / STATE_FILE} names no PostgreSQL ports: the regions were never set up") from None
 
@@ -134,7 +155,14 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     for name in ("pg-primary", "pg-secondary"):
         shutil.rmtree(where / name, ignore_errors=True)
     where.mkdir(parents=True, exist_ok=True)
-    _write_state(where, {"pg_primary_port": pg.free_port(), "pg_secondary_port": pg.free_port(), "writer": "primary"})
+    state: dict[str, Any] = {"pg_primary_port": pg.free_port(), "pg_secondary_port": pg.free_port(),
+                             "writer": "primary"}
+    if not _reachable_by_postgres(where):
+        # The data folders go where postgres can reach them; the state names them, stop() removes them.
+        pg_root = pathlib.Path(tempfile.mkdtemp(prefix="goldgate-regions-pg-"))
+        pg_root.chmod(0o711)
+        state["pg_root"] = str(pg_root)
+    _write_state(where, state)
     primary, standby = servers(where)
     try:
         pg.init_primary(primary)
@@ -313,10 +341,13 @@ def stop(state_dir: pathlib.Path) -> str:
         message = lifecycle.stop(where / SECONDARY_DIR)
         if message.startswith("sandbox stopped"):
             done.append("secondary region")
+    root = _pg_root(where, data)
     for name, key in (("pg-primary", "pg_primary_port"), ("pg-secondary", "pg_secondary_port")):
-        server = pg.PgServer(name, where / name, int(data.get(key) or 0))
+        server = pg.PgServer(name, root / name, int(data.get(key) or 0))
         if pg.stop(server, mode="immediate"):
             done.append(f"{name} PostgreSQL")
+    if root != where:
+        shutil.rmtree(root, ignore_errors=True)
     with contextlib.suppress(FileNotFoundError):
         (where / STATE_FILE).unlink()
     return f"stopped {', '.join(done)}" if done else ""
