@@ -6,6 +6,12 @@ sentences are the thresholds; the environment file supplies the rest of the load
 profile (traffic weights, request cap, think times), the load generator's limits and the
 run's safety limits.
 
+The baseline ratio compares like with like: around the two runs the server's own timings
+are read (``goldgate.probes.server_timings``: the release's pods through the environment's
+metric source, the stable version's single process through its ``/metrics``), and the
+client's timings on the same routes (``metrics.routes``) travel with each run for the
+fallback the criterion names in its verdict.
+
 A run stops early only on a breach of a limit its own scenario states: before the run,
 the scenario's Then sentences are read with the same parsers the Then steps use, so
 "the error rate is below 1 %" both stops a run that can no longer stay below 1 % and
@@ -15,6 +21,7 @@ judges the result; a scenario that states no error-rate limit is never stopped o
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -26,10 +33,12 @@ from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import load as load_criteria
 from goldgate.load import baseline as baselines
 from goldgate.load import evidence, guard
+from goldgate.load.client_timings import client_timings
 from goldgate.load.limits import generator_limits
 from goldgate.load.measure import abort_check, measurement
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult, LoadRunError, LoadRunner, run_together
+from goldgate.probes.server_timings import ProcessWindow, release_window
 from goldgate.safety import MutationRefused, SafetyPolicy
 from goldgate.verdict import expect
 
@@ -117,13 +126,21 @@ def load_release(load_plan: LoadPlan, environment: Environment, safety: SafetyPo
                 _then_steps(request))
 
 
+def _stable_window(environment: Environment, url: str) -> ProcessWindow:
+    t = environment.timeouts
+    return ProcessWindow(url, routes=environment.metrics.routes, connect_timeout_s=t.connect_s,
+                         read_timeout_s=t.read_s, retries=t.retries, backoff_s=t.backoff_s)
+
+
 @when("the same load runs against the release and the stable version", target_fixture="load_runs")
 def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safety: SafetyPolicy,
                             tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config,
                             request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Both runs side by side, each with the server's own timings over it (``*_server``)."""
     root = Path(pytestconfig.rootpath)
     then_steps = _then_steps(request)
     stored = root / "load" / "baselines" / f"{environment.name}.json"
+    kube = request.getfixturevalue("kube") if environment.metrics.source == "scrape" else None
     with contextlib.ExitStack() as stack:
         stable_url = environment.http.standby_url
         start_stable = request.getfixturevalue("stable_release") if stable_url is None else None
@@ -135,7 +152,9 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
                 except baselines.BaselineError as exc:
                     expect(load_criteria.run_not_possible("stable version for the baseline", str(exc)))
         if stable_url is None:
+            window = release_window(environment, kube)
             runs: dict[str, Any] = _run([load_plan], environment, safety, tmp_path_factory, root, then_steps)
+            runs["release_server"] = window.close()
             try:
                 runs["baseline"] = baselines.load(stored, load_plan)
             except baselines.BaselineError as exc:
@@ -143,7 +162,18 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
                     f"no stable version to measure (http.standby_url is not set) and {exc}"))
             return runs
         stable = load_plan.with_(target_url=stable_url, label="baseline")
-        return _run([load_plan, stable], environment, safety, tmp_path_factory, root, then_steps)
+        windows = release_window(environment, kube), _stable_window(environment, stable_url)
+        runs = _run([load_plan, stable], environment, safety, tmp_path_factory, root, then_steps)
+        runs["release_server"], runs["baseline_server"] = (w.close() for w in windows)
+        return runs
+
+
+def _measured(run: LoadResult | load_criteria.LoadMeasurement,
+              environment: Environment) -> load_criteria.LoadMeasurement:
+    """A run's measurement with the client's timings on the routes the server side counts."""
+    if isinstance(run, load_criteria.LoadMeasurement):
+        return run  # a stored baseline carries what it recorded
+    return dataclasses.replace(measurement(run), client=client_timings(run, environment.metrics.routes))
 
 
 def _release(load_runs: dict[str, Any]) -> load_criteria.LoadMeasurement:
@@ -165,8 +195,7 @@ def error_rate_below(load_runs: dict[str, Any], percent: float, environment: Env
 
 @then(parsers.parse("the p95 latency is at most {factor:g} times the baseline"))
 def p95_vs_baseline(load_runs: dict[str, Any], factor: float, environment: Environment) -> None:
-    base = load_runs["baseline"]
-    base_m = base if isinstance(base, load_criteria.LoadMeasurement) else measurement(base)
-    expect(load_criteria.p95_within_baseline(_release(load_runs), base_m, factor,
-                                             min_requests=environment.thresholds.min_requests,
-                                             limits=generator_limits(environment.load)))
+    expect(load_criteria.p95_within_baseline(
+        _measured(load_runs["release"], environment), _measured(load_runs["baseline"], environment), factor,
+        min_requests=environment.thresholds.min_requests, limits=generator_limits(environment.load),
+        release_server=load_runs.get("release_server"), baseline_server=load_runs.get("baseline_server")))

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from goldgate.criteria.load import LoadMeasurement, p95_within_baseline
 from goldgate.load import baseline
+from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.plan import LoadPlan
 from goldgate.load.records import RequestRecord
 from goldgate.load.runner import LoadResult
+from goldgate.probes.server_timings import ServerTimings
+from goldgate.verdict import Status
 
 
 def _result(tmp_path: Path) -> LoadResult:
@@ -27,6 +31,38 @@ def test_stored_baseline_round_trip(tmp_path: Path) -> None:
     m = baseline.load(path, LoadPlan("http://127.0.0.1:2", rate_rps=40, duration_s=8))
     assert m.p95_ms == 29 and m.requests == 400 and "stored baseline" in m.label
     assert m.evidence[0].query == str(path)
+
+
+def test_stored_baseline_keeps_server_p95_and_client_floor(tmp_path: Path) -> None:
+    server = ServerTimings(0.0214, 395, "histogram of the stable bot", "/api/.*")
+    path = baseline.save(tmp_path / "b.json", _result(tmp_path), server=server)
+    data = json.loads(path.read_text())
+    assert data["server"]["p95_ms"] == 21.4 and data["client"]["cheapest_route"] == "GET /api/v1/signal"
+    m = baseline.load(path, LoadPlan("http://127.0.0.1:2", rate_rps=40, duration_s=8))
+    assert m.server is not None and m.server.usable and abs(m.server.p95_s - 0.0214) < 1e-12
+    assert m.server.requests == 395 and str(path) in m.server.source
+    assert m.client is not None and m.client.p95_ms == 29 and m.client.cheapest_min_ms == 20
+    # a refused server reading is not stored as a number
+    unusable = ServerTimings(None, 0, "x", error="the process changed between the scrapes")
+    assert "server" not in json.loads(baseline.save(tmp_path / "c.json", _result(tmp_path), unusable).read_text())
+
+
+def test_a_stored_baseline_from_before_server_timings_loads_and_is_inconclusive(tmp_path: Path) -> None:
+    old = {"label": "stable", "model": "open", "rate_rps": 40, "requests": 400, "errors": 0, "p95_ms": 29.0}
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    m = baseline.load(tmp_path / "old.json", LoadPlan("http://127.0.0.1:2", rate_rps=40))
+    assert m.server is None and m.client is None and m.p95_ms == 29.0
+    release = LoadMeasurement("release", "open", 400, 0, 40.0, planned=400, generator_cpu=10.0,
+                              send_lag_p95_ms=1.0)
+    v = p95_within_baseline(release, m, 2, min_requests=50, limits=LIMITS,
+                            release_server=ServerTimings(0.035, 380, "pods"))
+    assert v.status is Status.INCONCLUSIVE and "without a measured overhead floor" in v.reason
+    # a broken server entry is named, and does not make the old client p95 a pass
+    (tmp_path / "broken.json").write_text(json.dumps({**old, "server": {"p95_ms": "fast"}}))
+    broken = baseline.load(tmp_path / "broken.json", LoadPlan("http://127.0.0.1:2", rate_rps=40))
+    assert broken.server is not None and "not usable" in broken.server.error
+    v = p95_within_baseline(release, broken, 2, min_requests=50, limits=LIMITS)
+    assert v.status is Status.INCONCLUSIVE and "not usable" in v.reason
 
 
 def test_stored_baseline_under_another_load_is_refused(tmp_path: Path) -> None:

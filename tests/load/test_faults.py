@@ -6,18 +6,23 @@ number in the message; the healthy bot passes all of them.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from goldgate.criteria.load import error_rate_below, p95_latency_below, p95_within_baseline
+from goldgate.load.client_timings import client_timings
 from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.measure import abort_check, measurement
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadRunner, run_together
+from goldgate.probes.server_timings import ProcessWindow
 from goldgate.verdict import Status
 
 pytestmark = pytest.mark.sandbox
 
 P95_MS, ERROR_RATE, MIN_REQUESTS = 500.0, 0.01, 50
+API = "/api/.*"
 
 
 def _gated(run_load, url: str, duration_s: float = 8, **kw):
@@ -83,9 +88,18 @@ def test_a_version_3x_slower_than_the_baseline_fails_the_baseline_criterion(star
     same = start_bot(BOT_SIGNAL_BASE_MS="60")
     plans = [LoadPlan(u, rate_rps=30, duration_s=5, timeout_s=5, label=label)
              for u, label in ((stable, "baseline"), (slow, "release"), (same, "same-version"))]
-    base, release, twin = run_together([LoadRunner(p, results_dir=tmp_path / p.label) for p in plans])
-    v = p95_within_baseline(measurement(release), measurement(base), 2, min_requests=MIN_REQUESTS, limits=LIMITS)
+    windows = [ProcessWindow(p.target_url, routes=API) for p in plans]
+    runs = run_together([LoadRunner(p, results_dir=tmp_path / p.label) for p in plans])
+    base, release, twin = (replace(measurement(r), client=client_timings(r, API), server=w.close())
+                           for r, w in zip(runs, windows, strict=True))
+    v = p95_within_baseline(release, base, 2, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert v.status is Status.FAIL, v.message()
-    assert v.observed > v.threshold and "x the baseline" in v.reason
-    ok = p95_within_baseline(measurement(twin), measurement(base), 2, min_requests=MIN_REQUESTS, limits=LIMITS)
+    assert v.observed > v.threshold and "x the baseline" in v.reason and "server timings" in v.reason
+    ok = p95_within_baseline(twin, base, 2, min_requests=MIN_REQUESTS, limits=LIMITS)
     assert ok.status is Status.PASS, ok.message()
+    # the same three runs on the clients' numbers minus their floors decide the same
+    client_only = [replace(x, server=None) for x in (base, release, twin)]
+    assert p95_within_baseline(client_only[1], client_only[0], 2, min_requests=MIN_REQUESTS,
+                               limits=LIMITS).status is Status.FAIL
+    assert p95_within_baseline(client_only[2], client_only[0], 2, min_requests=MIN_REQUESTS,
+                               limits=LIMITS).status is Status.PASS

@@ -258,6 +258,17 @@ def _client_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReadi
                           f"{side.label}: load client on {c.routes}"), how
 
 
+def _clients_for_reference(release: LoadMeasurement, baseline: LoadMeasurement) -> str:
+    """The client p95s beside the server's, so a reader sees how much the overhead compressed."""
+    def one(side: LoadMeasurement) -> str:
+        c = side.client
+        if isinstance(c, ClientTimings) and c.p95_ms is not None:
+            return f"{side.label} {c.p95_ms:.1f} ms on {c.requests} requests"
+        return f"{side.label} {'n/a' if side.p95_ms is None else f'{side.p95_ms:.1f} ms'} (all routes)"
+
+    return f"client p95s, not compared: {one(release)}, {one(baseline)}"
+
+
 def like_with_like_readings(release: LoadMeasurement, baseline: LoadMeasurement, release_server: object,
                             baseline_server: object) -> tuple[LatencyReading, LatencyReading, list[str]]:
     """Which reading each side is compared on, and notes naming the choice.
@@ -270,7 +281,7 @@ def like_with_like_readings(release: LoadMeasurement, baseline: LoadMeasurement,
     rs, r_why = _server_reading(release, release_server)
     bs, b_why = _server_reading(baseline, baseline_server)
     if rs is not None and bs is not None:
-        return rs, bs, []
+        return rs, bs, [_clients_for_reference(release, baseline)]
     notes = [f"{name} server timings not used: {why}" for name, why in (("release", r_why), ("baseline", b_why))
              if why]
     rc, r_how = _client_reading(release, release_server)

@@ -6,12 +6,15 @@ are not numbers, runs without requests, reports without an outcome: none may PAS
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import strategies as st
 
 from goldgate.criteria.health import PodHealth
-from goldgate.criteria.load import GeneratorLimits, LoadMeasurement
+from goldgate.criteria.load import ClientTimings, GeneratorLimits, LoadMeasurement
 from goldgate.criteria.resources import DiskReading, PodUsage
 from goldgate.load.limits import DEFAULTS
+from goldgate.probes.server_timings import ServerTimings
 from goldgate.verdict import Status, Verdict
 
 NOT_FINITE = st.sampled_from([float("nan"), float("inf"), float("-inf")])
@@ -117,7 +120,22 @@ def _load_baseline():
         lambda a: (a, {"min_requests": 50, "limits": DEFAULTS}))
     bad_limits = st.tuples(HEALTHY_RUN, HEALTHY_RUN, st.just(2.0), BAD_LIMITS).map(
         lambda a: (a[:3], {"min_requests": 50, "limits": a[3]}))
-    return st.one_of(thin_baseline, bad_limits)
+    # server timings that are no reading (NaN, inf, negative, zero, thin, refused) and client
+    # timings without a usable floor: neither side can be compared like with like
+    bad_server = st.one_of(
+        st.builds(ServerTimings, p95_s=st.one_of(NOT_A_READING, st.just(0.0)), requests=st.integers(0, 500),
+                  source=st.just("s")),
+        st.builds(ServerTimings, p95_s=st.floats(0.001, 10), requests=st.integers(0, 49), source=st.just("s")),
+        st.builds(ServerTimings, p95_s=st.none(), requests=st.just(0), source=st.just("s"), error=TEXT),
+        st.just("not timings"))
+    bad_client = st.one_of(st.none(), st.builds(
+        ClientTimings, routes=st.just("/api/.*"), p95_ms=st.floats(0, 1e4), requests=st.integers(50, 500),
+        min_ms=st.none(), cheapest_route=st.just("GET /health"),
+        cheapest_min_ms=st.one_of(NOT_A_READING, st.none(), st.just(1e5))))
+    no_like_with_like = st.tuples(HEALTHY_RUN, HEALTHY_RUN, bad_client, bad_client, bad_server, bad_server).map(
+        lambda a: ((replace(a[0], client=a[2]), replace(a[1], label="baseline", client=a[3]), 2.0),
+                   {"min_requests": 50, "limits": DEFAULTS, "release_server": a[4], "baseline_server": a[5]}))
+    return st.one_of(thin_baseline, bad_limits, no_like_with_like)
 
 
 # ----------------------------------------------------------------------------- rollout decisions
