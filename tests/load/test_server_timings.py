@@ -13,6 +13,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import requests
@@ -25,7 +26,13 @@ from goldgate.load.plan import LoadPlan
 from goldgate.load.records import RequestRecord
 from goldgate.probes.metrics import ScrapeSource, Selector, StaticTargets
 from goldgate.probes.metrics.promtext import parse_metrics
-from goldgate.probes.server_timings import PodWindow, ProcessWindow, ServerTimings, histogram_delta
+from goldgate.probes.server_timings import (
+    PodWindow,
+    ProcessWindow,
+    ServerTimings,
+    histogram_delta,
+    release_window,
+)
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.verdict import Status
 
@@ -100,6 +107,23 @@ def test_unreachable_target_is_an_error_string_within_the_timeout_never_an_excep
                       sleep=lambda s: None)
     t = w.close()
     assert not t.usable and t.error.startswith("first scrape: http://127.0.0.1:9/metrics: connection failed")
+
+
+class _BrokenWindow:
+    source = type("Source", (), {"name": "scrape"})()
+    selector = Selector({"app": "trading-bot"}, "trading")
+
+    def advance(self) -> None:
+        raise RuntimeError("discovery exploded")
+
+
+def test_pod_window_failures_are_error_strings_never_exceptions() -> None:
+    t = PodWindow(_BrokenWindow(), routes=API).close()
+    assert not t.usable and "opening the window failed: RuntimeError: discovery exploded" in t.error
+    env = SimpleNamespace(kubernetes=SimpleNamespace(label_selector="no-equals-sign", namespace="trading"),
+                          metrics=SimpleNamespace(routes=API, source="scrape", scrape_interval_s=1.0))
+    t = release_window(env, kube=None).close()
+    assert not t.usable and "no metric source" in t.error and "not key=value" in t.error
 
 
 def test_client_timings_filter_the_same_routes_and_find_the_cheapest_route() -> None:

@@ -207,18 +207,22 @@ def overhead_floor_ms(client: ClientTimings, server: ServerTimings | None) -> tu
     """The client's overhead floor of one run (ms) and how it was obtained ("" reason when none).
 
     With the server's smallest time known exactly (a request log): the smallest client
-    latency on the compared routes minus it. The fastest request pays at least the
-    smallest overhead, so this is an estimate of the fixed part of the overhead that the
-    queueing part of the client's p95 overhead can only add to.
+    latency on the compared routes minus it. That lies between the smallest overhead of
+    the run and the overhead the server's fastest request really paid: a measured overhead,
+    not an estimate above what any request paid.
 
     Else the smallest client latency on the cheapest route of the run (a health poll
-    where the plan sends one). It also holds that route's own fastest server time, so it
-    may overstate the smallest overhead by that much (well under a millisecond for a
-    health answer): subtracting a little too much from both p95s moves their ratio away
-    from 1, towards a FAIL, never towards a false PASS; subtracting the floor, not the
-    whole overhead, leaves the queueing part in both p95s, which compresses the ratio
-    slightly less than the raw client p95s do (bench/latency_ratio.py measures both).
-    A histogram knows the smallest server time only to within a bucket, so it is not used.
+    where the plan sends one): one real request's overhead plus that route's own fastest
+    server time (well under a millisecond for a health answer in the reference bot).
+
+    Why subtracting it is on the safe side: it removes about the fixed part of the
+    overhead, which every request pays, from both p95s; the queueing part of the client's
+    overhead at the p95 is larger and stays in both, so the corrected p95s stay above the
+    server's and their ratio is still pulled a little towards 1 -- far less than the raw
+    client p95s' (bench/latency_ratio.py measures both against the server's truth). The
+    only overshoot, the cheapest route's own server time, moves the ratio away from 1,
+    towards a FAIL. A histogram knows the smallest server time only to within a bucket
+    (5 to 50 ms wide), so its minimum is not used.
     """
     if server is not None and isinstance(server, ServerTimings) and server.min_s is not None \
             and client.min_ms is not None:
