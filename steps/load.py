@@ -142,7 +142,7 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
     stored = root / "load" / "baselines" / f"{environment.name}.json"
     kube = request.getfixturevalue("kube") if environment.metrics.source == "scrape" else None
     with contextlib.ExitStack() as stack:
-        stable_url = environment.http.standby_url
+        stable_url = environment.load.baseline_url
         start_stable = request.getfixturevalue("stable_release") if stable_url is None else None
         if start_stable is not None and not stored.is_file():
             version = environment.release.previous_version
@@ -159,7 +159,7 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
                 runs["baseline"] = baselines.load(stored, load_plan)
             except baselines.BaselineError as exc:
                 expect(load_criteria.baseline_missing(
-                    f"no stable version to measure (http.standby_url is not set) and {exc}"))
+                    f"no stable version to measure (load.baseline_url is not set) and {exc}"))
             return runs
         stable = load_plan.with_(target_url=stable_url, label="baseline")
         windows = release_window(environment, kube), _stable_window(environment, stable_url)

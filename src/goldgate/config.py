@@ -272,6 +272,9 @@ class LoadProfile(_Model):
     think_time_s: tuple[float, float] = (0.05, 0.2)
     weights: dict[str, int] = Field(default_factory=lambda: {"signal": 10, "order": 2, "health": 1, "ready": 1})
     max_rate_rps: float | None = Field(None, gt=0, description="explicit cap, required against production")
+    baseline_url: str | None = Field(None, description="the stable (previous) version's URL: the same load runs "
+                                     "against it for the p95-vs-baseline comparison (not http.standby_url, which "
+                                     "is the standby region running the same release)")
 
 
 class Recovery(_Model):

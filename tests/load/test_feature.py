@@ -14,13 +14,13 @@ from ..conftest import ROOT, write_env
 def _env(tmp_path: Path, url: str, standby: str | None = None, *, production: bool = False,
          extra: str = "", thresholds: str = "") -> Path:
     kube = "kubernetes:\n  kubeconfig: /nonexistent/kubeconfig\n" if production else ""
-    standby_line = f"  standby_url: {standby}\n" if standby else ""
+    baseline_line = f"  baseline_url: {standby}\n" if standby else ""
     return write_env(tmp_path / "envs", "loadcheck", (
         f"name: loadcheck\nproduction: {str(production).lower()}\n{kube}"
-        f"http:\n  base_url: {url}\n{standby_line}"
+        f"http:\n  base_url: {url}\n"
         "release:\n  version: v1.2.0\n  previous_version: v1.1.0\n"
         f"thresholds:\n  min_requests: 50\n{thresholds}"
-        f"load:\n  users: 10\n  rate_rps: 40\n  duration_s: 10\n  max_requests: 5000\n{extra}"
+        f"load:\n  users: 10\n  rate_rps: 40\n  duration_s: 10\n  max_requests: 5000\n{baseline_line}{extra}"
     ))
 
 

@@ -46,7 +46,8 @@ import requests
 
 from goldgate.probes.metrics import Selector
 from goldgate.probes.metrics.base import DEFAULT_API_ROUTES
-from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile, parse_metrics
+from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile
+from goldgate.probes.metrics.scrape import ScrapeSource, StaticTargets, Target
 from goldgate.rollout.sources import GrowingWindow, metric_source
 from goldgate.verdict import Evidence
 
@@ -144,36 +145,17 @@ class ProcessWindow:
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.retries = max(0, int(retries))
         self.backoff_s = backoff_s
-        self._session = session or requests.Session()
+        self._reader = ScrapeSource(StaticTargets([]), connect_timeout_s=connect_timeout_s,
+                                    read_timeout_s=read_timeout_s, retries=self.retries, session=session,
+                                    sleep=sleep, clock=clock)
         self._clock = clock
-        self._sleep = sleep
         self._opened = clock()
         self._before, self._before_error = self._scrape()
 
     def _scrape(self) -> tuple[Samples, str]:
-        """One read with bounded retries; (samples, "") or ({}, why)."""
-        last = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self._sleep(self.backoff_s * attempt)
-            try:
-                resp = self._session.get(self.url, timeout=self.timeout)
-            except requests.Timeout:
-                last = f"{self.url}: timed out ({self.timeout[0]:g} s connect / {self.timeout[1]:g} s read)"
-                continue
-            except requests.RequestException as exc:
-                last = f"{self.url}: connection failed ({type(exc).__name__})"
-                continue
-            if resp.status_code != 200:
-                last = f"{self.url}: HTTP {resp.status_code}"
-                if resp.status_code >= 500:
-                    continue
-                return {}, last
-            try:
-                return parse_metrics(resp.text), ""
-            except (ValueError, KeyError, IndexError) as exc:
-                return {}, f"{self.url}: unparsable metrics ({type(exc).__name__}: {exc})"
-        return {}, last
+        """One read with the scrape source's timeouts and bounded retries; (samples, "") or ({}, why)."""
+        result = self._reader.scrape(Target(self.url))
+        return (dict(result.samples), "") if not result.error else ({}, result.error)
 
     def close(self) -> ServerTimings:
         """Second scrape and the window's p95; never raises."""
