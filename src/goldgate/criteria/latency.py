@@ -189,9 +189,10 @@ def server_equivalent_p95(reading: LatencyReading) -> tuple[float | None, str]:
     """The reading as a server-side p95, and why it could not be made one ("" when it could).
 
     A server reading is returned as is; a client reading has its overhead floor subtracted.
-    The floor (the smallest client-minus-server difference) is a lower bound of the overhead,
-    so the corrected p95 is, if anything, still slightly high: the ratio stays on the side
-    of the truth that does not hide a slow-down.
+    The floor estimates the fixed part of the overhead that every request pays (how it is
+    taken, and its bounds, are in :func:`goldgate.criteria.load.overhead_floor_ms`); the
+    queueing part of the client's overhead at the p95 stays in, so the corrected p95 is
+    still slightly high and the ratio only mildly compressed, far less than the raw one.
     """
     p95 = reading.p95_s
     if p95 is None or not isinstance(p95, int | float) or not math.isfinite(p95) or p95 < 0:
