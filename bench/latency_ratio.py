@@ -14,8 +14,9 @@ first) and prints, side by side:
 * corrected  the runner's p95s minus the client's overhead floor of the same run
              (smallest client time minus smallest server time): goldgate's decision
              where the target exposes no server timings;
-* histogram  the bot's duration histogram over the run (scraped /metrics deltas): the
-             server timings a monitor reads; its bucket interpolation limits resolution.
+* histogram  the bot's duration histogram over the run, read by goldgate's own
+             ``ProcessWindow`` (/metrics before and after) as the load step reads the stable
+             version; its bucket interpolation limits resolution.
 
 and the decision (rollback above 2x, by
 :func:`goldgate.criteria.latency.p95_vs_baseline_like_with_like`) of each next to the
@@ -35,20 +36,20 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
 from load_accuracy import _bot as start_logged_bot  # bench/ is sys.path[0] when run as a script
 
 from goldgate.criteria.latency import LatencyReading, p95_vs_baseline_like_with_like
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadRunner
 from goldgate.load.stats import percentile
-from goldgate.probes.metrics.promtext import histogram_quantile, parse_metrics
+from goldgate.probes.server_timings import ProcessWindow
 from goldgate.verdict import Status
 
 BASE_MS, JITTER_MS, FACTOR = 40.0, 20.0, 2.0
 SLOWDOWNS = (1.5, 1.75, 1.9, 2.0, 2.1, 2.25, 2.5, 3.0)
 QUICK = (1.5, 2.5)
 ROUTES = {"signal": 10, "order": 2}  # /api routes only: the knobs slow /api, not the probes
+API_ROUTES = "/api/.*"
 
 
 def _bot(tmp: Path, knob: float) -> tuple[subprocess.Popen[bytes], str, Path]:
@@ -57,38 +58,28 @@ def _bot(tmp: Path, knob: float) -> tuple[subprocess.Popen[bytes], str, Path]:
                                   "FAULT_LATENCY_JITTER_MS": f"{JITTER_MS * knob:.3f}"})
 
 
-def _buckets(url: str) -> dict[float, float]:
-    text = requests.get(url + "/metrics", timeout=5).text
-    out: dict[float, float] = {}
-    for (name, labels), value in parse_metrics(text).items():
-        lab = dict(labels)
-        if name == "http_request_duration_seconds_bucket" and lab.get("route", "").startswith("/api"):
-            le = float("inf") if lab["le"] in ("+Inf", "Inf") else float(lab["le"])
-            out[le] = out.get(le, 0.0) + value
-    return out
-
-
 def _measure(tmp: Path, slowdown: float, seconds: float, rate: float, knob: float = 1.0) -> dict:
     proc, url, log = _bot(tmp, knob)
     try:
-        before = _buckets(url)
+        window = ProcessWindow(url, routes=API_ROUTES)  # goldgate's own reader of one process's histogram
         since = time.time()
         plan = LoadPlan(url, model="open", rate_rps=rate, users=20, spawn_rate=100, duration_s=seconds,
                         timeout_s=5, weights=dict(ROUTES), label=f"x{slowdown:g}")
         result = LoadRunner(plan, results_dir=tmp / f"run-{slowdown:g}").run()
         time.sleep(0.3)
-        after = _buckets(url)
+        timings = window.close()
     finally:
         proc.terminate()
         proc.wait(10)
     server = sorted(float(r["duration_ms"]) for r in map(json.loads, log.read_text().splitlines())
                     if r["ts"] >= since and str(r.get("route", "")).startswith("/api"))
     client = sorted(result.stats.latencies_ms)
-    delta = {le: after.get(le, 0.0) - before.get(le, 0.0) for le in after}
-    hist = histogram_quantile(0.95, delta.items())
+    if not timings.usable:
+        raise SystemExit(f"latency_ratio: server timings of {url}: {timings.error or timings.reason}")
+    hist = timings.p95_s
     return {"slowdown": slowdown, "client_p95_ms": percentile(client, 95), "server_p95_ms": percentile(server, 95),
             "histogram_p95_ms": None if hist is None else hist * 1000, "requests": len(client),
-            "server_requests": len(server), "overhead_floor_ms": client[0] - server[0] if client and server else None}
+            "server_requests": len(server), "histogram_requests": timings.requests, "overhead_floor_ms": client[0] - server[0] if client and server else None}
 
 
 def _decide(release: LatencyReading, baseline: LatencyReading) -> tuple[str, str]:
@@ -108,8 +99,8 @@ def run(seconds: float, rate: float, points: tuple[float, ...]) -> dict:
             m = _measure(tmp, s, seconds, rate, knob)
             m["knob_factor"] = round(knob, 3)
             truth = m["server_p95_ms"] / base["server_p95_ms"]
-            server, _ = _decide(LatencyReading(m["histogram_p95_ms"] / 1000, m["server_requests"], "server"),
-                                LatencyReading(base["histogram_p95_ms"] / 1000, base["server_requests"], "server"))
+            server, _ = _decide(LatencyReading(m["histogram_p95_ms"] / 1000, m["histogram_requests"], "server"),
+                                LatencyReading(base["histogram_p95_ms"] / 1000, base["histogram_requests"], "server"))
             corrected, _ = _decide(
                 LatencyReading(m["client_p95_ms"] / 1000, m["requests"], "client", m["overhead_floor_ms"] / 1000),
                 LatencyReading(base["client_p95_ms"] / 1000, base["requests"], "client",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from goldgate.sandbox import ports
 
 pytest_plugins = ["pytester"]
 
@@ -27,9 +28,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the ephemeral range (see goldgate.sandbox.ports)."""
+    return ports.free_port()
 
 
 @pytest.fixture

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from goldgate.sandbox import ports
+
 PG_BIN = Path(os.environ.get("GOLDGATE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_HINT = f"apt-get install postgresql (server binaries under {PG_BIN})"
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the ephemeral range (see goldgate.sandbox.ports)."""
+    return ports.free_port()
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:

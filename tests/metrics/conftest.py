@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from goldgate.sandbox import ports
 from goldgate.sandbox.processes import stop_process
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -31,9 +31,8 @@ FAST = {"BOT_WARMUP_S": "0", "BOT_SIGNAL_BASE_MS": "2"}
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port below the ephemeral range (see goldgate.sandbox.ports)."""
+    return ports.free_port()
 
 
 @dataclass

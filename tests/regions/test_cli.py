@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from goldgate.sandbox.ports import free_port
 from goldgate.sandbox.regions import postgres as pg
 from tests.regions.conftest import base_dir, leftovers
 
@@ -56,8 +57,8 @@ def pair() -> tuple[pg.PgServer, pg.PgServer]:
     if not pg.binaries_present():
         pytest.skip(f"PostgreSQL server binaries absent: {pg.INSTALL_HINT}")
     root = base_dir("pg-pair")
-    primary = pg.PgServer("primary", root / "primary", pg.free_port())
-    standby = pg.PgServer("standby", root / "standby", pg.free_port())
+    primary = pg.PgServer("primary", root / "primary", free_port())
+    standby = pg.PgServer("standby", root / "standby", free_port())
     try:
         pg.init_primary(primary)
         pg.clone_standby(primary, standby)
@@ -87,7 +88,7 @@ def test_streaming_replica_and_a_paused_one(pair: tuple[pg.PgServer, pg.PgServer
 
 
 def test_an_unreachable_server_is_named(pair: tuple[pg.PgServer, pg.PgServer]) -> None:
-    gone = pg.PgServer("nowhere", pair[0].root, pg.free_port())
+    gone = pg.PgServer("nowhere", pair[0].root, free_port())
     with pytest.raises(pg.PostgresError, match=f"nowhere PostgreSQL on 127.0.0.1:{gone.port}"):
         pg.sql(gone, "SELECT 1")
 

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import pathlib
+import socket
 import urllib.request
 from functools import partial
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import psutil
 import pytest
 
+from goldgate.sandbox import ports
 from goldgate.sandbox.controllers.kubelet import PORTS_ANNOTATION
 from tests.sandbox.test_controllers_harness import (
     NS,
@@ -85,6 +87,41 @@ def test_bot_pod_runs_the_tagged_version_on_a_mapped_port(tmp_path: pathlib.Path
             for reason in ("Scheduled", "Pulled", "Created", "Started"):
                 assert reason in reasons
     run(scenario())
+
+
+def test_a_port_taken_while_the_bot_restarts_is_replaced_not_crash_looped_on(tmp_path: pathlib.Path) -> None:
+    """All pods share 127.0.0.1: when another process holds a bot's port as it restarts, the
+    kubelet hands the container a new port (and the annotation follows) instead of letting it
+    exit on "address already in use" again and again."""
+    async def scenario() -> None:
+        async with ClusterHarness(tmp_path) as h:
+            h.create("pods", pod("bot", "registry.io/trading-bot:v1.3.0", ports=[{"containerPort": 8080}],
+                                 readinessProbe={"httpGet": {"path": "/ready", "port": 8080}, "periodSeconds": 1}))
+            await h.wait_for(lambda: is_ready(get(h, "bot")), what="bot Ready")
+            first = json.loads(get(h, "bot")["metadata"]["annotations"][PORTS_ANNOTATION])["8080"]
+            [bot] = [c for c in psutil.process_iter(["environ"])
+                     if (c.info.get("environ") or {}).get("BOT_PORT") == str(first)]
+            squatter = socket.socket()
+            try:
+                bot.kill()
+                bot.wait(10)
+                squatter.bind(("127.0.0.1", first))
+                squatter.listen()
+                await h.wait_for(lambda: container_status(get(h, "bot")).get("restartCount", 0) >= 1
+                                 and is_ready(get(h, "bot")), timeout=30, what="Ready again after the restart")
+                moved = json.loads(get(h, "bot")["metadata"]["annotations"][PORTS_ANNOTATION])["8080"]
+                assert moved != first
+                status, _ = await asyncio.to_thread(http_get, moved, "/ready")
+                assert status == 200
+            finally:
+                squatter.close()
+    run(scenario())
+
+
+def test_ports_come_from_below_the_ephemeral_range() -> None:
+    low = int(pathlib.Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    picked = {ports.free_port() for _ in range(20)}
+    assert all(20000 <= p < low and ports.is_free(p) for p in picked), picked
 
 
 def test_env_from_configmap_and_secret_reaches_the_process(tmp_path: pathlib.Path) -> None:

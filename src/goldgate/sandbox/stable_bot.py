@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,20 +20,15 @@ from pathlib import Path
 import requests
 
 from goldgate.load.baseline import BaselineError
+from goldgate.sandbox.ports import free_port
 
 READY_TIMEOUT_S = 20.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
 def stable_bot(version: str) -> Iterator[str]:
     """A reference bot of the stable version on loopback; yields its URL, stops it after."""
-    port = _free_port()
+    port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="goldgate-stable-bot-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAULT_")}
     env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,

@@ -150,6 +150,8 @@ class ContainerRunner:
                 self._set({"waiting": {"reason": "CreateContainerConfigError", "message": str(exc)}})
                 await self._sleep_unless_terminating(2.0)
                 continue
+            if crashes:
+                self.worker.replace_taken_ports()  # an exit on "address already in use" must not loop
             self.env = self._process_env(image, container_env)
             self._event("Normal", "Pulled",
                         f'Container image "{self.image}" already present on machine')

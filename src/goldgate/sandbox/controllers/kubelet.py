@@ -28,7 +28,6 @@ import logging
 import os
 import pathlib
 import shutil
-import socket
 from collections.abc import Coroutine
 from typing import Any
 
@@ -39,6 +38,7 @@ from goldgate.sandbox.controllers.images import ImagePullError, resolve_image
 from goldgate.sandbox.controllers.podutil import Obj, is_deleting, set_condition
 from goldgate.sandbox.controllers.probes import run_command
 from goldgate.sandbox.controllers.timing import Timing
+from goldgate.sandbox.ports import free_port, is_free
 from goldgate.sandbox.store import NotFound, Store, StoreError, now_rfc3339
 
 log = logging.getLogger("goldgate.sandbox.kubelet")
@@ -47,12 +47,6 @@ PORTS_ANNOTATION = "sandbox.goldgate.io/ports"
 COMPONENT = "kubelet"
 #: Seconds a pod stopped by Cluster.stop() gets between SIGTERM and SIGKILL.
 STOP_GRACE_S = 3.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def pod_ports(pod: Obj) -> dict[int, int]:
@@ -314,6 +308,20 @@ class PodWorker:
                 "hostIPs": [{"ip": "127.0.0.1"}], "podIP": "127.0.0.1",
                 "podIPs": [{"ip": "127.0.0.1"}], "startTime": self._start_time,
                 "qosClass": qos_class(self.pod), "containerStatuses": statuses}
+
+    def replace_taken_ports(self) -> None:
+        """Give a new host port to each container port another process holds now.
+
+        Only the sandbox needs this (all pods share 127.0.0.1): a container that exited
+        because its port was taken would otherwise crash-loop on it. The annotation is
+        rewritten, so Services and probes follow the new port.
+        """
+        taken = {k: v for k, v in self.ports.items() if not is_free(v)}
+        if not taken:
+            return
+        for container_port in taken:
+            self.ports[container_port] = free_port()
+        self._write(initial=True)
 
     def _write(self, initial: bool) -> None:
         status = self.status()

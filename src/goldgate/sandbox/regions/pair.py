@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 import yaml
 
+from goldgate.sandbox.ports import free_port
 from goldgate.sandbox.regions import postgres as pg
 
 REGIONS_DIR = "regions"
@@ -155,7 +156,7 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     for name in ("pg-primary", "pg-secondary"):
         shutil.rmtree(where / name, ignore_errors=True)
     where.mkdir(parents=True, exist_ok=True)
-    state: dict[str, Any] = {"pg_primary_port": pg.free_port(), "pg_secondary_port": pg.free_port(),
+    state: dict[str, Any] = {"pg_primary_port": free_port(), "pg_secondary_port": free_port(),
                              "writer": "primary"}
     if not _reachable_by_postgres(where):
         # The data folders go where postgres can reach them; the state names them, stop() removes them.
