@@ -62,7 +62,7 @@ def check_environment_manifest(env: Environment, root: Path) -> tuple[list[str],
         return [], []
     if not path.is_file():
         # A symbolic value (one a plugin resolves when the run starts) is no file either.
-        return [f"release.manifest {path} not found here (the gate reports it as ERROR unless the run's "
-                "plugins resolve it)"], []
+        return [f"release.manifest {env.release.manifest!r} is no file here ({path}): a value the run's "
+                "plugins resolve when it starts, or the gate reports it as ERROR"], []
     problems = manifest_problems(path)
     return ([] if problems else [f"release.manifest {path} matches release.schema.json"]), problems
