@@ -12,6 +12,7 @@ Windows and limits come from the environment: ``strategy.migration_monitor_s``,
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -248,6 +249,22 @@ def carries_fault(knob: str, value: str, environment: Environment, rollout_ctx: 
 def memory_limit(limit: str, environment: Environment, rollout_ctx: RolloutContext,
                  changed_release: list[str]) -> None:
     _roll(environment, rollout_ctx, changed_release, f"memory limit {limit}", memory_limit=limit)
+
+
+@given(parsers.parse("the running release has a memory limit {percent:g} % above what its pods use now"))
+def memory_limit_above_use(percent: float, environment: Environment, rollout_ctx: RolloutContext,
+                           changed_release: list[str], kube: Any) -> None:
+    """A limit just above the pods' measured use: what "just above" is depends on the build
+    (its database driver, its libraries), so it is measured, not written into the scenario."""
+    try:
+        used = [u.memory_bytes for u in _usage(environment, kube) if u.memory_bytes]
+    except KubernetesUnavailable as exc:
+        pytest.fail(f"ERROR: the pods' memory use could not be read: {exc}", pytrace=False)
+    if not used:
+        pytest.fail("ERROR: no pod reports its memory use (metrics.k8s.io): no limit to set above it", pytrace=False)
+    limit = f"{math.ceil(max(used) * (1 + percent / 100) / 2**20)}Mi"
+    _roll(environment, rollout_ctx, changed_release, f"memory limit {limit} ({percent:g} % above "
+          f"{max(used) / 2**20:.0f}Mi in use)", memory_limit=limit)
 
 
 @when(parsers.parse("one trading bot pod is deleted while {rate:g} requests per second are in flight"),

@@ -16,6 +16,6 @@ Feature: System metrics within their targets
 
   @rollout @destructive @rehearsal
   Scenario: A pod close to its memory limit fails the memory target
-    Given the running release has a memory limit of 58Mi
+    Given the running release has a memory limit 20 % above what its pods use now
     And steady trading traffic of 20 requests per second to the trading bot service
     Then the memory target check fails
