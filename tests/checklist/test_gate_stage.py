@@ -51,3 +51,6 @@ def test_no_drill_on_record_is_no_go(tmp_path: Path) -> None:
     verdict = json.loads((tmp_path / "verdict.json").read_text())
     assert verdict["decision"] == "NO-GO"
     assert "does not exist: no record of any failover drill" in done.stdout
+    untracked = _gate(tmp_path / "no-trail", QUARTERLY, "--audit-log=")
+    assert untracked.returncode == 1, untracked.stdout[-3000:]
+    assert "no audit trail in this run (--audit-log is empty)" in untracked.stdout
