@@ -302,17 +302,7 @@ def drill_recent(environment: Environment, pytestconfig: pytest.Config, gate_clo
         pytest.skip(f"{environment.source_file or environment.name}: regions.global_url is not set — "
                     "no two regions whose drills to check")
     max_age = float(getattr(environment.recovery, "drill_max_age_days", GUIDE_DRILL_MAX_AGE_DAYS))
-    configured = str(pytestconfig.getoption("goldgate_audit_log") or "")
-    this_run = getattr(safety, "actions", ())
-
-    def history() -> list[probe.DrillRecord]:
-        if not configured:  # --audit-log '': no trail to read, only what this run drilled
-            found = probe.drills_from_run(this_run)
-            if not found:
-                raise probe.FailoverUnavailable("no audit trail in this run (--audit-log is empty) and no drill "
-                                                "earlier in it: no record of any failover drill to read")
-            return found
-        return probe.drill_history(Path(configured), this_run)
-
-    gate(f"a passed failover drill within the last {max_age:g} days", history,
+    configured = str(pytestconfig.getoption("goldgate_audit_log") or "")  # '' = this run keeps no trail
+    gate(f"a passed failover drill within the last {max_age:g} days",
+         lambda: probe.drill_history(Path(configured) if configured else None, getattr(safety, "actions", ())),
          lambda drills: failover.drills_recent(drills, gate_clock(), max_age, configured or "this run"))

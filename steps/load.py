@@ -129,7 +129,7 @@ def load_release(load_plan: LoadPlan, environment: Environment, safety: SafetyPo
 def _stable_window(environment: Environment, url: str) -> ProcessWindow:
     t = environment.timeouts
     return ProcessWindow(url, routes=environment.metrics.routes, connect_timeout_s=t.connect_s,
-                         read_timeout_s=t.read_s, retries=t.retries, backoff_s=t.backoff_s)
+                         read_timeout_s=t.read_s, retries=t.retries)
 
 
 @when("the same load runs against the release and the stable version", target_fixture="load_runs")

@@ -236,27 +236,42 @@ def _parse_when(raw: Any) -> dt.datetime | None:
     return None
 
 
+def _drills(actions: Iterable[Any], run_id: str, where: str, started: Any = None) -> list[DrillRecord]:
+    """The ``failover-drill`` actions among ``actions`` as records (``started``: the run's start,
+    for an action that carries no time of its own)."""
+    found = []
+    for action in actions:
+        if not isinstance(action, Mapping) or action.get("action") != DRILL_ACTION:
+            continue
+        when = _parse_when(action.get("at")) or _parse_when(action.get("started")) or _parse_when(started)
+        if when is None:
+            raise FailoverUnavailable(f"{where}: failover drill without a time")
+        found.append(DrillRecord(when, str(action.get("result") or action.get("outcome") or "unknown"), run_id,
+                                 {k: v for k, v in action.items() if k != "action"}))
+    return found
+
+
 def drills_from_run(actions: Iterable[Any], run_id: str = "this run") -> list[DrillRecord]:
     """The ``failover-drill`` actions this run recorded so far (its audit record, before it is written).
 
     A drill earlier in the same run counts like one in the trail: the run appends exactly
     these actions to the audit trail when it ends.
     """
-    found = []
-    for action in actions:
-        if not isinstance(action, Mapping) or action.get("action") != DRILL_ACTION:
-            continue
-        when = _parse_when(action.get("at")) or _parse_when(action.get("started"))
-        if when is None:
-            raise FailoverUnavailable(f"{run_id}: failover drill without a time")
-        found.append(DrillRecord(when, str(action.get("result") or action.get("outcome") or "unknown"), run_id,
-                                 {k: v for k, v in action.items() if k != "action"}))
-    return found
+    return _drills(actions, run_id, run_id)
 
 
-def drill_history(path: Path, this_run: Iterable[Any] = ()) -> list[DrillRecord]:
-    """The audit trail's drills and this run's, oldest first; no trail is fine when this run drilled."""
+def drill_history(path: Path | None, this_run: Iterable[Any] = ()) -> list[DrillRecord]:
+    """The audit trail's drills and this run's, oldest first.
+
+    No trail (``path`` None: the run keeps none, or the file does not exist yet) is fine
+    when this run drilled; otherwise there is no record to read.
+    """
     current = drills_from_run(this_run)
+    if path is None:
+        if not current:
+            raise FailoverUnavailable("no audit trail in this run (--audit-log is empty) and no drill earlier in "
+                                      "it: no record of any failover drill to read")
+        return current
     try:
         recorded = drills_from_audit(path)
     except FailoverUnavailable:
@@ -284,16 +299,8 @@ def drills_from_audit(path: Path) -> list[DrillRecord]:
             raise FailoverUnavailable(f"audit trail {path} line {number}: not JSON") from None
         if not isinstance(record, dict):
             raise FailoverUnavailable(f"audit trail {path} line {number}: not a record object")
-        for action in record.get("actions") or []:
-            if not isinstance(action, dict) or action.get("action") != DRILL_ACTION:
-                continue
-            when = (_parse_when(action.get("at")) or _parse_when(action.get("started"))
-                    or _parse_when((record.get("when") or {}).get("started")))
-            if when is None:
-                raise FailoverUnavailable(f"audit trail {path} line {number}: failover drill without a time")
-            found.append(DrillRecord(when, str(action.get("result") or action.get("outcome") or "unknown"),
-                                     str(record.get("run_id") or ""),
-                                     {k: v for k, v in action.items() if k not in ("action",)}))
+        found += _drills(record.get("actions") or [], str(record.get("run_id") or ""),
+                         f"audit trail {path} line {number}", (record.get("when") or {}).get("started"))
     return sorted(found, key=lambda d: d.at)
 
 

@@ -137,14 +137,13 @@ class ProcessWindow:
     """One process's duration histogram between :meth:`__init__` (first scrape) and :meth:`close`."""
 
     def __init__(self, url: str, *, routes: str = DEFAULT_API_ROUTES, connect_timeout_s: float = 2.0,
-                 read_timeout_s: float = 5.0, retries: int = 1, backoff_s: float = 0.2,
+                 read_timeout_s: float = 5.0, retries: int = 1,
                  session: requests.Session | None = None, clock: Callable[[], float] = time.time,
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self.url = url.rstrip("/") + "/metrics"
         self.routes = routes
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.retries = max(0, int(retries))
-        self.backoff_s = backoff_s
         self._reader = ScrapeSource(StaticTargets([]), connect_timeout_s=connect_timeout_s,
                                     read_timeout_s=read_timeout_s, retries=self.retries, session=session,
                                     sleep=sleep, clock=clock)
