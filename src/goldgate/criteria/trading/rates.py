@@ -110,6 +110,8 @@ class TradeRateState:
     loglik: tuple[float, ...] = ()
     pending: tuple[int, float, int, float] = (0, 0.0, 0, 0.0)
     alarm: str = ""
+    #: when the alarm fired: (ratio, log e-value, canary orders, stable orders, poll) - a breach is final
+    alarm_at: tuple[float, float, int, int, int] | None = None
 
     def __post_init__(self) -> None:
         if not self.loglik:
@@ -190,7 +192,12 @@ class TradeRate:
                       canary_exposure=s.canary_exposure + ec, stable_exposure=s.stable_exposure + es,
                       loglik=ll, pending=(0, 0.0, 0, 0.0))
         if not s.alarm:
-            new = replace(new, alarm=_alarm(new))
+            side = _alarm(new)
+            if side:
+                ratio = new.ratio
+                new = replace(new, alarm=side, alarm_at=(math.inf if ratio is None else ratio,
+                                                         new.e_values()[side], new.canary_orders,
+                                                         new.stable_orders, new.polls))
         self.state = new
         return new
 
@@ -253,13 +260,16 @@ def trade_rate(
             f"{_rate(state.stable_orders, state.stable_exposure)}, {state.polls} polls")
     ratio = state.ratio
     if state.alarm:
-        e = state.e_values()[state.alarm]
+        at, e, c_at, s_at, poll = state.alarm_at or (ratio if ratio is not None else math.inf,
+                                                      state.e_values()[state.alarm], state.canary_orders,
+                                                      state.stable_orders, state.polls)
         side, bound = ("above the maximum", hi) if state.alarm == "over" else ("below the minimum", lo)
-        shown = "inf" if ratio is None or math.isinf(ratio) else f"{ratio:.3g}"
+        shown = "inf" if math.isinf(at) else f"{at:.3g}"
         return Verdict.failed(
-            criterion, ratio if ratio is not None else math.inf, bound,
-            f"trade rate ratio {shown}x is {side} {bound:g}x ({seen}): the test's log e-value {e:.2f} reached "
-            f"{math.log(2 / p.alpha):.2f} (false-rollback bound {p.alpha:g} over the phase)", **kw)
+            criterion, at, bound,
+            f"trade rate ratio {shown}x is {side} {bound:g}x (at poll {poll}: canary {c_at} orders, stable {s_at}; "
+            f"now {seen}): the test's log e-value {e:.2f} reached {math.log(2 / p.alpha):.2f} (false-rollback "
+            f"bound {p.alpha:g} over the phase)", **kw)
     if state.polls == 0 or total == 0:
         if state.polls == 0:
             c, ec, s, es = state.pending
