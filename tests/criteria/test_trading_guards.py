@@ -147,3 +147,10 @@ def test_a_closed_market_is_inconclusive_naming_the_cause() -> None:
     assert v.status is Status.INCONCLUSIVE and "too few bars: canary 10" in v.reason
     v = trading_evidence(canary, stable, min_bars=20, now=T0 + 30, max_gap_s=30)
     assert v.status is Status.PASS and v.observed == 100 and v.threshold == 20
+
+
+def test_exposure_is_bars_or_traffic_share_times_duration() -> None:
+    own = TrackStream("canary", tuple(track(10, pods=2)))
+    assert own.exposure(60.0) == 40.0  # 10 bars x 2 symbols x 2 pods
+    clients = TrackStream("canary", tuple(track(10)), traffic_share=0.1)
+    assert clients.exposure(60.0) == pytest.approx(6.0)

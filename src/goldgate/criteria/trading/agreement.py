@@ -72,6 +72,12 @@ and concentration 50 the bench measures up to 3.2 % of phases rolled back at 60 
 minute. The sandbox's retrained model is not clustered that way (its disagreement per 400
 pairs varies less than a binomial's; 0 of 821 phases rolled back). The two versions see the
 same bars, so shared market bursts do not move agreement; only such regime effects do.
+
+Why not the error-rate trigger's CUSUM (:mod:`goldgate.criteria.watch_error_rate`): one
+martingale started at the phase's first bar covers every look without splitting the budget
+over starting points, and a bad build disagrees from its first bar. The price is a fault
+that starts late in a phase: the healthy bars before it dilute the count, so it is caught
+later than a CUSUM would (each new phase starts afresh).
 """
 
 from __future__ import annotations
