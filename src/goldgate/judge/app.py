@@ -12,7 +12,8 @@ Endpoints (all JSON):
 ==========================  ==============================================================
 
 Safe to expose: every other endpoint needs ``Authorization: Bearer <judge.token>``
-(401 otherwise); bodies over ``judge.max_body_bytes`` are 413, malformed JSON 400, unknown
+(401 otherwise; Flagger, which cannot send headers, may put it in the webhook's
+``metadata.token``); bodies over ``judge.max_body_bytes`` are 413, malformed JSON 400, unknown
 hooks and runs 404, over ``judge.rate_limit_per_minute`` per client address 429; every
 error is one JSON line ``{"error", "field"}`` and never a traceback, never a PASS.
 """
@@ -95,6 +96,11 @@ class Telemetry:
         return "\n".join(lines) + "\n"
 
 
+def _unauthorized() -> JSONResponse:
+    return JSONResponse({"error": "missing or wrong bearer token", "field": "Authorization"},
+                        status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+
 def _error(exc: BadRequestError) -> JSONResponse:
     return JSONResponse({"error": str(exc), "field": exc.field}, status_code=exc.status)
 
@@ -148,11 +154,12 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
             return JSONResponse({"error": f"rate limit: over {cfg.rate_limit_per_minute} requests a minute from "
                                           f"{client}", "field": "client"}, status_code=429,
                                 headers={"Retry-After": str(int(wait) + 1)})
-        if expected is not None:
-            given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                return JSONResponse({"error": "missing or wrong bearer token", "field": "Authorization"},
-                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        given = request.headers.get("authorization", "").encode()
+        request.state.authenticated = expected is None or hmac.compare_digest(given, expected)
+        # Flagger cannot send headers (fluxcd/flagger#1192): its hooks may carry the token in
+        # metadata.token instead, checked once the body is parsed.
+        if not request.state.authenticated and not request.url.path.startswith("/v1/flagger/"):
+            return _unauthorized()
         try:
             return await handler(request)
         except BadRequestError as exc:
@@ -169,6 +176,9 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
             raise BadRequestError("hook", f"unknown Flagger hook {hook[:60]!r} (known: {', '.join(flagger.HOOKS)})",
                                   status=404)
         call = flagger.parse(hook, await _json_body(request, cfg.max_body_bytes))
+        if not request.state.authenticated and not (
+                token and hmac.compare_digest(call.metadata.get("token", "").encode(), token.encode())):
+            return _unauthorized()
         if hook in flagger.RECORDED:
             return _answer("flagger", await _record(call), 200)
         key = call.key

@@ -148,7 +148,9 @@ class Judge:
             run.last = stored.get("last")
             run.finished = str(stored.get("finished") or "")
             run.restored = True
-            if run.last:
+            if run.last:  # answered at once after a restart: say that it is the stored answer
+                evidence = {**(run.last.get("evidence") or {}), "restored": True}
+                run.last = {**run.last, "evidence": evidence}
                 run.first.set()
         monitor.start()
         self.store.save(str(key), run.record())
