@@ -194,9 +194,9 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
 
         loop = asyncio.get_running_loop()
         target = await loop.run_in_executor(
-            judge.pool, lambda: resolve_target(judge.kube, key, exact_revision=False, fields=fields))
+            judge.open_pool, lambda: resolve_target(judge.kube, key, exact_revision=False, fields=fields))
         group = target.group if call.hook == "pre-rollout" else (target.baseline or target.group)
-        verdict = await loop.run_in_executor(judge.pool, lambda: pods_healthy(judge.env, judge.kube, group))
+        verdict = await loop.run_in_executor(judge.open_pool, lambda: pods_healthy(judge.env, judge.kube, group))
         if call.hook == "pre-rollout":  # open the run now: its evidence starts accumulating before traffic
             await judge.answer(key, exact_revision=False, fields=fields)
         return answer_body(key, verdict, [verdict], {"hook": call.hook, "group": str(group),

@@ -181,6 +181,7 @@ def main_judge(args: argparse.Namespace) -> int:
             time.sleep(max(0.0, min(judge.interval_s - (time.monotonic() - t0), deadline - time.monotonic())))
     finally:
         judge.pool.shutdown(wait=False)
+        judge.open_pool.shutdown(wait=False)
         store.close()
         kube.close()
     print(json.dumps(body, indent=2))

@@ -118,6 +118,8 @@ class Judge:
         self.interval_s = float(interval_s or env.strategy.evaluation_interval_s)
         self.idle_s = env.judge.idle_run_s
         self.pool = ThreadPoolExecutor(max_workers=workers or env.judge.workers, thread_name_prefix="judge-eval")
+        # Opening a run (a few Kubernetes reads) never queues behind the background evaluations.
+        self.open_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="judge-open")
         self._monitor_factory = monitor_factory
         self._runs: dict[str, Run] = {}
         self._opening: dict[str, asyncio.Future[Run]] = {}
@@ -213,8 +215,9 @@ class Judge:
         run.last_called = time.monotonic()
         if (run.task is None or run.task.done()) and not run.finished and not self._closing:
             run.task = asyncio.get_running_loop().create_task(self._loop(run))
-        if not run.first.is_set():
-            await asyncio.get_running_loop().run_in_executor(None, run.first.wait, FIRST_ANSWER_S)
+        waited = time.monotonic()
+        while not run.first.is_set() and time.monotonic() - waited < FIRST_ANSWER_S:
+            await asyncio.sleep(0.02)  # no thread parked per waiting call: 100 new runs cost nothing
         return run.last or self.pending_answer(run)
 
     async def _open(self, key: RunKey, **kw: Any) -> Run:
@@ -226,7 +229,7 @@ class Judge:
         fut: asyncio.Future[Run] = loop.create_future()
         self._opening[name] = fut
         try:
-            run = await loop.run_in_executor(self.pool, lambda: self.open_run(key, **kw))
+            run = await loop.run_in_executor(self.open_pool, lambda: self.open_run(key, **kw))
         except BaseException as exc:
             fut.set_exception(exc)
             fut.exception()  # retrieved: waiters re-raise it themselves
@@ -269,6 +272,7 @@ class Judge:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.open_pool.shutdown(wait=True, cancel_futures=True)
 
 
 def unknown_run(key: RunKey) -> BadRequestError:
