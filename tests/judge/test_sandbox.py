@@ -162,3 +162,84 @@ def _wait_ready(env: Environment, kube: KubeClients) -> None:
     waited = wait_for_pods(ctx, env.kubernetes.deployment, own_pods(st.selector), st.replicas, deadline_s=60,
                            complete=True, fail_fast=False)
     assert waited.ok, waited.reason
+
+
+# ----------------------------------------------------------------------------- the commands
+def _environments(tmp_path: Path, **extra: str) -> Path:
+    """local.yaml with this module's timings (and ``extra`` top-level YAML blocks)."""
+    import yaml
+
+    raw = yaml.safe_load((ROOT / "environments" / "local.yaml").read_text())
+    raw["strategy"].update(evaluation_interval_s=1, baseline="none")
+    raw["strategy"].pop("router", None)
+    raw["error_rate_test"]["max_requests"] = 150
+    for key, value in extra.items():
+        raw[key] = yaml.safe_load(value)
+    folder = tmp_path / "environments"
+    folder.mkdir(parents=True)
+    (folder / "local.yaml").write_text(yaml.safe_dump(raw))
+    return folder
+
+
+def _judge_cmd(folder: Path, sandbox: Any, tmp_path: Path, revision: str, wait: str) -> list[str]:
+    return ["judge", "--env", "local", "--environments-dir", str(folder), "--kubeconfig", str(sandbox.kubeconfig),
+            "--state", str(tmp_path / "job.sqlite3"), "--namespace", "trading", "--workload", "trading-bot",
+            "--revision", revision, "--wait", wait]
+
+
+def test_judge_command_exit_codes(env: Environment, kube: KubeClients, sandbox: Any, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from goldgate.cli import main
+
+    folder = _environments(tmp_path)
+    revision = current_hash(kube, env)
+    assert main(_judge_cmd(folder, sandbox, tmp_path, revision, "3s")) == 3  # no traffic: INCONCLUSIVE
+    assert json.loads(capsys.readouterr().out)["verdict"] == "INCONCLUSIVE"
+    assert main(_judge_cmd(folder, sandbox, tmp_path, "0000000000", "1s")) == 2  # no such revision
+    assert "--revision" in capsys.readouterr().err
+    stream = traffic(kube, env)
+    try:  # the same store: the job continues the run's evidence
+        code = main(_judge_cmd(folder, sandbox, tmp_path, revision, "60s"))
+    finally:
+        stream.stop()
+    out = json.loads(capsys.readouterr().out)
+    assert (code, out["verdict"]) == (0, "PASS"), out
+    dead = _environments(tmp_path / "dead", metrics="{source: prometheus, prometheus_url: 'http://127.0.0.1:9'}")
+    assert main(_judge_cmd(dead, sandbox, tmp_path / "dead", revision, "2s")) == 5  # ERROR
+
+
+def test_serve_command_answers_over_http(sandbox: Any, kube: KubeClients, env: Environment, tmp_path: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    folder = _environments(tmp_path)
+    proc = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, "-m", "goldgate.cli", "serve", "--env", "local", "--environments-dir", str(folder),
+         "--kubeconfig", str(sandbox.kubeconfig), "--state", str(tmp_path / "serve.sqlite3"), "--port", str(port),
+         "--audit-log", str(tmp_path / "audit.jsonl")],
+        env={**os.environ, "GOLDGATE_JUDGE_TOKEN": TOKEN}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        body = {"namespace": "trading", "workload": "trading-bot", "revision": current_hash(kube, env)}
+        r = httpx.post(f"{base}/v1/argo", json=body, headers=AUTH, timeout=5)
+        denied = httpx.post(f"{base}/v1/argo", json=body, timeout=5)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    assert r.status_code == 200 and r.json()["verdict"] == "INCONCLUSIVE", r.text
+    assert denied.status_code == 401
