@@ -22,7 +22,7 @@ from goldgate.judge.targets import RunTarget
 from goldgate.rollout.monitor import ERROR_RATE, HEALTH, P95_BUDGET, Assessment, Group, watch_plan
 from goldgate.verdict import Verdict
 
-TOKEN = "judge-test-token-0123456789"  # noqa: S105 - a test's own token, not a secret
+TOKEN = "judge-test-token-0123456789"
 
 
 def triggers(kind: str) -> tuple[Verdict, ...]:

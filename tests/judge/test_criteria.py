@@ -5,7 +5,13 @@ from __future__ import annotations
 import random
 
 from goldgate.criteria.judge import controller_verdict, judge_triggers
-from goldgate.criteria.kayenta import MetricResult, classify_metric, kayenta_label, score_label, score_metrics
+from goldgate.criteria.kayenta import (
+    MetricResult,
+    classify_metric,
+    kayenta_label,
+    score_label,
+    score_metrics,
+)
 from goldgate.verdict import Status, Verdict
 from tests.judge.fakes import triggers
 

@@ -34,7 +34,7 @@ from goldgate.rollout.traffic import TrafficStream
 from goldgate.safety import SafetyPolicy
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "sandbox-judge-token-42"  # noqa: S105 - the test's own token
+TOKEN = "sandbox-judge-token-42"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
@@ -222,7 +222,7 @@ def test_serve_command_answers_over_http(sandbox: Any, kube: KubeClients, env: E
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     folder = _environments(tmp_path)
-    proc = subprocess.Popen(  # noqa: S603 - our own command
+    proc = subprocess.Popen(
         [sys.executable, "-m", "goldgate.cli", "serve", "--env", "local", "--environments-dir", str(folder),
          "--kubeconfig", str(sandbox.kubeconfig), "--state", str(tmp_path / "serve.sqlite3"), "--port", str(port),
          "--audit-log", str(tmp_path / "audit.jsonl")],
