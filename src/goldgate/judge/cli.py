@@ -137,7 +137,9 @@ def main_serve(args: argparse.Namespace) -> int:
     app = create_app(judge, token=token, audit_log=audit_log)
     print(f"goldgate serve: judging for environment {env.name} on http://{args.host}:{args.port} "
           f"(evidence in {store.path})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
+    # controllers use: a server closing first races the client's next POST, which Go does not retry.
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=95)
     return 0
 
 
