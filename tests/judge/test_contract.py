@@ -100,8 +100,10 @@ def test_event_and_post_rollout_are_recorded_in_the_audit_trail(client: TestClie
 
     event = {"name": "pass-bot", "namespace": "trading", "phase": "Progressing",
              "metadata": {"eventMessage": "Advance pass-bot.trading canary weight 10", "eventType": "Normal",
-                          "timestamp": "1733472000000", "token": TOKEN}}
-    assert client.post("/v1/flagger/event", json=event, headers=FLAGGER_HEADERS).status_code == 200
+                          "timestamp": "1733472000000"}}
+    # the event webhook is one URL for all canaries (--event-webhook): the token rides in the URL
+    assert client.post("/v1/flagger/event", json=event, headers=FLAGGER_HEADERS).status_code == 401
+    assert client.post(f"/v1/flagger/event?token={TOKEN}", json=event, headers=FLAGGER_HEADERS).status_code == 200
     done = flagger_payload("pass-bot", phase="Succeeded")
     r = client.post("/v1/flagger/post-rollout", json=done, headers=FLAGGER_HEADERS)
     assert r.status_code == 200 and r.json()["recorded"] == "post-rollout"

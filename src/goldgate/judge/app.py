@@ -13,7 +13,8 @@ Endpoints (all JSON):
 
 Safe to expose: every other endpoint needs ``Authorization: Bearer <judge.token>``
 (401 otherwise; Flagger, which cannot send headers, may put it in the webhook's
-``metadata.token``); bodies over ``judge.max_body_bytes`` are 413, malformed JSON 400, unknown
+``metadata.token``, or for its global event webhook, whose payload it writes itself, in the
+URL's ``?token=`` — access logging is off); bodies over ``judge.max_body_bytes`` are 413, malformed JSON 400, unknown
 hooks and runs 404, over ``judge.rate_limit_per_minute`` per client address 429; every
 error is one JSON line ``{"error", "field"}`` and never a traceback, never a PASS.
 """
@@ -176,8 +177,8 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
             raise BadRequestError("hook", f"unknown Flagger hook {hook[:60]!r} (known: {', '.join(flagger.HOOKS)})",
                                   status=404)
         call = flagger.parse(hook, await _json_body(request, cfg.max_body_bytes))
-        if not request.state.authenticated and not (
-                token and hmac.compare_digest(call.metadata.get("token", "").encode(), token.encode())):
+        offered = call.metadata.get("token") or request.query_params.get("token", "")
+        if not request.state.authenticated and not (token and hmac.compare_digest(offered.encode(), token.encode())):
             return _unauthorized()
         if hook in flagger.RECORDED:
             return _answer("flagger", await _record(call), 200)

@@ -244,6 +244,9 @@ class Judge:
         loop = asyncio.get_running_loop()
         while not self._closing and not run.finished:
             if time.monotonic() - run.last_called > self.idle_s:
+                # idle: forget it here (its record stays in the store; a later call restores it)
+                if self._runs.get(str(run.key)) is run:
+                    del self._runs[str(run.key)]
                 return
             t0 = time.monotonic()
             await loop.run_in_executor(self.pool, self.evaluate, run)
