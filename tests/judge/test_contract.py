@@ -180,3 +180,23 @@ def test_restart_keeps_the_run_evidence(env: Environment, tmp_path: Path, monkey
     assert after["evidence"]["evaluations"] >= before["evidence"]["evaluations"]
     assert after["evidence"]["requests"] >= before["evidence"]["requests"]
     assert status.status_code == 200 and status.json()["run"] == "trading/slow-bot@6f9c8d7b5"
+
+
+def test_serve_refuses_to_start_without_its_token(monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from goldgate.cli import main
+
+    monkeypatch.delenv("GOLDGATE_JUDGE_TOKEN", raising=False)
+    assert main(["serve", "--env", "local", "--environments-dir", str(ROOT / "environments")]) == 2
+    err = capsys.readouterr().err
+    assert "judge.token" in err and "GOLDGATE_JUDGE_TOKEN" in err and "Traceback" not in err
+    assert main(["serve", "--env", "local", "--no-token", "--host", "0.0.0.0"]) == 2
+    assert "loopback" in capsys.readouterr().err
+
+
+def test_kayenta_malformed_metric_settings_are_a_400(client: TestClient) -> None:
+    request = {"scoreThresholds": {"pass": 95, "marginal": 75},
+               "canaryConfig": {"metrics": [{"name": "m", "analysisConfigurations": "oops"}]},
+               "metricSetPairList": [{"name": "m", "values": {"control": [1.0], "experiment": [1.0]}}]}
+    r = client.post("/judge", json=request, headers=ARGO_HEADERS)
+    assert r.status_code == 400 and r.json()["field"].startswith("canaryConfig.metrics[m]")

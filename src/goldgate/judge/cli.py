@@ -82,18 +82,26 @@ def register(subparsers: Any) -> None:
     j.set_defaults(func=main_judge)
 
 
+def _load(args: argparse.Namespace, command: str) -> Environment | int:
+    from goldgate.cli import project_root
+
+    try:
+        return load_environment(args.env, Path(args.environments_dir) if args.environments_dir
+                                else project_root() / "environments")
+    except EnvironmentFileError as exc:
+        print(f"goldgate {command}: {exc}", file=sys.stderr)
+        return EXIT_SETUP
+
+
 def _setup(args: argparse.Namespace, command: str) -> tuple[Environment, Any, Any] | int:
     from goldgate.cli import project_root
     from goldgate.judge.store import RunStore
     from goldgate.probes.kubernetes import KubernetesUnavailable, connect
 
     root = project_root()
-    try:
-        env = load_environment(args.env, Path(args.environments_dir) if args.environments_dir
-                               else root / "environments")
-    except EnvironmentFileError as exc:
-        print(f"goldgate {command}: {exc}", file=sys.stderr)
-        return EXIT_SETUP
+    env = _load(args, command)
+    if isinstance(env, int):
+        return env
     try:
         kube = connect(env.kubernetes, args.kubeconfig)
     except KubernetesUnavailable as exc:
@@ -115,21 +123,24 @@ def main_serve(args: argparse.Namespace) -> int:
     if args.no_token and not loopback:
         print(f"goldgate serve: --no-token only on a loopback address, not {args.host}", file=sys.stderr)
         return EXIT_SETUP
-    setup = _setup(args, "serve")
-    if isinstance(setup, int):
-        return setup
-    env, kube, store = setup
-    if not args.no_token:
-        if env.judge.token is None:
-            print(f"goldgate serve: {env.source_file}: judge.token: not set; every request must carry a token "
+    loaded = _load(args, "serve")
+    if isinstance(loaded, int):
+        return loaded
+    if not args.no_token:  # before any connection: a judge without its token never starts
+        if loaded.judge.token is None:
+            print(f"goldgate serve: {loaded.source_file}: judge.token: not set; every request must carry a token "
                   "(set a secret reference, e.g. env:GOLDGATE_JUDGE_TOKEN, or use --no-token on loopback)",
                   file=sys.stderr)
             return EXIT_SETUP
         try:
-            token = resolve_secret(env.judge.token)
+            token = resolve_secret(loaded.judge.token)
         except SecretResolutionError as exc:
-            print(f"goldgate serve: {env.source_file}: judge.token: {exc}", file=sys.stderr)
+            print(f"goldgate serve: {loaded.source_file}: judge.token: {exc}", file=sys.stderr)
             return EXIT_SETUP
+    setup = _setup(args, "serve")
+    if isinstance(setup, int):
+        return setup
+    env, kube, store = setup
     from goldgate.cli import project_root
 
     audit_log = Path(args.audit_log) if args.audit_log else project_root() / "reports" / "audit.jsonl"

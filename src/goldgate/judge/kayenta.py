@@ -81,8 +81,9 @@ def judge_request(env: Environment, body: Any) -> dict[str, Any]:
                 raise BadRequestError(f"{where}.values.{side}", "must be a list of numbers")
             series[side] = v
         metric_cfg = configs.get(name, {})
-        canary_cfg = ((metric_cfg.get("analysisConfigurations") or {}).get("canary") or {})
-        effect = canary_cfg.get("effectSize") or {}
+        analysis = metric_cfg.get("analysisConfigurations") or {}
+        canary_cfg = (analysis.get("canary") or {}) if isinstance(analysis, dict) else None
+        effect = (canary_cfg.get("effectSize") or {}) if isinstance(canary_cfg, dict) else None
         if not isinstance(canary_cfg, dict) or not isinstance(effect, dict):
             raise BadRequestError(f"canaryConfig.metrics[{name}].analysisConfigurations", "must be objects")
         groups = tuple(str(g) for g in (metric_cfg.get("groups") or []))
