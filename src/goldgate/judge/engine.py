@@ -35,7 +35,7 @@ from typing import Any
 from goldgate.config import Environment
 from goldgate.criteria.judge import JUDGE, controller_verdict, judge_triggers
 from goldgate.criteria.measured import probe_failed
-from goldgate.judge.runs import BadRequestError, RunKey
+from goldgate.judge.runs import RunKey
 from goldgate.judge.store import RunStore
 from goldgate.judge.targets import RunTarget, resolve_target
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
@@ -265,9 +265,6 @@ class Judge:
                 done.append(name)
         return done
 
-    def known(self, key: RunKey) -> bool:
-        return str(key) in self._runs or self.store.load(str(key)) is not None
-
     async def close(self) -> None:
         self._closing = True
         tasks = [r.task for r in self._runs.values() if r.task is not None]
@@ -276,7 +273,3 @@ class Judge:
         await asyncio.gather(*tasks, return_exceptions=True)
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.open_pool.shutdown(wait=True, cancel_futures=True)
-
-
-def unknown_run(key: RunKey) -> BadRequestError:
-    return BadRequestError("run", f"{key} is not a run this judge knows", status=404)
