@@ -93,11 +93,18 @@ def traffic(kube: KubeClients, env: Environment) -> TrafficStream:
 
 def test_no_traffic_is_inconclusive(env: Environment, kube: KubeClients, tmp_path: Path) -> None:
     body = {"namespace": "trading", "workload": "trading-bot", "revision": current_hash(kube, env)}
+    flagger = {"name": "trading-bot", "namespace": "trading", "phase": "Progressing", "checksum": "5c7d9b-quiet",
+               "metadata": {"token": TOKEN}}
     with make_client(env, kube, tmp_path / "s.sqlite3") as c:
+        pre = c.post("/v1/flagger/pre-rollout", json=flagger)  # the fast gate: pods Ready, no restarts
         time.sleep(3)
         r = poll(c, "/v1/argo", body, until=("PASS", "FAIL", "ROLLBACK", "ERROR"), deadline_s=3)
+        held = poll(c, "/v1/flagger/confirm-promotion", flagger, until=("PASS", "FAIL", "ROLLBACK", "ERROR"),
+                    deadline_s=2)
+    assert (pre.status_code, pre.json()["verdict"]) == (200, "PASS"), pre.json()
     assert (r.status_code, r.json()["verdict"]) == (200, "INCONCLUSIVE"), r.json()
     assert "request" in r.json()["reason"]
+    assert (held.status_code, held.json()["verdict"]) == (409, "INCONCLUSIVE"), held.json()
 
 
 def test_healthy_revision_passes_and_a_restart_keeps_its_evidence(env: Environment, kube: KubeClients,
@@ -156,7 +163,11 @@ def test_dead_metric_source_is_an_error_503_on_argo(env: Environment, kube: Kube
     with make_client(dead, kube, tmp_path / "d.sqlite3") as c:
         r = poll(c, "/v1/argo", body, until=("ERROR",), deadline_s=15)
         unknown = c.post("/v1/argo", json={**body, "revision": "0000000000"}, headers=AUTH)
+        hook = poll(c, "/v1/flagger/rollout", {"name": "trading-bot", "namespace": "trading", "phase": "Progressing",
+                                               "checksum": "5c7d9b-dead", "metadata": {"token": TOKEN}},
+                    until=("ERROR",), deadline_s=15)
     assert (r.status_code, r.json()["verdict"]) == (503, "ERROR"), r.json()
+    assert (hook.status_code, hook.json()["verdict"]) == (424, "ERROR"), hook.json()
     assert "127.0.0.1:9" in r.json()["reason"]
     assert unknown.status_code == 404 and unknown.json()["field"] == "revision"
 
