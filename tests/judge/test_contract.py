@@ -200,3 +200,27 @@ def test_kayenta_malformed_metric_settings_are_a_400(client: TestClient) -> None
                "metricSetPairList": [{"name": "m", "values": {"control": [1.0], "experiment": [1.0]}}]}
     r = client.post("/judge", json=request, headers=ARGO_HEADERS)
     assert r.status_code == 400 and r.json()["field"].startswith("canaryConfig.metrics[m]")
+
+
+def test_a_slow_api_never_makes_a_call_wait_past_its_budget(env: Environment, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    from goldgate.judge import engine as engine_module
+
+    judge = scripted_judge(env, tmp_path / "slow.sqlite3", lambda g: "PASS", monkeypatch)
+    resolve = engine_module.resolve_target
+
+    def slow(*a: object, **kw: object) -> object:
+        time.sleep(2.5)
+        return resolve(*a, **kw)
+
+    monkeypatch.setattr(engine_module, "resolve_target", slow)
+    with TestClient(create_app(judge, token=TOKEN)) as c:
+        t0 = time.monotonic()
+        first = c.post("/v1/argo", json=argo_body("pass-bot"), headers=ARGO_HEADERS)
+        took = time.monotonic() - t0
+        time.sleep(2.5)
+        later = _settled(c, "/v1/argo", argo_body("pass-bot"), ARGO_HEADERS)
+    assert took < 2.0 and first.json()["verdict"] == "INCONCLUSIVE" and "opening" in first.text
+    assert later[1]["verdict"] == "PASS"

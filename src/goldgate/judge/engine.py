@@ -46,6 +46,8 @@ __all__ = ["Judge", "Run", "answer_body"]
 
 #: How long the first call of a run waits for its first evaluation (controllers allow a few seconds).
 FIRST_ANSWER_S = 1.2
+#: How long a call waits for a new run's Kubernetes reads before answering "not evaluated yet".
+OPEN_BUDGET_S = 0.7
 #: Verdicts of earlier evaluations shown in the evidence.
 HISTORY = 20
 
@@ -211,7 +213,15 @@ class Judge:
         """The run's current answer; opens the run on its first call. Raises BadRequestError (4xx)."""
         run = self._runs.get(str(key))
         if run is None:
-            run = await self._open(key, exact_revision=exact_revision, baseline=baseline, fields=fields)
+            opening = asyncio.ensure_future(self._open(key, exact_revision=exact_revision, baseline=baseline,
+                                                       fields=fields))
+            opening.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved either way
+            try:
+                run = await asyncio.wait_for(asyncio.shield(opening), OPEN_BUDGET_S)
+            except TimeoutError:  # a slow API: answer now, the run keeps opening for the next call
+                return answer_body(key, judge_triggers([]), [], {
+                    "evaluations": 0, "environment": self.env.name,
+                    "notes": [f"opening the run: Kubernetes has not answered within {OPEN_BUDGET_S:g}s"]})
         run.last_called = time.monotonic()
         if (run.task is None or run.task.done()) and not run.finished and not self._closing:
             run.task = asyncio.get_running_loop().create_task(self._loop(run))
