@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "goldgate.watch",
     "goldgate.report.audit_cli",
     "goldgate.checks.cli",
+    "goldgate.judge.cli",
 )
 
 

@@ -328,6 +328,25 @@ class Waiver(_Model):
         return any(name == self.check for name in names)
 
 
+class Judge(_Model):
+    """The HTTP judge (``goldgate serve``): who may call it and how much it accepts.
+
+    ``token`` is a secret reference (``env:GOLDGATE_JUDGE_TOKEN``); without one the judge
+    refuses to start unless it listens on loopback only. The Kayenta numbers are the
+    remote judge's defaults when a canary config does not set its own.
+    """
+
+    token: SecretRef | None = Field(None, description="bearer token every request must carry (a secret reference)")
+    max_body_bytes: int = Field(262_144, ge=1024, le=16 * 1024 * 1024, description="larger request bodies: 413")
+    rate_limit_per_minute: int = Field(600, ge=1, description="requests per client address per minute; over: 429")
+    workers: int = Field(8, ge=1, le=256, description="threads evaluating runs (probes block)")
+    idle_run_s: float = Field(900.0, gt=0, description="a run nobody asked about for this long stops being "
+                              "evaluated (its evidence stays in the store)")
+    state: str | None = Field(None, description="evidence store file (default .goldgate/judge/ENV.sqlite3)")
+    kayenta_confidence: float = Field(0.98, gt=0.5, lt=1, description="Mann-Whitney confidence of a High/Low")
+    kayenta_min_points: int = Field(10, ge=2, description="fewer finite points on a side: Nodata")
+
+
 class Environment(_Model):
     """One target environment; the file name (without .yaml) must equal ``name``."""
 
@@ -349,6 +368,7 @@ class Environment(_Model):
     regions: Regions | None = None
     policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
     secrets: SecretsConfig = Field(default_factory=SecretsConfig)
+    judge: Judge = Field(default_factory=Judge)
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
     waivers: list[Waiver] = Field(default_factory=list)

@@ -1,0 +1,140 @@
+"""The judge under load: 100 concurrent runs, each called every second (not a test).
+
+``goldgate serve``'s app is started with uvicorn on a loopback port in its own process (the
+real HTTP stack: sockets, JSON, bearer token, rate limiter raised out of the way, SQLite
+evidence store). Each of ``BENCH_RUNS`` runs (default 100, distinct
+``namespace/workload@revision`` keys) is judged by a client calling ``POST /v1/argo`` every
+``BENCH_CALL_S`` seconds (default 1; Flagger's and Argo's usual interval is a minute) for
+``BENCH_ROUNDS`` rounds (default 15), all runs at once. The monitors are the scripted ones of the contract tests,
+with ``BENCH_EVAL_MS`` (default 30 ms) of blocking work per evaluation standing in for the
+probe reads, so the numbers are the judge's own answer path and background evaluation at
+this concurrency, not the cluster's or the metric source's.
+
+Printed: answers, p50/p99/max answer time, errors (transport failures and any status other
+than the verdict's), evaluations done in the background. Goal: p99 under 2 s, 0 errors.
+
+Run: ``.venv/bin/python bench/judge_load.py``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import pathlib
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+import uvicorn  # noqa: E402
+
+from goldgate.config import load_environment  # noqa: E402
+from goldgate.judge.app import create_app  # noqa: E402
+from tests.judge import fakes  # noqa: E402
+
+RUNS = int(os.environ.get("BENCH_RUNS", "100"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
+EVAL_S = float(os.environ.get("BENCH_EVAL_MS", "30")) / 1000
+CALL_S = float(os.environ.get("BENCH_CALL_S", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "8"))
+
+
+class _Patch:
+    def setattr(self, obj: Any, name: str, value: Any) -> None:
+        setattr(obj, name, value)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _script(group: Any) -> str:
+    time.sleep(EVAL_S)  # the probe reads of one evaluation
+    return ("PASS", "INCONCLUSIVE", "FAIL", "ROLLBACK")[hash(group.name) % 4]
+
+
+async def _client(c: httpx.AsyncClient, i: int, times: list[float], errors: list[str], first: list[float]) -> None:
+    body = {"namespace": "trading", "workload": f"bot-{i}", "revision": f"rev{i:04d}"}
+    headers = {"Authorization": f"Bearer {fakes.TOKEN}"}
+    for n in range(ROUNDS):
+        t0 = time.perf_counter()
+        try:
+            r = await c.post("/v1/argo", json=body, headers=headers)
+            ok = r.status_code == (503 if r.json().get("verdict") == "ERROR" else 200)
+            if not ok:
+                errors.append(f"{r.status_code} {r.text[:80]}")
+        except httpx.HTTPError as exc:
+            errors.append(type(exc).__name__)
+        times.append(time.perf_counter() - t0)
+        if n == 0:
+            first.append(times[-1])
+        await asyncio.sleep(max(0.0, CALL_S - (time.perf_counter() - t0)))
+
+
+def _serve(port: int, state: str) -> None:
+    """The judge in its own process, as in the cluster: the callers do not share its CPU or GIL."""
+    env = load_environment("local", ROOT / "environments")
+    env = env.model_copy(update={"judge": env.judge.model_copy(update={"rate_limit_per_minute": 1_000_000})})
+    env = env.model_copy(update={"judge": env.judge.model_copy(update={"workers": WORKERS})})
+    judge = fakes.scripted_judge(env, pathlib.Path(state), _script, _Patch(), interval_s=1.0)
+    uvicorn.run(create_app(judge, token=fakes.TOKEN), host="127.0.0.1", port=port, log_level="warning",
+                access_log=False, timeout_keep_alive=95)  # as goldgate serve
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        port = _free_port()
+        server = multiprocessing.get_context("spawn").Process(target=_serve, args=(port, f"{tmp}/runs.sqlite3"))
+        server.start()
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+            times: list[float] = []
+            errors: list[str] = []
+            first: list[float] = []
+
+            async def all_clients() -> None:
+                # one client (one TLS context, a pool of keep-alive connections) as a controller has
+                limits = httpx.Limits(max_connections=RUNS, max_keepalive_connections=RUNS)
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0, limits=limits) as c:
+                    await asyncio.gather(*(_client(c, i, times, errors, first) for i in range(RUNS)))
+
+            t0 = time.perf_counter()
+            asyncio.run(all_clients())
+            wall = time.perf_counter() - t0
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        finally:
+            server.terminate()
+            server.join(timeout=10)
+    evaluations = next((line.split()[-1] for line in metrics.splitlines()
+                        if line.startswith("goldgate_judge_evaluation_seconds_count")), "?")
+    times.sort()
+    first.sort()
+    p = lambda q: times[min(len(times) - 1, int(q * len(times)))] * 1000  # noqa: E731
+    print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(f"judge load: {RUNS} concurrent runs x {ROUNDS} calls every {CALL_S:g}s ({len(times)} answers in "
+          f"{wall:.1f}s), {EVAL_S * 1000:g} ms per background evaluation, judge in its own process")
+    print(f"answer time: p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {times[-1] * 1000:.1f} ms, "
+          f"mean {statistics.mean(times) * 1000:.1f} ms")
+    print(f"first call of a run (opens it): p50 {first[len(first) // 2] * 1000:.1f} ms, "
+          f"max {first[-1] * 1000:.1f} ms")
+    print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
+    print(f"background evaluations (last 1000 kept): {evaluations}")
+    return 0 if not errors and p(0.99) < 2000 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
