@@ -37,6 +37,7 @@ from goldgate.release_policy import ReleaseLayout, ReleasePolicy
 from goldgate.secrets import (
     REF_RE,
     REFERENCE_FORMS,
+    ConnectionUrl,
     SecretRef,
     SecretsConfig,
     check_ref,
@@ -209,6 +210,18 @@ class Strategy(_Model):
             raise ValueError("evaluation_interval_s must not exceed canary_phase_s")
         return self
 
+    @model_validator(mode="after")
+    def _router_drivable(self) -> Strategy:
+        """A traffic mechanism goldgate cannot drive is refused at load, not by every canary check."""
+        if self.canary_traffic != "replicas" and self.router is None:
+            raise ValueError(f"canary_traffic {self.canary_traffic!r} needs strategy.router "
+                             "(the HTTPRoute or canary Ingress that carries the weights)")
+        kind = (self.router.kind if self.router is not None else None) or self.canary_traffic
+        if self.router is not None and kind == "service-mesh":
+            raise ValueError("router.kind 'service-mesh': goldgate routes canary traffic by gateway-api, "
+                             "ingress or replicas; set strategy.router.kind")
+        return self
+
 
 class Metrics(_Model):
     """Where rates and quantiles come from: Prometheus, or the pods' /metrics directly."""
@@ -307,8 +320,14 @@ class Firewall(_Model):
 
 
 class Database(_Model):
-    url: SecretRef | None = None
-    scratch_url: SecretRef | None = None
+    """The bot's database: read for PITR settings; restores and migrations only ever use the scratch one."""
+
+    url: ConnectionUrl | None = Field(
+        None, description="the live database (read-only: PITR settings); a URL without a password as written "
+        "(sqlite:///bot.db), else a secret reference")
+    scratch_url: ConnectionUrl | None = Field(
+        None, description="a database goldgate may write to for migration round-trips and restore drills; "
+        "a URL without a password, or a secret reference (default: a scratch SQLite file)")
 
 
 class Waiver(_Model):
@@ -371,10 +390,28 @@ class Environment(_Model):
             )
         if self.production and self.kubernetes.is_sandbox:
             raise ValueError("a production environment cannot target the sandbox (kubernetes.kubeconfig: sandbox)")
+        self._own_endpoint()
         if self.rehearsals and (self.production or not self.kubernetes.is_sandbox):
             raise ValueError("rehearsals plant faults: only in an environment on the embedded sandbox "
                              "(kubernetes.kubeconfig: sandbox), never in production")
         return self
+
+
+    def _own_endpoint(self) -> None:
+        """No leakage: a symbolic ``http.tls_url`` is the endpoint of the release project of that name.
+
+        A value that is not an https:// URL names an endpoint a plugin provides for the
+        release project it builds (the reference release's loopback endpoint); beside a
+        team's own ``release.project`` it would judge another release's certificate.
+        """
+        tls = self.http.tls_url
+        if tls is None or re.match(r"^https://", tls):
+            return
+        if tls != self.release.project:
+            raise ValueError(
+                f"http.tls_url: {tls!r} is not an https:// URL but the endpoint of the release project named "
+                f"{tls!r}, and release.project is {self.release.project!r}: set http.tls_url to this release's "
+                "own https:// endpoint (or leave it unset)")
 
 
 # --------------------------------------------------------------------------- loading

@@ -275,6 +275,7 @@ def test_env_check_validates_the_release_manifest_naming_file_and_field(tmp_path
 
 
 def test_tls_url_sandbox_does_not_lend_the_reference_release(tmp_path: Path) -> None:
+    """The no-leakage rule stops the run at load (exit 4, one line), and env check says the same."""
     import os
     import sys
 
@@ -290,5 +291,11 @@ def test_tls_url_sandbox_does_not_lend_the_reference_release(tmp_path: Path) -> 
          f"--audit-log={tmp_path / 'audit.jsonl'}", "-k", "tls", "features/checklist"],
         cwd=root, env={**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")},
         capture_output=True, text=True, timeout=300, check=False)
-    assert "http.tls_url is 'sandbox', the reference release's endpoint" in run.stdout, run.stdout[-2000:]
+    assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
+    refusal = "http.tls_url: 'sandbox' is not an https:// URL"
+    assert refusal in run.stderr, run.stderr[-2000:]
+    assert " passed" not in run.stdout and " failed" not in run.stdout, run.stdout[-2000:]
     assert not list(tmp_path.rglob("release-artifacts"))
+    check = subprocess.run([sys.executable, "-m", "goldgate.cli", "env", "check", "--dir", str(envs), "team"],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert check.returncode == 4 and refusal in check.stderr, check.stdout + check.stderr
