@@ -35,6 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="also resolve every secret reference (values are never printed); "
                             "exit 1 when one does not resolve")
     check.set_defaults(func=_check)
+    schema = env_sub.add_parser("schema", help="print the environment file's JSON Schema (every field with its "
+                                "type, default and meaning)")
+    schema.set_defaults(func=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from goldgate.envschema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:

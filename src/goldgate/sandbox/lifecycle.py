@@ -493,7 +493,10 @@ def _start(
         cmd += ["--manifests", str(manifests)]
     if api_only:
         cmd.append("--api-only")
-    env = dict(os.environ, **{TOKEN_ENV: token, DIR_ENV: str(state_dir)})
+    # Switches meant for the whole sandbox (how many regions) are not the daemon's: its pods,
+    # PostgreSQL and exec'd commands must not read them again.
+    env = {k: v for k, v in os.environ.items() if k != REGIONS_ENV}
+    env.update({TOKEN_ENV: token, DIR_ENV: str(state_dir)})
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()
