@@ -134,6 +134,18 @@ def test_keep_a_changelog_sections_count_as_the_guide_s(tmp_path: Path) -> None:
     assert ok.status is Status.PASS
 
 
+def test_a_feature_without_a_flag_fails_naming_it_even_with_no_flags_file(tmp_path: Path) -> None:
+    """No flags file at all is no excuse: the feature has no flag anywhere (FAIL), not a missing input."""
+    path = tmp_path / "CHANGELOG.md"
+    path.write_text(KEEP_A_CHANGELOG, encoding="utf-8")
+    entry = changelog.categorised(changelog.read_changelog(path), DEFAULT_CHANGELOG_SECTIONS).entry("v2.4.0")
+    flags = botconfig.read_flags_if_present(tmp_path / "config" / "flags.yaml")
+    assert flags is None
+    verdict = conf.features_have_killswitch(entry, flags, str(path), str(tmp_path / "config" / "flags.yaml"))
+    assert verdict.status is Status.FAIL
+    assert "no flags file" in verdict.message() and "no flag bulk_export for feature 'Bulk export" in verdict.message()
+
+
 # ----------------------------------------------------------------------------- configuration
 def test_toml_configuration_and_flags_with_the_team_s_keys(tmp_path: Path) -> None:
     (tmp_path / "settings").mkdir()

@@ -32,6 +32,7 @@ from typing import Any
 
 import psutil
 
+from goldgate.children import with_default_signals
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.daemon import PORT_FILE, TOKEN_ENV
 
@@ -500,8 +501,8 @@ def _start(
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True
+        proc = subprocess.Popen(  # default signal dispositions: its pods and PostgreSQL inherit them
+            with_default_signals(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True
         )
     deadline = time.monotonic() + timeout
     port_deadline = time.monotonic() + max(timeout, PORT_WAIT)

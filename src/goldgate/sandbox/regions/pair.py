@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 import yaml
 
+from goldgate.children import with_default_signals
 from goldgate.sandbox.ports import free_port
 from goldgate.sandbox.regions import postgres as pg
 
@@ -222,7 +223,8 @@ def _start_endpoint(where: pathlib.Path, primary_url: str, secondary_url: str, h
     if not health_checks:
         cmd.append("--no-health-checks")
     with (where / "endpoint.log").open("ab") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        proc = subprocess.Popen(with_default_signals(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True,
                                 close_fds=True)
     deadline = time.monotonic() + ENDPOINT_WAIT_S
     while time.monotonic() < deadline:
