@@ -125,7 +125,7 @@ class TestWatchAgainstTheSandbox:
                                  "--interval", "1", "--state", str(state)], cwd=ROOT, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                 # started as from nohup or a shell's &: SIGINT inherited as ignored
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # noqa: PLW1509
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not (state.exists() and json.loads(state.read_text())["evaluations"]):
