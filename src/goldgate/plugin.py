@@ -507,7 +507,8 @@ def kube(environment: Environment) -> Iterator[Any]:
     try:
         clients = connect(environment.kubernetes)
     except KubernetesUnavailable as exc:
-        pytest.fail(f"ERROR: cannot reach Kubernetes: {exc}", pytrace=False)
+        pytest.fail(f"ERROR: cannot reach Kubernetes ({environment.source_file or environment.name}: "
+                    f"kubernetes.kubeconfig, kubernetes.context): {exc}", pytrace=False)
     yield clients
     clients.close()
 
