@@ -45,7 +45,7 @@ import gevent
 from gevent.pool import Pool
 from locust import FastHttpUser, between, events, task
 from locust.exception import StopUser
-from locust.runners import MasterRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from goldgate.load.mix import TrafficMix
 
@@ -165,6 +165,19 @@ def _on_quit(**_kw: Any) -> None:
     # are recorded before the file closes.
     if RECORDER is not None:
         RECORDER.close()
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Any, **_kw: Any) -> None:
+    # locust writes --html on a normal end or an interrupt but not on SIGTERM, and SIGTERM
+    # is how goldgate's runner stops it (SIGINT may have been inherited as ignored). The
+    # master (or a standalone process) writes the report here when locust has not.
+    path = getattr(getattr(environment, "parsed_options", None), "html_file", None)
+    if not path or os.path.exists(path) or isinstance(environment.runner, WorkerRunner):
+        return
+    from locust.html import get_html_report
+
+    Path(path).write_text(get_html_report(environment, show_download_link=False), encoding="utf-8")
 
 
 def _take() -> bool:

@@ -68,9 +68,12 @@ def killswitch(release: ReleaseInputs, environment: Environment) -> None:
     version = environment.release.version
     policy = release.policy.changelog
 
-    def measure() -> tuple[changelog.ChangelogEntry | None, list[botconfig.Flag]]:
+    def measure() -> tuple[changelog.ChangelogEntry | None, list[botconfig.Flag] | None]:
         log = changelog.read_changelog(release.in_project(release.layout.changelog))
-        return changelog.categorised(log, policy.sections, policy.breaking_marker).entry(version), _flags(release)
+        conf = release.policy.configuration
+        flags = botconfig.read_flags_if_present(release.in_project(release.layout.flags), conf.killswitch_key,
+                                                conf.cleanup_key)
+        return changelog.categorised(log, policy.sections, policy.breaking_marker).entry(version), flags
 
     gate("every new feature has a killswitch flag", measure,
          lambda r: crit.features_have_killswitch(r[0], r[1], str(release.in_project(release.layout.changelog)),

@@ -14,6 +14,7 @@ from pytest_bdd import parsers, then
 from goldgate.config import Environment
 from goldgate.criteria import spec_rules
 from goldgate.probes import cluster_specs, manifests
+from goldgate.probes.artifacts import ArtifactUnavailable
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.workload_policy import Policy, policy_of
 from steps.checklist import gate
@@ -35,7 +36,13 @@ def _policy(environment: Environment) -> Policy:
 def manifests_meet_rules(release: ReleaseInputs, environment: Environment, rules: str) -> None:
     folder = environment.release.layout.manifests
     wanted, path = _rules(rules), release.in_project(folder)
-    gate(f"workloads in {folder} meet {rules}", lambda: manifests.read([str(path)]),
+
+    def read() -> list[manifests.ManifestFile]:
+        if not path.exists():  # name the setting, not only the default path it led to
+            raise ArtifactUnavailable(path, f"no such file or folder (release.layout.manifests: {folder!r})")
+        return manifests.read([str(path)])
+
+    gate(f"workloads in {folder} meet {rules}", read,
          lambda files: spec_rules.all_rules_pass(
              spec_rules.judge_manifests(files, _policy(environment), wanted), str(path)))
 

@@ -32,11 +32,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from goldgate.release_policy import ReleaseLayout, ReleasePolicy
 from goldgate.secrets import (
     REF_RE,
     REFERENCE_FORMS,
+    ConnectionUrl,
     SecretRef,
     SecretsConfig,
     check_ref,
@@ -69,13 +71,13 @@ class KubernetesTarget(_Model):
     """Where the bot runs. ``kubeconfig: sandbox`` means the embedded sandbox cluster."""
 
     kubeconfig: str = Field("sandbox", description="'sandbox', 'in-cluster', or a kubeconfig path")
-    context: str | None = None
-    namespace: str = "trading"
-    deployment: str = "trading-bot"
-    service: str = "trading-bot"
-    container: str = "trading-bot"
-    label_selector: str = "app=trading-bot"
-    request_timeout_s: float = Field(10.0, gt=0, le=300)
+    context: str | None = Field(None, description="kubeconfig context to use (default: the kubeconfig's current context)")
+    namespace: str = Field("trading", description="namespace of the bot's Deployment and Service")
+    deployment: str = Field("trading-bot", description="the bot's Deployment")
+    service: str = Field("trading-bot", description="the bot's Service (its load balancer is http.base_url 'service')")
+    container: str = Field("trading-bot", description="the bot's container in the pod template")
+    label_selector: str = Field("app=trading-bot", description="labels that select the bot's pods")
+    request_timeout_s: float = Field(10.0, gt=0, le=300, description="timeout of one Kubernetes API request in seconds")
 
     @property
     def is_sandbox(self) -> bool:
@@ -85,12 +87,12 @@ class KubernetesTarget(_Model):
 class HttpTarget(_Model):
     """How to reach the bot's HTTP API. ``service`` resolves it from the Service's load balancer."""
 
-    base_url: str = "service"
-    standby_url: str | None = None
+    base_url: str = Field("service", description="the bot's HTTP API: an http(s):// URL, or 'service' = the Service's load balancer")
+    standby_url: str | None = Field(None, description="the standby (secondary) region's bot URL, for the §9.3 failover checks")
     tls_url: str | None = Field(None, description="TLS endpoint whose certificate is checked ('sandbox' = loopback endpoint)")
     ca_bundle: str | None = Field(None, description="CA file to verify tls_url against (default: system trust store)")
-    headers: dict[str, SecretRef] = Field(default_factory=dict)
-    verify_tls: bool = True
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="HTTP headers sent with every request to the bot; values are secret references")
+    verify_tls: bool = Field(True, description="verify the bot's TLS certificate on https:// base URLs")
 
     @field_validator("base_url")
     @classmethod
@@ -103,10 +105,10 @@ class HttpTarget(_Model):
 class Timeouts(_Model):
     """Every probe call is bounded: a blackholed endpoint costs at most its timeout."""
 
-    connect_s: float = Field(3.0, gt=0, le=60)
-    read_s: float = Field(10.0, gt=0, le=600)
-    retries: int = Field(2, ge=0, le=10)
-    backoff_s: float = Field(0.5, ge=0, le=30)
+    connect_s: float = Field(3.0, gt=0, le=60, description="connect timeout of every probe call in seconds")
+    read_s: float = Field(10.0, gt=0, le=600, description="read timeout of every probe call in seconds")
+    retries: int = Field(2, ge=0, le=10, description="retries of idempotent reads after a connection failure")
+    backoff_s: float = Field(0.5, ge=0, le=30, description="pause before the first retry in seconds (doubles each retry)")
 
 
 class Thresholds(_Model):
@@ -118,7 +120,7 @@ class Thresholds(_Model):
     free_disk_ratio: float = Field(0.10, gt=0, lt=1, description="§6.1/§8.3 rollback under 10 % free")
     cpu_utilization: float = Field(0.70, gt=0, le=1, description="§8.3 target < 70 %")
     memory_utilization: float = Field(0.80, gt=0, le=1, description="§8.3 target < 80 %")
-    certificate_days_left: int = Field(14, ge=1, le=3650)
+    certificate_days_left: int = Field(14, ge=1, le=3650, description="§1.2 the TLS certificate must stay valid this many days")
     smoke_latency_ms: float = Field(500.0, gt=0, description="budget for one smoke request")
     min_requests: int = Field(200, ge=1, description="fewer requests than this: INCONCLUSIVE")
     max_restarts: int = Field(0, ge=0, description="§6.1 container restarts tolerated before a rollback")
@@ -129,8 +131,8 @@ class Thresholds(_Model):
 class ErrorRateTest(_Model):
     """Sequential test between a healthy and a breached error rate around the 1 % rule."""
 
-    healthy_rate: float = Field(0.005, gt=0, lt=1)
-    breached_rate: float = Field(0.02, gt=0, lt=1)
+    healthy_rate: float = Field(0.005, gt=0, lt=1, description="error rate the sequential test treats as healthy (below thresholds.error_rate)")
+    breached_rate: float = Field(0.02, gt=0, lt=1, description="error rate the sequential test treats as breached (above thresholds.error_rate)")
     false_rollback: float = Field(0.01, gt=0, lt=0.5, description="alpha")
     missed_breach: float = Field(0.05, gt=0, lt=0.5, description="beta")
     max_requests: int | None = Field(None, ge=1, description="truncate the one-look test here")
@@ -163,16 +165,16 @@ class Router(_Model):
 class Strategy(_Model):
     """Rollout timings of guide §2/§3; production keeps the guide's, local scales them."""
 
-    kind: Literal["rolling", "canary", "blue-green"] = "rolling"
-    canary_weights: list[int] = Field(default_factory=lambda: [10, 50, 100])
+    kind: Literal["rolling", "canary", "blue-green"] = Field("rolling", description="the deployment strategy of this environment (§2): rolling, canary or blue-green")
+    canary_weights: list[int] = Field(default_factory=lambda: [10, 50, 100], description="§2.2 canary traffic percentages per phase, strictly rising, ending at 100")
     canary_phase_s: float = Field(1800.0, gt=0, description="§2.2 monitor each phase 30 minutes")
     canary_phase_deadline_s: float | None = Field(
         None, gt=0, description="a phase still INCONCLUSIVE at this age rolls back (default: 2x canary_phase_s)")
-    canary_traffic: Literal["replicas", "gateway-api", "ingress", "service-mesh"] = "replicas"
+    canary_traffic: Literal["replicas", "gateway-api", "ingress", "service-mesh"] = Field("replicas", description="what carries the canary's weight: pod replica ratio, a Gateway API route, an NGINX Ingress")
     router: Router | None = Field(None, description="the route whose weights split canary traffic; "
                                   "unset: replica ratio behind one Service (said so in the verdict)")
     monitoring_window_s: float = Field(7200.0, gt=0, description="§2.1/§5.2 monitor 2+ hours")
-    evaluation_interval_s: float = Field(60.0, gt=0)
+    evaluation_interval_s: float = Field(60.0, gt=0, description="how often rollout criteria are evaluated in seconds (at most canary_phase_s)")
     rollout_timeout_s: float = Field(3600.0, gt=0, description="§2.3 30-60 minutes for full deployment")
     migration_monitor_s: float = Field(3600.0, gt=0, description="§3.2 monitor 1+ hour")
     post_deploy_window_s: float | None = Field(
@@ -209,16 +211,28 @@ class Strategy(_Model):
             raise ValueError("evaluation_interval_s must not exceed canary_phase_s")
         return self
 
+    @model_validator(mode="after")
+    def _router_drivable(self) -> Strategy:
+        """A traffic mechanism goldgate cannot drive is refused at load, not by every canary check."""
+        if self.canary_traffic != "replicas" and self.router is None:
+            raise ValueError(f"canary_traffic {self.canary_traffic!r} needs strategy.router "
+                             "(the HTTPRoute or canary Ingress that carries the weights)")
+        kind = (self.router.kind if self.router is not None else None) or self.canary_traffic
+        if self.router is not None and kind == "service-mesh":
+            raise ValueError("router.kind 'service-mesh': goldgate routes canary traffic by gateway-api, "
+                             "ingress or replicas; set strategy.router.kind")
+        return self
+
 
 class Metrics(_Model):
     """Where rates and quantiles come from: Prometheus, or the pods' /metrics directly."""
 
-    source: Literal["prometheus", "scrape"] = "scrape"
-    prometheus_url: str | None = None
-    prometheus_auth: SecretRef | None = None
-    queries: dict[str, str] = Field(default_factory=dict)
+    source: Literal["prometheus", "scrape"] = Field("scrape", description="'scrape' = the pods' /metrics directly, 'prometheus' = PromQL against metrics.prometheus_url")
+    prometheus_url: str | None = Field(None, description="Prometheus HTTP API base URL (required with source 'prometheus')")
+    prometheus_auth: SecretRef | None = Field(None, description="secret reference of the Authorization header sent to Prometheus")
+    queries: dict[str, str] = Field(default_factory=dict, description="PromQL overrides by name (error_rate, p95_latency_ms, ...) for a team's own metric names")
     routes: str = Field("/api/.*", description="regex of the routes that count for error rate and latency")
-    scrape_interval_s: float = Field(1.0, gt=0, le=300)
+    scrape_interval_s: float = Field(1.0, gt=0, le=300, description="seconds between two scrapes of the pods' /metrics")
     targets_file: str | None = Field(None, description="Prometheus file-SD targets file the bot's targets are "
                                      "read from when metrics.source is 'scrape'")
 
@@ -233,8 +247,8 @@ class Release(_Model):
     """What is being released and where its evidence lives (checklist, issue of §1)."""
 
     version: str = Field(..., description="the version under test, as the bot's /version reports it")
-    previous_version: str | None = None
-    image: str | None = None
+    previous_version: str | None = Field(None, description="the stable version a rollback returns to (unset: rollback checks skip, naming it)")
+    image: str | None = Field(None, description="container image of the version under test (unset: nothing to roll out)")
     project: str | None = Field(None, description="checkout of the release's source project ('sandbox' = reference bot)")
     artifacts: str | None = Field(None, description="folder with the CI artifacts (JUnit, coverage, SARIF)")
     manifest: str | None = Field(None, description="release.yaml with approvals, change ticket, window")
@@ -259,18 +273,18 @@ class Release(_Model):
 class LoadProfile(_Model):
     """Traffic for load gates; bounded by duration and a hard request cap."""
 
-    users: int = Field(10, ge=1, le=10_000)
-    spawn_rate: float = Field(10.0, gt=0)
-    rate_rps: float = Field(20.0, gt=0, le=100_000)
-    duration_s: float = Field(20.0, gt=0, le=24 * 3600)
-    max_requests: int = Field(20_000, ge=1)
+    users: int = Field(10, ge=1, le=10_000, description="concurrent simulated users")
+    spawn_rate: float = Field(10.0, gt=0, description="users started per second")
+    rate_rps: float = Field(20.0, gt=0, le=100_000, description="target request rate of the open workload model")
+    duration_s: float = Field(20.0, gt=0, le=24 * 3600, description="length of one load run in seconds")
+    max_requests: int = Field(20_000, ge=1, description="hard cap on the requests of one load run")
     generator_max_cpu_percent: float = Field(90.0, gt=0, le=100, description="load generator busier than "
                                              "this: the load verdict is INCONCLUSIVE")
     generator_min_completion: float = Field(0.9, gt=0, le=1, description="share of the planned requests "
                                             "that must be sent")
     generator_max_send_lag_ms: float = Field(100.0, gt=0, description="p95 send lag of the open model")
-    think_time_s: tuple[float, float] = (0.05, 0.2)
-    weights: dict[str, int] = Field(default_factory=lambda: {"signal": 10, "order": 2, "health": 1, "ready": 1})
+    think_time_s: tuple[float, float] = Field((0.05, 0.2), description="pause between a user's requests, [min, max] seconds")
+    weights: dict[str, int] = Field(default_factory=lambda: {"signal": 10, "order": 2, "health": 1, "ready": 1}, description="relative share of each request kind (signal, order, health, ready)")
     max_rate_rps: float | None = Field(None, gt=0, description="explicit cap, required against production")
     baseline_url: str | None = Field(None, description="the stable (previous) version's URL: the same load runs "
                                      "against it for the p95-vs-baseline comparison (not http.standby_url, which "
@@ -303,12 +317,18 @@ class Firewall(_Model):
     """Hosts whose listening ports testinfra checks (guide §1.2 firewall rules)."""
 
     hosts: list[str] = Field(default_factory=list, description="testinfra host specs, e.g. ssh://bot-1")
-    allowed_ports: list[int] = Field(default_factory=lambda: [22, 8080])
+    allowed_ports: list[int] = Field(default_factory=lambda: [22, 8080], description="§1.2 the only ports the hosts may listen on")
 
 
 class Database(_Model):
-    url: SecretRef | None = None
-    scratch_url: SecretRef | None = None
+    """The bot's database: read for PITR settings; restores and migrations only ever use the scratch one."""
+
+    url: ConnectionUrl | None = Field(
+        None, description="the live database (read-only: PITR settings); a URL without a password as written "
+        "(sqlite:///bot.db), else a secret reference")
+    scratch_url: ConnectionUrl | None = Field(
+        None, description="a database goldgate may write to for migration round-trips and restore drills; "
+        "a URL without a password, or a secret reference (default: a scratch SQLite file)")
 
 
 class Waiver(_Model):
@@ -319,10 +339,10 @@ class Waiver(_Model):
     waived check that runs and fails still fails.
     """
 
-    check: str = Field(..., min_length=1)
-    reason: str = Field(..., min_length=3)
-    approver: str = Field(..., min_length=2)
-    expiry: dt.date
+    check: str = Field(..., min_length=1, description="the waived check: scenario name, pytest node id, or test name")
+    reason: str = Field(..., min_length=3, description="why the check may not run")
+    approver: str = Field(..., min_length=2, description="who approved the waiver")
+    expiry: dt.date = Field(..., description="last day the waiver holds (YYYY-MM-DD); after it the run stops (exit 4)")
 
     def matches(self, names: Iterable[str]) -> bool:
         return any(name == self.check for name in names)
@@ -347,32 +367,65 @@ class Judge(_Model):
     kayenta_min_points: int = Field(10, ge=2, description="fewer finite points on a side: Nodata")
 
 
+class NotApplicable(_Model):
+    """A check that does not apply to this service ("no TLS endpoint", "no feature-flag file").
+
+    Matched like a waiver (scenario name, pytest node id, or the part after the last
+    ``::``); the check is skipped as "not applicable: <reason>" and does not hold back GO.
+    Unlike a waiver it needs no approval outside production; in an environment with
+    ``production: true`` it needs an approver and an expiry, as a waiver does, because
+    there it removes a gate.
+    """
+
+    check: str = Field(..., min_length=1, description="the check that does not apply: scenario name, pytest "
+                       "node id, or test name")
+    reason: str = Field(..., min_length=3, description="why it does not apply to this service (shown wherever "
+                        "the decision is)")
+    approver: str | None = Field(None, min_length=2, description="who approved it (required when production: true)")
+    expiry: dt.date | None = Field(None, description="last day it holds, YYYY-MM-DD (required when production: "
+                                   "true); after it the run stops (exit 4)")
+
+    def matches(self, names: Iterable[str]) -> bool:
+        return any(name == self.check for name in names)
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"check": self.check, "reason": self.reason}
+        if self.approver:
+            out["approver"] = self.approver
+        if self.expiry:
+            out["expiry"] = self.expiry.isoformat()
+        return out
+
+
 class Environment(_Model):
     """One target environment; the file name (without .yaml) must equal ``name``."""
 
-    name: str
-    description: str = ""
-    production: bool = False
-    kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget)
-    http: HttpTarget = Field(default_factory=HttpTarget)
-    timeouts: Timeouts = Field(default_factory=Timeouts)
-    thresholds: Thresholds = Field(default_factory=Thresholds)
-    error_rate_test: ErrorRateTest = Field(default_factory=ErrorRateTest)
-    strategy: Strategy = Field(default_factory=Strategy)
-    metrics: Metrics = Field(default_factory=Metrics)
-    release: Release
-    load: LoadProfile = Field(default_factory=LoadProfile)
-    recovery: Recovery = Field(default_factory=Recovery)
-    database: Database = Field(default_factory=Database)
-    firewall: Firewall = Field(default_factory=Firewall)
-    regions: Regions | None = None
-    policy: ReleasePolicy = Field(default_factory=ReleasePolicy)
-    secrets: SecretsConfig = Field(default_factory=SecretsConfig)
-    judge: Judge = Field(default_factory=Judge)
+    name: str = Field(..., description="the environment's name; must equal the file name without .yaml")
+    description: str = Field("", description="free text shown nowhere but the file")
+    production: bool = Field(False, description="a production environment: mutations need --change and approvals; waivers and not_applicable entries need an approver and expiry")
+    kubernetes: KubernetesTarget = Field(default_factory=KubernetesTarget, description="where the bot runs (kubeconfig, namespace, names)")
+    http: HttpTarget = Field(default_factory=HttpTarget, description="how to reach the bot's HTTP API and TLS endpoint")
+    timeouts: Timeouts = Field(default_factory=Timeouts, description="bounds of every probe call")
+    thresholds: Thresholds = Field(default_factory=Thresholds, description="the guide's numbers the release is held to")
+    error_rate_test: ErrorRateTest = Field(default_factory=ErrorRateTest, description="the sequential test behind the 1 % error-rate rollback")
+    strategy: Strategy = Field(default_factory=Strategy, description="rollout strategy and its timings (§2, §3)")
+    metrics: Metrics = Field(default_factory=Metrics, description="where rates and quantiles come from")
+    release: Release = Field(..., description="what is released and where its evidence lives")
+    load: LoadProfile = Field(default_factory=LoadProfile, description="traffic of the load gates")
+    recovery: Recovery = Field(default_factory=Recovery, description="disaster-recovery objectives and evidence (§9)")
+    database: Database = Field(default_factory=Database, description="the bot's database and the scratch database goldgate may write to")
+    firewall: Firewall = Field(default_factory=Firewall, description="hosts whose listening ports are checked (§1.2)")
+    regions: Regions | None = Field(None, description="the two-region setup of §9.3 (unset: single region; its checks skip, naming it)")
+    policy: ReleasePolicy = Field(default_factory=ReleasePolicy, description="the team's conventions: runbooks, change tickets, changelog, configuration, backups, workloads")
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="where secret references are resolved (Vault, AWS Secrets Manager)")
+    judge: Judge = Field(default_factory=Judge, description="the HTTP judge (goldgate serve): token, limits, evidence store")
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
-    waivers: list[Waiver] = Field(default_factory=list)
-    source_file: str = Field("", exclude=True)
+    waivers: list[Waiver] = Field(default_factory=list, description="checks allowed not to run, each with reason, approver and expiry")
+    not_applicable: list[NotApplicable] = Field(
+        default_factory=list, description="checks that do not apply to this service, each with its reason "
+        "(+ approver and expiry when production: true); skipped as not applicable, they do not hold back GO")
+    source_file: SkipJsonSchema[str] = Field("", exclude=True)
 
     @field_validator("name")
     @classmethod
@@ -391,10 +444,32 @@ class Environment(_Model):
             )
         if self.production and self.kubernetes.is_sandbox:
             raise ValueError("a production environment cannot target the sandbox (kubernetes.kubeconfig: sandbox)")
+        self._own_endpoint()
+        for i, entry in enumerate(self.not_applicable):
+            if self.production and (not entry.approver or entry.expiry is None):
+                raise ValueError(f"not_applicable.{i} ({entry.check!r}): in a production environment a check "
+                                 "declared not applicable needs an approver and an expiry, like a waiver")
         if self.rehearsals and (self.production or not self.kubernetes.is_sandbox):
             raise ValueError("rehearsals plant faults: only in an environment on the embedded sandbox "
                              "(kubernetes.kubeconfig: sandbox), never in production")
         return self
+
+
+    def _own_endpoint(self) -> None:
+        """No leakage: a symbolic ``http.tls_url`` is the endpoint of the release project of that name.
+
+        A value that is not an https:// URL names an endpoint a plugin provides for the
+        release project it builds (the reference release's loopback endpoint); beside a
+        team's own ``release.project`` it would judge another release's certificate.
+        """
+        tls = self.http.tls_url
+        if tls is None or re.match(r"^https://", tls):
+            return
+        if tls != self.release.project:
+            raise ValueError(
+                f"http.tls_url: {tls!r} is not an https:// URL but the endpoint of the release project named "
+                f"{tls!r}, and release.project is {self.release.project!r}: set http.tls_url to this release's "
+                "own https:// endpoint (or leave it unset)")
 
 
 # --------------------------------------------------------------------------- loading
@@ -447,4 +522,9 @@ def load_environment(name: str, directory: Path) -> Environment:
             raise EnvironmentFileError(
                 f"{path}: waivers.{i} ({waiver.check!r}, approved by {waiver.approver}): expired on "
                 f"{waiver.expiry.isoformat()}; renew it with a new approval or remove it")
+    for i, entry in enumerate(env.not_applicable):
+        if entry.expiry is not None and entry.expiry < today:
+            raise EnvironmentFileError(
+                f"{path}: not_applicable.{i} ({entry.check!r}): expired on {entry.expiry.isoformat()}; "
+                "renew it or remove it")
     return env.model_copy(update={"source_file": str(path)})

@@ -35,6 +35,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="also resolve every secret reference (values are never printed); "
                             "exit 1 when one does not resolve")
     check.set_defaults(func=_check)
+    schema = env_sub.add_parser("schema", help="print the environment file's JSON Schema (every field with its "
+                                "type, default and meaning)")
+    schema.set_defaults(func=_schema)
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from goldgate.envschema import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -55,11 +65,47 @@ def _check(args: argparse.Namespace) -> int:
             continue
         print(f"ok      {env.source_file} (production: {str(env.production).lower()})")
         bad += _check_manifest(env, directory)
+        bad += _check_names(env, directory, project_root())
         if args.resolve:
             unresolved += _resolve_all(env)
     if bad:
         return 4
     return 1 if unresolved else 0
+
+
+#: Collecting the whole suite takes seconds; a hung collection must not hang the check.
+COLLECT_TIMEOUT_S = 300.0
+
+
+def _check_names(env: Environment, directory: Path, root: Path) -> int:
+    """Waiver and not_applicable entries name checks of this suite: asked of the run itself.
+
+    Whether a name matches a check is decided when pytest collects the suite (the plugin's
+    ``pytest_collection_modifyitems``); the same collection, with nothing written and
+    nothing run, gives the same answer here, so what env check calls ok the run accepts.
+    """
+    import subprocess
+
+    if not (env.waivers or env.not_applicable):
+        return 0
+    if not any((root / marker).is_file() for marker in ("conftest.py", "pyproject.toml", "pytest.ini")):
+        print("        waiver and not_applicable names not checked: no pytest suite in this folder")
+        return 0
+    cmd = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", f"--env={env.name}",
+           f"--environments-dir={directory}", "--verdict-file=", "--audit-log=", "--junitxml=/dev/null"]
+    try:
+        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=COLLECT_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        print(f"INVALID {env.source_file}: collecting the suite to match waivers and not_applicable entries took "
+              f"over {COLLECT_TIMEOUT_S:g} s", file=sys.stderr)
+        return 1
+    if done.returncode == 4:
+        line = next((ln.removeprefix("ERROR: ") for ln in done.stderr.splitlines() if ln.strip()), "usage error")
+        print(f"INVALID {line}", file=sys.stderr)
+        return 1
+    entries = len(env.waivers) + len(env.not_applicable)
+    print(f"        {entries} waiver/not_applicable entr{'ies' if entries != 1 else 'y'} name checks of this suite")
+    return 0
 
 
 def _check_manifest(env: Environment, directory: Path) -> int:

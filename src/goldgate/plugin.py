@@ -195,17 +195,27 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     """Deselect what does not apply here, bind waivers to checks, refuse waivers naming nothing.
 
     Rehearsals (planted faults) and other strategies' scenarios are deselected — not
-    skipped — so they are neither run nor counted as not run. A waiver that names no
-    collected check is a typo that would silently waive nothing: exit 4 naming it.
+    skipped — so they are neither run nor counted as not run. A check the environment
+    declares not applicable (``not_applicable:``) is skipped with "not applicable: <reason>"
+    so that JUnit, Allure, verdict.json and the audit record all show it, and does not hold
+    back GO. A waiver or not_applicable entry that names no collected check is a typo that
+    would silently excuse nothing: exit 4 naming it.
     """
     if not selected(config) or ENV_KEY not in config.stash:
         return
     env = config.stash[ENV_KEY]
     collector = config.stash[COLLECTOR_KEY]
     used = [False] * len(env.waivers)
+    used_na = [False] * len(env.not_applicable)
     keep, drop = [], []
     for item in items:
         names = _check_names(item)
+        for i, entry in enumerate(env.not_applicable):
+            if entry.matches(names):
+                used_na[i] = True
+                if item.nodeid not in collector.not_applicable:
+                    collector.not_applicable[item.nodeid] = entry.to_dict()
+                    item.add_marker(pytest.mark.skip(reason=f"not applicable: {entry.reason}"))
         for i, waiver in enumerate(env.waivers):
             if waiver.matches(names):
                 used[i] = True
@@ -214,6 +224,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                     "expiry": waiver.expiry.isoformat()}
         (drop if _not_applicable(item, env) else keep).append(item)
     unknown = [f"waivers.{i} ({w.check!r})" for i, w in enumerate(env.waivers) if not used[i]]
+    unknown += [f"not_applicable.{i} ({e.check!r})" for i, e in enumerate(env.not_applicable) if not used_na[i]]
     # Only a run over the whole suite (its testpaths) can tell that a check does not exist.
     if unknown and config.args_source is not pytest.Config.ArgsSource.ARGS:
         reason = f"{env.source_file}: {', '.join(unknown)}: names no check of this suite"
@@ -250,6 +261,8 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     record = item.config.stash[COLLECTOR_KEY].record(item.nodeid)
     if record.waiver is not None:
         _label_waiver(record.waiver)
+    if record.not_applicable is not None:
+        _label_not_applicable(record.not_applicable)
     yield
     item.config.stash[CURRENT_KEY] = ""
 
@@ -262,6 +275,18 @@ def _label_waiver(waiver: dict[str, str]) -> None:
         allure.dynamic.tag("waived")
         allure.dynamic.description(f"Waived if it does not run: {waiver['reason']} "
                                    f"(approved by {waiver['approver']}, expires {waiver['expiry']})")
+    except Exception:  # noqa: S110 - reporting must never change a verdict
+        pass
+
+
+def _label_not_applicable(entry: dict[str, str]) -> None:
+    """Allure shows a check declared not applicable as such (tag + description)."""
+    try:
+        import allure
+
+        allure.dynamic.tag("not applicable")
+        approved = f" (approved by {entry['approver']}, expires {entry['expiry']})" if entry.get("approver") else ""
+        allure.dynamic.description(f"Not applicable to this service: {entry['reason']}{approved}")
     except Exception:  # noqa: S110 - reporting must never change a verdict
         pass
 
@@ -482,7 +507,8 @@ def kube(environment: Environment) -> Iterator[Any]:
     try:
         clients = connect(environment.kubernetes)
     except KubernetesUnavailable as exc:
-        pytest.fail(f"ERROR: cannot reach Kubernetes: {exc}", pytrace=False)
+        pytest.fail(f"ERROR: cannot reach Kubernetes ({environment.source_file or environment.name}: "
+                    f"kubernetes.kubeconfig, kubernetes.context): {exc}", pytrace=False)
     yield clients
     clients.close()
 

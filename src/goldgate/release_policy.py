@@ -158,12 +158,12 @@ class BackupPolicy(_Section):
 class ReleasePolicy(_Section):
     """The ``policy:`` section of an environment file."""
 
-    runbooks: RunbookPolicy = Field(default_factory=RunbookPolicy)
-    change_ticket: ChangeTicketPolicy = Field(default_factory=ChangeTicketPolicy)
-    changelog: ChangelogPolicy = Field(default_factory=ChangelogPolicy)
-    configuration: ConfigurationPolicy = Field(default_factory=ConfigurationPolicy)
-    backups: BackupPolicy = Field(default_factory=BackupPolicy)
-    workloads: WorkloadPolicy = Field(default_factory=WorkloadPolicy)
+    runbooks: RunbookPolicy = Field(default_factory=RunbookPolicy, description="what the runbooks must contain (§10)")
+    change_ticket: ChangeTicketPolicy = Field(default_factory=ChangeTicketPolicy, description="what a change ticket looks like (§11.2)")
+    changelog: ChangelogPolicy = Field(default_factory=ChangelogPolicy, description="how the changelog names features, breaking changes and flags (§1.3, §4.2)")
+    configuration: ConfigurationPolicy = Field(default_factory=ConfigurationPolicy, description="the service configuration's dependency rules and flag vocabulary (§4)")
+    backups: BackupPolicy = Field(default_factory=BackupPolicy, description="how backups are recognised and counted (§3.3, §9)")
+    workloads: WorkloadPolicy = Field(default_factory=WorkloadPolicy, description="rules the Deployment's pod spec is held to (§1.2)")
 
 
 def layout_of(env: Any) -> ReleaseLayout:

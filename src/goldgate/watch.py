@@ -36,13 +36,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from goldgate.children import stop_on_signals
 from goldgate.config import Environment, EnvironmentFileError, load_environment
 from goldgate.safety import MutationRefused, SafetyPolicy
 
@@ -226,21 +226,16 @@ def main(args: argparse.Namespace) -> int:
     except KubernetesUnavailable as exc:
         print(f"goldgate watch: {exc}", file=sys.stderr)
         return EXIT_SETUP
-    previous = signal.getsignal(signal.SIGTERM)
-
-    def _term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _term)
+    # SIGINT and SIGTERM end the watch whatever this process inherited (nohup, a shell's &).
     try:
-        return run_watch(env=env, kube=kube, safety=safety, source=metric_source(env, kube), window_s=window,
-                         interval_s=interval,
-                         state_path=Path(args.state) if args.state else root / ".goldgate" / "watch" / f"{env.name}.json",
-                         baseline_p95_s=args.baseline_p95_ms / 1000 if args.baseline_p95_ms else None,
-                         out=lambda line: print(line, flush=True))
+        with stop_on_signals():
+            return run_watch(env=env, kube=kube, safety=safety, source=metric_source(env, kube), window_s=window,
+                             interval_s=interval,
+                             state_path=Path(args.state) if args.state else root / ".goldgate" / "watch" / f"{env.name}.json",
+                             baseline_p95_s=args.baseline_p95_ms / 1000 if args.baseline_p95_ms else None,
+                             out=lambda line: print(line, flush=True))
     except KubernetesUnavailable as exc:
         print(f"goldgate watch: {exc}", file=sys.stderr)
         return EXIT_SETUP
     finally:
-        signal.signal(signal.SIGTERM, previous)
         kube.close()

@@ -136,6 +136,14 @@ def test_on_call_covers_the_window() -> None:
     assert v.status is Status.FAIL and "1 unconfirmed shifts not counted" in v.reason
 
 
+def test_a_release_that_records_no_notification_or_schedule_is_error_not_fail() -> None:
+    """Nothing recorded is nothing measured: ERROR naming the missing record, never FAIL."""
+    v = readiness.notified_before_window([], audience="stakeholders", window_start=NOW)
+    assert v.status is Status.ERROR and "records no notifications (field notifications)" in v.message()
+    v = readiness.on_call_covers_window([], window_start=NOW, window_end=NOW + 4 * H)
+    assert v.status is Status.ERROR and "records no on-call schedule (field on_call_schedule)" in v.message()
+
+
 def _run(age: dt.timedelta, *, production: bool = False, action: str = "rollout undo", outcome: str = "done",
          reason: str = "") -> AuditRun:
     return AuditRun("r1", NOW - age, "production" if production else "staging", production, reason,

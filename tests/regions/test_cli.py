@@ -106,3 +106,20 @@ def test_down_after_the_primary_daemon_was_killed_leaves_nothing() -> None:
     finally:
         lifecycle.stop(state_dir)
     assert leftovers(state_dir) == []
+
+
+def test_the_regions_switch_starts_exactly_one_secondary() -> None:
+    """``GOLDGATE_SANDBOX_REGIONS=2`` is for the whole sandbox: the secondary region is one region."""
+    if not pg.binaries_present():
+        pytest.skip(f"PostgreSQL server binaries absent: {pg.INSTALL_HINT}")
+    state_dir = base_dir("cli-switch")
+    try:
+        done = subprocess.run([str(GOLDGATE), "sandbox", "--state-dir", str(state_dir), "up"], capture_output=True,
+                              text=True, timeout=300, env={**os.environ, "GOLDGATE_SANDBOX_REGIONS": "2"}, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        secondaries = sorted(str(p.relative_to(state_dir)) for p in state_dir.rglob("secondary") if p.is_dir())
+        assert secondaries == ["regions/secondary"], secondaries
+    finally:
+        down = goldgate("--state-dir", str(state_dir), "down")
+    assert "sandbox stopped" in down.stdout, down.stdout + down.stderr
+    assert leftovers(state_dir) == []

@@ -134,6 +134,18 @@ def test_keep_a_changelog_sections_count_as_the_guide_s(tmp_path: Path) -> None:
     assert ok.status is Status.PASS
 
 
+def test_a_feature_without_a_flag_fails_naming_it_even_with_no_flags_file(tmp_path: Path) -> None:
+    """No flags file at all is no excuse: the feature has no flag anywhere (FAIL), not a missing input."""
+    path = tmp_path / "CHANGELOG.md"
+    path.write_text(KEEP_A_CHANGELOG, encoding="utf-8")
+    entry = changelog.categorised(changelog.read_changelog(path), DEFAULT_CHANGELOG_SECTIONS).entry("v2.4.0")
+    flags = botconfig.read_flags_if_present(tmp_path / "config" / "flags.yaml")
+    assert flags is None
+    verdict = conf.features_have_killswitch(entry, flags, str(path), str(tmp_path / "config" / "flags.yaml"))
+    assert verdict.status is Status.FAIL
+    assert "no flags file" in verdict.message() and "no flag bulk_export for feature 'Bulk export" in verdict.message()
+
+
 # ----------------------------------------------------------------------------- configuration
 def test_toml_configuration_and_flags_with_the_team_s_keys(tmp_path: Path) -> None:
     (tmp_path / "settings").mkdir()
@@ -275,6 +287,7 @@ def test_env_check_validates_the_release_manifest_naming_file_and_field(tmp_path
 
 
 def test_tls_url_sandbox_does_not_lend_the_reference_release(tmp_path: Path) -> None:
+    """The no-leakage rule stops the run at load (exit 4, one line), and env check says the same."""
     import os
     import sys
 
@@ -290,5 +303,11 @@ def test_tls_url_sandbox_does_not_lend_the_reference_release(tmp_path: Path) -> 
          f"--audit-log={tmp_path / 'audit.jsonl'}", "-k", "tls", "features/checklist"],
         cwd=root, env={**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")},
         capture_output=True, text=True, timeout=300, check=False)
-    assert "http.tls_url is 'sandbox', the reference release's endpoint" in run.stdout, run.stdout[-2000:]
+    assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
+    refusal = "http.tls_url: 'sandbox' is not an https:// URL"
+    assert refusal in run.stderr, run.stderr[-2000:]
+    assert " passed" not in run.stdout and " failed" not in run.stdout, run.stdout[-2000:]
     assert not list(tmp_path.rglob("release-artifacts"))
+    check = subprocess.run([sys.executable, "-m", "goldgate.cli", "env", "check", "--dir", str(envs), "team"],
+                           capture_output=True, text=True, timeout=120, check=False)
+    assert check.returncode == 4 and refusal in check.stderr, check.stdout + check.stderr

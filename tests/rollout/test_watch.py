@@ -123,7 +123,9 @@ class TestWatchAgainstTheSandbox:
         proc = subprocess.Popen([sys.executable, "-m", "goldgate.cli", "watch", "--env", "local",
                                  "--kubeconfig", str(private_sandbox.kubeconfig), "--window", "120",
                                  "--interval", "1", "--state", str(state)], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                # started as from nohup or a shell's &: SIGINT inherited as ignored
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
         try:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline and not (state.exists() and json.loads(state.read_text())["evaluations"]):

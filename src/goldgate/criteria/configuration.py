@@ -106,12 +106,18 @@ _FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", 
 
 
 @criterion(needs="the release's changelog entry, and for each of its new features a flag that is a killswitch")
-def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag], changelog: str, flags_path: str,
-                             section: str = "Features") -> Verdict:
+def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag] | None, changelog: str,
+                             flags_path: str, section: str = "Features") -> Verdict:
     """Every item of the entry's ``section`` (the guide's Features, whatever the changelog
-    calls it) names a flag, and that flag is a killswitch."""
+    calls it) names a flag, and that flag is a killswitch.
+
+    ``flags`` is None when the release has no flags file at all: a feature it adds then has
+    no flag anywhere, which is the defect this check names (FAIL), not a missing input.
+    """
     crit = "every new feature has a killswitch flag"
-    ev = Evidence("feature flags", flags_path, samples=len(flags))
+    no_file = flags is None
+    flags = list(flags or [])
+    ev = Evidence("feature flags", flags_path if not no_file else f"{flags_path} (absent)", samples=len(flags))
     if entry is None:
         return Verdict.failed(crit, "no changelog entry", "a flag per feature", f"{changelog}: no entry for the release, its features are unknown", evidence=ev)
     features = next((items for name, items in entry.sections.items() if name.lower() == section.lower()), [])
@@ -125,7 +131,8 @@ def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag]
         if not m:
             problems.append(f"{changelog}: feature '{feature[:60]}' names no flag")
         elif m[1] not in by_name:
-            problems.append(f"{flags_path}: no flag {m[1]} for feature '{feature[:60]}'")
+            where = f"no flags file {flags_path}" if no_file else flags_path
+            problems.append(f"{where}: no flag {m[1]} for feature '{feature[:60]}'")
         elif not by_name[m[1]].killswitch:
             problems.append(f"{flags_path}:{by_name[m[1]].line}: flag {m[1]}: killswitch is not true")
     if problems:

@@ -103,6 +103,12 @@ def notified_before_window(notifications: Sequence[NotificationLike], *, audienc
     ev = (*evidence, Evidence("release manifest", "notifications", None, len(notifications), {
         "notifications": [{"audience": n.audience, "channel": n.channel, "sent_at": _iso(n.sent_at)}
                           for n in notifications]}))
+    if not notifications:
+        # Nothing recorded is nothing measured: a release that records no notification at
+        # all cannot be said to have breached the rule, only to lack the record.
+        return Verdict.error(criterion, "the release manifest records no notifications (field notifications): "
+                             f"nothing to judge whether {audience or 'the audience'} were notified",
+                             evidence=ev)
     if not _aware(window_start):
         return Verdict.inconclusive(criterion, "the deployment window has no start to compare with",
                                     threshold=threshold, evidence=ev)
@@ -135,6 +141,9 @@ def on_call_covers_window(shifts: Sequence[ShiftLike], *, window_start: dt.datet
     ev = (*evidence, Evidence("release manifest", "on_call_schedule", None, len(shifts), {
         "shifts": [{"name": s.name, "role": s.role, "start": _iso(s.start), "end": _iso(s.end),
                     "confirmed": s.confirmed} for s in shifts]}))
+    if not shifts:
+        return Verdict.error(criterion, "the release manifest records no on-call schedule (field on_call_schedule): "
+                             "nothing to judge whether the team is available", evidence=ev)
     if not (_aware(window_start) and _aware(window_end)) or window_end <= window_start:  # type: ignore[operator]
         return Verdict.inconclusive(criterion, "the deployment window is missing or empty", threshold=threshold,
                                     evidence=ev)

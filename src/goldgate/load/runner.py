@@ -11,13 +11,16 @@ Bounds, each enforced twice (inside locust and here):
   group is terminated, then killed;
 * request count — each locust process holds a fixed share of ``max_requests`` and stops
   sending when it is used up; the runner stops the run when the total is reached;
-* Ctrl-C — caught here, the group is stopped, the interrupt re-raised;
+* Ctrl-C or SIGTERM — caught here (whatever disposition this process inherited), the groups
+  are stopped, the interrupt re-raised;
 * early abort — a callback sees the live counts every poll and may end the run when a
   breach is already certain (k6's ``abortOnFail``).
 
 Every locust process (standalone, or a master with N workers on loopback) runs in a
-process group of its own created for the run, and the ``finally`` of :meth:`LoadRunner.run` kills
-those groups: no process outlives the run, whatever happened.
+process group of its own created for the run, starts with default signal dispositions
+(:func:`goldgate.children.with_default_signals`: a run started from ``nohup`` or a shell's
+``&`` inherits SIGINT ignored), and the ``finally`` of :meth:`LoadRunner.run` stops those
+groups — SIGTERM, then SIGKILL: no process outlives the run, whatever happened.
 """
 
 from __future__ import annotations
@@ -35,9 +38,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
+from goldgate.children import stop_on_signals, with_default_signals
 from goldgate.load.plan import LoadPlan
 from goldgate.load.records import RequestRecord, Tail, read_results_dir, read_summaries
 from goldgate.load.stats import LoadStats, summarize
@@ -196,16 +201,8 @@ class LoadRunner:
         started = time.time()
         t0 = time.monotonic()
         try:
-            for i, cmd in enumerate(self.commands()):
-                # A session (and process group) per locust process: a Ctrl-C on the terminal
-                # reaches only pytest, which then stops the run in order (master first).
-                proc = subprocess.Popen(cmd, env=env, cwd=self.results_dir, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
-                self._procs.append(proc)
-                self._groups.append(proc.pid)
-                if i == 0 and self.plan.workers:
-                    time.sleep(0.3)  # let the master bind before the workers connect
-            stop_reason, aborted, cpu = self._watch(t0)
+            with stop_on_signals():
+                stop_reason, aborted, cpu = self._start_and_watch(env, log, t0)
         except KeyboardInterrupt:
             self._stop()
             raise
@@ -227,6 +224,19 @@ class LoadRunner:
                 f"last log lines: {self.log_tail()}"
             )
         return result
+
+    def _start_and_watch(self, env: dict[str, str], log: Any, t0: float) -> tuple[str, str | None,
+                                                                                  dict[int, list[float]]]:
+        for i, cmd in enumerate(self.commands()):
+            # A session (and process group) per locust process: a Ctrl-C on the terminal
+            # reaches only pytest, which then stops the run in order (master first).
+            proc = subprocess.Popen(with_default_signals(cmd), env=env, cwd=self.results_dir, stdout=log,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            self._procs.append(proc)
+            self._groups.append(proc.pid)
+            if i == 0 and self.plan.workers:
+                time.sleep(0.3)  # let the master bind before the workers connect
+        return self._watch(t0)
 
     def log_tail(self, lines: int = 8) -> str:
         try:
@@ -277,9 +287,11 @@ class LoadRunner:
                 return "hard duration limit reached", None, cpu
 
     def _stop(self) -> None:
-        """Stop in order, then make sure: SIGINT the master (locust writes its HTML report
-        on an interrupt, not on SIGTERM, and tells its workers to quit), then the workers,
-        then SIGKILL every process group of the run."""
+        """Stop in order, then make sure: SIGTERM the master (it tells its workers to quit;
+        load/locustfile.py writes the HTML report on locust's ``quitting`` event, which
+        locust itself writes only on a normal end or an interrupt), then the workers, then
+        SIGKILL every process group of the run. SIGTERM, not SIGINT: it cannot have been
+        inherited as ignored."""
         groups, self._groups = self._groups, []
         if not groups:
             return
@@ -287,7 +299,7 @@ class LoadRunner:
         for i, proc in enumerate(self._procs):
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGINT)
+                    os.killpg(proc.pid, signal.SIGTERM)
             share = end if i else min(end, time.monotonic() + STOP_GRACE_S / 2)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.05, share - time.monotonic()))
@@ -320,8 +332,9 @@ def run_together(runners: list[LoadRunner]) -> list[LoadResult]:
     for t in threads:
         t.start()
     try:
-        for t in threads:
-            t.join()
+        with stop_on_signals():
+            for t in threads:
+                t.join()
     except KeyboardInterrupt:
         for r in runners:
             r._stop()

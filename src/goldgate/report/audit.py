@@ -192,6 +192,7 @@ def build_record(facts: RunFacts, environ: Mapping[str, str] | None = None) -> d
             "reasons": facts.reasons[:20],
             "not_run": list(facts.not_run or [])[:50],
             "waivers": [e for e in (facts.not_run or []) if e.get("waiver")],
+            "not_applicable": [e for e in (facts.not_run or []) if e.get("not_applicable") and not e.get("waiver")],
         },
         "actions": facts.actions,
         "args": facts.args or [],

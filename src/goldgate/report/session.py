@@ -25,6 +25,8 @@ from goldgate.report import audit, junit, redact
 from goldgate.report.verdict_file import (
     VerdictCollector,
     count_outcomes,
+    decision_suffix,
+    not_applicable_line,
     write_refusal,
     write_verdict_file,
 )
@@ -46,6 +48,7 @@ class RunContext:
     decision: str | None = None
     reasons: list[str] = field(default_factory=list)
     waivers: list[dict[str, Any]] = field(default_factory=list)
+    not_applicable: list[dict[str, Any]] = field(default_factory=list)
     audit_seq: int | None = None
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -179,6 +182,7 @@ def finish(config: pytest.Config, ctx: RunContext, env: Any, collector: VerdictC
         decision, reasons = doc["decision"], doc["reasons"]
     ctx.decision, ctx.reasons = decision, reasons
     ctx.waivers = [t.not_run_entry() for t in collector.waived()]
+    ctx.not_applicable = [t.not_run_entry() for t in collector.inapplicable()]
     _append_audit(config, ctx, _facts(
         config, ctx, env, decision=decision, reasons=reasons, exit_status=int(exitstatus),
         counts=count_outcomes(collector), change=safety.change, actions=safety.actions,
@@ -191,7 +195,7 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
     if ctx.decision is None or (ctx.verdict_path is None and ctx.audit_path is None):
         return []  # a run that records nothing (goldgate's own tests) decides nothing
     where = f" — {ctx.verdict_path}" if ctx.verdict_path else ""
-    waived = f" with {len(ctx.waivers)} waiver{'s' if len(ctx.waivers) != 1 else ''}" if ctx.waivers else ""
+    waived = decision_suffix(len(ctx.waivers), len(ctx.not_applicable))
     lines = [f"decision: {ctx.decision}{waived}{where}"]
     lines += [f"  {redact.redact(r)}" for r in ctx.reasons[:max_reasons]]
     if len(ctx.reasons) > max_reasons:
@@ -200,6 +204,7 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
         waiver = w["waiver"]
         lines.append(f"  waived (did not run): {w['test']} — {waiver['reason']} "
                      f"(approved by {waiver['approver']}, expires {waiver['expiry']})")
+    lines += [not_applicable_line(entry) for entry in ctx.not_applicable]
     if ctx.audit_seq is not None:
         lines.append(f"audit record #{ctx.audit_seq} in {ctx.audit_path}")
     return lines

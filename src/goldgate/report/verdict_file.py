@@ -1,7 +1,8 @@
 """reports/verdict.json: the one file a CI stage reads for GO / NO-GO / ROLLBACK.
 
 The decision is derived, never asserted: GO only when every selected check ran and
-passed, or did not run under a waiver of the environment; ROLLBACK when a criterion of
+passed, or did not run under a waiver of the environment or because the environment
+declares it not applicable to the service (``not_applicable:``); ROLLBACK when a criterion of
 guide §6.1 (a verdict marked ``rollback``) failed; NO-GO for everything else — a breached
 gate, a probe that could not measure, too little data, a check that did not run, a suite
 defect (a check that ended without a verdict), or nothing run at all.
@@ -27,12 +28,20 @@ class TestRecord:
     verdicts: list[Verdict] = field(default_factory=list)
     message: str = ""
     waiver: dict[str, str] | None = None  # the environment's waiver covering this check if it does not run
+    not_applicable: dict[str, str] | None = None  # the environment's not_applicable entry for this check
 
     def not_run_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"test": self.nodeid, "reason": self.message or "skipped"}
         if self.waiver is not None:
             entry["waiver"] = dict(self.waiver)
+        if self.not_applicable is not None:
+            entry["not_applicable"] = dict(self.not_applicable)
         return entry
+
+    @property
+    def excused(self) -> bool:
+        """Not run, and the environment says why that is no gap: a waiver or not applicable."""
+        return self.waiver is not None or self.not_applicable is not None
 
 
 @dataclass
@@ -41,10 +50,12 @@ class VerdictCollector:
 
     tests: dict[str, TestRecord] = field(default_factory=dict)
     waivers: dict[str, dict[str, str]] = field(default_factory=dict)  # node id → the waiver covering it
+    not_applicable: dict[str, dict[str, str]] = field(default_factory=dict)  # node id → its not_applicable entry
 
     def record(self, nodeid: str) -> TestRecord:
         if nodeid not in self.tests:
-            self.tests[nodeid] = TestRecord(nodeid, waiver=self.waivers.get(nodeid))
+            self.tests[nodeid] = TestRecord(nodeid, waiver=self.waivers.get(nodeid),
+                                            not_applicable=self.not_applicable.get(nodeid))
         return self.tests[nodeid]
 
     def not_run(self) -> list[TestRecord]:
@@ -53,10 +64,13 @@ class VerdictCollector:
     def waived(self) -> list[TestRecord]:
         return [t for t in self.not_run() if t.waiver is not None]
 
+    def inapplicable(self) -> list[TestRecord]:
+        return [t for t in self.not_run() if t.not_applicable is not None and t.waiver is None]
+
     def decision(self) -> tuple[str, list[str]]:
         ran = [t for t in self.tests.values() if t.outcome != "skipped"]
         reasons: list[str] = [f"{t.nodeid}: NOT RUN: {t.message or 'skipped'} (a check that did not run is not a pass)"
-                              for t in self.not_run() if t.waiver is None]
+                              for t in self.not_run() if not t.excused]
         rollback = False
         for t in ran:
             for v in t.verdicts:
@@ -76,10 +90,23 @@ class VerdictCollector:
     def decision_text(self) -> str:
         """The decision as a person reads it: "GO with 2 waivers" keeps the waivers in sight."""
         decision, _ = self.decision()
-        waived = len(self.waived())
-        if waived:
-            return f"{decision} with {waived} waiver{'s' if waived != 1 else ''}"
-        return decision
+        return decision + decision_suffix(len(self.waived()), len(self.inapplicable()))
+
+
+def decision_suffix(waived: int, inapplicable: int) -> str:
+    """" with 2 waivers, 1 check not applicable": what the decision rests on besides the checks run."""
+    parts = [f"{waived} waiver{'s' if waived != 1 else ''}"] if waived else []
+    if inapplicable:
+        parts.append(f"{inapplicable} check{'s' if inapplicable != 1 else ''} not applicable")
+    return f" with {', '.join(parts)}" if parts else ""
+
+
+def not_applicable_line(entry: dict[str, Any]) -> str:
+    """One line for a check the environment declares not applicable (terminal, ``goldgate verdict``)."""
+    na = entry.get("not_applicable") or {}
+    approved = (f" (approved by {na.get('approver')}, expires {na.get('expiry')})"
+                if na.get("approver") else "")
+    return f"  not applicable: {entry.get('test')} — {na.get('reason')}{approved}"
 
 
 SCHEMA = "goldgate.verdict/1"
@@ -147,6 +174,7 @@ def write_refusal(path: Path, reason: str, meta: dict[str, Any]) -> dict[str, An
         "criteria": [],
         "not_run": [],
         "waivers": [],
+        "not_applicable": [],
         "tests": [],
     }
     write_json_atomic(path, doc)
@@ -171,12 +199,14 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
         "criteria": criteria_rows(collector),
         "not_run": [t.not_run_entry() for t in collector.not_run()],
         "waivers": [t.not_run_entry() for t in collector.waived()],
+        "not_applicable": [t.not_run_entry() for t in collector.inapplicable()],
         "tests": [
             {
                 "nodeid": t.nodeid,
                 "outcome": t.outcome,
                 "message": t.message,
                 **({"waiver": dict(t.waiver)} if t.waiver else {}),
+                **({"not_applicable": dict(t.not_applicable)} if t.not_applicable else {}),
                 "criteria": [v.to_dict() for v in t.verdicts],
             }
             for t in collector.tests.values()

@@ -32,6 +32,7 @@ from typing import Any
 
 import psutil
 
+from goldgate.children import with_default_signals
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.daemon import PORT_FILE, TOKEN_ENV
 
@@ -493,12 +494,15 @@ def _start(
         cmd += ["--manifests", str(manifests)]
     if api_only:
         cmd.append("--api-only")
-    env = dict(os.environ, **{TOKEN_ENV: token, DIR_ENV: str(state_dir)})
+    # Switches meant for the whole sandbox (how many regions) are not the daemon's: its pods,
+    # PostgreSQL and exec'd commands must not read them again.
+    env = {k: v for k, v in os.environ.items() if k != REGIONS_ENV}
+    env.update({TOKEN_ENV: token, DIR_ENV: str(state_dir)})
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True
+        proc = subprocess.Popen(  # default signal dispositions: its pods and PostgreSQL inherit them
+            with_default_signals(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env, start_new_session=True, close_fds=True
         )
     deadline = time.monotonic() + timeout
     port_deadline = time.monotonic() + max(timeout, PORT_WAIT)

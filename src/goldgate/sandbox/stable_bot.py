@@ -19,6 +19,7 @@ from pathlib import Path
 
 import requests
 
+from goldgate.children import with_default_signals
 from goldgate.load.baseline import BaselineError
 from goldgate.sandbox.ports import free_port
 
@@ -34,7 +35,7 @@ def stable_bot(version: str) -> Iterator[str]:
     env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,
                 "BOT_DATA_DIR": str(data_dir), "BOT_WARMUP_S": "0"})
     log = (data_dir / "bot.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "goldgate.sandbox.bot"], env=env, stdout=log,
+    proc = subprocess.Popen(with_default_signals([sys.executable, "-m", "goldgate.sandbox.bot"]), env=env, stdout=log,
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

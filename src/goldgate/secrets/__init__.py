@@ -19,16 +19,18 @@ from goldgate.secrets.errors import SecretResolutionError
 from goldgate.secrets.refs import (
     REF_RE,
     REFERENCE_FORMS,
+    ConnectionUrl,
     Reference,
     SecretRef,
     check_ref,
     find_literal_secrets,
+    is_plain_url,
 )
 from goldgate.secrets.resolver import SecretResolver, active_resolver, configure_run, resolve_secret
 from goldgate.secrets.settings import AwsSettings, SecretsConfig, VaultSettings
 
 __all__ = [
-    "REFERENCE_FORMS", "REF_RE", "AwsSettings", "Reference", "SecretRef", "SecretResolutionError",
+    "REFERENCE_FORMS", "REF_RE", "AwsSettings", "ConnectionUrl", "Reference", "SecretRef", "SecretResolutionError",
     "SecretResolver", "SecretsConfig", "VaultSettings", "active_resolver", "check_ref", "configure_run",
-    "find_literal_secrets", "resolve_secret",
+    "find_literal_secrets", "is_plain_url", "resolve_secret",
 ]

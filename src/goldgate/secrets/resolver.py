@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from goldgate.report.redact import register_secret
 from goldgate.secrets.errors import SecretResolutionError, unresolved
 from goldgate.secrets.local import read_env, read_file
-from goldgate.secrets.refs import REF_RE, Reference
+from goldgate.secrets.refs import REF_RE, Reference, is_plain_url
 from goldgate.secrets.settings import Limits, SecretsConfig
 
 
@@ -62,7 +62,11 @@ class SecretResolver:
 
         ``env:`` and ``file:`` are read at each use (a rotated file counts from the next
         check on); the stores cache what they fetched, and what failed, for the run.
+        A password-less URL (``sqlite:///x.db``, a field typed ``ConnectionUrl``) holds no
+        secret and is returned as written.
         """
+        if isinstance(text, str) and not REF_RE.match(text) and is_plain_url(text):
+            return text
         value = self._read(text)
         register_secret(value)
         return value

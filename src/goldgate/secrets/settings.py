@@ -30,9 +30,9 @@ class _Model(BaseModel):
 class Bounds(_Model):
     """Per-store overrides of the environment's ``timeouts`` (None = the environment's)."""
 
-    connect_s: float | None = Field(None, gt=0, le=60)
-    read_s: float | None = Field(None, gt=0, le=600)
-    retries: int | None = Field(None, ge=0, le=10)
+    connect_s: float | None = Field(None, gt=0, le=60, description="connect timeout of this store in seconds (default: timeouts.connect_s)")
+    read_s: float | None = Field(None, gt=0, le=600, description="read timeout of this store in seconds (default: timeouts.read_s)")
+    retries: int | None = Field(None, ge=0, le=10, description="retries on connection failures and 5xx/throttling (default: timeouts.retries)")
 
 
 class VaultSettings(Bounds):
@@ -69,8 +69,8 @@ class AwsSettings(Bounds):
 class SecretsConfig(_Model):
     """Where ``vault:`` and ``aws-sm:`` references are fetched from."""
 
-    vault: VaultSettings = Field(default_factory=VaultSettings)
-    aws: AwsSettings = Field(default_factory=AwsSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings, description="HashiCorp Vault that vault: references are read from")
+    aws: AwsSettings = Field(default_factory=AwsSettings, description="AWS Secrets Manager that aws-sm: references are read from")
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,19 @@ def _declared_on(lines: list[str], name: str) -> int:
     return next((i for i, t in enumerate(lines, 1) if not t.lstrip().startswith("#") and token.search(t)), 0)
 
 
+def read_flags_if_present(path: Path, killswitch_key: str = "killswitch",
+                          cleanup_key: str = "cleanup_by") -> list[Flag] | None:
+    """The flags of ``path``, or None when there is no flags file at all.
+
+    A release with no flags file still has evidence to judge: a feature it adds has no
+    flag anywhere. The killswitch check reads it this way; a check about the flags
+    themselves (stale cleanup dates) reads :func:`read_flags`, which names the missing file.
+    """
+    if not path.exists() and not path.is_symlink():
+        return None
+    return read_flags(path, killswitch_key, cleanup_key)
+
+
 def read_flags(path: Path, killswitch_key: str = "killswitch", cleanup_key: str = "cleanup_by") -> list[Flag]:
     """The flags of ``path`` (YAML, TOML or JSON) with the line each is declared on."""
     data = parse_document(path, "feature flag file")

@@ -36,6 +36,7 @@ from typing import Any
 import psutil
 import yaml
 
+from goldgate.children import with_default_signals
 from goldgate.sandbox.ports import free_port
 from goldgate.sandbox.regions import postgres as pg
 
@@ -222,7 +223,8 @@ def _start_endpoint(where: pathlib.Path, primary_url: str, secondary_url: str, h
     if not health_checks:
         cmd.append("--no-health-checks")
     with (where / "endpoint.log").open("ab") as log:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+        proc = subprocess.Popen(with_default_signals(cmd), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                start_new_session=True,
                                 close_fds=True)
     deadline = time.monotonic() + ENDPOINT_WAIT_S
     while time.monotonic() < deadline:
@@ -247,8 +249,9 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
     primary_db, standby_db = servers(where)
     secondary_faults = ["never-ready"] if "secondary-not-ready" in region_faults else []
     try:
+        # regions=1: the secondary is one region, whatever $GOLDGATE_SANDBOX_REGIONS asks of the whole sandbox.
         second = lifecycle.ensure_running(where / SECONDARY_DIR, secondary_faults, timeout=timeout, notices=notices,
-                                          manifests=where / "manifests-secondary")
+                                          manifests=where / "manifests-secondary", regions=1)
     except lifecycle.SandboxError as exc:
         raise RegionsError(f"the secondary region did not start: {exc}") from None
     primary_url = service_url(primary_info)
