@@ -24,6 +24,7 @@ revision only: the walk starts again on a fresh scratch database and goes on wit
 from __future__ import annotations
 
 import os
+import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,17 +32,68 @@ from pathlib import Path
 from typing import Any
 
 from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.migrations.isolation import DEFAULT_TIMEOUT_S, announce, run_isolated
 from goldgate.probes.migrations.loading import LoadedProject, load_project, project_sys_path
 from goldgate.probes.migrations.models import compare_models, load_models
 from goldgate.probes.migrations.results import Reversal, SmokeResult, StepFailure, Walk
 from goldgate.probes.migrations.schema import Schema, diff, snapshot
 from goldgate.probes.migrations.scratch import ScratchDatabase, open_scratch, redact_url
 
-__all__ = ["ScratchNotReached", "read_statements", "walk"]
+__all__ = ["EnvPyUnloadable", "ScratchNotReached", "read_statements", "walk", "walk_here"]
 
 
 class ScratchNotReached(ArtifactUnavailable):
     """env.py migrated (or would migrate) somewhere other than the scratch database."""
+
+
+class EnvPyUnloadable(ArtifactUnavailable):
+    """env.py could not be run at all (it raised before any migration step, or never returned)."""
+
+
+def _same_file(a: str, b: Path) -> bool:
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return False
+
+
+def env_py_failure(exc: BaseException, env_py: Path, what: str = "env.py raised") -> EnvPyUnloadable:
+    """The line of env.py that raised (and the project file beneath it, if any) and why.
+
+    A team reads "env.py:12" and opens the file; the exception's own first line says why.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename and _same_file(exc.filename, env_py):
+        return EnvPyUnloadable(f"{env_py}:{exc.lineno}", f"env.py does not compile: SyntaxError: {exc.msg}")
+    in_env = [f for f in frames if _same_file(f.filename, env_py)]
+    where = f"{env_py}:{in_env[-1].lineno}" if in_env else str(env_py)
+    inner = ""
+    last = frames[-1] if frames else None
+    project = env_py.parent.parent
+    if last is not None and in_env and last is not in_env[-1] and last.filename.startswith(str(project)):
+        inner = f" (at {Path(last.filename).name}:{last.lineno})"
+    return EnvPyUnloadable(where, f"{what}: {_cause(exc)}{inner}")
+
+
+def _needs_async_driver(exc: BaseException) -> bool:
+    """env.py built an async engine (alembic's async templates) on a URL with a sync driver."""
+    return "requires an async driver" in str(exc)
+
+
+def _async_url(url: str, env_py: Path) -> str:
+    """The scratch URL with the async driver of its backend (psycopg serves both)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        try:
+            import aiosqlite  # noqa: F401
+        except ImportError:
+            raise EnvPyUnloadable(env_py, "env.py opens an async engine: a SQLite scratch database needs the "
+                                          "aiosqlite driver (pip install aiosqlite), or give a PostgreSQL scratch "
+                                          "--url (psycopg runs async)") from None
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
 def _cause(exc: BaseException) -> str:
@@ -98,22 +150,27 @@ class _Env:
     db: ScratchDatabase
     url_env_vars: Sequence[str]
     version_table: str = "alembic_version"
+    version_schema: str | None = None
+    url: str = ""  # what env.py is handed: the scratch URL, with an async driver where env.py needs one
     snapshots: dict[Any, Any] = field(default_factory=dict)  # reflection cache (see schema.snapshot)
 
     def run(self, fn: Callable[[Any, Any], Any], **opts: Any) -> None:
         from alembic.runtime.environment import EnvironmentContext
 
         cfg = self.project.config
-        cfg.set_main_option("sqlalchemy.url", self.db.url.replace("%", "%%"))
+        url = self.url or self.db.url
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
         shared = _shared_connection(self.db.engine)
         cfg.attributes["connection"] = shared
+        announce("env.py", str(self.project.env_py))
         try:
-            with project_sys_path(self.project.sys_paths), _environment(self.url_env_vars, self.db.url), \
+            with project_sys_path(self.project.sys_paths), _environment(self.url_env_vars, url), \
                     EnvironmentContext(cfg, self.project.script, fn=fn, **opts):
                 self.project.script.run_env()
             if shared.in_transaction():
                 shared.commit()
         finally:
+            announce("goldgate")
             cfg.attributes.pop("connection", None)
             shared.close()
 
@@ -130,8 +187,7 @@ class _Env:
         except Exception as exc:  # whatever a team's migration raises is the measured outcome
             if cursor.revision:
                 return cursor.revision, cursor.direction, _cause(exc)
-            raise ArtifactUnavailable(self.project.env_py, f"env.py raised outside any migration step: "
-                                                           f"{_cause(exc)}") from None
+            raise env_py_failure(exc, self.project.env_py, "env.py raised outside any migration step") from None
         return None
 
 
@@ -142,13 +198,18 @@ def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, st
     def look(heads: Any, ctx: Any) -> list[Any]:
         conn = ctx.connection
         seen.update(url=redact_url(conn.engine.url), here=env.db.is_connection_here(conn),
-                    table=ctx.version_table)
+                    table=ctx.version_table, schema=ctx.version_table_schema)
         return []
 
-    try:
-        env.run(look, dont_mutate=True)
-    except Exception as exc:  # env.py itself is broken: the project cannot be loaded
-        raise ArtifactUnavailable(env.project.env_py, f"env.py raised: {_cause(exc)}") from None
+    for _attempt in range(2):
+        try:
+            env.run(look, dont_mutate=True)
+            break
+        except Exception as exc:  # env.py itself is broken: the project cannot be loaded
+            if _attempt == 0 and _needs_async_driver(exc) and not env.url:
+                env.url = _async_url(env.db.url, env.project.env_py)
+                continue
+            raise env_py_failure(exc, env.project.env_py) from None
     if not seen:
         raise ArtifactUnavailable(env.project.env_py, "env.py did not run the migrations online "
                                                       "(no context.run_migrations() on a connection)")
@@ -158,22 +219,25 @@ def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, st
                                 f"env.py connected to {seen['url']}, not to {env.db.description}; nothing was "
                                 f"migrated. It reads neither sqlalchemy.url, attributes['connection'] nor the "
                                 f"environment variables given ({given}): name the variable with --url-env")
+    env.version_schema = seen["schema"] if env.db.schema else None  # PostgreSQL: a schema of the scratch database
     return seen["url"], seen["table"]
 
 
-def _versions(db: ScratchDatabase, table: str) -> list[str] | None:
+def _versions(db: ScratchDatabase, table: str, schema: str | None = None) -> list[str] | None:
     from sqlalchemy import column, inspect, select
     from sqlalchemy import table as table_clause
 
     with db.engine.connect() as conn:
-        if not inspect(conn).has_table(table):
+        if not inspect(conn).has_table(table, schema=schema):
             return None
-        return sorted(r[0] for r in conn.execute(select(column("version_num")).select_from(table_clause(table))))
+        return sorted(r[0] for r in conn.execute(select(column("version_num"))
+                                                 .select_from(table_clause(table, schema=schema))))
 
 
-def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, after: str) -> list[str]:
+def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, after: str,
+           schema: str | None = None) -> list[str]:
     """The scratch database's version table after ``after``: it must hold exactly ``expected``."""
-    versions = _versions(db, table)
+    versions = _versions(db, table, schema)
     if versions != sorted(expected):
         found = "no version table" if versions is None else f"{table} holds {versions or 'nothing'}"
         raise ScratchNotReached(landed, f"after {after}, {db.description} has {found} (expected {sorted(expected)}): "
@@ -181,8 +245,10 @@ def _prove(db: ScratchDatabase, table: str, expected: list[str], landed: str, af
     return versions
 
 
-def _snap(conn: Any, table: str, cache: dict[Any, Any] | None = None) -> Schema:
-    return snapshot(conn, frozenset({table}), cache)
+def _snap(env: _Env, conn: Any, cache: dict[Any, Any] | None = None) -> Schema:
+    """The scratch schema plus every schema the walk made in the scratch database (PostgreSQL)."""
+    skip = {env.version_table} | ({f"{env.version_schema}.{env.version_table}"} if env.version_schema else set())
+    return snapshot(conn, frozenset(skip), cache, schemas=env.db.new_schemas(conn))
 
 
 def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool,
@@ -192,7 +258,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
     w.landed, table = _where_env_py_lands(env, url_env_vars)
     env.version_table = table
     with env.db.engine.connect() as conn:
-        baseline = _snap(conn, table)
+        baseline = _snap(env, conn)
     cursor = _Cursor()
 
     def first_upgrade(_ctx: Any) -> Iterator[Any]:
@@ -204,7 +270,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
     if failed:
         w.upgrade_failure = StepFailure(first, "upgrade", w.files[first], failed[2])
         return False
-    w.version_after_first = _prove(env.db, table, [first], w.landed, f"upgrading {first}")
+    w.version_after_first = _prove(env.db, table, [first], w.landed, f"upgrading {first}", env.version_schema)
     if first not in w.upgraded:
         w.upgraded.append(first)
     restart = False
@@ -215,7 +281,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
         last: Schema | None = baseline
         for i, rev in enumerate(order):
             trip = round_trip and rev not in judged
-            before = (last if last is not None else _snap(conn, table, cache)) if trip else None
+            before = (last if last is not None else _snap(env, conn, cache)) if trip else None
             if i > 0:
                 cursor.at(rev, "upgrade")
                 yield env.step(rev, True)
@@ -225,11 +291,11 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
             last = None
             if not trip:
                 continue
-            after = _snap(conn, table, cache)
+            after = _snap(env, conn, cache)
             cursor.at(rev, "downgrade")
             yield env.step(rev, False)
             cursor.clear()
-            problems = diff(before or {}, _snap(conn, table, cache))
+            problems = diff(before or {}, _snap(env, conn, cache))
             if problems:
                 judged[rev] = Reversal(rev, w.files[rev], False, "the downgrade did not restore the schema: "
                                                                  + "; ".join(problems))
@@ -238,7 +304,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
             cursor.at(rev, "upgrade again")
             yield env.step(rev, True)
             cursor.clear()
-            last = _snap(conn, table, cache)
+            last = _snap(env, conn, cache)
             problems = diff(after, last)
             if problems:
                 judged[rev] = Reversal(rev, w.files[rev], False, "upgrading again after the downgrade gave "
@@ -246,7 +312,7 @@ def _walk_once(env: _Env, w: Walk, judged: dict[str, Reversal], round_trip: bool
                 restart = True
                 return
             judged[rev] = Reversal(rev, w.files[rev], True)
-        w.head_schema = last if last is not None else _snap(conn, table, cache)
+        w.head_schema = last if last is not None else _snap(env, conn, cache)
 
     failed = env.run_steps(the_rest, cursor)
     if failed:
@@ -289,14 +355,30 @@ def _smoke(db: ScratchDatabase, sql_file: Path, statements: list[str]) -> SmokeR
 
 
 def walk(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[str] = (), round_trip: bool = True,
-         models: str | None = None, previous_sql: Path | None = None) -> Walk:
-    """Walk the history of the project at ``path`` on scratch; see the module docstring.
+         models: str | None = None, previous_sql: Path | None = None,
+         timeout_s: float = DEFAULT_TIMEOUT_S) -> Walk:
+    """Walk the history of the project at ``path`` on scratch, in a child process.
+
+    The project's code (its revisions, models and env.py) runs in a process of its own,
+    so an env.py that never returns is ended after ``timeout_s`` (each env.py run, and
+    loading the history, gets that long) and the scratch database it used is removed by
+    this process; see :mod:`.isolation`. The walk itself is :func:`walk_here`.
+    """
+    return run_isolated(walk_here, path, scratch_url, timeout_s=timeout_s, url_env_vars=tuple(url_env_vars),
+                        round_trip=round_trip, models=models, previous_sql=previous_sql)
+
+
+def walk_here(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[str] = (),
+              round_trip: bool = True, models: str | None = None, previous_sql: Path | None = None,
+              scratch_folder: Path | None = None, schema_prefix: str = "goldgate_scratch_") -> Walk:
+    """Walk the history of the project at ``path`` on scratch, in this process; see the module docstring.
 
     ``round_trip=False`` only upgrades base to heads (still proving where), for checks that
     need the migrated schema but not the downgrades. ``models`` (``module:attribute``) and
     ``previous_sql`` add the comparison with the models and the previous release's queries,
     both on the schema at heads.
     """
+    announce("loading")
     project = load_project(path)
     statements = read_statements(previous_sql) if previous_sql is not None else None
     metadata = load_models(models, project.sys_paths) if models else None
@@ -305,7 +387,8 @@ def walk(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[s
              revisions=[r.id for r in scripts.revisions], heads=list(scripts.heads),
              files={r.id: r.path for r in scripts.revisions}, round_trip=round_trip)
     judged: dict[str, Reversal] = {}
-    with open_scratch(scratch_url) as scratch:
+    announce("goldgate")
+    with open_scratch(scratch_url, folder=scratch_folder, schema_prefix=schema_prefix) as scratch:
         w.backend = scratch.description
         if not w.revisions:
             return w
@@ -319,8 +402,9 @@ def walk(path: Path, scratch_url: str | None = None, *, url_env_vars: Sequence[s
                 w.reversals = [judged[r] for r in w.revisions if r in judged]
                 if not w.at_heads:
                     return w
-                _prove(db, env.version_table, w.heads, w.landed, "upgrading to heads")
+                _prove(db, env.version_table, w.heads, w.landed, "upgrading to heads", env.version_schema)
                 if metadata is not None and models:
+                    announce("goldgate")
                     w.models = compare_models(db, metadata, models)
                 if statements is not None and previous_sql is not None:
                     w.smoke = _smoke(db, previous_sql, statements)
