@@ -46,7 +46,8 @@ class MigrationTarget:
         """One walk per project and options for the whole run: scenarios share its evidence."""
         key = (str(self.project), self.scratch_url, tuple(self.url_env_vars), tuple(sorted(options.items())))
         if key not in self.walks:
-            self.walks[key] = probe.walk(self.project, self.scratch_url, url_env_vars=self.url_env_vars, **options)
+            self.walks[key] = probe.walk(self.project, self.scratch_url, url_env_vars=self.url_env_vars,
+                                         timeout_s=self.environment.release.migrations_timeout_s, **options)
         return self.walks[key]
 
 

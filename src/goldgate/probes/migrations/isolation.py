@@ -5,8 +5,9 @@ socket that never answers, wait on a lock, or loop. goldgate runs them in a proc
 its own (its own session, so whatever env.py starts goes with it) and watches it:
 
 * the child announces each stretch of project code it starts (loading the history,
-  each env.py run) on a pipe; each stretch gets ``timeout_s`` (``--timeout`` of
-  ``goldgate check migrations``, ``release.migrations_timeout_s`` of the environment);
+  each env.py run) on a pipe; each env.py run gets ``timeout_s`` (``--timeout`` of
+  ``goldgate check migrations``, ``release.migrations_timeout_s`` of the environment),
+  starting the child and loading the history at least :data:`LOADING_FLOOR_S`;
 * past the limit the child's whole process group is killed, and this process — which
   checked the scratch URL and owns the scratch database — removes what the child left:
   the temporary SQLite folder, a named SQLite file put back byte for byte, every
@@ -43,6 +44,9 @@ __all__ = ["DEFAULT_TIMEOUT_S", "MigrationTimeout", "announce", "run_isolated"]
 
 #: the default limit of one env.py run; environments set release.migrations_timeout_s
 DEFAULT_TIMEOUT_S = 120.0
+#: starting Python with SQLAlchemy and alembic, then importing the revisions and models, may
+#: take longer than a tight env.py limit on a busy CI machine; it gets at least this long
+LOADING_FLOOR_S = 60.0
 _channel: int | None = None  # the pipe to the parent, in the child only
 _EXIT_WAIT_S = 10.0
 
@@ -92,7 +96,7 @@ def _timed_out(phase: str, where: str, ini: str, timeout_s: float) -> MigrationT
         return MigrationTimeout(where or ini, f"env.py did not finish within {_limit_text(timeout_s)}; {ended}")
     if phase in ("loading", "starting"):
         return MigrationTimeout(ini, f"loading the history (revisions, models) did not finish within "
-                                     f"{_limit_text(timeout_s)}; {ended}")
+                                     f"{max(timeout_s, LOADING_FLOOR_S):g} s; {ended}")
     return MigrationTimeout(ini, f"the walk did not finish within {_limit_text(timeout_s)}; {ended}")
 
 
@@ -100,7 +104,8 @@ def _supervise(proc: subprocess.Popen[bytes], channel: int, timeout_s: float) ->
     """Read the child's announcements until it closes the pipe; (timed out, phase, where)."""
     phase, where, started, pending = "starting", "", time.monotonic(), b""
     while True:
-        remaining = started + timeout_s - time.monotonic()
+        limit = max(timeout_s, LOADING_FLOOR_S) if phase in ("starting", "loading") else timeout_s
+        remaining = started + limit - time.monotonic()
         if remaining <= 0:
             return True, phase, where
         ready, _, _ = select.select([channel], [], [], min(remaining, 1.0))
@@ -209,9 +214,11 @@ def _orphan_watch() -> None:
 
 
 def _child(argv: list[str]) -> None:
-    global _channel
+    import importlib
+
     request_path, fd = Path(argv[1]), int(argv[2])
-    _channel = fd
+    # run as ``-m``, this file is __main__; the walk announces through the imported module
+    importlib.import_module("goldgate.probes.migrations.isolation")._channel = fd
     threading.Thread(target=_orphan_watch, daemon=True).start()
     request = pickle.loads(request_path.read_bytes())
     try:

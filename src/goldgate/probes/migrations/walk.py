@@ -68,10 +68,11 @@ def env_py_failure(exc: BaseException, env_py: Path, what: str = "env.py raised"
     in_env = [f for f in frames if _same_file(f.filename, env_py)]
     where = f"{env_py}:{in_env[-1].lineno}" if in_env else str(env_py)
     inner = ""
-    last = frames[-1] if frames else None
-    project = env_py.parent.parent
-    if last is not None and in_env and last is not in_env[-1] and last.filename.startswith(str(project)):
-        inner = f" (at {Path(last.filename).name}:{last.lineno})"
+    project = str(env_py.parent.parent)
+    below = frames[frames.index(in_env[-1]) + 1:] if in_env else []
+    mine = [f for f in below if f.filename.startswith(project) and not _same_file(f.filename, env_py)]
+    if mine:  # the project's own module env.py imported or called, where it really broke
+        inner = f" (at {Path(mine[-1].filename).name}:{mine[-1].lineno})"
     return EnvPyUnloadable(where, f"{what}: {_cause(exc)}{inner}")
 
 
@@ -381,11 +382,16 @@ def walk_here(path: Path, scratch_url: str | None = None, *, url_env_vars: Seque
     announce("loading")
     project = load_project(path)
     statements = read_statements(previous_sql) if previous_sql is not None else None
-    metadata = load_models(models, project.sys_paths) if models else None
+    metadata, models_error = None, ""
+    if models:
+        try:
+            metadata = load_models(models, project.sys_paths)
+        except ArtifactUnavailable as exc:  # judged by models-match alone; upgrade and reversible still run
+            models_error = str(exc)
     scripts = project.scripts
     w = Walk(project=str(project.ini), backend="", env_py=str(project.env_py),
              revisions=[r.id for r in scripts.revisions], heads=list(scripts.heads),
-             files={r.id: r.path for r in scripts.revisions}, round_trip=round_trip)
+             files={r.id: r.path for r in scripts.revisions}, round_trip=round_trip, models_error=models_error)
     judged: dict[str, Reversal] = {}
     announce("goldgate")
     with open_scratch(scratch_url, folder=scratch_folder, schema_prefix=schema_prefix) as scratch:
