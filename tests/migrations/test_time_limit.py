@@ -5,7 +5,6 @@ scratch database removed — on SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 import time
 from collections.abc import Iterator

@@ -9,6 +9,7 @@ schema with the project's models. Everything returns the plain data in :mod:`.re
 what passes is decided in ``goldgate.criteria.migrations``.
 """
 
+from goldgate.probes.migrations.isolation import DEFAULT_TIMEOUT_S, MigrationTimeout
 from goldgate.probes.migrations.loading import (
     MigrationScripts,
     Revision,
@@ -26,8 +27,13 @@ from goldgate.probes.migrations.results import (
 )
 from goldgate.probes.migrations.schema import Schema, diff, snapshot
 from goldgate.probes.migrations.scratch import ScratchRefused, open_scratch, redact_url
-from goldgate.probes.migrations.isolation import DEFAULT_TIMEOUT_S, MigrationTimeout
-from goldgate.probes.migrations.walk import EnvPyUnloadable, ScratchNotReached, read_statements, walk, walk_here
+from goldgate.probes.migrations.walk import (
+    EnvPyUnloadable,
+    ScratchNotReached,
+    read_statements,
+    walk,
+    walk_here,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT_S", "EnvPyUnloadable", "MigrationScripts", "MigrationTimeout", "ModelsComparison", "Reversal", "Revision", "Schema", "ScratchNotReached", "ScratchRefused",
