@@ -197,9 +197,14 @@ def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, st
     seen: dict[str, Any] = {}
 
     def look(heads: Any, ctx: Any) -> list[Any]:
+        # called once per context.run_migrations(): an env.py with several databases must have
+        # every one of them on scratch, so the first connection that is not decides
         conn = ctx.connection
-        seen.update(url=redact_url(conn.engine.url), here=env.db.is_connection_here(conn),
-                    table=ctx.version_table, schema=ctx.version_table_schema)
+        here = env.db.is_connection_here(conn)
+        if seen.get("here", True):
+            seen.update(url=redact_url(conn.engine.url), here=here, table=ctx.version_table,
+                        schema=ctx.version_table_schema)
+        seen["runs"] = seen.get("runs", 0) + 1
         return []
 
     for _attempt in range(2):
@@ -220,6 +225,10 @@ def _where_env_py_lands(env: _Env, url_env_vars: Sequence[str]) -> tuple[str, st
                                 f"env.py connected to {seen['url']}, not to {env.db.description}; nothing was "
                                 f"migrated. It reads neither sqlalchemy.url, attributes['connection'] nor the "
                                 f"environment variables given ({given}): name the variable with --url-env")
+    if seen["runs"] > 1:  # two run_migrations() on one scratch database would share its version table
+        raise EnvPyUnloadable(env.project.env_py, f"env.py runs the migrations {seen['runs']} times (one per "
+                                                  "database, as alembic's multidb template does); goldgate walks "
+                                                  "projects with one database")
     env.version_schema = seen["schema"] if env.db.schema else None  # PostgreSQL: a schema of the scratch database
     return seen["url"], seen["table"]
 
