@@ -307,3 +307,49 @@ def test_version_table_schema_on_postgres(tmp_path: Path, team_db: Path, pg_scra
     planted = plant_irreversible(built, "trading")
     assert_fault_found(judged(built.root, "--url", pg_scratch), planted)
     assert _schemas(pg_scratch) == ["public"]  # neither goldgate's schema nor "trading" is left
+
+
+# ----------------------------------------------------------------------------- multidb
+
+
+def _multidb_revision(built: Built, message: str, bodies: dict[str, tuple[str, str]]) -> Path:
+    """``alembic revision -m`` on a multidb project: one upgrade/downgrade pair per database."""
+    out = subprocess.run([*ALEMBIC, "revision", "-m", message], cwd=built.root, check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    path = Path(re.search(r"Generating (\S+\.py)", out).group(1))  # type: ignore[union-attr]
+    body = path.read_text(encoding="utf-8")
+    for engine, (up, down) in bodies.items():
+        body = body.replace(f'    """Upgrade {engine} schema."""\n    pass', f'    """Upgrade {engine} schema."""\n{indent(up)}')
+        body = body.replace(f'    """Downgrade {engine} schema."""\n    pass',
+                            f'    """Downgrade {engine} schema."""\n{indent(down)}')
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_multidb_template_walks_every_database_on_its_own_scratch(tmp_path: Path, team_db: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    subprocess.run([*ALEMBIC, "init", "-t", "multidb", "alembic"], cwd=root, check=True, capture_output=True,
+                   text=True, timeout=60)
+    ini = root / "alembic.ini"
+    second = tmp_path / "team-risk.sqlite3"
+    text_ = ini.read_text("utf-8")
+    text_ = text_.replace("sqlalchemy.url = driver://user:pass@localhost/dbname2", f"sqlalchemy.url = sqlite:///{second}")
+    ini.write_text(text_.replace("sqlalchemy.url = driver://user:pass@localhost/dbname",
+                                 f"sqlalchemy.url = sqlite:///{team_db}"), encoding="utf-8")
+    assert "databases = engine1, engine2" in ini.read_text("utf-8")
+    built = Built(root, "multidb")
+    _multidb_revision(built, "create orders and risk limits tables", {
+        "engine1": (ORDERS_UP.format(schema=""), ORDERS_DOWN.format(schema="")),
+        "engine2": ('op.create_table("limits", sa.Column("id", sa.Integer(), primary_key=True))',
+                    'op.drop_table("limits")')})
+    before = sha256(team_db)
+    assert_healthy(judged(root))
+    planted = _multidb_revision(built, "add max notional to risk limits", {
+        "engine2": ('op.add_column("limits", sa.Column("max_notional", sa.Float(), nullable=True))', "pass")})
+    rules = judged(root)
+    assert rules["reversible"]["status"] == "FAIL" and rules["reversible"]["file"] == str(planted)
+    assert "engine2: the downgrade did not restore the schema: limits.max_notional left behind" in \
+        str(rules["reversible"]["message"])
+    assert rules["reversible"]["observed"] == "1 not reversible", rules["reversible"]
+    assert sha256(team_db) == before and not second.exists()

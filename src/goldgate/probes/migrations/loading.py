@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,9 @@ class LoadedProject:
     scripts: MigrationScripts
     env_py: Path
     sys_paths: list[str]
+    #: the databases of alembic's multidb template (``databases = engine1, engine2`` in the ini),
+    #: each with a section holding its sqlalchemy.url; empty for a single-database project
+    databases: list[str] = field(default_factory=list)
 
 
 def find_ini(path: Path) -> Path:
@@ -186,7 +189,8 @@ def load_project(path: Path) -> LoadedProject:
         doc = (rev.doc or "").strip()
         revisions.append(Revision(rev_id, downs, doc.splitlines()[0] if doc else "", str(rev.path),
                                   _downgrade_line(Path(rev.path)), tuple(rev.branch_labels or ())))
-    return LoadedProject(ini, cfg, script, MigrationScripts(str(ini), heads, revisions), env_py, sys_paths)
+    databases = [n for n in re.split(r"[,\s]+", cfg.get_main_option("databases", "") or "") if n]
+    return LoadedProject(ini, cfg, script, MigrationScripts(str(ini), heads, revisions), env_py, sys_paths, databases)
 
 
 def read_scripts(path: Path) -> MigrationScripts:

@@ -153,6 +153,9 @@ class _Env:
     version_table: str = "alembic_version"
     version_schema: str | None = None
     url: str = ""  # what env.py is handed: the scratch URL, with an async driver where env.py needs one
+    #: one database of a multidb project (alembic's multidb template): env.py is told that this
+    #: one is the only database, and its section's sqlalchemy.url is the scratch database
+    database: str = ""
     snapshots: dict[Any, Any] = field(default_factory=dict)  # reflection cache (see schema.snapshot)
 
     def run(self, fn: Callable[[Any, Any], Any], **opts: Any) -> None:
@@ -161,6 +164,9 @@ class _Env:
         cfg = self.project.config
         url = self.url or self.db.url
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+        if self.database:
+            cfg.set_main_option("databases", self.database)
+            cfg.set_section_option(self.database, "sqlalchemy.url", url.replace("%", "%%"))
         shared = _shared_connection(self.db.engine)
         cfg.attributes["connection"] = shared
         announce("env.py", str(self.project.env_py))
@@ -397,31 +403,72 @@ def walk_here(path: Path, scratch_url: str | None = None, *, url_env_vars: Seque
             metadata = load_models(models, project.sys_paths)
         except ArtifactUnavailable as exc:  # judged by models-match alone; upgrade and reversible still run
             models_error = str(exc)
+    announce("goldgate")
+    with open_scratch(scratch_url, folder=scratch_folder, schema_prefix=schema_prefix) as scratch:
+        walks = [_walk_database(project, scratch, database, url_env_vars, round_trip, models_error,
+                                (metadata, models) if metadata is not None and models else None,
+                                (previous_sql, statements) if statements is not None and previous_sql else None)
+                 for database in (project.databases or [""])]
+    return walks[0] if len(walks) == 1 else _merged(walks, project.databases)
+
+
+def _walk_database(project: LoadedProject, scratch: Any, database: str, url_env_vars: Sequence[str],
+                   round_trip: bool, models_error: str, models: tuple[Any, str] | None,
+                   smoke: tuple[Path, list[str]] | None) -> Walk:
+    """The walk of one database of the project (the only one, or one section of a multidb ini)."""
     scripts = project.scripts
-    w = Walk(project=str(project.ini), backend="", env_py=str(project.env_py),
+    w = Walk(project=str(project.ini), backend=scratch.description, env_py=str(project.env_py),
              revisions=[r.id for r in scripts.revisions], heads=list(scripts.heads),
              files={r.id: r.path for r in scripts.revisions}, round_trip=round_trip, models_error=models_error)
     judged: dict[str, Reversal] = {}
-    announce("goldgate")
-    with open_scratch(scratch_url, folder=scratch_folder, schema_prefix=schema_prefix) as scratch:
-        w.backend = scratch.description
-        if not w.revisions:
-            return w
-        for _attempt in range(len(w.revisions) + 1):  # every new attempt has judged one more revision
-            with scratch.fresh() as db:
-                w.scratch_databases += 1
-                w.backend = db.description
-                env = _Env(project, db, tuple(url_env_vars))
-                if _walk_once(env, w, judged, round_trip, url_env_vars):
-                    continue
-                w.reversals = [judged[r] for r in w.revisions if r in judged]
-                if not w.at_heads:
-                    return w
-                _prove(db, env.version_table, w.heads, w.landed, "upgrading to heads", env.version_schema)
-                if metadata is not None and models:
-                    announce("goldgate")
-                    w.models = compare_models(db, metadata, models)
-                if statements is not None and previous_sql is not None:
-                    w.smoke = _smoke(db, previous_sql, statements)
+    if not w.revisions:
+        return w
+    for _attempt in range(len(w.revisions) + 1):  # every new attempt has judged one more revision
+        with scratch.fresh() as db:
+            w.scratch_databases += 1
+            w.backend = db.description
+            env = _Env(project, db, tuple(url_env_vars), database=database)
+            if _walk_once(env, w, judged, round_trip, url_env_vars):
+                continue
+            w.reversals = [judged[r] for r in w.revisions if r in judged]
+            if not w.at_heads:
                 return w
+            _prove(db, env.version_table, w.heads, w.landed, "upgrading to heads", env.version_schema)
+            if models is not None:
+                announce("goldgate")
+                w.models = compare_models(db, models[0], models[1])
+            if smoke is not None:
+                w.smoke = _smoke(db, smoke[0], smoke[1])
+            return w
     raise ArtifactUnavailable(w.project, "the walk did not settle")  # unreachable: bounded by the loop
+
+
+def _merged(walks: list[Walk], databases: list[str]) -> Walk:
+    """One Walk for a project with several databases: a revision is reversible only where it is
+    reversible on every database; the first upgrade that failed, on whichever database, is the one."""
+    first = walks[0]
+    named = list(zip(databases, walks, strict=True))
+    failed = next(((name, w.upgrade_failure) for name, w in named if w.upgrade_failure), None)
+    reversals = []
+    for rev in first.revisions:
+        per = [(name, next((r for r in w.reversals if r.revision == rev), None)) for name, w in named]
+        if any(r is None for _, r in per):
+            continue
+        bad = [f"{name}: {r.problem}" for name, r in per if r is not None and not r.ok]
+        reversals.append(Reversal(rev, first.files[rev], not bad, "; ".join(bad)))
+    upgrade_failure = None
+    if failed is not None:
+        name, f = failed
+        upgrade_failure = StepFailure(f.revision, f.direction, f.file, f"database {name}: {f.cause}")
+    return Walk(project=first.project, backend="; ".join(f"{name}: {w.backend}" for name, w in named),
+                env_py=first.env_py, revisions=first.revisions, heads=first.heads, files=first.files,
+                landed="; ".join(f"{name}: {w.landed}" for name, w in named),
+                version_after_first=first.version_after_first,
+                upgraded=[r for r in first.revisions if all(r in w.upgraded for w in walks)],
+                upgrade_failure=upgrade_failure, reversals=reversals, round_trip=first.round_trip,
+                scratch_databases=sum(w.scratch_databases for w in walks),
+                head_schema={f"{name}:{t}": v for name, w in named for t, v in w.head_schema.items()},
+                models=None, models_error=first.models_error or (
+                    "models-match compares one MetaData with one database; this project migrates "
+                    f"{len(databases)} ({', '.join(databases)})" if any(w.models for w in walks) else ""),
+                smoke=None)
