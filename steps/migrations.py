@@ -39,6 +39,11 @@ class MigrationTarget:
         return getattr(self.environment.release, "models", None)
 
     @property
+    def timeout_s(self) -> float:
+        """release.migrations_timeout_s: how long each env.py run may take."""
+        return float(getattr(self.environment.release, "migrations_timeout_s", probe.DEFAULT_TIMEOUT_S))
+
+    @property
     def url_env_vars(self) -> list[str]:
         return list(getattr(self.environment.release, "migrations_url_env", None) or [])
 
@@ -46,7 +51,8 @@ class MigrationTarget:
         """One walk per project and options for the whole run: scenarios share its evidence."""
         key = (str(self.project), self.scratch_url, tuple(self.url_env_vars), tuple(sorted(options.items())))
         if key not in self.walks:
-            self.walks[key] = probe.walk(self.project, self.scratch_url, url_env_vars=self.url_env_vars, **options)
+            self.walks[key] = probe.walk(self.project, self.scratch_url, url_env_vars=self.url_env_vars,
+                                         timeout_s=self.timeout_s, **options)
         return self.walks[key]
 
 

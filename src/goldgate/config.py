@@ -265,6 +265,10 @@ class Release(_Model):
     migrations_url_env: list[str] = Field(
         default_factory=list, description="environment variables the project's env.py reads its database URL "
         "from; goldgate sets them to the scratch database")
+    migrations_timeout_s: float = Field(
+        120.0, gt=0, le=24 * 3600, description="limit of each run of the project's env.py (and of loading its "
+        "history), in seconds: past it the process running it is ended, the scratch database removed and the "
+        "migration checks are ERROR naming env.py and the limit (goldgate check migrations --timeout overrides it)")
     lock_files: list[str] | None = Field(
         None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
         "poetry.lock, uv.lock found in it)")

@@ -66,10 +66,24 @@ def test_env_py_that_raises_is_an_error_naming_env_py(healthy: Project) -> None:
     run = check(str(healthy.root), "--format", "json")
     assert run.returncode == 2
     by_rule = {f["rule"]: f for f in json.loads(run.stdout)}
-    for rule in ("upgrade", "reversible"):
-        assert by_rule[rule]["status"] == "ERROR"
-        assert f"{env_py}: env.py raised: RuntimeError: DATABASE_URL is not set" in by_rule[rule]["message"]
+    # said once, with the line of env.py that raised; the rules that need env.py say where to look
+    assert by_rule["upgrade"]["status"] == "ERROR"
+    assert f"{env_py}:1: env.py raised: RuntimeError: DATABASE_URL is not set" in by_rule["upgrade"]["message"]
+    assert sum("DATABASE_URL" in str(f["message"]) for f in by_rule.values()) == 1
+    assert by_rule["reversible"]["status"] == "NOT RUN"
+    assert by_rule["reversible"]["message"] == "env.py could not be loaded (see upgrade)"
     assert by_rule["single-head"]["status"] == "PASS"  # reading the history does not need env.py
+
+
+def test_env_py_failing_in_a_module_it_imports_names_both_lines(healthy: Project) -> None:
+    env_py = healthy.root / "alembic" / "env.py"
+    (healthy.root / "settings.py").write_text("import os\n\nURL = os.environ['ORDERS_DB_URL_NOT_SET']\n",
+                                               encoding="utf-8")
+    env_py.write_text("import settings\n" + env_py.read_text(encoding="utf-8"), encoding="utf-8")
+    with pytest.raises(probe.EnvPyUnloadable) as caught:
+        probe.walk(healthy.root)
+    assert str(caught.value).startswith(f"{env_py}:1: env.py raised: KeyError: 'ORDERS_DB_URL_NOT_SET'")
+    assert "(at settings.py:3)" in str(caught.value)
 
 
 def test_garbage_ini_is_an_error_naming_it(tmp_path: Path) -> None:

@@ -74,7 +74,7 @@ def _sniff(path: Path) -> str:
     if head.startswith(b"<"):
         try:
             _event, root = next(ET.iterparse(path, events=("start",)))  # noqa: S314 - root tag only
-        except (ET.ParseError, StopIteration) as exc:
+        except (ET.ParseError, StopIteration, LookupError) as exc:  # LookupError: an encoding Python lacks
             raise ArtifactUnavailable(path, f"not valid XML: {exc}") from None
         tag = root.tag.rsplit("}", 1)[-1]
         if tag in ("testsuites", "testsuite"):

@@ -13,12 +13,22 @@ A ``--url`` must be a scratch database: a SQLite file that does not exist or hol
 table, or a PostgreSQL database holding no table or view (goldgate creates its own schema
 inside it and drops it afterwards). Any other URL is refused and nothing is written.
 
+The project's code runs in a child process: each env.py run (and loading the history)
+gets ``--timeout`` seconds (default ``release.migrations_timeout_s`` of ``--env``, else
+120); past it the process is ended, the scratch database removed, and ``upgrade`` is
+ERROR naming env.py and the limit. When the walk cannot be made at all (env.py raises
+before any migration step, never returns, or migrates elsewhere), the cause is reported
+once, on ``upgrade`` (for env.py: its ``file:line`` and the exception); ``reversible``,
+``models-match`` and ``backward-compatible`` are then NOT RUN "… (see upgrade)": they
+were not measured, and the one ERROR already makes the exit code 2.
+
 Examples::
 
     goldgate check migrations .
     goldgate check migrations services/orders/alembic.ini --models orders.db:metadata --previous-sql v1.1.0.sql
     goldgate check migrations . --url postgresql+psycopg://ci@127.0.0.1/scratch --url-env DATABASE_URL
     goldgate check migrations . --env staging --format sarif
+    goldgate check migrations . --timeout 30
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ from goldgate.criteria import migrations as crit
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import migrations as probe
 from goldgate.probes.artifacts import ArtifactUnavailable
+from goldgate.probes.migrations.isolation import DEFAULT_TIMEOUT_S
 from goldgate.verdict import Status, Verdict
 
 #: the feature's wording, guide §3.2 "descriptive names"
@@ -59,6 +70,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="an environment variable the project's env.py reads its URL from (repeatable)")
     parser.add_argument("--min-words", type=int, default=DEFAULT_MIN_WORDS, metavar="N",
                         help=f"meaningful words a revision message needs (default {DEFAULT_MIN_WORDS})")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="limit of each env.py run, after which its process is ended and the scratch database "
+                             f"removed (default: release.migrations_timeout_s of --env, else {DEFAULT_TIMEOUT_S:g})")
 
 
 def _inputs(args: argparse.Namespace) -> dict[str, Any]:
@@ -70,6 +84,7 @@ def _inputs(args: argparse.Namespace) -> dict[str, Any]:
     if previous is not None and not previous.is_file():
         raise CheckInputError(f"--previous-sql {previous}: no such file")
     url, models, url_env = args.url, args.models, list(args.url_env)
+    timeout = args.timeout
     if args.env:
         try:
             env = load_environment(args.env, Path(args.environments_dir))
@@ -79,9 +94,15 @@ def _inputs(args: argparse.Namespace) -> dict[str, Any]:
             raise CheckInputError(str(exc)) from None
         models = models or getattr(env.release, "models", None)
         url_env = url_env or list(getattr(env.release, "migrations_url_env", None) or [])
+        if timeout is None:
+            timeout = getattr(env.release, "migrations_timeout_s", None)
     if args.min_words < 1:
         raise CheckInputError(f"--min-words {args.min_words}: must be at least 1")
-    return {"path": path, "url": url, "models": models, "previous": previous, "url_env": url_env}
+    timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
+    if not (0 < timeout < float("inf")):
+        raise CheckInputError(f"--timeout {args.timeout}: must be a positive number of seconds")
+    return {"path": path, "url": url, "models": models, "previous": previous, "url_env": url_env,
+            "timeout": timeout}
 
 
 def _once(measure: Callable[[], Any]) -> Callable[[], Any]:
@@ -125,15 +146,17 @@ def run(args: argparse.Namespace) -> list[Finding]:
 
     def measure_walk() -> probe.Walk:
         return probe.walk(path, given["url"], url_env_vars=given["url_env"], models=given["models"],
-                          previous_sql=given["previous"])
+                          previous_sql=given["previous"], timeout_s=given["timeout"])
 
     walk = _once(measure_walk)
+    unwalked = ""  # why the rules after upgrade were not run: the walk's failure, said once on upgrade
     try:  # a --url that is not a scratch database stops the command before anything else
         walk()
     except probe.ScratchRefused as exc:
         raise CheckInputError(f"--url {exc}") from None
-    except UNAVAILABLE:
-        pass
+    except UNAVAILABLE as exc:
+        env_py = isinstance(exc, probe.EnvPyUnloadable | probe.MigrationTimeout)
+        unwalked = "env.py could not be loaded (see upgrade)" if env_py else "the walk could not be made (see upgrade)"
     previous = given["previous"].stem if given["previous"] else ""
     rules: list[tuple[str, Callable[[], Any], Callable[[Any], Verdict], str]] = [
         ("single-head", scripts, crit.single_head, ""),
@@ -147,6 +170,8 @@ def run(args: argparse.Namespace) -> list[Finding]:
     ]
     findings = []
     for rule, measure, judge, not_run in rules:
+        if not not_run and unwalked and measure is walk and rule != "upgrade":
+            not_run = unwalked
         if not_run:
             findings.append(Finding(file=ini, rule=rule, verdict=None, kind="alembic", not_run=not_run))
             continue

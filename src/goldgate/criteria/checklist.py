@@ -23,6 +23,7 @@ from goldgate.probes.artifacts.secrets import SecretFinding
 from goldgate.verdict import Evidence, Verdict
 
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _more(items: list[str], limit: int = 5) -> str:
@@ -153,6 +154,9 @@ def changelog_entry(log: Changelog, version: str, sections: Iterable[str]) -> Ve
         return Verdict.failed(crit, "no entry", version, f"{log.path}: no '## [{version.removeprefix('v')}]' entry (entries: {known})", evidence=ev)
     if not SEMVER.match(entry.version):
         return Verdict.failed(crit, entry.version, "X.Y.Z", f"{log.path}:{entry.line}: not a semantic version", evidence=ev)
+    if entry.date is not None and not ISO_DATE.match(entry.date):  # Keep a Changelog dates are ISO 8601
+        return Verdict.failed(crit, entry.date, "YYYY-MM-DD", f"{log.path}:{entry.line}: release date {entry.date!r} "
+                                                           "is not YYYY-MM-DD", evidence=ev)
     have = {name.lower(): items for name, items in entry.sections.items()}
     missing = [s for s in required if s.lower() not in have]
     empty = [s for s in required if s.lower() in have and not have[s.lower()]]

@@ -116,6 +116,8 @@ def models_match(w: Walk) -> Verdict:
         return Verdict.inconclusive(crit, f"{w.project}: empty history, no migrated schema", threshold=0, evidence=ev)
     if _unproven(w):
         return Verdict.error(crit, f"{w.project}: no proof that the migrations ran on {w.backend}", evidence=ev)
+    if w.models_error:
+        return Verdict.error(crit, w.models_error, evidence=ev)
     if m is None:
         why = f"upgrade of {w.upgrade_failure.revision} failed" if w.upgrade_failure else "no models were compared"
         return Verdict.inconclusive(crit, f"no schema at heads to compare: {why}", threshold=0, evidence=ev)

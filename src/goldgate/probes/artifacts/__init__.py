@@ -41,5 +41,5 @@ def parse_xml(path: Path, what: str, kind: str) -> ET.Element:
     require_file(path, what)
     try:
         return ET.parse(path).getroot()  # noqa: S314
-    except ET.ParseError as exc:
+    except (ET.ParseError, LookupError) as exc:  # LookupError: a declared encoding Python does not know
         raise ArtifactUnavailable(path, f"not valid {kind} XML: {exc}") from None

@@ -54,7 +54,7 @@ def read_junit(path: Path) -> JUnitSummary:
     require_file(path, "JUnit report")
     try:
         report = JUnitXml.fromfile(str(path))
-    except (ET.ParseError, UnicodeDecodeError, ValueError) as exc:
+    except (ET.ParseError, UnicodeDecodeError, ValueError, LookupError) as exc:  # LookupError: unknown encoding
         raise ArtifactUnavailable(path, f"not valid JUnit XML: {exc}") from None
     except JUnitXmlError:
         raise ArtifactUnavailable(path, "not a JUnit report (root element is neither <testsuites> nor <testsuite>)") from None

@@ -16,7 +16,7 @@ import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +66,9 @@ class LoadedProject:
     scripts: MigrationScripts
     env_py: Path
     sys_paths: list[str]
+    #: the databases of alembic's multidb template (``databases = engine1, engine2`` in the ini),
+    #: each with a section holding its sqlalchemy.url; empty for a single-database project
+    databases: list[str] = field(default_factory=list)
 
 
 def find_ini(path: Path) -> Path:
@@ -84,10 +87,16 @@ def _anchor(value: str, folder: Path) -> str:
     return str(path if path.is_absolute() else (folder / path).resolve())
 
 
+def _pyproject(ini: Path) -> str | None:
+    """``pyproject.toml`` beside the ini, which alembic's CLI reads too (``[tool.alembic]``)."""
+    toml = ini.parent / "pyproject.toml"
+    return str(toml) if toml.is_file() else None
+
+
 def _config(ini: Path) -> tuple[Any, list[str]]:
     from alembic.config import Config
 
-    cfg = Config(str(ini))
+    cfg = Config(str(ini), toml_file=_pyproject(ini))
     try:
         cfg.file_config  # noqa: B018 - parse now, so a broken ini is named here
         location = cfg.get_alembic_option("script_location")
@@ -95,7 +104,7 @@ def _config(ini: Path) -> tuple[Any, list[str]]:
         versions = [_anchor(p, ini.parent) for p in (cfg.get_version_locations_list() or []) if p]
     except Exception as exc:  # configparser's errors have no common base worth naming
         raise ArtifactUnavailable(ini, f"cannot read the alembic configuration: {type(exc).__name__}: "
-                                       f"{str(exc).splitlines()[0][:200]}") from None
+                                       f"{(str(exc).splitlines() or [''])[0][:200]}") from None
     if not location:
         raise ArtifactUnavailable(ini, "[alembic] script_location is not set")
     anchored = _anchor(str(location), ini.parent)
@@ -106,9 +115,13 @@ def _config(ini: Path) -> tuple[Any, list[str]]:
     cfg.set_main_option("prepend_sys_path", os.pathsep.join(sys_paths).replace("%", "%%"))
     if versions:
         cfg.set_main_option("version_locations", os.pathsep.join(versions).replace("%", "%%"))
-    # env.py's fileConfig(config.config_file_name) would replace goldgate's own logging setup.
-    cfg.config_file_name = None
-    return cfg, [str(ini.parent), *sys_paths]
+    # config_file_name stays the ini, as alembic's CLI leaves it: env.py files call
+    # fileConfig(config.config_file_name) unguarded, and fileConfig(None) raises TypeError.
+    # env.py runs in a child process (see .isolation), so its logging setup stays there.
+    roots = [str(ini.parent), *sys_paths]
+    if os.path.isabs(anchored) and str(Path(anchored).parent) not in roots:
+        roots.append(str(Path(anchored).parent))
+    return cfg, roots
 
 
 @contextmanager
@@ -176,7 +189,8 @@ def load_project(path: Path) -> LoadedProject:
         doc = (rev.doc or "").strip()
         revisions.append(Revision(rev_id, downs, doc.splitlines()[0] if doc else "", str(rev.path),
                                   _downgrade_line(Path(rev.path)), tuple(rev.branch_labels or ())))
-    return LoadedProject(ini, cfg, script, MigrationScripts(str(ini), heads, revisions), env_py, sys_paths)
+    databases = [n for n in re.split(r"[,\s]+", cfg.get_main_option("databases", "") or "") if n]
+    return LoadedProject(ini, cfg, script, MigrationScripts(str(ini), heads, revisions), env_py, sys_paths, databases)
 
 
 def read_scripts(path: Path) -> MigrationScripts:

@@ -66,6 +66,7 @@ class Walk:
     scratch_databases: int = 0
     head_schema: dict[str, Any] = field(default_factory=dict)
     models: ModelsComparison | None = None
+    models_error: str = ""  # the models module named could not be loaded (the walk went on without it)
     smoke: SmokeResult | None = None
 
     @property

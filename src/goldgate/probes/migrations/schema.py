@@ -29,18 +29,19 @@ def _sql(text: Any) -> str | None:
     return None if text is None else re.sub(r"\s+", " ", str(text)).strip()
 
 
-def _table(insp: Any, table: str, dialect: Any) -> dict[str, Any]:
+def _table(insp: Any, table: str, dialect: Any, schema: str | None = None) -> dict[str, Any]:
     columns = {c["name"]: (_type(c, dialect), bool(c["nullable"]), _sql(c.get("default")))
-               for c in insp.get_columns(table)}
-    pk = tuple(insp.get_pk_constraint(table).get("constrained_columns") or ())
+               for c in insp.get_columns(table, schema=schema)}
+    pk = tuple(insp.get_pk_constraint(table, schema=schema).get("constrained_columns") or ())
     fks = sorted((tuple(f["constrained_columns"]), f.get("referred_table") or "", tuple(f["referred_columns"]),
                   str(sorted((f.get("options") or {}).items())))
-                 for f in insp.get_foreign_keys(table))
+                 for f in insp.get_foreign_keys(table, schema=schema))
     indexes = sorted((i.get("name") or "", tuple(str(c) for c in i["column_names"]), bool(i.get("unique")))
-                     for i in insp.get_indexes(table))
-    uniques = sorted((u.get("name") or "", tuple(u["column_names"])) for u in insp.get_unique_constraints(table))
+                     for i in insp.get_indexes(table, schema=schema))
+    uniques = sorted((u.get("name") or "", tuple(u["column_names"]))
+                     for u in insp.get_unique_constraints(table, schema=schema))
     try:
-        checks = sorted(_sql(c["sqltext"]) or "" for c in insp.get_check_constraints(table))
+        checks = sorted(_sql(c["sqltext"]) or "" for c in insp.get_check_constraints(table, schema=schema))
     except NotImplementedError:
         checks = []
     return {"columns": columns, "primary key": pk, "foreign keys": fks, "indexes": indexes,
@@ -57,8 +58,12 @@ def _sqlite_ddl(conn: Any) -> dict[str, tuple[Any, ...]]:
 
 
 def snapshot(conn: Any, skip: frozenset[str] = frozenset({"alembic_version"}),
-             cache: dict[Any, dict[str, Any]] | None = None) -> Schema:
+             cache: dict[Any, dict[str, Any]] | None = None, schemas: list[str] | tuple[str, ...] = ()) -> Schema:
     """The schema visible on ``conn`` (its default schema), table by table.
+
+    ``schemas`` adds named schemas (PostgreSQL), their tables keyed ``schema.table``: a
+    project that keeps its tables or alembic's version table in a schema of its own
+    (``version_table_schema``) is compared there too.
 
     ``cache`` (SQLite only) keeps each table's reflection under its DDL text, so a walk
     re-reflects only the tables a step changed; any change to the text reflects again.
@@ -78,6 +83,10 @@ def snapshot(conn: Any, skip: frozenset[str] = frozenset({"alembic_version"}),
         out[table] = _table(insp, table, conn.dialect)
         if key is not None and cache is not None:
             cache[key] = out[table]
+    for schema in schemas:
+        for table in sorted(insp.get_table_names(schema=schema)):
+            if f"{schema}.{table}" not in skip:
+                out[f"{schema}.{table}"] = _table(insp, table, conn.dialect, schema)
     return out
 
 

@@ -61,6 +61,18 @@ class ScratchDatabase:
     file: str = ""  # SQLite
     schema: str = ""  # PostgreSQL
     identity: tuple[Any, ...] = ()  # PostgreSQL (database, schema, server address, port)
+    baseline_schemas: frozenset[str] = frozenset()  # PostgreSQL: the schemas there were before the run
+
+    def new_schemas(self, conn: Any) -> list[str]:
+        """Schemas of the scratch database made during the run besides goldgate's own (PostgreSQL).
+
+        A project that sets ``version_table_schema`` or creates tables with ``schema=``
+        writes there; those schemas are in the scratch database, compared like the rest
+        and dropped with it.
+        """
+        if conn.dialect.name != "postgresql":
+            return []
+        return [n for n in _pg_schemas(conn) if n not in self.baseline_schemas and not n.startswith(OWN_PREFIX)]
 
     def is_connection_here(self, conn: Any) -> bool:
         """Whether ``conn`` (the connection env.py opened) is on this scratch database."""
@@ -72,6 +84,15 @@ class ScratchDatabase:
         if name == "postgresql":
             return _pg_identity(conn) == self.identity
         return False
+
+
+OWN_PREFIX = "goldgate_scratch_"
+
+
+def _pg_schemas(conn: Any) -> list[str]:
+    """Every schema except the server's own and the per-session temporary ones."""
+    return sorted(r[0] for r in conn.exec_driver_sql("SELECT nspname FROM pg_namespace")
+                  if not (r[0] in SYSTEM_SCHEMAS or r[0].startswith(("pg_temp_", "pg_toast_temp_"))))
 
 
 def _pg_identity(conn: Any) -> tuple[Any, ...]:
@@ -96,19 +117,26 @@ class Scratch:
 
     url: str | None
     description: str = ""
+    #: a folder for temporary SQLite files made by someone else (the parent of the process
+    #: that runs env.py); this Scratch then uses it but leaves removing it to its owner
+    given_folder: Path | None = None
+    #: every PostgreSQL schema made here starts with it, so whoever owns the run can sweep
+    #: what a killed process left behind by name alone (see :meth:`sweep`)
+    schema_prefix: str = "goldgate_scratch_"
     _folder: Path | None = None
     _file: Path | None = None
     _original: bytes | None = None
     _admin: Any = None
     _count: int = 0
     _schemas: list[str] = field(default_factory=list)
+    _baseline: frozenset[str] = frozenset()
 
     def open(self) -> None:
         from sqlalchemy.engine import make_url
         from sqlalchemy.exc import ArgumentError
 
         if not self.url:
-            self._folder = Path(tempfile.mkdtemp(prefix="goldgate-migrations-"))
+            self._folder = self.given_folder or Path(tempfile.mkdtemp(prefix="goldgate-migrations-"))
             self.description = "a temporary SQLite scratch database"
             return
         try:
@@ -151,6 +179,7 @@ class Scratch:
                 insp = inspect(conn)
                 taken = [f"{s}.{t}" for s in insp.get_schema_names() if s not in SYSTEM_SCHEMAS
                          for t in (*insp.get_table_names(schema=s), *insp.get_view_names(schema=s))]
+                self._baseline = frozenset(_pg_schemas(conn))
         except (SQLAlchemyError, ImportError) as exc:
             raise ScratchRefused(shown, f"cannot connect: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
         if taken:
@@ -192,7 +221,7 @@ class Scratch:
         from sqlalchemy.exc import SQLAlchemyError
         from sqlalchemy.pool import NullPool
 
-        schema = f"goldgate_scratch_{secrets.token_hex(4)}"
+        schema = f"{self.schema_prefix}{secrets.token_hex(4)}"
         shown = redact_url(self._admin.url)
         try:
             with self._admin.begin() as conn:
@@ -208,10 +237,21 @@ class Scratch:
                 identity = _pg_identity(conn)
             yield ScratchDatabase(url.render_as_string(hide_password=False),
                                   f"PostgreSQL scratch schema {schema} on {shown}", engine,
-                                  schema=schema, identity=identity)
+                                  schema=schema, identity=identity, baseline_schemas=self._baseline)
         finally:
             engine.dispose()
+            self._drop_new()
             self._drop(schema)
+
+    def _drop_new(self) -> list[str]:
+        """Drop the schemas the walk made beside goldgate's own (version_table_schema, schema=...)."""
+        from sqlalchemy import text
+
+        with self._admin.begin() as conn:
+            names = [n for n in _pg_schemas(conn) if n not in self._baseline and not n.startswith(OWN_PREFIX)]
+            for name in names:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        return names
 
     def _drop(self, schema: str) -> None:
         from sqlalchemy import text
@@ -231,8 +271,32 @@ class Scratch:
         else:
             self._file.write_bytes(self._original)
 
+    @property
+    def folder(self) -> Path | None:
+        """Where temporary SQLite scratch files go (None for a named file or PostgreSQL)."""
+        return self._folder
+
+    def sweep(self) -> list[str]:
+        """Drop every schema whose name starts with :attr:`schema_prefix`; the names dropped.
+
+        The process that ran env.py may have been killed between creating a schema and
+        dropping it; its owner knows the prefix, not the names, and removes them here.
+        """
+        from sqlalchemy import text
+
+        if self._admin is None:
+            return []
+        dropped = self._drop_new()
+        pattern = self.schema_prefix.replace("_", r"\_") + "%"
+        with self._admin.begin() as conn:
+            names = [r[0] for r in conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :p"),
+                                                {"p": pattern})]
+            for name in names:
+                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+        return dropped + names
+
     def close(self) -> None:
-        if self._folder is not None:
+        if self._folder is not None and self._folder != self.given_folder:
             shutil.rmtree(self._folder, ignore_errors=True)
         self._restore_file()
         if self._admin is not None:
@@ -242,9 +306,10 @@ class Scratch:
 
 
 @contextmanager
-def open_scratch(url: str | None) -> Iterator[Scratch]:
+def open_scratch(url: str | None, *, folder: Path | None = None,
+                 schema_prefix: str = "goldgate_scratch_") -> Iterator[Scratch]:
     """Check ``url`` against the scratch rule, hand out fresh databases, clean up afterwards."""
-    scratch = Scratch(url)
+    scratch = Scratch(url, given_folder=folder, schema_prefix=schema_prefix)
     scratch.open()
     try:
         yield scratch
