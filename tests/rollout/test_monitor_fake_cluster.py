@@ -37,11 +37,13 @@ class FakeSource:
     name = "fake"
 
     def __init__(self, *, requests: float = 1000, errors: float = 0, p95_s: float = 0.04,
-                 baseline_p95_s: float = 0.04, free: float = 0.5) -> None:
+                 baseline_p95_s: float = 0.04, free: float = 0.5, stable_errors: float = 0) -> None:
         self.requests, self.errors, self.p95, self.baseline, self.free = requests, errors, p95_s, baseline_p95_s, free
+        self.stable_errors = stable_errors
 
     def request_counts(self, window_s: float, selector: Any) -> Measurement:
-        counts = RequestCounts(self.requests, self.errors)
+        stable = selector.labels.get("track") == "stable"
+        counts = RequestCounts(self.requests, self.stable_errors if stable else self.errors)
         return Measurement("fake", "requests", counts.ratio, int(self.requests), window_s, counts=counts)
 
     def latency_quantile(self, q: float, window_s: float, selector: Any) -> Measurement:
