@@ -77,50 +77,69 @@ __all__ = [
     "robust_llr",
 ]
 
-#: The test allows up to this many times the measured variance ratio: a moment estimate from
-#: a few dozen polls is rough, and too little allowed dispersion is what breaks the bound.
+#: The test allows the measured variance ratio plus this many standard errors (relative standard
+#: error of a moment estimate from m differences: about sqrt(2/m)): too little allowed dispersion
+#: is what breaks the bound.
 DISPERSION_MARGIN = 2.0
 #: Fewer errors than this in the history say nothing about how they cluster.
 MIN_ERRORS = 10
 #: Above this concentration the beta-binomial is the binomial for any poll the monitor reads.
 _C_MAX = 1e5
 _GRID_STEP = 1.5
+_GRID_POINTS = 8
 
 
 @dataclass(frozen=True)
 class DispersionStats:
-    """Sums of per-poll counts from which the intra-poll correlation is estimated."""
+    """Sums over per-poll counts from which the intra-poll correlation is estimated.
+
+    The spread is measured between *consecutive* polls (von Neumann's successive
+    differences of the per-poll rates ``x = k / n``), each scaled by the binomial variance at
+    the pair's own rate ``v = x_bar (1 - x_bar)``, so a shift of the mean - a release that
+    starts failing - inflates it by one difference only instead of by every poll after it.
+    """
 
     polls: int = 0
     requests: int = 0
     errors: int = 0
-    sum_k2: float = 0.0
-    sum_nk: float = 0.0
-    sum_n2: float = 0.0
+    pairs: int = 0
+    sum_d2: float = 0.0
+    sum_v_inv: float = 0.0
+    sum_v_rest: float = 0.0
     seconds: float = 0.0
+    last_requests: int = 0
+    last_errors: int = 0
 
     def add(self, requests: int, errors: int, duration_s: float) -> DispersionStats:
         if requests <= 0:
-            return replace(self, seconds=self.seconds + duration_s)
-        return DispersionStats(self.polls + 1, self.requests + requests, self.errors + errors,
-                               self.sum_k2 + errors * errors, self.sum_nk + requests * errors,
-                               self.sum_n2 + requests * requests, self.seconds + duration_s)
+            return replace(self, seconds=self.seconds + duration_s, last_requests=0, last_errors=0)
+        pairs, d2, v_inv, v_rest = self.pairs, self.sum_d2, self.sum_v_inv, self.sum_v_rest
+        if self.last_requests > 0:
+            d = errors / requests - self.last_errors / self.last_requests
+            x = (errors + self.last_errors) / (requests + self.last_requests)
+            inv = 1 / requests + 1 / self.last_requests
+            pairs, d2 = pairs + 1, d2 + d * d
+            v_inv, v_rest = v_inv + x * (1 - x) * inv, v_rest + x * (1 - x) * (2 - inv)
+        return DispersionStats(self.polls + 1, self.requests + requests, self.errors + errors, pairs, d2, v_inv,
+                               v_rest, self.seconds + duration_s, requests, errors)
 
     def merged(self, other: DispersionStats) -> DispersionStats:
+        """Both sets of polls (no difference is taken across the two)."""
         return DispersionStats(*(getattr(self, f) + getattr(other, f) for f in
-                                 ("polls", "requests", "errors", "sum_k2", "sum_nk", "sum_n2", "seconds")))
+                                 ("polls", "requests", "errors", "pairs", "sum_d2", "sum_v_inv", "sum_v_rest",
+                                  "seconds")),
+                               other.last_requests, other.last_errors)
 
     @property
     def mean_poll(self) -> float:
         return self.requests / self.polls if self.polls else 0.0
 
     def rho(self) -> float | None:
-        """Method-of-moments intra-poll correlation (None: no errors or one request per poll)."""
-        if not self.requests or not self.errors or self.sum_n2 <= self.requests:
+        """Intra-poll correlation by moments: ``E[(x_j - x_{j-1})^2] = p(1-p) (1/n_j + 1/n_{j-1}
+        + rho (2 - 1/n_j - 1/n_{j-1}))`` (None: no errors in consecutive polls)."""
+        if not self.errors or not self.pairs or self.sum_v_rest <= 0:
             return None
-        p = self.errors / self.requests
-        spread = self.sum_k2 - 2 * p * self.sum_nk + p * p * self.sum_n2 - p * (1 - p) * self.requests
-        return max(0.0, spread / (p * (1 - p) * (self.sum_n2 - self.requests)))
+        return max(0.0, (self.sum_d2 - self.sum_v_inv) / self.sum_v_rest)
 
     def per_minute(self) -> float:
         """Requests per minute; with no time measured yet, a poll is taken for a minute."""
@@ -148,33 +167,47 @@ def _rho_of_per_minute(phi: float, per_minute: float) -> float:
 
 
 def allowed_rho(setting: DispersionSetting, stats: DispersionStats, source: str,
-                rate_stats: DispersionStats) -> tuple[float, str]:
-    """The most intra-poll correlation the test allows for the next poll, and how it was set."""
+                rate_stats: DispersionStats) -> tuple[float, float, str]:
+    """The range of intra-poll correlation the test allows for the next poll, and how it was set:
+    (most, least, how); least 0 means independent requests are among the allowed."""
     n_bar = max(rate_stats.mean_poll, stats.mean_poll)
     if setting.configured is not None:
         rho = _rho_of_per_minute(setting.configured, rate_stats.per_minute())
-        return rho, f"dispersion phi={setting.configured:g} per minute from the environment"
-    rho_hat = stats.rho() if stats.polls >= setting.min_polls and stats.errors >= MIN_ERRORS else None
+        return rho, 0.0, f"dispersion phi={setting.configured:g} per minute from the environment"
+    rho_hat = stats.rho() if stats.pairs >= setting.min_polls and stats.errors >= MIN_ERRORS else None
     if rho_hat is None:
         rho = _rho_of_per_minute(setting.default, rate_stats.per_minute())
-        return rho, (f"too little history to estimate the dispersion ({stats.polls} polls with traffic, "
+        return rho, 0.0, (f"too little history to estimate the dispersion ({stats.pairs} consecutive polls with traffic, "
                      f"{stats.errors} errors; need {setting.min_polls} and {MIN_ERRORS}): default phi="
                      f"{setting.default:g} per minute from the environment")
     phi_hat = 1 + (n_bar - 1) * rho_hat
-    rho = min(1.0, DISPERSION_MARGIN * rho_hat + (1 / (n_bar - 1) if n_bar > 1 else 1.0))
-    return rho, (f"dispersion phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} "
-                 f"polls of {source}, tested as up to {DISPERSION_MARGIN:g}x")
+    spread = 1 + DISPERSION_MARGIN * math.sqrt(2 / stats.pairs)
+    phi_hi, phi_lo = phi_hat * spread, phi_hat / spread
+    if n_bar <= 1:
+        return 1.0, 0.0, f"one request per poll from {source}: any dispersion allowed"
+    rho = min(1.0, (phi_hi - 1) / (n_bar - 1))
+    rho_lo = min(rho, max(0.0, (phi_lo - 1) / (n_bar - 1)))
+    return rho, rho_lo, (f"dispersion phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} "
+                         f"polls of {source}, tested for any phi from {max(1.0, phi_lo):.3g} to {phi_hi:.3g}")
 
 
-def concentrations(rho: float) -> tuple[float, ...]:
-    """The grid of beta concentrations from the most dispersed allowed up to independence (inf)."""
+def concentrations(rho: float, rho_lo: float = 0.0) -> tuple[float, ...]:
+    """The grid of beta concentrations from the most dispersed allowed (``rho``) to the least
+    (``rho_lo``; 0: independent requests, ``inf``): geometric, at most :data:`_GRID_POINTS`
+    steps of at least :data:`_GRID_STEP`, both ends included."""
+    top = math.inf if rho_lo <= 0 else 1 / rho_lo - 1
+    if rho <= 0:
+        return (math.inf,)
+    c_lo = max(1e-3, 1 / rho - 1)
+    span = min(top, _C_MAX)
     out: list[float] = []
-    if rho > 0:
-        c = max(1e-3, 1 / rho - 1)
-        while c < _C_MAX and len(out) < 60:
+    if c_lo < span:
+        step = max(_GRID_STEP, (span / c_lo) ** (1 / _GRID_POINTS))
+        c = c_lo
+        while c < span and len(out) < _GRID_POINTS:
             out.append(c)
-            c *= _GRID_STEP
-    out.append(math.inf)
+            c *= step
+    out.append(top if top < _C_MAX else math.inf)
     return tuple(out)
 
 
@@ -186,11 +219,11 @@ def _bb_llr(p0: float, p1: float, n: int, k: int, c: float) -> float:
     return (lg(k + a1) - lg(a1) - lg(k + a0) + lg(a0)) + (lg(n - k + b1) - lg(b1) - lg(n - k + b0) + lg(b0))
 
 
-def robust_llr(params: SprtParams, requests: int, errors: int, rho: float) -> tuple[float, float]:
+def robust_llr(params: SprtParams, requests: int, errors: int, rho: float, rho_lo: float = 0.0) -> tuple[float, float]:
     """(min, max) over the allowed concentrations of the poll's log likelihood ratio p1 vs p0."""
     if requests <= 0:
         return 0.0, 0.0
-    values = [_bb_llr(params.p0, params.p1, requests, errors, c) for c in concentrations(rho)]
+    values = [_bb_llr(params.p0, params.p1, requests, errors, c) for c in concentrations(rho, rho_lo)]
     return min(values), max(values)
 
 
@@ -262,8 +295,8 @@ class LoneErrorRate:
         if s.alarm is not None:  # a breach is final
             self.state = replace(s, polls=s.polls + 1)
             return self.state
-        rho, how = self._allowed(s, requests, duration_s)
-        up, down = robust_llr(self.plan.params, requests, errors, rho)
+        rho, rho_lo, how = self._allowed(s, requests, duration_s)
+        up, down = robust_llr(self.plan.params, requests, errors, rho, rho_lo)
         cusum = s.cusum.step(self.plan, up, (requests, errors), duration_s)
         alarm = None
         rise = cusum.rise
@@ -276,16 +309,16 @@ class LoneErrorRate:
         return self.state
 
     @staticmethod
-    def _allowed(s: LoneState, requests: int, duration_s: float) -> tuple[float, str]:
+    def _allowed(s: LoneState, requests: int, duration_s: float) -> tuple[float, float, str]:
         # The poll's traffic may set the allowance (it says nothing about its errors): the
         # request rate converts a per-minute variance ratio into the poll's correlation.
         stats = s.history.merged(s.own)
         if s.history.polls and s.own.polls:
-            source = f"{s.history_source} and the release's own polls"
+            source = f"{s.history_source} and the release"
         elif s.history.polls:
             source = s.history_source
         else:
-            source = "the release's own polls"
+            source = "the release"
         traffic = s.own.add(requests, 0, duration_s)
         return allowed_rho(s.setting, stats, source, traffic if traffic.requests else stats)
 
