@@ -80,7 +80,7 @@ __all__ = [
 #: The test allows the measured variance ratio plus this many standard errors (relative standard
 #: error of a moment estimate from m differences: about sqrt(2/m)): too little allowed dispersion
 #: is what breaks the bound.
-DISPERSION_MARGIN = 2.0
+DISPERSION_MARGIN = 1.0
 #: Fewer errors than this in the history say nothing about how they cluster.
 MIN_ERRORS = 10
 #: Above this concentration the beta-binomial is the binomial for any poll the monitor reads.

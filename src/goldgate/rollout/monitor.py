@@ -78,6 +78,7 @@ from goldgate.verdict import Evidence, Status, Verdict
 __all__ = [
     "Assessment",
     "Group",
+    "History",
     "Outcome",
     "PollHistory",
     "RollbackMonitor",
@@ -132,6 +133,14 @@ def dispersion_setting(env: Environment) -> DispersionSetting:
     return DispersionSetting(configured=None if configured == "auto" else float(configured),
                              default=float(getattr(t, "default_dispersion", 10.0)),
                              min_polls=int(getattr(t, "dispersion_min_polls", 30)))
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-poll counts of a version read earlier (``stats``) and what they were (``source``)."""
+
+    stats: DispersionStats
+    source: str
 
 
 class PollHistory:
@@ -269,7 +278,8 @@ class RollbackMonitor:
                  pods: Callable[[str], list[PodFact]] | None = None,
                  usage: Callable[[str], list[PodUsage]] | None = None,
                  horizon_s: float | None = None, max_gap_s: float | None = None,
-                 release_started_wall: float | None = None, history: PollHistory | None = None) -> None:
+                 release_started_wall: float | None = None,
+                 history: PollHistory | History | None = None) -> None:
         self.env = env
         # OOM kills of the release's own pods count from the moment the release started them,
         # not only from the window's start: a kill between "Ready" and the first poll is the release's.
@@ -300,6 +310,7 @@ class RollbackMonitor:
         self._ever_ready: set[str] = set()
         self._seen_counts = (0, 0)
         self._seen_stable = (0, 0)
+        self._stable_polls = DispersionStats()
         self._seen_elapsed = 0.0
         self._started_wall = time.time()
         self._started = clock()
@@ -348,6 +359,14 @@ class RollbackMonitor:
         m = self._baseline_window.latency_quantile(0.95)
         return m.value if m.value is not None and m.samples >= self.env.thresholds.min_requests else None
 
+    def stable_history(self, before: History | None = None) -> History | None:
+        """The stable pods' per-poll counts this monitor read (added to ``before``): the history a
+        later phase with no stable beside the release estimates the dispersion from."""
+        if not self._stable_polls.polls:
+            return before
+        stats = self._stable_polls if before is None else before.stats.merged(self._stable_polls)
+        return History(stats, "the stable pods in the earlier phases")
+
     def evaluate(self) -> Assessment:
         """Take one more reading and judge every trigger on the window so far."""
         if self._window is None:
@@ -393,6 +412,7 @@ class RollbackMonitor:
         if isinstance(self.error_rate, PairedErrorRate):
             assert stable is not None and self._baseline_window is not None
             paired = self.error_rate.observe(*release, *stable, step)
+            self._stable_polls = self._stable_polls.add(*stable, step)
             return paired_error_rate(paired, criterion=ERROR_RATE, evidence=(m.evidence(), b.evidence()))
         return lone_error_rate(self.error_rate.observe(*release, step), criterion=ERROR_RATE,
                                evidence=(m.evidence(),))
