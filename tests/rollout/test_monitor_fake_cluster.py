@@ -169,3 +169,23 @@ def test_the_monitor_constructs_no_verdicts() -> None:
     text = (ROOT / "src" / "goldgate" / "rollout" / "monitor.py").read_text()
     for construction in ("Verdict(", "Verdict.passed", "Verdict.failed", "Verdict.error", "Verdict.inconclusive"):
         assert construction not in text
+
+
+def test_errors_both_versions_share_are_not_the_canarys() -> None:
+    a = _monitor(FakeSource(errors=30, stable_errors=30)).evaluate()  # 3 % on canary and stable alike
+    v = _by_name(a)[ERROR_RATE]
+    assert v.status is not Status.FAIL and a.outcome is not Outcome.ROLLBACK, a.summary()
+    assert "paired with the stable pods" in v.reason
+
+
+def test_a_latency_burst_both_versions_share_does_not_fire_the_baseline_rule() -> None:
+    # the p95-vs-baseline rule compares the canary's and the stable's p95 over the same window
+    a = _monitor(FakeSource(p95_s=0.3, baseline_p95_s=0.3)).evaluate()
+    assert _by_name(a)[P95_BASELINE].status is Status.PASS, a.summary()
+
+
+def test_the_lone_release_says_which_error_rate_test_ran() -> None:
+    m = _alone(FakeSource())
+    assert any("error rate: lone release" in n for n in m.notes), m.notes
+    v = _by_name(m.evaluate())[ERROR_RATE]
+    assert "lone release" in v.reason and "default phi=" in v.reason

@@ -21,28 +21,37 @@ For a known ``c`` the likelihood ratio of a poll, ``BB(k; n, p1, c) / BB(k; n, p
 is exact: its mean is 1 at ``p0`` and, the beta-binomial family having a monotone
 likelihood ratio in ``k`` for fixed ``c``, at most 1 for any ``p <= p0``. ``c`` is not
 known, so the poll's log e-value is the smallest log ratio over a grid of concentrations
-from ``c_lo`` (the most dispersion the test allows) up to independent requests::
+``C`` from ``c_lo`` (the most dispersion the test allows) to ``c_hi`` (the least; infinite,
+i.e. independent requests, unless the history shows dispersion beyond doubt)::
 
-    l_j = min_{c in C} ln(BB(k_j; n_j, p1, c) / BB(k_j; n_j, p0, c)),   C = {c_lo * 1.5^i} + {inf}
+    l_j = min_{c in C} ln(BB(k_j; n_j, p1, c) / BB(k_j; n_j, p0, c))
 
-For the true ``c`` in ``C`` the minimum is at most the true ratio, so ``exp(l_j)`` has
-mean at most 1 under "healthy" whatever else ``c`` is; between grid points the ratio
-moves by well under a percent of its mean. ``c_lo`` for poll ``j`` comes only from polls
-before it (a predictable choice, which keeps the product a supermartingale), and the sum
-goes into the CUSUM of :mod:`goldgate.criteria.rise_cusum` with the window's time-spent
-thresholds. By Ville's inequality and the union bound::
+(``C``: geometric from ``c_lo``, at most 8 steps of at least 1.5, both ends included). For
+the true ``c`` in ``C`` the minimum is at most the true ratio, so ``exp(l_j)`` has mean at
+most 1 under "healthy" whatever else ``c`` is; for a ``c`` between grid points the mean of
+the neighbours' ratios is close to 1, not exactly (the bench measures the result). ``C`` for
+poll ``j`` comes only from polls before it and from poll ``j``'s request count (a
+predictable choice, which keeps the product a supermartingale), and the sum goes into the
+CUSUM of :mod:`goldgate.criteria.rise_cusum` with the window's time-spent thresholds. By
+Ville's inequality and the union bound::
 
-    P(false rollback in the window) <= alpha    whenever the dispersion is at most c_lo's
+    P(false rollback in the window) <= alpha    whenever the true dispersion lies in C's range
 
-How much dispersion is allowed. The variance ratio is estimated by the method of moments
-from per-poll counts (``rho_hat = sum((k - n p)^2 - n p (1 - p)) / sum(n (n - 1) p (1 - p))``)
-of the history given (the stable version's polls before the switch, when the strategy has
-them) and the release's own earlier polls; the test allows up to
-:data:`DISPERSION_MARGIN` times the estimated variance ratio at the mean poll size. A rise
-of the release inflates the estimate (slower, never less valid). With fewer than
-``min_polls`` polls with traffic or fewer than :data:`MIN_ERRORS` errors there is nothing
-to estimate from: the environment's ``default_dispersion`` (a per-minute variance ratio)
-is used and the verdict says so; a configured ``dispersion`` replaces the estimate.
+Taking the minimum over a range, not the ratio at one estimate, matters: the beta-binomial
+ratio at a wrong concentration has a mean above 1 in either direction (assuming more
+dispersion than there is makes middling counts look like a breach).
+
+How much dispersion is allowed. The correlation is estimated by moments from successive
+differences of per-poll rates (:class:`DispersionStats`; a rise of the release adds one
+difference, not one per later poll) over the history given (the previous version's polls
+read while it served, when the strategy has them) and the release's own earlier polls.
+The variance ratio at the mean poll size, ``phi_hat``, with a relative standard error of
+about ``sqrt(2/m)`` from ``m`` differences, sets the range ``phi_hat / s .. phi_hat * s``,
+``s = 1 + DISPERSION_MARGIN * sqrt(2/m)`` (one standard error); a lower end at or below 1
+lets independent requests in. With fewer than ``min_polls`` differences or fewer than
+:data:`MIN_ERRORS` errors there is nothing to estimate from: the range is everything from
+the environment's ``default_dispersion`` (a per-minute variance ratio) down to independent
+requests, and the verdict says so; a configured ``dispersion`` replaces the estimate.
 
 FAIL needs the alarm and the error rate of the alarming stretch above ``limit``. PASS,
 judged afresh every poll: no alarm, requests within ``max_gap_s``, the window's rate at or
