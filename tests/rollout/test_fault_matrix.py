@@ -153,8 +153,10 @@ def test_green_failing_its_smoke_tests_never_gets_traffic(ctx: RolloutContext) -
 
 
 # ------------------------------------------------------------------ bursty errors shared by both versions
-#: 60 % of /api/ requests fail for 0.2 s of every 15 s (epoch-aligned: every pod at once); 0.8 % on average.
-SHARED_BURSTS = "0.6/0.2/15"
+#: Every /api/ request fails for 0.1 s of every 20 s (epoch-aligned: every pod at once), 0.5 % on
+#: average: at 100 req/s a burst puts 10 errors into one 1 s poll, which the former window test,
+#: judging a lone release's requests as independent, took for a breach.
+SHARED_BURSTS = "1/0.1/20"
 
 
 def _with_shared_bursts(ctx: RolloutContext, deadline_s: float) -> RolloutContext:
@@ -184,7 +186,7 @@ def test_shared_error_bursts_do_not_roll_a_healthy_canary_back(ctx: RolloutConte
     run_image(ctx, PREVIOUS)
     ctx = _with_shared_bursts(ctx, 30.0)
     try:
-        traffic()
+        traffic(100.0)
         report = canary.canary(ctx, Release(RELEASE))
         assert report.outcome == "promoted", (report.reason, report.trigger and report.trigger.message())
         notes = [n for p in report.phases for n in p["notes"]]
@@ -199,11 +201,11 @@ def test_shared_error_bursts_do_not_roll_a_healthy_canary_back(ctx: RolloutConte
 def test_the_same_bursts_plus_a_canary_only_2_percent_roll_it_back(ctx: RolloutContext,
                                                                   traffic: Callable[..., TrafficStream]) -> None:
     run_image(ctx, PREVIOUS)
-    # 2 % on the canary's quarter of 50 req/s is one error every 4 s: the paired test needs about
+    # 2 % on the canary's quarter of 100 req/s is one error every 2 s: the paired test needs about
     # ten of them beside the stable's, so this phase may run to 60 s.
     ctx = _with_shared_bursts(ctx, 60.0)
     try:
-        traffic()
+        traffic(100.0)
         report = canary.canary(ctx, Release(RELEASE, {"FAULT_ERROR_RATE": "0.02"}))
         _rolled_back_on(report, ERROR_RATE)
         assert report.trigger.observed > 0.01
