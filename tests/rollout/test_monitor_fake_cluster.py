@@ -189,3 +189,37 @@ def test_the_lone_release_says_which_error_rate_test_ran() -> None:
     assert any("error rate: lone release" in n for n in m.notes), m.notes
     v = _by_name(m.evaluate())[ERROR_RATE]
     assert "lone release" in v.reason and "default phi=" in v.reason
+
+
+class _GrowingSource(FakeSource):
+    """Cumulative counters that grow by ``step`` requests (and ``errors`` of them) per read."""
+
+    def __init__(self, step: int = 100, errors: int = 1) -> None:
+        super().__init__()
+        self.reads, self.step, self.errs = 0, step, errors
+
+    def request_counts(self, window_s: float, selector: Any) -> Measurement:
+        self.reads += 1
+        counts = RequestCounts(self.step * self.reads, self.errs * self.reads)
+        return Measurement("fake", "requests", counts.ratio, int(counts.total), window_s, counts=counts)
+
+
+def test_poll_history_reads_per_poll_counts_of_the_version_serving() -> None:
+    from goldgate.probes.metrics import Selector
+    from goldgate.rollout.monitor import PollHistory
+    from goldgate.rollout.sources import GrowingWindow
+
+    clock = iter(range(100))
+    source = _GrowingSource()
+    history = PollHistory(GrowingWindow(source, Selector({"app": "bot"}, "trading"), lambda: 0.0),
+                          lambda: float(next(clock)), "blue before the switch")
+    for _ in range(5):
+        history.record()
+    assert history.stats.polls == 4 and history.stats.requests == 400 and history.stats.errors == 4
+
+
+def test_a_canary_phase_hands_its_stable_pods_counts_to_the_next() -> None:
+    m = _monitor(FakeSource(errors=1, stable_errors=2))
+    m.evaluate()
+    h = m.stable_history()
+    assert h is not None and h.stats.polls == 1 and h.stats.errors == 2 and "stable pods" in h.source
