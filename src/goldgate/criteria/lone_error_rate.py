@@ -58,7 +58,8 @@ judged afresh every poll: no alarm, requests within ``max_gap_s``, the window's 
 below ``limit`` and the window accepting "healthy" with the mirror-image robust ratio
 (``max`` over the grid of the poll's log ratio, summed, at or below Wald's
 ``ln(beta / (1 - alpha))``): a release breached at ``p1`` under any allowed dispersion
-is passed with probability at most ``beta``.
+is passed with probability at most ``beta``. If the environment truncates the test
+(``max_requests``), a window with that many requests and a rate within the limit passes too.
 """
 
 from __future__ import annotations
@@ -427,11 +428,13 @@ def lone_error_rate(
             observed=state.error_rate, threshold=p.limit, **kw)
     rate = state.error_rate
     assert rate is not None
-    if state.accept_llr <= p.lower and rate <= p.limit:
+    truncated = p.max_requests is not None and state.requests >= p.max_requests
+    if (state.accept_llr <= p.lower or truncated) and rate <= p.limit:
+        how = (f"robust window LLR {state.accept_llr:.3f} at or below Wald's acceptance {p.lower:.3f}"
+               if state.accept_llr <= p.lower else f"truncated at max_requests {p.max_requests}")
         return Verdict.passed(
             criterion, rate, p.limit,
-            f"error rate {_pct(rate)} within the limit {_pct(p.limit)}: robust window LLR {state.accept_llr:.3f} "
-            f"at or below Wald's acceptance {p.lower:.3f}; no rise detected (false-rollback bound {p.alpha:g} over "
+            f"error rate {_pct(rate)} within the limit {_pct(p.limit)}: {how}; no rise detected (false-rollback bound {p.alpha:g} over "
             f"the {plan.horizon_s:g}s window); {window}", **kw)
     return Verdict.inconclusive(
         criterion, f"error rate {_pct(rate)} vs limit {_pct(p.limit)}: not enough evidence yet; robust window LLR "

@@ -49,9 +49,9 @@ stretch: a breach of the limit that is the release's own. Both only remove alarm
 bound above holds for the FAIL. A release at 3 % beside a stable at 3 % is not rolled back.
 
 PASS, judged afresh every poll: no alarm, release requests within the last ``max_gap_s``,
-and either (a) the release's own window accepted "healthy" by Wald's lower bound with its
-rate at or below the limit (a window with hardly any errors: the paired test has nothing
-to weigh), or (b) the paired window accepted "no worse than the stable" (paired LLR at or
+and either (a) the release's own window accepted "healthy" by Wald's lower bound (or, when
+the environment truncates the test, ``max_requests`` reached) with its rate at or below the
+limit (a window with hardly any errors: the paired test has nothing to weigh), or (b) the paired window accepted "no worse than the stable" (paired LLR at or
 below Wald's ``ln(beta / (1 - alpha))``, which a release erring ``rho`` times the stable's
 rate reaches with probability at most ``beta``) with the release's excess over the stable
 (its window rate minus the stable's) within ``limit - p0``, the room the guide's limit
@@ -233,21 +233,24 @@ def paired_error_rate(
             f"{a.threshold:.3f} (false-rollback bound {p.alpha:g} over the {plan.horizon_s:g}s window, whatever "
             f"bursts both versions share); window: {window}", **kw)
     if state.requests == 0 or state.last_traffic_s is None:
-        return Verdict.inconclusive(criterion, f"no release requests yet in the window ({state.at_s:g}s): nothing "
-                                               "to decide on", threshold=p.limit, **kw)
+        return Verdict.inconclusive(criterion, f"no requests from the release yet in the window ({state.at_s:g}s): "
+                                               "nothing to decide on", threshold=p.limit, **kw)
     quiet = state.at_s - state.last_traffic_s
     if quiet > plan.max_gap_s:
         return Verdict.inconclusive(
-            criterion, f"no release requests since {state.last_traffic_s:g}s of the window ({quiet:g}s, longer "
+            criterion, f"no requests from the release since {state.last_traffic_s:g}s of the window ({quiet:g}s, longer "
                        f"than max_gap_s {plan.max_gap_s:g}s): the present is not measured; {window}",
             observed=rate, threshold=p.limit, **kw)
     assert rate is not None
     own_llr = p.llr(state.requests, state.errors)
-    if own_llr <= p.lower and rate <= p.limit:
+    truncated = p.max_requests is not None and state.requests >= p.max_requests
+    if (own_llr <= p.lower or truncated) and rate <= p.limit:
+        how = (f"window LLR {own_llr:.3f} at or below Wald's acceptance {p.lower:.3f}" if own_llr <= p.lower
+               else f"truncated at max_requests {p.max_requests}")
         return Verdict.passed(
             criterion, rate, p.limit,
-            f"error rate {_pct(rate)} within the limit {_pct(p.limit)}: window LLR {own_llr:.3f} at or below "
-            f"Wald's acceptance {p.lower:.3f}; no rise against the stable ({_pct(stable_rate)}); {window}", **kw)
+            f"error rate {_pct(rate)} within the limit {_pct(p.limit)}: {how}; no rise against the stable "
+            f"({_pct(stable_rate)}); {window}", **kw)
     stable_fresh = state.last_stable_s is not None and state.at_s - state.last_stable_s <= plan.max_gap_s
     room = p.limit - p.p0
     excess = rate - (stable_rate or 0.0)
