@@ -142,11 +142,21 @@ class ErrorRateTest(_Model):
                                     "(default: max(2 x monitoring_window_s, canary phase deadline))")
     resolution_s: float | None = Field(None, gt=0, description="closest spacing of the window test's starting "
                                        "points (default: horizon / 720)")
+    dispersion: float | Literal["auto"] = Field(
+        "auto", description="variance ratio (phi >= 1, 1 = independent errors) of per-minute error counts a "
+        "release with no stable beside it is tested under; auto: estimated from per-poll counts (the stable "
+        "version's before the switch, the release's own polls), the estimate +- one standard error allowed")
+    default_dispersion: float = Field(10.0, ge=1, description="per-minute variance ratio assumed while too little "
+                                      "history exists to estimate it (dispersion: auto)")
+    dispersion_min_polls: int = Field(30, ge=2, description="consecutive polls with traffic (and 10 errors) "
+                                      "needed before the dispersion is estimated instead of assumed")
 
     @model_validator(mode="after")
     def _ordered(self) -> ErrorRateTest:
         if not self.healthy_rate < self.breached_rate:
             raise ValueError("healthy_rate must be below breached_rate")
+        if self.dispersion != "auto" and not (isinstance(self.dispersion, float) and 1 <= self.dispersion < float("inf")):
+            raise ValueError(f"dispersion must be 'auto' or a variance ratio >= 1, got {self.dispersion!r}")
         return self
 
 

@@ -16,7 +16,10 @@ printed. The watch ends
 
 The error-rate trigger is one test over the whole window (``--window`` is its horizon):
 its false-rollback probability is bounded by ``error_rate_test.false_rollback`` for the
-window whatever ``--interval`` is (see :mod:`goldgate.criteria.watch_error_rate`). The
+window whatever ``--interval`` is. Nothing serves beside the watched release, so it is the
+lone test (:mod:`goldgate.criteria.lone_error_rate`): bursts are allowed for by the dispersion
+measured on the release's own polls (the environment's ``default_dispersion`` until enough
+polls), and a state saved by an older version starts the window afresh. The
 p95-vs-baseline trigger needs ``--baseline-p95-ms`` (or a resumed one); without it the
 window cannot end clean, unless the environment waives it (``strategy.baseline: none``).
 

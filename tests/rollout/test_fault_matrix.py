@@ -150,3 +150,66 @@ def test_green_failing_its_smoke_tests_never_gets_traffic(ctx: RolloutContext) -
     reasons = [a.details["reason"] for a in report.actions if a.action == "switch service selector"]
     assert "route traffic to green" not in reasons
     _previous_is_back(ctx, (PREVIOUS,))
+
+
+# ------------------------------------------------------------------ bursty errors shared by both versions
+#: Every /api/ request fails for 0.1 s of every 20 s (epoch-aligned: every pod at once), 0.5 % on
+#: average: at 100 req/s a burst puts 10 errors into one 1 s poll, which the former window test,
+#: judging a lone release's requests as independent, took for a breach.
+SHARED_BURSTS = "1/0.1/20"
+
+
+def _with_shared_bursts(ctx: RolloutContext, deadline_s: float) -> RolloutContext:
+    """The stable Deployment carries the bursts (a canary copies its template); the phases may run
+    to ``deadline_s``, and ten polls of the stable pods are history enough for the lone phase."""
+    strategy = ctx.env.strategy.model_copy(update={"canary_phase_deadline_s": deadline_s})
+    test = ctx.env.error_rate_test.model_copy(update={"dispersion_min_polls": 10})
+    ctx = dataclasses.replace(ctx, env=ctx.env.model_copy(update={"strategy": strategy, "error_rate_test": test}))
+    _set_stable_env(ctx, PREVIOUS, {"FAULT_ERROR_BURSTS": SHARED_BURSTS})
+    return ctx
+
+
+def _set_stable_env(ctx: RolloutContext, image: str, env: dict[str, str]) -> None:
+    from goldgate.actions import kubernetes as actions
+    from goldgate.rollout.base import own_pods, wait_for_pods
+
+    actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, ctx.env.kubernetes.container, image=image,
+                    env=env)
+    status = deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+    waited = wait_for_pods(ctx, ctx.deployment, own_pods(status.selector), status.replicas, deadline_s=60,
+                           complete=True, fail_fast=False)
+    assert waited.ok, waited.reason
+
+
+def test_shared_error_bursts_do_not_roll_a_healthy_canary_back(ctx: RolloutContext,
+                                                               traffic: Callable[..., TrafficStream]) -> None:
+    run_image(ctx, PREVIOUS)
+    ctx = _with_shared_bursts(ctx, 30.0)
+    try:
+        traffic(100.0)
+        report = canary.canary(ctx, Release(RELEASE))
+        assert report.outcome == "promoted", (report.reason, report.trigger and report.trigger.message())
+        notes = [n for p in report.phases for n in p["notes"]]
+        assert any("paired with the stable pods" in n for n in notes), notes
+        assert any("lone release" in n for n in notes), notes
+    finally:
+        _set_stable_env(ctx, deployment_status(ctx.kube, ctx.namespace, ctx.deployment).images[0],
+                        {"FAULT_ERROR_BURSTS": ""})
+    _previous_is_back(ctx, (RELEASE,))
+
+
+def test_the_same_bursts_plus_a_canary_only_2_percent_roll_it_back(ctx: RolloutContext,
+                                                                  traffic: Callable[..., TrafficStream]) -> None:
+    run_image(ctx, PREVIOUS)
+    # 2 % on the canary's quarter of 100 req/s is one error every 2 s: the paired test needs about
+    # ten of them beside the stable's, so this phase may run to 60 s.
+    ctx = _with_shared_bursts(ctx, 60.0)
+    try:
+        traffic(100.0)
+        report = canary.canary(ctx, Release(RELEASE, {"FAULT_ERROR_RATE": "0.02"}))
+        _rolled_back_on(report, ERROR_RATE)
+        assert report.trigger.observed > 0.01
+        assert "stable pods beside it" in report.trigger.reason
+    finally:
+        _set_stable_env(ctx, PREVIOUS, {"FAULT_ERROR_BURSTS": ""})
+    _previous_is_back(ctx, (PREVIOUS,))

@@ -37,11 +37,13 @@ class FakeSource:
     name = "fake"
 
     def __init__(self, *, requests: float = 1000, errors: float = 0, p95_s: float = 0.04,
-                 baseline_p95_s: float = 0.04, free: float = 0.5) -> None:
+                 baseline_p95_s: float = 0.04, free: float = 0.5, stable_errors: float = 0) -> None:
         self.requests, self.errors, self.p95, self.baseline, self.free = requests, errors, p95_s, baseline_p95_s, free
+        self.stable_errors = stable_errors
 
     def request_counts(self, window_s: float, selector: Any) -> Measurement:
-        counts = RequestCounts(self.requests, self.errors)
+        stable = selector.labels.get("track") == "stable"
+        counts = RequestCounts(self.requests, self.stable_errors if stable else self.errors)
         return Measurement("fake", "requests", counts.ratio, int(self.requests), window_s, counts=counts)
 
     def latency_quantile(self, q: float, window_s: float, selector: Any) -> Measurement:
@@ -167,3 +169,57 @@ def test_the_monitor_constructs_no_verdicts() -> None:
     text = (ROOT / "src" / "goldgate" / "rollout" / "monitor.py").read_text()
     for construction in ("Verdict(", "Verdict.passed", "Verdict.failed", "Verdict.error", "Verdict.inconclusive"):
         assert construction not in text
+
+
+def test_errors_both_versions_share_are_not_the_canarys() -> None:
+    a = _monitor(FakeSource(errors=30, stable_errors=30)).evaluate()  # 3 % on canary and stable alike
+    v = _by_name(a)[ERROR_RATE]
+    assert v.status is not Status.FAIL and a.outcome is not Outcome.ROLLBACK, a.summary()
+    assert "paired with the stable pods" in v.reason
+
+
+def test_a_latency_burst_both_versions_share_does_not_fire_the_baseline_rule() -> None:
+    # the p95-vs-baseline rule compares the canary's and the stable's p95 over the same window
+    a = _monitor(FakeSource(p95_s=0.3, baseline_p95_s=0.3)).evaluate()
+    assert _by_name(a)[P95_BASELINE].status is Status.PASS, a.summary()
+
+
+def test_the_lone_release_says_which_error_rate_test_ran() -> None:
+    m = _alone(FakeSource())
+    assert any("error rate: lone release" in n for n in m.notes), m.notes
+    v = _by_name(m.evaluate())[ERROR_RATE]
+    assert "lone release" in v.reason and "default phi=" in v.reason
+
+
+class _GrowingSource(FakeSource):
+    """Cumulative counters that grow by ``step`` requests (and ``errors`` of them) per read."""
+
+    def __init__(self, step: int = 100, errors: int = 1) -> None:
+        super().__init__()
+        self.reads, self.step, self.errs = 0, step, errors
+
+    def request_counts(self, window_s: float, selector: Any) -> Measurement:
+        self.reads += 1
+        counts = RequestCounts(self.step * self.reads, self.errs * self.reads)
+        return Measurement("fake", "requests", counts.ratio, int(counts.total), window_s, counts=counts)
+
+
+def test_poll_history_reads_per_poll_counts_of_the_version_serving() -> None:
+    from goldgate.probes.metrics import Selector
+    from goldgate.rollout.monitor import PollHistory
+    from goldgate.rollout.sources import GrowingWindow
+
+    clock = iter(range(100))
+    source = _GrowingSource()
+    history = PollHistory(GrowingWindow(source, Selector({"app": "bot"}, "trading"), lambda: 0.0),
+                          lambda: float(next(clock)), "blue before the switch")
+    for _ in range(5):
+        history.record()
+    assert history.stats.polls == 4 and history.stats.requests == 400 and history.stats.errors == 4
+
+
+def test_a_canary_phase_hands_its_stable_pods_counts_to_the_next() -> None:
+    m = _monitor(FakeSource(errors=1, stable_errors=2))
+    m.evaluate()
+    h = m.stable_history()
+    assert h is not None and h.stats.polls == 1 and h.stats.errors == 2 and "stable pods" in h.source

@@ -37,7 +37,7 @@ from goldgate.rollout.base import (
     wait_for_pods,
     wait_pods_gone,
 )
-from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
+from goldgate.rollout.monitor import Group, Outcome, PollHistory, RollbackMonitor
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.verdict import Evidence, Status, Verdict
 
@@ -110,8 +110,12 @@ def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,
             if leftover is not None:
                 report.actions.append(leftover)
         wait_pods_gone(ctx, green_group.label_selector)
-    baseline = GrowingWindow(ctx.source, blue_group.selector, ctx.clock)
-    baseline.advance()
+    # Blue's per-poll error counts while it serves alone: how bursty its errors are, which the
+    # lone error-rate test of green after the switch allows for (nothing serves beside green then).
+    history = PollHistory(GrowingWindow(ctx.source, blue_group.selector, ctx.clock), ctx.clock,
+                          "blue before the switch")
+    history.record()
+    baseline = history.window
     blue_pin = {**original, "pod-template-hash": blue_hash}
     report.note(f"blue: revision {blue.revision} ({', '.join(blue.images)}); green: {release.describe()}", ctx.log)
     report.actions.append(actions.switch_selector(ctx.kube, ctx.safety, ctx.namespace, service, blue_pin,
@@ -132,7 +136,15 @@ def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,
             if c["name"] == ctx.env.kubernetes.container:
                 c.setdefault("resources", {}).setdefault("limits", {})["memory"] = release.memory_limit
     report.actions.append(actions.create_deployment(ctx.kube, ctx.safety, ctx.namespace, manifest))
-    waited = wait_for_pods(ctx, green, green_group.label_selector, replicas, deadline_s=s.rollout_timeout_s)
+    last = [ctx.clock()]
+
+    def _read_blue(*_: object) -> None:
+        if ctx.clock() - last[0] >= s.evaluation_interval_s:
+            history.record()
+            last[0] = ctx.clock()
+
+    waited = wait_for_pods(ctx, green, green_group.label_selector, replicas, deadline_s=s.rollout_timeout_s,
+                           on_poll=_read_blue)
     if not waited.ok:
         return back(f"green did not become Ready: {waited.reason}", waited.verdict)
     report.note(f"green Ready: {waited.reason}", ctx.log)
@@ -150,7 +162,7 @@ def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,
         return back(f"smoke tests on green failed: {trigger.message() if trigger else 'no checks ran'}", trigger)
     report.note(f"smoke tests on green passed ({len(checks)} checks via {url})", ctx.log)
     # 3. route traffic to green
-    baseline.advance()
+    history.record()
     b = baseline.latency_quantile(0.95)
     baseline_p95 = b.value if b.value is not None and b.samples >= ctx.env.thresholds.min_requests else None
     report.phases.append({"phase": "blue baseline", "p95_s": b.value, "requests": b.samples})
@@ -158,7 +170,7 @@ def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,
                                                   reason="route traffic to green"))
     # 4. monitor green, blue as backup
     monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, green_group, baseline_p95_s=baseline_p95,
-                              clock=ctx.clock)
+                              clock=ctx.clock, history=history)
     window = s.monitoring_window_s
     a = monitor_phase(ctx, monitor, report, window_s=window, deadline_s=2 * window, label="green live")
     report.checks.append(_blue_backup(ctx, blue_sel, replicas))

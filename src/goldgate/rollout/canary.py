@@ -40,7 +40,7 @@ from goldgate.rollout.base import (
     wait_for_pods,
     wait_pods_gone,
 )
-from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
+from goldgate.rollout.monitor import Group, History, Outcome, RollbackMonitor
 from goldgate.rollout.routers import TrafficRouter, UnknownRouter, router_for
 from goldgate.verdict import Verdict
 
@@ -120,6 +120,7 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
     report.actions.append(actions.create_deployment(ctx.kube, ctx.safety, ctx.namespace, manifest))
     deadline = phase_deadline(ctx)
     baseline_p95: float | None = None
+    history: History | None = None  # the stable pods' error counts, for a phase with none beside the canary
     for weight in s.canary_weights:
         split = router.split(replicas, weight)
         waited_box: list = []
@@ -139,10 +140,12 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
         monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, canary_group,
                                   baseline=stable_group if split.stable_serves else None,
                                   baseline_p95_s=None if split.stable_serves else baseline_p95, clock=ctx.clock,
-                                  release_started_wall=release_started_wall)
+                                  release_started_wall=release_started_wall,
+                                  history=None if split.stable_serves else history)
         a = monitor_phase(ctx, monitor, report, window_s=s.canary_phase_s, deadline_s=deadline,
                           label=f"canary {weight} %")
         baseline_p95 = monitor.baseline_p95() or baseline_p95
+        history = monitor.stable_history(history)
         report.phases.append({"weight": weight, "canary_pods": split.canary_pods, "stable_pods": split.stable_pods,
                               "effective_weight": round(split.effective_weight, 1), "traffic": split.mechanism,
                               "outcome": a.outcome.value, "elapsed_s": a.elapsed_s,

@@ -8,7 +8,8 @@ environment, the updated Deployment) with one verdict per trigger:
 =====================  ============================================  =========
 trigger (guide §6.1)   criterion                                     on FAIL
 =====================  ============================================  =========
-Error Rate > 1 %       window-wide test (:mod:`~goldgate.criteria.watch_error_rate`)  rollback
+Error Rate > 1 %       paired with the stable (:mod:`~goldgate.criteria.paired_error_rate`) or lone with
+                       its dispersion (:mod:`~goldgate.criteria.lone_error_rate`)           rollback
 Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline`  rollback
 Health Check failed    :func:`~goldgate.criteria.health.health_checks`     rollback
 Disk Space < 10 % free :func:`~goldgate.criteria.resources.free_disk`      rollback
@@ -25,7 +26,11 @@ that could not measure): a hold is never a pass; the strategy decides how long t
 The error-rate test is one test per window (phase, switch window, watch horizon): a CUSUM
 whose thresholds spend the environment's ``false_rollback`` over the window's horizon, so
 the chance of a false rollback is bounded for the whole window whatever the poll
-interval, and a rise is caught whenever it starts. Its verdict is judged afresh on every
+interval, and a rise is caught whenever it starts. With a ``baseline`` group (a canary's
+stable pods) it is paired: each poll's errors are weighed by the share that fell on the
+release, so bursts both versions share cancel. Without one it is the lone test, widened by
+the measured dispersion of the release's error counts (``history``: the previous version's
+polls, when the strategy read them while it served). Its verdict is judged afresh on every
 poll: a PASS of an earlier poll never stands in for the present, and a stream that stopped
 for longer than ``max_gap_s`` is INCONCLUSIVE. Without a baseline the p95-vs-baseline
 trigger is INCONCLUSIVE (the release is not promoted on a trigger that was not evaluated)
@@ -46,7 +51,14 @@ from typing import Any
 from goldgate.config import Environment
 from goldgate.criteria.health import PodHealth, health_checks, pod_tolerances
 from goldgate.criteria.latency import p95_above_budget, p95_baseline_waived, p95_vs_baseline
+from goldgate.criteria.lone_error_rate import (
+    DispersionSetting,
+    DispersionStats,
+    LoneErrorRate,
+    lone_error_rate,
+)
 from goldgate.criteria.measured import probe_failed, unmeasured
+from goldgate.criteria.paired_error_rate import PairedErrorRate, paired_error_rate
 from goldgate.criteria.resources import (
     DiskReading,
     PodUsage,
@@ -56,7 +68,7 @@ from goldgate.criteria.resources import (
     oom_kills,
 )
 from goldgate.criteria.sprt import SprtParams
-from goldgate.criteria.watch_error_rate import WatchErrorRate, WatchPlan, error_rate_over_window
+from goldgate.criteria.watch_error_rate import WatchPlan
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
 from goldgate.probes.metrics import Measurement, Selector
 from goldgate.probes.workloads import PodFact, pod_facts, pod_usage
@@ -66,9 +78,12 @@ from goldgate.verdict import Evidence, Status, Verdict
 __all__ = [
     "Assessment",
     "Group",
+    "History",
     "Outcome",
+    "PollHistory",
     "RollbackMonitor",
     "baseline_waiver",
+    "dispersion_setting",
     "sprt_params",
     "watch_plan",
 ]
@@ -109,6 +124,47 @@ def watch_plan(env: Environment, horizon_s: float | None = None, max_gap_s: floa
     gap = max_gap_s or getattr(t, "max_gap_s", None) or 3 * s.evaluation_interval_s
     return WatchPlan(sprt_params(env), horizon_s=float(horizon), max_gap_s=float(gap),
                      resolution_s=getattr(t, "resolution_s", None))
+
+
+def dispersion_setting(env: Environment) -> DispersionSetting:
+    """How a lone release's error-rate test allows for bursts (``error_rate_test.dispersion``)."""
+    t = env.error_rate_test
+    configured = getattr(t, "dispersion", "auto")
+    return DispersionSetting(configured=None if configured == "auto" else float(configured),
+                             default=float(getattr(t, "default_dispersion", 10.0)),
+                             min_polls=int(getattr(t, "dispersion_min_polls", 30)))
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-poll counts of a version read earlier (``stats``) and what they were (``source``)."""
+
+    stats: DispersionStats
+    source: str
+
+
+class PollHistory:
+    """Per-poll request and error counts of a version, read while it serves, for the dispersion
+    estimate of the lone test that follows (the previous version during a rolling update, blue
+    before a blue-green switch)."""
+
+    def __init__(self, window: GrowingWindow, clock: Callable[[], float], source: str) -> None:
+        self.window, self.clock, self.source = window, clock, source
+        self.stats = DispersionStats()
+        self._last: tuple[int, int] | None = None
+        self._at = clock()
+
+    def record(self) -> None:
+        """Advance the window and add the counts since the last record as one poll."""
+        self.window.advance()
+        m = self.window.request_counts()
+        if m.error or m.counts is None:
+            return
+        total, errors = m.counts.rounded()
+        now = self.clock()
+        if self._last is not None and total >= self._last[0] and errors >= self._last[1]:
+            self.stats = self.stats.add(total - self._last[0], errors - self._last[1], max(0.0, now - self._at))
+        self._last, self._at = (total, errors), now
 
 
 def baseline_waiver(env: Environment) -> str:
@@ -190,6 +246,15 @@ class Assessment:
         return "every rollback trigger passed"
 
 
+def _delta(now: tuple[int, int], seen: tuple[int, int]) -> tuple[int, int]:
+    """Requests and errors since ``seen``; a pod that left the selection restarts the count."""
+    total, errors = now
+    prev_total, prev_errors = seen
+    if total < prev_total or errors < prev_errors:
+        prev_total, prev_errors = min(prev_total, total), min(prev_errors, errors)
+    return total - prev_total, errors - prev_errors
+
+
 def _short_value(v: Verdict) -> str:
     if isinstance(v.observed, float):
         return f"{v.observed:.4g}"
@@ -213,7 +278,8 @@ class RollbackMonitor:
                  pods: Callable[[str], list[PodFact]] | None = None,
                  usage: Callable[[str], list[PodUsage]] | None = None,
                  horizon_s: float | None = None, max_gap_s: float | None = None,
-                 release_started_wall: float | None = None) -> None:
+                 release_started_wall: float | None = None,
+                 history: PollHistory | History | None = None) -> None:
         self.env = env
         # OOM kills of the release's own pods count from the moment the release started them,
         # not only from the window's start: a kill between "Ready" and the first poll is the release's.
@@ -226,7 +292,16 @@ class RollbackMonitor:
         self.clock = clock
         self._pods = pods or (lambda sel: pod_facts(kube, group.namespace, sel))
         self._usage_reader = usage or (lambda sel: pod_usage(kube, group.namespace, sel))
-        self.error_rate = WatchErrorRate(watch_plan(env, horizon_s, max_gap_s))
+        plan = watch_plan(env, horizon_s, max_gap_s)
+        # Beside a stable version the error rate is judged against it, poll by poll (bursts both
+        # see cancel); alone, against the limit with the measured dispersion of its errors.
+        self.error_rate: PairedErrorRate | LoneErrorRate
+        if baseline is not None:
+            self.error_rate = PairedErrorRate(plan)
+        else:
+            self.error_rate = LoneErrorRate(plan, dispersion_setting(env),
+                                            history=history.stats if history else None,
+                                            history_source=history.source if history else "")
         self.waiver = baseline_waiver(env)
         self.notes: list[str] = []
         self._window: GrowingWindow | None = None
@@ -234,9 +309,16 @@ class RollbackMonitor:
         self._restarts0: dict[str, int] = {}
         self._ever_ready: set[str] = set()
         self._seen_counts = (0, 0)
+        self._seen_stable = (0, 0)
+        self._stable_polls = DispersionStats()
         self._seen_elapsed = 0.0
         self._started_wall = time.time()
         self._started = clock()
+        self.notes.append(f"error rate: paired with the stable pods {baseline}" if baseline is not None else
+                          "error rate: lone release, dispersion of its errors "
+                          + (f"estimated from {history.source} ({history.stats.polls} polls) and its own polls"
+                             if history and history.stats.polls else "estimated from its own polls")
+                          + " (else the environment's default)")
         if baseline is None and baseline_p95_s is None:
             self.notes.append(f"p95 vs baseline waived: {self.waiver}" if self.waiver else
                               "p95 vs baseline INCONCLUSIVE: no stable version to compare with and no stored "
@@ -259,6 +341,7 @@ class RollbackMonitor:
         self._restarts0 = {p.name: p.restarts for p in pods}
         self._ever_ready = {p.name for p in pods if p.ready}
         self._seen_counts = (0, 0)
+        self._seen_stable = (0, 0)
         self._seen_elapsed = 0.0
 
     @property
@@ -275,6 +358,14 @@ class RollbackMonitor:
             return None
         m = self._baseline_window.latency_quantile(0.95)
         return m.value if m.value is not None and m.samples >= self.env.thresholds.min_requests else None
+
+    def stable_history(self, before: History | None = None) -> History | None:
+        """The stable pods' per-poll counts this monitor read (added to ``before``): the history a
+        later phase with no stable beside the release estimates the dispersion from."""
+        if not self._stable_polls.polls:
+            return before
+        stats = self._stable_polls if before is None else before.stats.merged(self._stable_polls)
+        return History(stats, "the stable pods in the earlier phases")
 
     def evaluate(self) -> Assessment:
         """Take one more reading and judge every trigger on the window so far."""
@@ -303,15 +394,28 @@ class RollbackMonitor:
         if unusable is not None:  # nothing fed: the next reading's counts cover this poll's time too
             return unusable
         assert m.counts is not None
-        total, errors = m.counts.rounded()
-        prev_total, prev_errors = self._seen_counts
-        if total < prev_total or errors < prev_errors:  # a pod left the selection: count from here
-            prev_total, prev_errors = min(prev_total, total), min(prev_errors, errors)
-        self._seen_counts = (total, errors)
+        stable = None
+        if isinstance(self.error_rate, PairedErrorRate):
+            assert self._baseline_window is not None
+            b = self._baseline_window.request_counts()
+            unusable = unmeasured(b, ERROR_RATE, need="counts", threshold=self.env.thresholds.error_rate,
+                                  rollback=True, what="stable pods (the paired test's comparison)")
+            if unusable is not None:  # both tracks' next counts cover this poll's time: pairs stay aligned
+                return unusable
+            assert b.counts is not None
+            stable = _delta(b.counts.rounded(), self._seen_stable)
+            self._seen_stable = b.counts.rounded()
+        release = _delta(m.counts.rounded(), self._seen_counts)
+        self._seen_counts = m.counts.rounded()
         now = self.elapsed_s
-        step, self._seen_elapsed = now - self._seen_elapsed, now
-        state = self.error_rate.observe(total - prev_total, errors - prev_errors, max(0.0, step))
-        return error_rate_over_window(state, criterion=ERROR_RATE, evidence=(m.evidence(),))
+        step, self._seen_elapsed = max(0.0, now - self._seen_elapsed), now
+        if isinstance(self.error_rate, PairedErrorRate):
+            assert stable is not None and self._baseline_window is not None
+            paired = self.error_rate.observe(*release, *stable, step)
+            self._stable_polls = self._stable_polls.add(*stable, step)
+            return paired_error_rate(paired, criterion=ERROR_RATE, evidence=(m.evidence(), b.evidence()))
+        return lone_error_rate(self.error_rate.observe(*release, step), criterion=ERROR_RATE,
+                               evidence=(m.evidence(),))
 
     def _latency(self) -> list[Verdict]:
         assert self._window is not None

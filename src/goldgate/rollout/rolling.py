@@ -40,7 +40,7 @@ from goldgate.rollout.base import (
     own_pods,
     wait_for_pods,
 )
-from goldgate.rollout.monitor import Group, Outcome, RollbackMonitor
+from goldgate.rollout.monitor import Group, Outcome, PollHistory, RollbackMonitor
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.verdict import Evidence, Verdict
 
@@ -127,17 +127,27 @@ def rolling_update(ctx: RolloutContext, release: Release, *, baseline_p95_s: flo
     # The previous version's p95 while it still serves: the stored baseline of the 2x rule.
     old_hashes = sorted({p.template_hash for p in live})
     baseline = None
-    if baseline_p95_s is None and len(old_hashes) == 1:
-        baseline = GrowingWindow(ctx.source, Selector({**before.selector, "pod-template-hash": old_hashes[0]},
-                                                      ctx.namespace), ctx.clock)
-        baseline.advance()
-    last_read = [ctx.clock()]
+    history = None
+    if len(old_hashes) == 1:
+        # The previous version's per-poll error counts while it still serves: how bursty its
+        # errors are, which the lone error-rate test after the rollout allows for.
+        old = Selector({**before.selector, "pod-template-hash": old_hashes[0]}, ctx.namespace)
+        history = PollHistory(GrowingWindow(ctx.source, old, ctx.clock), ctx.clock,
+                              f"the previous version ({old_hashes[0]}) during the rollout")
+        history.record()
+        if baseline_p95_s is None:
+            baseline = history.window
+    last_read = [ctx.clock(), ctx.clock()]
 
     def _poll(status: DeploymentStatus, pods: list[PodFact]) -> None:
         tracker.observe(pods)
-        if baseline is not None and ctx.clock() - last_read[0] >= 1.0:
+        now = ctx.clock()
+        if history is not None and now - last_read[1] >= ctx.env.strategy.evaluation_interval_s:
+            history.record()
+            last_read[0] = last_read[1] = now
+        elif baseline is not None and now - last_read[0] >= 1.0:
             baseline.advance()
-            last_read[0] = ctx.clock()
+            last_read[0] = now
 
     start = ctx.clock()
     waited = wait_for_pods(ctx, ctx.deployment, selector, before.replicas, deadline_s=s.rollout_timeout_s,
@@ -158,7 +168,7 @@ def rolling_update(ctx: RolloutContext, release: Release, *, baseline_p95_s: flo
     labels = {**after.selector, "pod-template-hash": new_hash} if new_hash else dict(after.selector)
     group = Group("release", labels, ctx.namespace)
     monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, group, baseline_p95_s=baseline_p95_s,
-                              clock=ctx.clock)
+                              clock=ctx.clock, history=history)
     window = s.monitoring_window_s if monitor_s is None else monitor_s
     try:
         a = monitor_phase(ctx, monitor, report, window_s=window, deadline_s=2 * window, label="after rollout")

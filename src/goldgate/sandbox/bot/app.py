@@ -278,7 +278,7 @@ class RequestObserver:
 
         try:
             if is_api and await faults.before_api_request():
-                injected = _error(500, "injected fault (FAULT_ERROR_RATE)")
+                injected = _error(500, "injected fault (FAULT_ERROR_RATE/FAULT_ERROR_BURSTS)")
                 await injected(scope, receive, observed_send)
             else:
                 await self.app(scope, receive, observed_send)

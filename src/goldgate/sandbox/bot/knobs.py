@@ -83,6 +83,18 @@ def integer(raw: str) -> int:
         raise ValueError("must be an integer") from None
 
 
+def bursts(raw: str) -> tuple[float, float, float]:
+    """``<rate>/<on_s>/<period_s>``: a probability, then two positive durations with on_s <= period_s."""
+    parts = raw.split("/")
+    if len(parts) != 3:
+        raise ValueError("must be <rate>/<on_s>/<period_s>, e.g. 0.2/5/60")
+    rate = number(0, 1)(parts[0])
+    on_s, period_s = (number(0, low_open=True)(p) for p in parts[1:])
+    if on_s > period_s:
+        raise ValueError("on_s must not exceed period_s")
+    return rate, on_s, period_s
+
+
 def knob(env: str, example: str, parse: Callable[[str], Any], default: Any = None) -> Any:
     """Declare a knob: its variable, an example value for documentation, and its parser."""
     return field(default=default, metadata={"env": env, "example": example, "parse": parse})
@@ -97,6 +109,11 @@ class FaultKnobs:
 
     error_rate: float = knob("FAULT_ERROR_RATE", "0.03", number(0, 1), 0.0)
     """Probability (0..1) that an /api/ request answers 500 instead of doing its work."""
+
+    error_bursts: tuple[float, float, float] | None = knob("FAULT_ERROR_BURSTS", "0.2/5/60", bursts)
+    """Bursts of errors: during the first on_s seconds of every period_s window aligned to the Unix epoch
+    (<rate>/<on_s>/<period_s>), an /api/ request answers 500 with probability rate. Pods with the same
+    value burst at the same moments: shared bursts, as a flaky dependency gives every version at once."""
 
     latency_ms: float = knob("FAULT_LATENCY_MS", "300", number(0), 0.0)
     """Fixed latency in milliseconds added to every /api/ request."""

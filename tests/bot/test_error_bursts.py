@@ -1,0 +1,28 @@
+"""FAULT_ERROR_BURSTS: epoch-aligned bursts of errors, the same moments for every pod with the value."""
+
+from __future__ import annotations
+
+import pytest
+
+from goldgate.sandbox.bot.knobs import FaultKnobs, KnobError
+
+
+def test_the_value_reads_as_rate_on_and_period() -> None:
+    assert FaultKnobs.from_env({"FAULT_ERROR_BURSTS": "0.2/5/60"}).error_bursts == (0.2, 5.0, 60.0)
+    assert FaultKnobs.from_env({}).error_bursts is None
+
+
+@pytest.mark.parametrize("raw", ["0.2/5", "1.5/5/60", "0.2/0/60", "0.2/70/60", "x/5/60", "0.2/5/-1"])
+def test_a_bad_value_names_the_variable(raw: str) -> None:
+    with pytest.raises(KnobError, match="FAULT_ERROR_BURSTS"):
+        FaultKnobs.from_env({"FAULT_ERROR_BURSTS": raw})
+
+
+def test_bursts_open_at_the_same_epoch_moments_for_every_pod() -> None:
+    from goldgate.sandbox.bot.faults import FaultInjector
+
+    a = FaultInjector(FaultKnobs.from_env({"FAULT_ERROR_BURSTS": "1/5/60", "FAULT_SEED": "1"}))
+    b = FaultInjector(FaultKnobs.from_env({"FAULT_ERROR_BURSTS": "1/5/60", "FAULT_SEED": "2"}))
+    for t, inside in ((1_800_000_000.0, True), (1_800_000_004.9, True), (1_800_000_005.1, False),
+                      (1_800_000_059.0, False), (1_800_000_060.5, True)):
+        assert a.in_error_burst(t) is inside and b.in_error_burst(t) is inside

@@ -1,0 +1,172 @@
+"""The error-rate trigger under bursty errors: paired with the stable serving beside the release,
+and the lone release's dispersion-robust test. Fault -> FAIL with value and threshold; healthy ->
+PASS; a burst both versions share -> no FAIL; a resumed lone window decides as the uninterrupted one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from goldgate.criteria.lone_error_rate import (
+    DispersionSetting,
+    DispersionStats,
+    LoneErrorRate,
+    concentrations,
+    lone_error_rate,
+    robust_llr,
+)
+from goldgate.criteria.paired_error_rate import PairedErrorRate, paired_error_rate, paired_llr
+from goldgate.criteria.sprt import GUIDE_DEFAULTS
+from goldgate.criteria.watch_error_rate import WatchErrorRate, WatchPlan
+from goldgate.verdict import Status
+
+PLAN = WatchPlan(GUIDE_DEFAULTS, horizon_s=7200.0, max_gap_s=180.0)
+
+
+def _bursts(rng: np.random.Generator, polls: int, concentration: float, mean: float = 0.004) -> np.ndarray:
+    return rng.beta(concentration * mean, concentration * (1 - mean), size=polls)
+
+
+# ----------------------------------------------------------------------------- paired
+def test_a_canary_failing_on_its_own_fails_with_value_and_threshold() -> None:
+    test = PairedErrorRate(PLAN)
+    for _ in range(5):
+        state = test.observe(120, 4, 1080, 4, 60.0)  # canary 3.3 %, stable 0.4 %
+    v = paired_error_rate(state)
+    assert v.status is Status.FAIL and v.rollback
+    assert v.observed > 0.01 and v.threshold == 0.01
+    assert "vs threshold" in v.message() and "stable pods beside it" in v.reason
+
+
+def test_a_healthy_canary_beside_a_healthy_stable_passes() -> None:
+    test = PairedErrorRate(PLAN)
+    for _ in range(5):
+        state = test.observe(120, 0, 1080, 4, 60.0)
+    v = paired_error_rate(state)
+    assert v.status is Status.PASS, v.message()
+    assert "paired with the stable pods over 5 polls" in v.reason
+
+
+@pytest.mark.parametrize("concentration", [50.0, 200.0])
+def test_bursts_both_versions_share_never_roll_back(concentration: float) -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        test = PairedErrorRate(PLAN)
+        for p in _bursts(rng, 120, concentration):
+            n, ns = rng.poisson(120), rng.poisson(1080)
+            state = test.observe(n, rng.binomial(n, p), ns, rng.binomial(ns, p), 60.0)
+        assert paired_error_rate(state).status is not Status.FAIL, paired_error_rate(state).message()
+
+
+def test_a_shared_incident_above_the_limit_is_not_the_canarys() -> None:
+    test = PairedErrorRate(PLAN)
+    for _ in range(10):
+        state = test.observe(200, 6, 1800, 54, 60.0)  # both at 3 %
+    v = paired_error_rate(state)
+    assert v.status is Status.PASS, v.message()
+    assert "no worse than the stable" in v.reason
+
+
+def test_paired_evidence_of_a_poll_without_errors_or_stable_traffic_is_nothing() -> None:
+    assert paired_llr(GUIDE_DEFAULTS, 100, 0, 900, 0) == 0.0
+    assert paired_llr(GUIDE_DEFAULTS, 100, 5, 0, 0) == 0.0
+    assert paired_llr(GUIDE_DEFAULTS, 100, 5, 900, 5) > 0 > paired_llr(GUIDE_DEFAULTS, 100, 0, 900, 10)
+
+
+def test_no_stable_traffic_is_never_a_paired_pass() -> None:
+    test = PairedErrorRate(PLAN)
+    for _ in range(5):
+        state = test.observe(100, 2, 0, 0, 60.0)  # 2 % on the canary, no stable to compare with
+    v = paired_error_rate(state)
+    assert v.status is Status.INCONCLUSIVE and "no stable requests" in v.reason
+
+
+# ----------------------------------------------------------------------------- lone
+def test_the_lone_release_failing_fails_with_value_and_threshold() -> None:
+    test = LoneErrorRate(PLAN, DispersionSetting())
+    for _ in range(6):
+        state = test.observe(1200, 40, 60.0)  # 3.3 %
+    v = lone_error_rate(state)
+    assert v.status is Status.FAIL and v.observed > 0.01 and v.threshold == 0.01
+    assert "vs threshold" in v.message() and "lone release" in v.reason
+    assert "too little history" in v.reason and "default phi=10" in v.reason
+
+
+def test_a_healthy_lone_release_passes_and_says_which_dispersion() -> None:
+    rng = np.random.default_rng(3)
+    test = LoneErrorRate(PLAN, DispersionSetting())
+    for _ in range(40):
+        n = rng.poisson(1200)
+        state = test.observe(n, rng.binomial(n, 0.003), 60.0)
+    v = lone_error_rate(state)
+    assert v.status is Status.PASS, v.message()
+    assert "lone release, dispersion phi=" in v.reason and "estimated from 39 polls of the release" in v.reason
+
+
+@pytest.mark.parametrize("concentration", [50.0, 200.0])
+def test_bursts_on_a_lone_release_do_not_roll_it_back_where_the_former_test_did(concentration: float) -> None:
+    rng = np.random.default_rng(11)
+    lone_fails, former_fails = 0, 0
+    for _ in range(20):
+        lone, former = LoneErrorRate(PLAN, DispersionSetting()), WatchErrorRate(PLAN)
+        for p in _bursts(rng, 120, concentration):
+            n = rng.poisson(1200)
+            k = rng.binomial(n, p)
+            state = lone.observe(n, k, 60.0)
+            former.observe(n, k, 60.0)
+        lone_fails += lone_error_rate(state).status is Status.FAIL
+        former_fails += former.state.alarm is not None
+    assert lone_fails == 0
+    assert former_fails >= 10  # what the dispersion-robust test is for
+
+
+def test_history_before_the_switch_sets_the_dispersion() -> None:
+    rng = np.random.default_rng(5)
+    history = DispersionStats()
+    for p in _bursts(rng, 40, 200.0):
+        n = rng.poisson(1200)
+        history = history.add(n, rng.binomial(n, p), 60.0)
+    test = LoneErrorRate(PLAN, DispersionSetting(), history=history, history_source="blue before the switch")
+    v = lone_error_rate(test.observe(1200, 5, 60.0))
+    assert "estimated from 40 polls of blue before the switch" in v.reason, v.reason
+
+
+def test_a_configured_dispersion_replaces_the_estimate() -> None:
+    test = LoneErrorRate(PLAN, DispersionSetting(configured=3.0))
+    v = lone_error_rate(test.observe(1200, 5, 60.0))
+    assert "dispersion phi=3 per minute from the environment" in v.reason
+
+
+def test_the_estimate_finds_the_dispersion_it_was_given() -> None:
+    rng = np.random.default_rng(9)
+    stats = DispersionStats()
+    for p in _bursts(rng, 2000, 200.0):
+        n = rng.poisson(1200)
+        stats = stats.add(n, rng.binomial(n, p), 60.0)
+    rho = stats.rho()
+    assert rho is not None and 0.7 / 201 < rho < 1.4 / 201
+
+
+def test_the_grid_runs_from_the_most_dispersed_allowed_to_independence() -> None:
+    grid = concentrations(0.01)
+    assert grid[0] == pytest.approx(99.0) and grid[-1] == float("inf") and list(grid) == sorted(grid)
+    bounded = concentrations(0.01, 0.005)
+    assert bounded[-1] == pytest.approx(199.0)
+    assert concentrations(0.0) == (float("inf"),)
+    up, down = robust_llr(GUIDE_DEFAULTS, 1200, 30, 0.01)
+    assert up <= down
+
+
+def test_a_resumed_lone_window_decides_as_the_uninterrupted_one() -> None:
+    rng = np.random.default_rng(2)
+    polls = [(int(n), int(rng.binomial(n, 0.004))) for n in rng.poisson(1200, size=50)]
+    whole = LoneErrorRate(PLAN, DispersionSetting())
+    first = LoneErrorRate(PLAN, DispersionSetting())
+    for n, k in polls[:25]:
+        whole.observe(n, k, 60.0)
+        first.observe(n, k, 60.0)
+    second = LoneErrorRate(PLAN, DispersionSetting())
+    second.restore(first.snapshot())
+    for n, k in polls[25:]:
+        a, b = whole.observe(n, k, 60.0), second.observe(n, k, 60.0)
+    assert lone_error_rate(a).message() == lone_error_rate(b).message()
