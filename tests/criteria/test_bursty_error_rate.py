@@ -170,3 +170,29 @@ def test_a_resumed_lone_window_decides_as_the_uninterrupted_one() -> None:
     for n, k in polls[25:]:
         a, b = whole.observe(n, k, 60.0), second.observe(n, k, 60.0)
     assert lone_error_rate(a).message() == lone_error_rate(b).message()
+
+
+def test_a_resumed_paired_window_decides_as_the_uninterrupted_one() -> None:
+    """The judge persists a canary's paired test and continues it after a restart."""
+    import json
+
+    rng = np.random.default_rng(3)
+    polls = [(int(n), int(rng.binomial(n, 0.03)), int(s), int(rng.binomial(s, 0.004)))
+             for n, s in zip(rng.poisson(120, size=30), rng.poisson(1080, size=30), strict=True)]
+    whole, first = PairedErrorRate(PLAN), PairedErrorRate(PLAN)
+    for p in polls[:10]:
+        whole.observe(*p, 60.0)
+        first.observe(*p, 60.0)
+    second = PairedErrorRate(PLAN)
+    second.restore(json.loads(json.dumps(first.snapshot())))
+    for p in polls[10:]:
+        a, b = whole.observe(*p, 60.0), second.observe(*p, 60.0)
+    assert paired_error_rate(a).message() == paired_error_rate(b).message()
+    assert paired_error_rate(b).status is Status.FAIL
+
+
+def test_an_unreadable_paired_snapshot_starts_afresh() -> None:
+    for junk in ({}, {"test": "paired"}, {"test": "paired", "polls": "x", "cusum": {}}, {"test": "lone"}):
+        test = PairedErrorRate(PLAN)
+        test.restore(junk)
+        assert test.state.polls == 0
