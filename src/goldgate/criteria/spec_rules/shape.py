@@ -264,7 +264,7 @@ def read_workload(doc: dict[str, Any], kind: str, *, served: bool = False) -> tu
             r.bad(f"{strategy_field}.type", f"unsupported value {strategy_type[:40]!r}: the API server accepts "
                                               f"{' or '.join(STRATEGY_TYPES[kind])}")
         rolling = r.mapping(strategy.get("rollingUpdate"), f"{strategy_field}.rollingUpdate")
-        if rolling and strategy_type != "RollingUpdate":
+        if rolling and strategy_type != "RollingUpdate" and strategy_type in STRATEGY_TYPES[kind]:
             r.bad(f"{strategy_field}.rollingUpdate", f"may not be set when the type is {strategy_type!r} "
                                                       "(the API server refuses it)")
         default_surge, default_unavailable = ("25%", "25%") if kind == "Deployment" else (0, 1)
