@@ -391,7 +391,7 @@ def load_environment(name: str, directory: Path) -> Environment:
     if not ENV_NAME_RE.match(name):
         raise EnvironmentFileError(f"--env={name!r}: not a valid environment name")
     path = directory / f"{name}.yaml"
-    if not path.is_file():
+    if not safeload.exists_as_link_or_file(path):  # a broken link is named by the loader below
         known = ", ".join(available_environments(directory)) or "none"
         raise EnvironmentFileError(f"{path}: unknown environment {name!r} (available: {known})")
     try:  # one loader for every file a team writes: UTF-8, size, depth, duplicate keys, aliases

@@ -14,6 +14,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -245,3 +246,14 @@ def test_verdict_file_written_by_the_suite_validates(tmp_path: Path) -> None:
     write_verdict_file(path, VerdictCollector(), {"environment": "local", "version": "v1"})
     assert read_verdict_file(path)["decision"] == "NO-GO"
     assert json.loads(path.read_text())["schema"]
+
+
+@pytest.mark.parametrize(("make", "cause"), [
+    (lambda p: p.symlink_to(p.name), "symbolic link loop"),
+    (lambda p: p.symlink_to("gone.yaml"), "dangling symbolic link"),
+    (lambda p: p.mkdir(), "is a directory"),
+])
+def test_environment_file_that_cannot_be_opened_is_named(tmp_path: Path, make: Any, cause: str) -> None:
+    make(tmp_path / "t.yaml")
+    with pytest.raises(EnvironmentFileError, match=cause):
+        load_environment("t", tmp_path)
