@@ -336,7 +336,7 @@ def _check(label: str, index: int, root: yaml.Node, limits: Limits) -> None:
                     if first is not key:
                         raise LoadError(
                             label, f"duplicate key {name!r} (line {first.start_mark.line + 1} and line "
-                            f"{key.start_mark.line + 1}): the API server and kubectl refuse it", document=index,
+                            f"{key.start_mark.line + 1}): a mapping holds each key once (kubectl refuses it too)", document=index,
                             field=_path((trail, name)), line=key.start_mark.line + 1)
                 here = (trail, name if name is not None else "?")
                 stack.append((value, depth + 1, here, node))
