@@ -24,7 +24,8 @@ from collections.abc import Callable
 import yaml
 
 from goldgate.checks import manifests as check
-from goldgate.probes.manifests import LOADER
+
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the parser goldgate.safeload uses
 
 WORKLOADS = int(os.environ.get("BENCH_WORKLOADS", "2000"))
 PER_FILE = 10

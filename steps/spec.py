@@ -55,4 +55,4 @@ def live_deployment_meets_rules(kube: Any, environment: Environment, rules: str)
          lambda: cluster_specs.read_deployment(kube, k.namespace, k.deployment),
          lambda served: spec_rules.all_rules_pass(
              spec_rules.judge_document({**served, "kind": served.get("kind") or "Deployment"},
-                                       _policy(environment), wanted, where), where))
+                                       _policy(environment), wanted, where, served=True), where))

@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -34,6 +33,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from goldgate import safeload
 from goldgate.release_policy import ReleaseLayout, ReleasePolicy
 from goldgate.secrets import (
     REF_RE,
@@ -500,18 +500,13 @@ def load_environment(name: str, directory: Path) -> Environment:
     if not ENV_NAME_RE.match(name):
         raise EnvironmentFileError(f"--env={name!r}: not a valid environment name")
     path = directory / f"{name}.yaml"
-    if not path.is_file():
+    if not safeload.exists_as_link_or_file(path):  # a broken link is named by the loader below
         known = ", ".join(available_environments(directory)) or "none"
         raise EnvironmentFileError(f"{path}: unknown environment {name!r} (available: {known})")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise EnvironmentFileError(f"{path}:{where}: YAML syntax error: {problem}") from None
-    except OSError as exc:
-        raise EnvironmentFileError(f"{path}: cannot read: {exc.strerror}") from None
+    try:  # one loader for every file a team writes: UTF-8, size, depth, duplicate keys, aliases
+        raw = safeload.load_yaml(path)
+    except safeload.LoadError as exc:
+        raise EnvironmentFileError(str(exc)) from None
     if not isinstance(raw, dict):
         raise EnvironmentFileError(f"{path}: (top level): expected a mapping of settings, got {type(raw).__name__}")
     secrets = find_literal_secrets(raw)

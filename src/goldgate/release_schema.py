@@ -13,8 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from goldgate import safeload
 from goldgate.config import Environment
 from goldgate.probes.artifacts.locations import resolve
 
@@ -40,11 +39,9 @@ def manifest_problems(path: Path) -> list[str]:
     from jsonschema import Draft202012Validator
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        return [f"{path}: cannot read: {exc}"]
-    except yaml.YAMLError as exc:
-        return [f"{path}: not valid YAML: {str(exc).splitlines()[0]}"]
+        data = safeload.load_yaml(path)
+    except safeload.LoadError as exc:
+        return [str(exc)]
     validator = Draft202012Validator(schema())
     out = []
     for err in sorted(validator.iter_errors(_plain(data)), key=lambda e: list(map(str, e.absolute_path))):

@@ -119,7 +119,7 @@ def test_unreachable_channel_is_an_error_naming_the_url() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("version: [unclosed", "not valid YAML"),
+    ("version: [unclosed", "YAML syntax error"),
     ("- a list", "expected a mapping at the top level"),
     ("notifications: {audience: x}", "notifications: expected a list, got dict"),
     ("notifications: [stakeholders]", r"notifications\[0\]: expected a mapping, got str"),

@@ -119,7 +119,7 @@ def test_missing_or_broken_manifest_is_a_reason(tmp_path: Path) -> None:
     problems, _ = change_problems(tmp_path / "absent.yaml", version="v1", change="CHG-1")
     assert "cannot read" in problems[0]
     (tmp_path / "bad.yaml").write_text("approvals: [\n")
-    assert "not valid YAML" in change_problems(tmp_path / "bad.yaml", version="v1", change="CHG-1")[0][0]
+    assert "YAML syntax error" in change_problems(tmp_path / "bad.yaml", version="v1", change="CHG-1")[0][0]
     assert "no release manifest" in change_problems(None, version="v1", change="CHG-1")[0][0]
 
 

@@ -11,8 +11,9 @@ from goldgate.cli import main
 
 
 def _verdict(path: Path, decision: str) -> Path:
+    reasons = [] if decision == "GO" else ["x: FAIL: error rate — observed 0.03 vs threshold 0.01"]
     path.write_text(json.dumps({"decision": decision, "environment": "staging", "version": "v1.2.0",
-                                "reasons": ["x: FAIL: error rate — observed 0.03 vs threshold 0.01"]}))
+                                "reasons": reasons}))
     return path
 
 
@@ -28,7 +29,7 @@ def test_missing_or_broken_verdict_is_2(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["verdict", "--file", str(tmp_path / "bad.json")]) == 2
     (tmp_path / "odd.json").write_text('{"decision": "MAYBE"}')
     assert main(["verdict", "--file", str(tmp_path / "odd.json")]) == 2
-    assert "treat as NO-GO" in capsys.readouterr().err
+    assert "no decision read" in capsys.readouterr().err
 
 
 def test_report_without_results_says_how_to_get_them(tmp_path: Path, capsys: pytest.CaptureFixture[str],

@@ -44,7 +44,9 @@ def comparable(workload: Any) -> dict[str, Any]:
     kind = workload.get("kind") or "Deployment"
     if not isinstance(kind, str) or kind not in POD_SPEC_PATH:
         raise SpecUnreadable(f"kind: {kind!r} has no pod template")
-    spec, problems = read_workload(workload, kind)
+    # Drift compares specs, whichever side they come from: apiVersion is not what differs here
+    # (``goldgate check manifests`` judges it), so both sides are read as served objects.
+    spec, problems = read_workload(workload, kind, served=True)
     if not problems and not spec.containers:
         problems = [ShapeProblem(f"{POD_SPEC_PATH[kind]}.containers", "no containers")]
     if problems:

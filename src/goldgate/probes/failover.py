@@ -20,7 +20,6 @@ failback runbook resynchronises them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import time
 import uuid
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from goldgate import safeload
 from goldgate.probes.http import HttpObservation, HttpProbe
 
 ORDERS_PATH = "/api/v1/orders"
@@ -283,20 +283,22 @@ def drill_history(path: Path | None, this_run: Iterable[Any] = ()) -> list[Drill
 
 def drills_from_audit(path: Path) -> list[DrillRecord]:
     """Every ``failover-drill`` action of the audit trail (``reports/audit.jsonl``), oldest first."""
+    from goldgate.report.audit import read_log_bytes
+
+    if not safeload.exists_as_link_or_file(path):
+        raise FailoverUnavailable(f"audit trail {path} does not exist: no record of any failover drill")
     try:
-        lines = path.read_bytes().splitlines()
-    except FileNotFoundError:
-        raise FailoverUnavailable(f"audit trail {path} does not exist: no record of any failover drill") from None
-    except OSError as exc:
-        raise FailoverUnavailable(f"audit trail {path}: {exc.strerror or exc}") from None
+        lines = read_log_bytes(path).splitlines()
+    except safeload.LoadError as exc:
+        raise FailoverUnavailable(f"audit trail {path}: {exc.located_cause}") from None
     found: list[DrillRecord] = []
     for number, raw in enumerate(lines, 1):
         if not raw.strip():
             continue
         try:
-            record = json.loads(raw)
-        except ValueError:
-            raise FailoverUnavailable(f"audit trail {path} line {number}: not JSON") from None
+            record = safeload.load_json_line(raw, name=str(path), line=number)
+        except safeload.LoadError as exc:
+            raise FailoverUnavailable(f"audit trail {path} line {number}: not JSON ({exc.cause})") from None
         if not isinstance(record, dict):
             raise FailoverUnavailable(f"audit trail {path} line {number}: not a record object")
         found += _drills(record.get("actions") or [], str(record.get("run_id") or ""),

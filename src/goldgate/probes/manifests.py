@@ -1,26 +1,27 @@
 """Manifest files as evidence: files, folders and stdin read into located YAML documents.
 
 A policy check is only useful if it never dies on the input it was given, so nothing here
-raises on content: YAML syntax errors, binary files and text that is not UTF-8 become
-:class:`ManifestProblem` entries naming the file, the document index and the line, next to
-the documents that did parse. Only a path that does not exist is raised
-(:class:`ManifestsUnavailable`), because then there is nothing to report on at all.
+raises on content: YAML syntax errors, binary files, text that is not UTF-8, duplicate keys,
+alias bombs, excessive size or depth (all refused by :mod:`goldgate.safeload`, the one
+loader) become :class:`ManifestProblem` entries naming the file, the document index, the
+line and the field, next to the documents that did parse. A ``*.yaml`` entry that cannot be
+opened (a symbolic link loop, a dangling link, no permission) is a problem of its own, never
+skipped. Only a path that does not exist at all is raised (:class:`ManifestsUnavailable`),
+because then there is nothing to report on.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
+from goldgate import safeload
 from goldgate.probes.artifacts import ArtifactUnavailable
 
-#: libyaml's loader when present: the same documents, several times faster.
-LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 SUFFIXES = (".yaml", ".yml", ".json")
 STDIN = "-"
 
@@ -51,16 +52,26 @@ class ManifestFile:
 
 
 def files_in(paths: Sequence[str]) -> Iterator[str]:
-    """Each path, folders expanded to their manifest files (sorted, recursively)."""
+    """Each path, folders expanded to their manifest files (sorted, recursively).
+
+    A folder entry with a manifest suffix is listed whatever it points to: a symbolic link
+    loop or a dangling link named ``*.yaml`` is reported when read, not skipped. Links to
+    folders are not followed (a link cycle cannot make the walk endless).
+    """
     for raw in paths:
         if raw == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
-            yield from (str(p) for p in found)
-        elif path.exists():
+            found: list[str] = []
+            for folder, dirs, names in os.walk(path, followlinks=False):
+                dirs.sort()
+                found += [os.path.join(folder, n) for n in names if Path(n).suffix in SUFFIXES]
+                found += [os.path.join(folder, d) for d in dirs
+                          if Path(d).suffix in SUFFIXES and os.path.islink(os.path.join(folder, d))]
+            yield from sorted(found)
+        elif safeload.exists_as_link_or_file(path):
             yield str(path)
         else:
             raise ManifestsUnavailable(path, "no such file or folder")
@@ -72,41 +83,25 @@ def read(paths: Sequence[str], stdin: BinaryIO | None = None) -> list[ManifestFi
 
 
 def read_one(path: str, stdin: BinaryIO | None = None) -> ManifestFile:
+    limits = safeload.Limits.from_environ()
     try:
-        data = (stdin or sys.stdin.buffer).read() if path == STDIN else Path(path).read_bytes()
+        if path == STDIN:
+            data = (stdin or sys.stdin.buffer).read(limits.max_bytes + 1)
+        else:
+            data = safeload.read_bytes(path, limits)
+    except safeload.LoadError as exc:
+        return ManifestFile(path, problems=(ManifestProblem(path, None, exc.located_cause),))
     except OSError as exc:
         return ManifestFile(path, problems=(ManifestProblem(path, None, f"cannot read: {exc.strerror or exc}"),))
-    return parse(path, data)
+    return parse(path, data, limits)
 
 
-def parse(path: str, data: bytes) -> ManifestFile:
+def parse(path: str, data: bytes, limits: safeload.Limits | None = None) -> ManifestFile:
     """The documents of one file's bytes, and what made the rest unreadable."""
-    if b"\0" in data[:8192]:
-        return ManifestFile(path, problems=(ManifestProblem(path, None, "binary file (NUL bytes), not YAML"),))
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return ManifestFile(path, problems=(ManifestProblem(
-            path, None, f"line {line}: not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"),))
     documents: list[ManifestDocument] = []
     try:
-        for i, body in enumerate(yaml.load_all(text, Loader=LOADER)):  # nosec B506 - LOADER is a safe loader
+        for i, body in safeload.yaml_documents(data, name=path, limits=limits):
             documents.append(ManifestDocument(path, i, body))
-    except yaml.YAMLError as exc:
-        return ManifestFile(path, tuple(documents), (ManifestProblem(path, len(documents), _yaml_cause(exc)),))
-    except (RecursionError, MemoryError, ValueError, TypeError, OverflowError) as exc:
-        cause = f"YAML cannot be loaded: {type(exc).__name__}: {str(exc)[:200]}"
-        return ManifestFile(path, tuple(documents), (ManifestProblem(path, len(documents), cause),))
+    except safeload.LoadError as exc:
+        return ManifestFile(path, tuple(documents), (ManifestProblem(path, exc.document, exc.located_cause),))
     return ManifestFile(path, tuple(documents))
-
-
-def _yaml_cause(exc: yaml.YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    context_mark = getattr(exc, "context_mark", None)
-    if context and context_mark is not None:
-        context = f"{context} started at line {context_mark.line + 1}"
-    return f"{where}YAML syntax error: {problem}" + (f" ({context})" if context else "")

@@ -35,10 +35,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
+from goldgate import safeload
 from goldgate.config import Timeouts
-from goldgate.probes.artifacts import ArtifactUnavailable, read_text
+from goldgate.probes.artifacts import ArtifactUnavailable, load_yaml
 from goldgate.probes.artifacts.manifest import timestamp
 from goldgate.probes.http import HttpProbe
 
@@ -136,13 +135,7 @@ def _window(path: Path, raw: Mapping[str, Any]) -> tuple[dt.datetime | None, dt.
 
 def read_readiness(path: Path) -> ReleaseReadiness:
     """The manifest's §1.3 records; fields at the top level or under ``release:``."""
-    try:
-        raw = yaml.safe_load(read_text(path, "release manifest"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise ArtifactUnavailable(path, f"{where.strip() or 'YAML'}: not valid YAML: "
-                                        f"{getattr(exc, 'problem', None) or exc}") from None
+    raw = load_yaml(path, "release manifest")
     if isinstance(raw, Mapping) and isinstance(raw.get("release"), Mapping):
         raw = {**raw, **raw["release"]}
     if not isinstance(raw, Mapping):
@@ -199,8 +192,8 @@ def read_audit_runs(path: Path) -> list[AuditRun]:
     try:
         _, problems = audit.verify(path)
         records = audit.read_records(path)
-    except OSError as exc:
-        raise ArtifactUnavailable(path, f"cannot read the audit trail: {exc.strerror}") from None
+    except safeload.LoadError as exc:
+        raise ArtifactUnavailable(path, f"cannot read the audit trail: {exc.located_cause}") from None
     if problems:
         raise ArtifactUnavailable(path, f"the audit trail does not verify: {problems[0]}")
     runs = []

@@ -17,6 +17,7 @@ is what proves nobody rewrote it whole.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import fcntl
 import getpass
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from goldgate import safeload
 from goldgate.report.redact import redact_obj
 
 GENESIS = "0" * 64
@@ -274,13 +276,13 @@ def verify(path: Path) -> tuple[int, list[Problem]]:
     followed by ``seq``, so a reordering is reported as such rather than as edits.
     """
     problems: list[Problem] = []
-    lines = path.read_bytes().splitlines()
+    lines = read_log_bytes(path).splitlines()
     parsed: list[tuple[int, bytes, dict[str, Any] | None]] = []
     by_seq: dict[int, tuple[int, bytes]] = {}
     for number, raw in enumerate(lines, start=1):
         rec: dict[str, Any] | None = None
-        with contextlib.suppress(ValueError):
-            loaded = json.loads(raw)
+        with contextlib.suppress(safeload.LoadError):
+            loaded = safeload.load_json_line(raw, name=str(path), line=number)
             rec = loaded if isinstance(loaded, dict) else None
         parsed.append((number, raw, rec))
         if rec is not None and isinstance(rec.get("seq"), int):
@@ -326,11 +328,24 @@ def verify(path: Path) -> tuple[int, list[Problem]]:
     return count, problems
 
 
+#: An audit log grows by one record per run, so it may be this many times the loader's limit.
+LOG_SIZE_FACTOR = 32
+
+
+def read_log_bytes(path: Path) -> bytes:
+    """The log's bytes through the one safe loader (a regular file, bounded size), or LoadError."""
+    limits = safeload.Limits.from_environ()
+    return safeload.read_bytes(path, dataclasses.replace(limits, max_bytes=limits.max_bytes * LOG_SIZE_FACTOR))
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
+    """Every line that is a JSON record (damaged lines are left out: ``verify`` names them)."""
     out = []
-    for raw in path.read_bytes().splitlines():
-        with contextlib.suppress(ValueError):
-            out.append(json.loads(raw))
+    for number, raw in enumerate(read_log_bytes(path).splitlines(), start=1):
+        with contextlib.suppress(safeload.LoadError):
+            rec = safeload.load_json_line(raw, name=str(path), line=number)
+            if isinstance(rec, dict):
+                out.append(rec)
     return out
 
 

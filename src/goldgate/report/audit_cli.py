@@ -1,8 +1,10 @@
 """``goldgate audit verify|show``: prove the audit trail untouched, or read it.
 
 ``verify`` exits 0 when every record's hash, the chain and the sequence hold, 1 when a
-record was edited, removed or reordered (each problem names its line), 2 when the file
-cannot be read. With ``--postgres env:VAR`` it also checks that the PostgreSQL copy holds
+record was edited, removed or reordered, 2 when the file cannot be read. Damage is summarised
+in one line (how many problems of which kind) followed by the first broken record, so a
+binary or truncated file gives two lines, not one per line of it; ``--all`` lists every
+problem. With ``--postgres env:VAR`` it also checks that the PostgreSQL copy holds
 the same records — the only way to notice the last record removed, or the whole file
 rewritten with a fresh chain.
 """
@@ -15,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from goldgate import safeload
 from goldgate.report import audit
 from goldgate.report.redact import redact
 
@@ -43,8 +46,8 @@ def _verify(args: argparse.Namespace) -> int:
     path = _path(args.file)
     try:
         count, problems = audit.verify(path)
-    except OSError as exc:
-        print(f"goldgate audit: {path}: cannot read: {exc.strerror}", file=sys.stderr)
+    except safeload.LoadError as exc:
+        print(f"goldgate audit: {exc}", file=sys.stderr)
         return 2
     messages = [str(p) for p in problems]
     if args.postgres:
@@ -60,20 +63,34 @@ def _verify(args: argparse.Namespace) -> int:
             return 2
         messages += compare_with_postgres(audit.read_records(path), stored)
     if messages:
-        print(f"goldgate audit: {path}: TAMPERED — {len(messages)} problem(s) in {count} record(s):")
-        for message in messages:
+        print(f"goldgate audit: {path}: TAMPERED — {len(messages)} problem(s) in {count} record(s) "
+              f"({damage_summary(messages)})" + (":" if args.all else "; the first:"))
+        for message in messages if args.all else messages[:1]:
             print(f"  {message}")
         return 1
     print(f"goldgate audit: {path}: OK — {count} record(s), hash chain intact")
     return 0
 
 
+_KINDS = (("not a JSON record", "unreadable"), ("empty line", "empty"), ("removed", "removed"),
+          ("reordered", "reordered"), ("appears twice", "duplicated"), ("edited", "edited"))
+
+
+def damage_summary(messages: list[str]) -> str:
+    """``3 unreadable, 1 edited``: how many problems of each kind, in one phrase."""
+    counts: dict[str, int] = {}
+    for message in messages:
+        kind = next((label for word, label in _KINDS if word in message), "other")
+        counts[kind] = counts.get(kind, 0) + 1
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
 def _show(args: argparse.Namespace) -> int:
     path = _path(args.file)
     try:
         records = audit.read_records(path)
-    except OSError as exc:
-        print(f"goldgate audit: {path}: cannot read: {exc.strerror}", file=sys.stderr)
+    except safeload.LoadError as exc:
+        print(f"goldgate audit: {exc}", file=sys.stderr)
         return 2
     for rec in records[-args.last:] if args.last else records:
         if args.json:
@@ -97,6 +114,7 @@ def register(subparsers: Any) -> None:
     ver.add_argument("--file", default="reports/audit.jsonl")
     ver.add_argument("--postgres", default=None, metavar="REF",
                      help="also compare with the PostgreSQL copy (a reference like env:AUDIT_DATABASE_URL)")
+    ver.add_argument("--all", action="store_true", help="list every problem, not only the first")
     ver.set_defaults(func=_verify)
     show = sub.add_parser("show", help="one line per run: when, decision, where, version, who, change")
     show.add_argument("--file", default="reports/audit.jsonl")

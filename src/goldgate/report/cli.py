@@ -145,15 +145,13 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def read_verdict(path: Path) -> dict[str, Any]:
+    """The validated verdict file (:func:`goldgate.report.verdict_file.read_verdict_file`)."""
+    from goldgate.report.verdict_file import VerdictFileError, read_verdict_file
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot read: {exc.strerror}") from None
-    except ValueError as exc:
-        raise ReportError(f"{path}: not valid JSON: {exc}") from None
-    if not isinstance(doc, dict) or doc.get("decision") not in EXIT_BY_DECISION:
-        raise ReportError(f"{path}: no decision GO / NO-GO / ROLLBACK in it")
-    return doc
+        return read_verdict_file(path)
+    except VerdictFileError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def _verdict(args: argparse.Namespace) -> int:
@@ -161,7 +159,8 @@ def _verdict(args: argparse.Namespace) -> int:
     try:
         doc = read_verdict(path)
     except ReportError as exc:
-        print(f"goldgate verdict: {exc} — treat as NO-GO", file=sys.stderr)
+        # one line, and nothing that reads as a decision: the exit code says "unreadable"
+        print(f"goldgate verdict: {exc} (no decision read; exit {EXIT_UNREADABLE})", file=sys.stderr)
         return EXIT_UNREADABLE
     decision = doc["decision"]
     waivers = doc.get("waivers", []) or []

@@ -214,3 +214,79 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
     }
     write_json_atomic(path, doc)
     return doc
+
+
+# ----------------------------------------------------------------------------- reading
+DECISIONS = ("GO", "NO-GO", "ROLLBACK")
+
+
+class VerdictFileError(ValueError):
+    """A verdict file that does not validate: no decision may be read from it."""
+
+
+def read_verdict_file(path: Path) -> dict[str, Any]:
+    """The verdict file at ``path`` when it validates, else :class:`VerdictFileError` in one line.
+
+    A pipeline acts on what ``goldgate verdict`` prints, so a damaged or hand-edited file
+    must not yield a decision: every field a reader uses is type-checked, and a GO that
+    carries reasons or criteria that did not pass contradicts itself and is refused too.
+    """
+    from goldgate import safeload
+
+    try:
+        doc = safeload.load_json(path)
+    except safeload.LoadError as exc:
+        raise VerdictFileError(str(exc)) from None
+    problems = verdict_problems(doc)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise VerdictFileError(f"{path}: {problems[0]}{more}")
+    return doc
+
+
+def _typed(doc: dict[str, Any], key: str, kind: type | tuple[type, ...], label: str) -> list[str]:
+    value = doc.get(key)
+    if value is None or (isinstance(value, kind) and not isinstance(value, bool)):
+        return []
+    return [f"{key}: expected {label}, got {type(value).__name__}"]
+
+
+def verdict_problems(doc: Any) -> list[str]:
+    """``field: problem`` for everything in a parsed verdict file that a reader cannot trust."""
+    if not isinstance(doc, dict):
+        return [f"(top level): expected a JSON object, got {type(doc).__name__}"]
+    decision = doc.get("decision")
+    if decision not in DECISIONS:
+        return [f"decision: expected one of {', '.join(DECISIONS)}, got {str(decision)[:40]!r}"]
+    out: list[str] = []
+    if doc.get("schema") is not None and doc["schema"] != SCHEMA:
+        out.append(f"schema: expected {SCHEMA!r}, got {str(doc['schema'])[:40]!r}")
+    for key in ("decision_text", "environment", "version", "generated_at"):
+        out += _typed(doc, key, str, "a string")
+    text = doc.get("decision_text")
+    if isinstance(text, str) and text.split(" ", 1)[0] != decision:
+        out.append(f"decision_text: {text[:40]!r} does not state the decision {decision}")
+    out += _typed(doc, "counts", dict, "an object")
+    for key in ("reasons", "criteria", "not_run", "waivers", "tests"):
+        items = doc.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            out.append(f"{key}: expected a list, got {type(items).__name__}")
+            continue
+        want = str if key == "reasons" else dict
+        for i, item in enumerate(items):
+            if not isinstance(item, want):
+                out.append(f"{key}[{i}]: expected {'a string' if want is str else 'an object'}, "
+                           f"got {type(item).__name__}")
+                break
+            if key == "waivers" and not isinstance(item.get("waiver", {}), dict):
+                out.append(f"waivers[{i}].waiver: expected an object, got {type(item['waiver']).__name__}")
+                break
+    if decision == "GO" and not out:
+        if doc.get("reasons"):
+            out.append(f"reasons: a GO with {len(doc['reasons'])} reason(s) against it contradicts itself")
+        failing = [c for c in doc.get("criteria") or [] if c.get("status") != Status.PASS.value]
+        if failing:
+            out.append(f"criteria: a GO with {len(failing)} criteria not PASS contradicts itself")
+    return out

@@ -98,9 +98,15 @@ def no_workload(where: str, kinds: Sequence[str]) -> Verdict:
 
 
 def judge_document(doc: Any, policy: Policy, rules_wanted: Collection[str] | None = None,
-                   where: str = "") -> list[RuleResult]:
-    """Every applicable rule on one parsed document (``kind: List`` is judged item by item)."""
-    return _judge(doc, policy, set(rules_wanted) if rules_wanted is not None else set(RULES), where, "")
+                   where: str = "", *, served: bool = False) -> list[RuleResult]:
+    """Every applicable rule on one parsed document (``kind: List`` is judged item by item).
+
+    ``served``: the document was read back from the API server (a live workload), so it is
+    judged on its effective values (a request the server defaulted to the limit counts);
+    a manifest is judged on what it declares.
+    """
+    wanted = set(rules_wanted) if rules_wanted is not None else set(RULES)
+    return _judge(doc, policy, wanted, where, "", served)
 
 
 def judge_manifests(files: Iterable[Any], policy: Policy, rules_wanted: Collection[str] | None = None) -> list[RuleResult]:
@@ -122,7 +128,7 @@ def judge_manifests(files: Iterable[Any], policy: Policy, rules_wanted: Collecti
     return out
 
 
-def _judge(doc: Any, policy: Policy, wanted: set[str], where: str, prefix: str) -> list[RuleResult]:
+def _judge(doc: Any, policy: Policy, wanted: set[str], where: str, prefix: str, served: bool = False) -> list[RuleResult]:
     def error(field: str, cause: str, kind: str = "", name: str = "") -> RuleResult:
         return RuleResult("manifest-shape", unreadable(where, prefix + field, cause), kind, name, field=prefix + field)
 
@@ -137,9 +143,10 @@ def _judge(doc: Any, policy: Policy, wanted: set[str], where: str, prefix: str) 
         items = doc["items"]
         if not isinstance(items, list):
             return [error("items", f"expected a list, got {type(items).__name__}", kind)]
-        return [r for i, item in enumerate(items) for r in _judge(item, policy, wanted, where, f"{prefix}items[{i}].")]
+        return [r for i, item in enumerate(items)
+                for r in _judge(item, policy, wanted, where, f"{prefix}items[{i}].", served)]
     if kind == "Service":
-        svc, problems = read_service(doc)
+        svc, problems = read_service(doc, served=served)
         if problems:
             return [error(p.field, p.cause, kind, svc.name) for p in problems]
         if "session-affinity" not in wanted:
@@ -150,7 +157,7 @@ def _judge(doc: Any, policy: Policy, wanted: set[str], where: str, prefix: str) 
         name = (doc.get("metadata") or {}).get("name", "?") if isinstance(doc.get("metadata"), dict) else "?"
         return [RuleResult("not-applicable", None, kind, str(name), field=prefix.rstrip(".") or "",
                            not_run=f"{kind} has no pod template: the workload rules do not apply")]
-    workload, problems = read_workload(doc, kind)
+    workload, problems = read_workload(doc, kind, served=served)
     if problems:
         return [error(p.field, p.cause, kind, workload.name) for p in problems]
     if not workload.containers:

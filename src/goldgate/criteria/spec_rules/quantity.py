@@ -21,6 +21,8 @@ _SUFFIX = {
     "P": Decimal("1e15"), "E": Decimal("1e18"),
 }
 _QUANTITY = re.compile(r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$")
+#: The API server stores quantities as int64 (of the base unit); anything larger is refused.
+_MAX_QUANTITY = Decimal(2**63 - 1)
 _PERCENT = re.compile(r"^(-?[0-9]+)%$")
 
 
@@ -44,6 +46,8 @@ def parse_quantity(value: Any) -> Decimal:
         raise ValueProblemError(f"{text!r} is not a quantity") from None
     if amount < 0:
         raise ValueProblemError(f"{text!r} is negative")
+    if amount > _MAX_QUANTITY:
+        raise ValueProblemError(f"{text!r} is larger than a Kubernetes quantity can be (2^63-1)")
     return amount
 
 

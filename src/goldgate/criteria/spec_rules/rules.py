@@ -107,8 +107,14 @@ def _resource(rule: str, c: ContainerSpec, part: str, resource: str) -> Verdict:
     mine = (c.requests if part == "requests" else c.limits).get(resource)
     limit = c.limits.get(resource)
     if mine is None and part == "requests" and limit is not None:
-        # the API server defaults a missing request to the limit
-        mine = (f"{limit[0]} (defaulted to the limit)", limit[1])
+        if not c.served:
+            # As kube-score and Polaris judge it: the manifest does not declare a request; the
+            # API server would copy the limit, which reserves the worst case, not the need.
+            return Verdict.failed(rule, f"not declared (limit {limit[0]})", expected,
+                                  f"container {c.name!r}: requests.{resource} not declared (the API server would "
+                                  f"default them to the limits, {limit[0]})", evidence=ev)
+        # a live workload: judged on its effective value, the limit the API server copied
+        mine = (f"{limit[0]} (effective: the API server defaulted it to the limit)", limit[1])
     if mine is None:
         return Verdict.failed(rule, "absent", expected, f"container {c.name!r} sets no {part}.{resource}", evidence=ev)
     written, amount = mine
@@ -183,12 +189,13 @@ def replicas(workload: WorkloadSpec, policy: Policy) -> Verdict:
         return empty
     if w.replicas is None:
         return Verdict.inconclusive(rule, f"{w.kind} has no replica count", threshold=expected, evidence=_ev("spec"))
-    shown = f"{w.replicas}" + ("" if w.replicas_written else " (default)")
+    default = "" if w.replicas_written else f"replicas not set: Kubernetes runs {w.replicas}; "
+    shown = f"{w.replicas}" + ("" if w.replicas_written else " (not set: Kubernetes' default)")
     ev = _ev("spec.replicas")
     if w.replicas < policy.min_replicas:
-        return Verdict.failed(rule, shown, expected, f"{w.replicas} replicas cannot keep a quorum of "
+        return Verdict.failed(rule, shown, expected, f"{default}{w.replicas} replicas cannot keep a quorum of "
                               f"{policy.min_replicas}", evidence=ev)
-    return Verdict.passed(rule, shown, expected, evidence=ev)
+    return Verdict.passed(rule, shown, expected, default.removesuffix("; "), evidence=ev)
 
 
 @criterion(needs="a workload kind with an update strategy")
@@ -202,6 +209,10 @@ def rolling_update(workload: WorkloadSpec, policy: Policy) -> Verdict:
     if w.strategy_type != "RollingUpdate":
         return Verdict.failed(rule, w.strategy_type, expected,
                               f"{w.strategy_type} does not keep pods serving during an update", evidence=ev)
+    if not w.strategy_written:
+        return Verdict.passed(rule, "RollingUpdate (not set: Kubernetes' default)", expected,
+                              f"{w.strategy_field.rsplit('.', 1)[-1]} not set: Kubernetes uses RollingUpdate",
+                              evidence=ev)
     return Verdict.passed(rule, w.strategy_type, expected, evidence=ev)
 
 
@@ -232,6 +243,15 @@ def _shown(written: object, value: int, w: WorkloadSpec) -> str:
     return str(value)
 
 
+def _defaulted(w: WorkloadSpec, which: str) -> str:
+    """``maxSurge not set: Kubernetes uses 25%; `` when the value judged is Kubernetes' default."""
+    written = w.surge_written if which == "maxSurge" else w.unavailable_written
+    if written:
+        return ""
+    value = w.max_surge if which == "maxSurge" else w.max_unavailable
+    return f"{which} not set: Kubernetes uses {value}; "
+
+
 @criterion(needs="a rolling-update workload with containers; maxUnavailable resolvable against its replicas")
 def max_unavailable(workload: WorkloadSpec, policy: Policy) -> Verdict:
     rule, w = "max-unavailable", workload
@@ -242,14 +262,15 @@ def max_unavailable(workload: WorkloadSpec, policy: Policy) -> Verdict:
     unavailable = resolved or 0
     ev = _ev(f"{w.strategy_field}.rollingUpdate.maxUnavailable")
     shown = _shown(w.max_unavailable, unavailable, w)
+    default = _defaulted(w, "maxUnavailable")
     if surge == 0 and unavailable == 0:
         return Verdict.failed(rule, f"{shown} with maxSurge 0", expected,
-                              "maxSurge and maxUnavailable are both 0: the controller forces maxUnavailable to 1",
-                              evidence=ev)
+                              f"{default}maxSurge and maxUnavailable are both 0: the controller forces "
+                              "maxUnavailable to 1", evidence=ev)
     if unavailable > policy.max_unavailable:
-        return Verdict.failed(rule, shown, expected, f"up to {unavailable} pods may be unavailable during an update",
-                              evidence=ev)
-    return Verdict.passed(rule, shown, expected, evidence=ev)
+        return Verdict.failed(rule, shown, expected, f"{default}up to {unavailable} pods may be unavailable during "
+                              "an update", evidence=ev)
+    return Verdict.passed(rule, shown, expected, default.removesuffix("; "), evidence=ev)
 
 
 @criterion(needs="a rolling-update workload with containers; maxSurge resolvable against its replicas")
@@ -262,10 +283,11 @@ def max_surge(workload: WorkloadSpec, policy: Policy) -> Verdict:
     surge = resolved or 0
     ev = _ev(f"{w.strategy_field}.rollingUpdate.maxSurge")
     shown = _shown(w.max_surge, surge, w)
+    default = _defaulted(w, "maxSurge")
     if surge < policy.min_surge:
-        return Verdict.failed(rule, shown, expected, f"only {surge} extra pods may start during an update",
+        return Verdict.failed(rule, shown, expected, f"{default}only {surge} extra pods may start during an update",
                               evidence=ev)
-    return Verdict.passed(rule, shown, expected, evidence=ev)
+    return Verdict.passed(rule, shown, expected, default.removesuffix("; "), evidence=ev)
 
 
 @criterion(needs="a workload with containers; its topology spread constraints and pod anti-affinity")

@@ -63,6 +63,7 @@ class ContainerSpec:
     pre_stop_sleep_s: float = 0
     env_names: tuple[str, ...] = ()
     config_keys: tuple[str, ...] = ()
+    served: bool = False  # read from the API server (defaults applied), not from a manifest
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,10 @@ class WorkloadSpec:
     strategy_type: str | None = None  # None: the kind has no update strategy
     max_surge: Any = None
     max_unavailable: Any = None
+    #: the fields written in the manifest; the others hold Kubernetes' defaults
+    strategy_written: bool = True
+    surge_written: bool = True
+    unavailable_written: bool = True
     grace_s: int | None = None  # None: absent (Kubernetes uses DEFAULT_GRACE_S)
     spread_keys: frozenset[str] = frozenset()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -121,7 +126,27 @@ class _Reader:
         if not isinstance(value, str):
             self.bad(path, f"expected a string, got {_type(value)}")
             return None
+        return self.rendered(value, path)
+
+    def rendered(self, value: str, path: str) -> str | None:
+        """``value`` unless it still holds a template expression (``{{ .Values.x }}``)."""
+        if _TEMPLATE.search(value):
+            self.bad(path, f"unrendered template expression {value[:80]!r}: render the chart first "
+                           "(helm template, kustomize build)")
+            return None
         return value
+
+    def string_map(self, value: Any, path: str) -> dict[str, str]:
+        """Labels and annotations: the API server accepts only string keys and string values."""
+        out: dict[str, str] = {}
+        for key, item in self.mapping(value, path).items():
+            if not isinstance(key, str) or not isinstance(item, str):
+                bad = key if not isinstance(key, str) else item
+                self.bad(f"{path}.{key}", f"expected a string, got {_type(bad)} {bad!r}"[:200]
+                         + (" (quote it)" if isinstance(bad, int | float | bool) else ""))
+                continue
+            out[key] = item
+        return out
 
     def integer(self, value: Any, path: str) -> int | None:
         if value is None:
@@ -135,10 +160,26 @@ class _Reader:
         return value
 
     def int_or_string(self, value: Any, path: str) -> Any:
-        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, str):
+            return self.rendered(value, path)
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         self.bad(path, f"expected an integer or a string, got {_type(value)}")
         return None
+
+
+_TEMPLATE = re.compile(r"\{\{.*\}\}|\$\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+#: apiVersion the API server serves each judged kind under (older groups were removed).
+API_VERSIONS = {
+    "Deployment": ("apps/v1",), "StatefulSet": ("apps/v1",), "DaemonSet": ("apps/v1",), "ReplicaSet": ("apps/v1",),
+    "ReplicationController": ("v1",), "Pod": ("v1",), "Service": ("v1",),
+    "Job": ("batch/v1",), "CronJob": ("batch/v1",),
+}
+_API_VERSION = re.compile(r"^(?:[a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$")
+#: update strategy types the API server accepts, per kind
+STRATEGY_TYPES = {"Deployment": ("RollingUpdate", "Recreate"), "StatefulSet": ("RollingUpdate", "OnDelete"),
+                  "DaemonSet": ("RollingUpdate", "OnDelete")}
 
 
 def _type(value: Any) -> str:
@@ -154,41 +195,81 @@ def _get(r: _Reader, root: dict[str, Any], dotted: str) -> dict[str, Any]:
     return node
 
 
-def metadata(doc: dict[str, Any]) -> tuple[str, list[ShapeProblem]]:
-    """The document's name (``?`` when unusable) and the problems of its metadata."""
+def metadata(doc: dict[str, Any], *, served: bool = False) -> tuple[str, list[ShapeProblem]]:
+    """The document's name (``?`` when unusable) and the problems of its metadata and apiVersion.
+
+    A manifest is read as the API server reads it: ``apiVersion`` must be a string naming the
+    version the kind is served under (``[apps, v1]`` or ``extensions/v1beta1`` is refused by
+    ``kubectl apply``), labels and annotations must be strings. An object read back from the
+    API server (``served``) carries what the server made of it, so its apiVersion is not asked.
+    """
     r = _Reader()
+    if not served:
+        api_version(r, doc)
     meta = r.mapping(doc.get("metadata"), "metadata")
     name = r.text(meta.get("name"), "metadata.name") or r.text(meta.get("generateName"), "metadata.generateName")
+    r.string_map(meta.get("labels"), "metadata.labels")
+    r.string_map(meta.get("annotations"), "metadata.annotations")
     return name or "?", r.problems
 
 
-def read_service(doc: dict[str, Any]) -> tuple[ServiceSpec, list[ShapeProblem]]:
-    name, problems = metadata(doc)
+def api_version(r: _Reader, doc: dict[str, Any]) -> None:
+    value = doc.get("apiVersion")
+    kind = doc.get("kind")
+    if value is None:
+        r.bad("apiVersion", "is missing: the API server refuses an object without one")
+        return
+    text = r.text(value, "apiVersion")
+    if text is None:
+        return
+    if not _API_VERSION.match(text):
+        r.bad("apiVersion", f"{text[:80]!r} is not a group/version such as apps/v1")
+    elif kind in API_VERSIONS and text not in API_VERSIONS[kind]:
+        r.bad("apiVersion", f"{kind} is not served under {text!r} (expected {' or '.join(API_VERSIONS[kind])})")
+
+
+def read_service(doc: dict[str, Any], *, served: bool = False) -> tuple[ServiceSpec, list[ShapeProblem]]:
+    name, problems = metadata(doc, served=served)
     r = _Reader()
     spec = r.mapping(doc.get("spec"), "spec")
     affinity = r.text(spec.get("sessionAffinity"), "spec.sessionAffinity")
     return ServiceSpec(name, affinity), problems + r.problems
 
 
-def read_workload(doc: dict[str, Any], kind: str) -> tuple[WorkloadSpec, list[ShapeProblem]]:
-    """The pod template of a workload kind (one of :data:`POD_SPEC_PATH`) and what is wrong in it."""
-    name, problems = metadata(doc)
+def read_workload(doc: dict[str, Any], kind: str, *, served: bool = False) -> tuple[WorkloadSpec, list[ShapeProblem]]:
+    """The pod template of a workload kind (one of :data:`POD_SPEC_PATH`) and what is wrong in it.
+
+    Fields Kubernetes defaults (replicas 1, strategy RollingUpdate with maxSurge and
+    maxUnavailable 25 %) take their defaults, and the spec records that they were not
+    written, so a verdict can say which value it judged and why.
+    """
+    name, problems = metadata(doc, served=served)
     r = _Reader()
     pod_path = POD_SPEC_PATH[kind]
     pod = _get(r, doc, pod_path)
-    containers = _containers(r, pod, f"{pod_path}.containers")
+    containers = _containers(r, pod, f"{pod_path}.containers", served)
     spec = r.mapping(doc.get("spec"), "spec")
     replicas, written = None, False
     if kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
         written = spec.get("replicas") is not None
         replicas = r.integer(spec.get("replicas"), "spec.replicas") if written else 1
     strategy_field, strategy_type, surge, unavailable = "", None, None, None
+    strategy_written = surge_written = unavailable_written = True
     if kind in ("Deployment", "StatefulSet", "DaemonSet"):
         strategy_field = "spec.strategy" if kind == "Deployment" else "spec.updateStrategy"
         strategy = r.mapping(spec.get(strategy_field.split(".")[1]), strategy_field)
+        strategy_written = strategy.get("type") is not None
         strategy_type = r.text(strategy.get("type"), f"{strategy_field}.type") or "RollingUpdate"
+        if strategy_written and strategy_type not in STRATEGY_TYPES[kind] and strategy.get("type") == strategy_type:
+            r.bad(f"{strategy_field}.type", f"unsupported value {strategy_type[:40]!r}: the API server accepts "
+                                              f"{' or '.join(STRATEGY_TYPES[kind])}")
         rolling = r.mapping(strategy.get("rollingUpdate"), f"{strategy_field}.rollingUpdate")
+        if rolling and strategy_type != "RollingUpdate" and strategy_type in STRATEGY_TYPES[kind]:
+            r.bad(f"{strategy_field}.rollingUpdate", f"may not be set when the type is {strategy_type!r} "
+                                                      "(the API server refuses it)")
         default_surge, default_unavailable = ("25%", "25%") if kind == "Deployment" else (0, 1)
+        surge_written = rolling.get("maxSurge") is not None
+        unavailable_written = rolling.get("maxUnavailable") is not None
         surge = r.int_or_string(rolling.get("maxSurge", default_surge), f"{strategy_field}.rollingUpdate.maxSurge")
         unavailable = r.int_or_string(rolling.get("maxUnavailable", default_unavailable),
                                       f"{strategy_field}.rollingUpdate.maxUnavailable")
@@ -201,10 +282,10 @@ def read_workload(doc: dict[str, Any], kind: str) -> tuple[WorkloadSpec, list[Sh
     grace = r.integer(pod.get("terminationGracePeriodSeconds"), f"{pod_path}.terminationGracePeriodSeconds")
     meta_path = "metadata" if pod_path == "spec" else pod_path.removesuffix(".spec") + ".metadata"
     template_meta = _get(r, doc, meta_path)
-    labels = {str(k): str(v) for k, v in r.mapping(template_meta.get("labels"), f"{meta_path}.labels").items()}
+    labels = r.string_map(template_meta.get("labels"), f"{meta_path}.labels")
     workload = WorkloadSpec(
         kind, name, pod_path, tuple(containers), replicas, written, strategy_field, strategy_type, surge, unavailable,
-        grace, frozenset(_spread_keys(r, pod, pod_path)), labels,
+        strategy_written, surge_written, unavailable_written, grace, frozenset(_spread_keys(r, pod, pod_path)), labels,
     )
     return workload, list(dict.fromkeys(problems + r.problems))  # one line per field, in order
 
@@ -235,7 +316,7 @@ def _spread_keys(r: _Reader, pod: dict[str, Any], pod_path: str) -> set[str]:
     return keys
 
 
-def _containers(r: _Reader, pod: dict[str, Any], path: str) -> list[ContainerSpec]:
+def _containers(r: _Reader, pod: dict[str, Any], path: str, served: bool = False) -> list[ContainerSpec]:
     out: list[ContainerSpec] = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(r.seq(pod.get("containers"), path)):
@@ -247,17 +328,20 @@ def _containers(r: _Reader, pod: dict[str, Any], path: str) -> list[ContainerSpe
         if name in seen:
             r.bad(f"{at}.name", f"duplicate container name {name!r} (also {path}[{seen[name]}])")
         seen.setdefault(name, i)
-        out.append(_container(r, raw, name, at))
+        out.append(_container(r, raw, name, at, served))
     return out
 
 
-def _container(r: _Reader, c: dict[str, Any], name: str, at: str) -> ContainerSpec:
+def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool = False) -> ContainerSpec:
     ports: dict[str, int] = {}
     numbers: set[int] = set()
     for i, p in enumerate(r.seq(c.get("ports"), f"{at}.ports")):
         here = f"{at}.ports[{i}]"
         p = r.mapping(p, here)
         number = r.integer(p.get("containerPort"), f"{here}.containerPort")
+        if number is not None and not 0 < number < 65536:
+            r.bad(f"{here}.containerPort", f"{number} is not a port number (1-65535)")
+            number = None
         port_name = r.text(p.get("name"), f"{here}.name")
         if number is not None:
             numbers.add(number)
@@ -288,7 +372,7 @@ def _container(r: _Reader, c: dict[str, Any], name: str, at: str) -> ContainerSp
     return ContainerSpec(
         name, at, r.text(c.get("image"), f"{at}.image"), ports, frozenset(numbers), probes,
         amounts["requests"], amounts["limits"], _pre_stop_sleep(r, c, at), tuple(sorted(env_names)),
-        tuple(sorted(config_keys)),
+        tuple(sorted(config_keys)), served,
     )
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
+
+from goldgate import safeload
 
 
 class ArtifactUnavailable(Exception):  # noqa: N818 - reads as the condition
@@ -34,6 +37,16 @@ def read_text(path: Path, what: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ArtifactUnavailable(path, f"cannot read {what}: {exc}") from None
+
+
+def load_yaml(path: Path, what: str) -> Any:
+    """The one YAML document of ``what`` through the safe loader; every refusal names file and cause."""
+    if not safeload.exists_as_link_or_file(path):
+        raise ArtifactUnavailable(path, f"{what} not found")
+    try:
+        return safeload.load_yaml(path)
+    except safeload.LoadError as exc:
+        raise ArtifactUnavailable(path, f"{what}: {exc.located_cause}") from None
 
 
 def parse_xml(path: Path, what: str, kind: str) -> ET.Element:

@@ -17,29 +17,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from goldgate.probes.artifacts import ArtifactUnavailable, read_text
+from goldgate import safeload
+from goldgate.probes.artifacts import ArtifactUnavailable, read_text, require_file
 
 NOT_ENVIRONMENTS = {"flags", "schema"}
 
 
 def parse_document(path: Path, what: str) -> Any:
-    """``path`` parsed by its suffix (YAML, TOML or JSON); the error names file and format."""
-    text = read_text(path, what)
+    """``path`` parsed by its suffix (YAML, TOML or JSON); the error names file and format.
+
+    YAML and JSON go through the one safe loader (duplicate keys, size, depth, aliases).
+    """
     suffix = path.suffix.lower()
+    if suffix == ".toml":
+        try:
+            return tomllib.loads(read_text(path, what))
+        except tomllib.TOMLDecodeError as exc:
+            raise ArtifactUnavailable(path, f"TOML syntax error: {exc}") from None
+    require_file(path, what)
     try:
-        if suffix == ".toml":
-            return tomllib.loads(text)
-        if suffix == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ArtifactUnavailable(path, f"TOML syntax error: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ArtifactUnavailable(path, f"JSON syntax error: {exc}") from None
-    except yaml.YAMLError as exc:
-        raise ArtifactUnavailable(path, f"YAML syntax error: {exc}") from None
+        return safeload.load_json(path) if suffix == ".json" else safeload.load_yaml(path)
+    except safeload.LoadError as exc:
+        raise ArtifactUnavailable(path, f"{what}: {exc.located_cause}") from None
 
 
 def read_configs(folder: Path, patterns: Iterable[str] = ("*.yaml", "*.yml"),

@@ -16,9 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from goldgate.probes.artifacts import ArtifactUnavailable, read_text
+from goldgate.probes.artifacts import ArtifactUnavailable, load_yaml
 
 
 @dataclass(frozen=True)
@@ -110,10 +108,7 @@ def _approvals(raw: Any) -> tuple[Approval, ...]:
 
 def read_manifest(path: Path) -> ReleaseManifest:
     """The manifest at ``path``; :class:`ArtifactUnavailable` naming the path and the cause."""
-    try:
-        data = yaml.safe_load(read_text(path, "release manifest"))
-    except yaml.YAMLError as exc:
-        raise ArtifactUnavailable(path, f"not valid YAML: {exc}") from None
+    data = load_yaml(path, "release manifest")
     if not isinstance(data, dict):
         raise ArtifactUnavailable(path, "expected a mapping at the top level")
     release = data["release"] if isinstance(data.get("release"), dict) else data
