@@ -10,11 +10,14 @@ import pytest
 
 from goldgate.config import EnvironmentFileError, load_environment
 
-BASE = "name: team\nkubernetes: {kubeconfig: /etc/kube/config}\nrelease: {version: 1.0.0}\n"
+BASE = "name: team\nkubernetes: {kubeconfig: /etc/kube/config}\n"
+RELEASE = "release: {version: 1.0.0}\n"
 
 
 def _load(tmp_path: Path, extra: str) -> object:
-    (tmp_path / "team.yaml").write_text(BASE + extra, encoding="utf-8")
+    # A file holds each key once (the loader refuses duplicates): extra may bring its own release.
+    release = "" if extra.startswith("release:") else RELEASE
+    (tmp_path / "team.yaml").write_text(BASE + release + extra, encoding="utf-8")
     return load_environment("team", tmp_path)
 
 
