@@ -203,6 +203,19 @@ def test_decision_record_pages_by_bar_time_and_stays_bounded(feed_bars: list[bar
     assert [d["bar_time"] for d in seen] == [d["bar_time"] for d in record]
 
 
+def test_every_faulty_build_is_a_valid_bot_configuration() -> None:
+    from goldgate.sandbox.bot.settings import Settings
+    from goldgate.sandbox.controllers.images import FAULTY_BUILDS, resolve_image
+
+    for suffix in ("-flip", "-overtrade", "-oversize", "-slippage", "-nokill", "-retrained"):
+        env = resolve_image(f"trading-bot:v1.3.0{suffix}").env
+        assert env == {"BOT_VERSION": f"v1.3.0{suffix}", **FAULTY_BUILDS[suffix]}
+        FaultKnobs.from_env(env)
+        Settings.from_env({**env, "BOT_DATA_DIR": "/tmp"}, port=8080)
+    nokill = FaultKnobs.from_env(FAULTY_BUILDS["-nokill"])
+    assert nokill.ignore_kill_switch and nokill.order_size_multiplier == 10
+
+
 # ------------------------------------------------------------ the retrained model
 
 
