@@ -41,6 +41,7 @@ class DecisionLoop:
         self.store_fills = store_fills
         self.last: dict[str, int | None] = dict.fromkeys(symbols)
         self._feed_down = False
+        self._store_down = False
         self._market_open = True
 
     async def run(self) -> None:
@@ -86,10 +87,22 @@ class DecisionLoop:
             signal, confidence = model.signal_from_history(bar.closes, self.model_version)
             fills += self.desk.on_bar(bar, signal, confidence, time.time())
         if fills:
-            try:
-                await run_in_threadpool(self.store_fills, fills)
-            except Exception as exc:  # the book is in memory; the table is the audit copy
-                log.warning("storing %d fill(s) failed: %s", len(fills), type(exc).__name__)
+            await self._store(fills)
+
+    async def _store(self, fills: list[PaperOrder]) -> None:
+        """Write the bar's fills; a failing database (a read-only standby region, an outage)
+        is logged once and on recovery, not on every bar: the book lives in memory, the
+        table is its audit copy."""
+        try:
+            await run_in_threadpool(self.store_fills, fills)
+        except Exception as exc:
+            if not self._store_down:
+                log.warning("storing fills failed, the decision loop keeps trading: %s", type(exc).__name__)
+                self._store_down = True
+            return
+        if self._store_down:
+            log.info("storing fills works again")
+            self._store_down = False
 
     def _note_session(self, is_open: bool) -> None:
         if is_open != self._market_open:
