@@ -141,6 +141,21 @@ def test_an_unreachable_feed_means_no_decisions_a_log_line_and_a_metric(start_bo
     assert bot.stderr().count("market feed unavailable") == 1  # once, not once per bar
 
 
+def test_the_feed_refuses_bad_queries_naming_the_parameter(feed: str) -> None:
+    for params, parameter in (({"symbol": "EURUSD"}, "symbol"), ({}, "symbol"),
+                              ({"symbol": "XAUUSD", "after": "soon"}, "after")):
+        resp = requests.get(feed + "/v1/bars", params=params, timeout=TIMEOUT)
+        assert resp.status_code == 400 and resp.json()["parameter"] == parameter
+    bar = requests.get(feed + "/v1/bars", params={"symbol": "XAGUSD"}, timeout=TIMEOUT).json()["bar"]
+    assert bar["symbol"] == "XAGUSD" and len(bar["closes"]) == 60
+
+
+def test_a_bot_still_loading_its_model_makes_no_decisions(start_bot: BotFactory) -> None:
+    bot = start_bot({"MARKET_BAR_S": str(BAR_S), "FAULT_NEVER_READY": "true"})
+    time.sleep(10 * BAR_S)
+    assert _record(bot)["decisions"] == []
+
+
 def test_without_a_feed_the_bot_makes_the_same_bars_itself(start_bot: BotFactory, trader: BotProcess,
                                                            feed: str) -> None:
     alone = trader

@@ -32,13 +32,15 @@ POLL_LAG_S = 0.01
 class DecisionLoop:
     def __init__(self, *, desk: TradingDesk, feed: Feed, symbols: tuple[str, ...],
                  model_version: str, metrics: BotMetrics,
-                 store_fills: Callable[[list[PaperOrder]], None]) -> None:
+                 store_fills: Callable[[list[PaperOrder]], None],
+                 model_loaded: Callable[[], bool] = lambda: True) -> None:
         self.desk = desk
         self.feed = feed
         self.symbols = symbols
         self.model_version = model_version
         self.metrics = metrics
         self.store_fills = store_fills
+        self.model_loaded = model_loaded
         self.last: dict[str, int | None] = dict.fromkeys(symbols)
         self._feed_down = False
         self._store_down = False
@@ -66,7 +68,10 @@ class DecisionLoop:
         await asyncio.sleep(max(0.0, edge - now) + POLL_LAG_S)
 
     async def tick(self) -> None:
-        """One round: every symbol's newest bar, if there is a new one."""
+        """One round: every symbol's newest bar, if there is a new one (none while the model
+        is still loading: a bot does not trade on a model it has not got)."""
+        if not self.model_loaded():
+            return
         fills: list[PaperOrder] = []
         for symbol in self.symbols:
             try:
