@@ -289,10 +289,18 @@ class TradingDesk:
 
     # ------------------------------------------------------------ the record
     def decisions(self, since: float | None, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` decisions with bar time after ``since`` (epoch s), oldest first."""
+        """Up to ``limit`` decisions with bar time after ``since`` (epoch s), oldest first.
+
+        A page never ends inside a bar: the other symbols' decisions of its last bar come
+        with it (so ``since`` = the last ``bar_time`` skips none), even beyond ``limit``.
+        """
         with self._lock:
             start = 0
             if since is not None:
                 since_ms = round(since * 1000)
                 start = bisect.bisect_right(self.record, since_ms, key=lambda d: d.bar_ms)
-            return [d.as_dict() for d in itertools.islice(self.record, start, start + limit)]
+            page = list(itertools.islice(self.record, start, start + limit))
+            if page:
+                rest = itertools.islice(self.record, start + len(page), None)
+                page += itertools.takewhile(lambda d: d.bar_ms == page[-1].bar_ms, rest)
+            return [d.as_dict() for d in page]
