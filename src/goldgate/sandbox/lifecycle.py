@@ -35,6 +35,7 @@ import psutil
 from goldgate.children import with_default_signals
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.daemon import PORT_FILE, TOKEN_ENV
+from goldgate.sandbox.market.process import MARKET_URL_ENV
 
 DIR_ENV = "GOLDGATE_SANDBOX_DIR"
 REGIONS_ENV = "GOLDGATE_SANDBOX_REGIONS"
@@ -352,6 +353,10 @@ def _clean_stale(state_dir: pathlib.Path) -> str | None:
         if str(proc.info.get("cwd") or "").startswith(pods_dir) and proc.pid not in mine:
             survivors.setdefault(proc.pid, proc)
     _kill(list(survivors.values()), signal.SIGKILL)
+    from goldgate.sandbox.market.process import forget, stop_orphan
+
+    stop_orphan(state_dir)  # the market feed of a daemon that died hard
+    forget(state_dir)
     _cleanup_files(state_dir)
     extra = f"; killed {len(survivors)} leftover pod process(es)" if survivors else ""
     return (
@@ -370,6 +375,7 @@ def ensure_running(
     notices: list[str] | None = None,
     regions: int | None = None,
     manifests: pathlib.Path | None = None,
+    market_url: str | None = None,
 ) -> SandboxInfo:
     """Reuse the running sandbox or start one and wait until the bot is Ready.
 
@@ -377,6 +383,8 @@ def ensure_running(
     ``regions=2`` adds the second region (:mod:`goldgate.sandbox.regions`); unset, it is
     ``$GOLDGATE_SANDBOX_REGIONS`` when starting and whatever runs when reusing.
     ``manifests`` replaces the bot's deploy/k8s folder (each region's own overlay).
+    ``market_url``: the market feed another sandbox runs (a second region reads the
+    primary's); unset, the daemon starts its own.
     """
     regions = _regions_wanted(regions)
     state_dir = (state_dir or default_state_dir()).resolve()
@@ -424,7 +432,7 @@ def ensure_running(
             info = _start_two_regions(state_dir, list(faults), port=port, timeout=timeout, notices=notices)
         else:
             info = _start(state_dir, list(faults), port=port, timeout=timeout, api_only=api_only, notices=notices,
-                          manifests=manifests)
+                          manifests=manifests, market_url=market_url)
         info.started = True
         return info
 
@@ -482,6 +490,7 @@ def _start(
     notices: list[str],
     manifests: pathlib.Path | None = None,
     daemon_faults: list[str] | None = None,
+    market_url: str | None = None,
 ) -> SandboxInfo:
     tls = ensure_tls(state_dir / "tls")
     token = secrets.token_urlsafe(32)
@@ -496,8 +505,10 @@ def _start(
         cmd.append("--api-only")
     # Switches meant for the whole sandbox (how many regions) are not the daemon's: its pods,
     # PostgreSQL and exec'd commands must not read them again.
-    env = {k: v for k, v in os.environ.items() if k != REGIONS_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in (REGIONS_ENV, MARKET_URL_ENV)}
     env.update({TOKEN_ENV: token, DIR_ENV: str(state_dir)})
+    if market_url:
+        env[MARKET_URL_ENV] = market_url
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()

@@ -61,17 +61,21 @@ class FaultInjector:
             delay_ms += self._rng.uniform(0, k.latency_jitter_ms)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
-        if k.error_bursts is not None and self.in_error_burst() and self._rng.random() < k.error_bursts[0]:
+        if k.error_rate > 0 and self._rng.random() < k.error_rate:
             return True
-        return k.error_rate > 0 and self._rng.random() < k.error_rate
+        return self.in_error_burst()
 
-    def in_error_burst(self, now: float | None = None) -> bool:
-        """Inside the on_s opening of a FAULT_ERROR_BURSTS period (wall clock, epoch-aligned)."""
-        b = self.knobs.error_bursts
-        if b is None:
+    def in_error_burst(self) -> bool:
+        """FAULT_ERROR_BURSTS: an error drawn at the burst's rate while its window is open.
+
+        The window is read from the wall clock (not uptime) so every pod with the same
+        value bursts at the same moments, as a shared flaky dependency would make them.
+        """
+        bursts = self.knobs.error_bursts
+        if bursts is None:
             return False
-        t = time.time() if now is None else now
-        return t % b[2] < b[1]
+        rate = bursts.rate_at(time.time())
+        return rate > 0 and self._rng.random() < rate
 
     # ---------------------------------------------------------------- other faults
 
