@@ -362,7 +362,10 @@ class TradingLimits(_Model):
     max_order_volume: float = Field(1.0, gt=0, description="largest order volume in lots")
     max_notional_usd: float = Field(250_000.0, gt=0, description="largest order notional (volume x contract "
                                     "size x price) in USD")
-    contract_size: float = Field(100.0, gt=0, description="units per lot (XAUUSD: 100 troy ounces)")
+    contract_size: dict[str, float] = Field(default_factory=lambda: {"XAUUSD": 100.0, "XAGUSD": 5000.0},
+                                            description="units of the underlying per lot, by symbol (XAUUSD: "
+                                            "100 troy ounces) - notional = volume x contract size x price")
+    default_contract_size: float = Field(100.0, gt=0, description="units per lot of a symbol not listed")
     price_collar_bps: float = Field(50.0, gt=0, description="farthest a limit price may be from the bar's mid, "
                                     "in basis points")
     max_position_lots: float = Field(3.0, gt=0, description="largest absolute net position per symbol")
