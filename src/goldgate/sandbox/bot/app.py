@@ -1,7 +1,10 @@
 """The reference trading bot's HTTP application (Starlette, served by uvicorn).
 
 Routes: ``/health`` (liveness), ``/ready`` (readiness: model loaded + database answers),
-``/metrics`` (Prometheus), ``/version``, ``/api/v1/signal``, ``/api/v1/orders``. One
+``/metrics`` (Prometheus), ``/version``, ``/api/v1/signal``, ``/api/v1/orders``, the
+decision record ``/api/v1/decisions`` and the kill switch ``/api/v1/trading/{halt,resume,
+status}`` (the trading contract, README "The trading bot's contract"). The decision loop
+(:mod:`.loop`) runs as a task of the app's lifespan. One
 outermost ASGI layer, :class:`RequestObserver`, times every request, counts it by route
 template and status, writes the optional request log, and applies the error/latency/stall
 knobs to ``/api/`` paths only — so liveness, readiness and scrapes stay honest while the
@@ -33,16 +36,22 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from goldgate.sandbox.bot import model
 from goldgate.sandbox.bot.db import DuplicateOrderError, OrderStore, make_engine
 from goldgate.sandbox.bot.faults import FaultInjector
+from goldgate.sandbox.bot.feed import make_feed
 from goldgate.sandbox.bot.knobs import FaultKnobs
 from goldgate.sandbox.bot.ledger import PaperLedger
+from goldgate.sandbox.bot.loop import DecisionLoop
 from goldgate.sandbox.bot.metrics import BotMetrics
 from goldgate.sandbox.bot.settings import Settings
+from goldgate.sandbox.bot.trading import PaperOrder, TradingDesk, parse_time
 
 log = logging.getLogger("goldgate.bot")
 
 READY_DB_TIMEOUT_S = 3.0
 UNMATCHED_ROUTE = "unmatched"
 METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+DECISIONS_DEFAULT_LIMIT = 1000
+DECISIONS_MAX_LIMIT = 5000
+HALT_REASON_MAX = 200
 
 
 def _utc_iso(moment: dt.datetime) -> str:
@@ -58,7 +67,8 @@ class BotState:
     faults: FaultInjector
     metrics: BotMetrics
     store: OrderStore
-    ledger: PaperLedger = field(default_factory=PaperLedger)
+    ledger: PaperLedger
+    desk: TradingDesk
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     database_ok: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -69,9 +79,17 @@ class BotState:
             return False
         return self.faults.uptime() >= self.settings.warmup_s
 
+    def mid(self, symbol: str) -> float:
+        """The price the book is marked at: the last bar's close the loop saw, else the
+        model's price of the current minute (no bar yet)."""
+        seen = self.desk.last_mid.get(symbol)
+        return seen if seen is not None else model.price_at(symbol, model.current_minute())
+
+    def pnl(self) -> float:
+        return round(self.ledger.pnl(self.mid), 2)
+
     def mark_pnl(self) -> None:
-        minute = model.current_minute()
-        self.metrics.pnl.set(round(self.ledger.pnl(lambda s: model.price_at(s, minute)), 2))
+        self.metrics.pnl.set(self.pnl())
 
 
 def _state(request: Request) -> BotState:
@@ -123,7 +141,7 @@ async def version(request: Request) -> JSONResponse:
     state = _state(request)
     return JSONResponse({
         "version": state.settings.version,
-        "model": model.MODEL_VERSION,
+        "model": state.settings.model_version,
         "started_at": _utc_iso(state.started_at),
     })
 
@@ -140,7 +158,7 @@ async def signal(request: Request) -> JSONResponse:
     began = time.perf_counter()
     # Simulated inference: the accelerator "works" (sleep) plus the real, tiny model.
     await asyncio.sleep(state.settings.signal_base_ms * state.knobs.slowdown_factor / 1000)
-    result = model.predict(symbol, model.current_minute())
+    result = model.predict(symbol, model.current_minute(), state.settings.model_version)
     state.metrics.inference.observe(time.perf_counter() - began)
     return JSONResponse(result.as_dict())
 
@@ -175,7 +193,9 @@ async def create_order(request: Request) -> JSONResponse:
     order, problems = _validate_order(body)
     if order is None:
         return _error(422, "invalid order", details=problems)
-    mid = model.price_at(order["symbol"], model.current_minute())
+    if state.desk.halted and not state.knobs.ignore_kill_switch:
+        return _error(409, "trading is halted (kill switch); resume it first")
+    mid = state.mid(order["symbol"])
     price = state.ledger.fill_price(order["symbol"], order["side"], mid)
     try:
         stored = await run_in_threadpool(lambda: state.store.add(price=price, **order))
@@ -188,6 +208,7 @@ async def create_order(request: Request) -> JSONResponse:
                       order=dup.existing)
     state.ledger.fill(stored["symbol"], stored["side"], stored["volume"], stored["price"])
     state.metrics.trades.labels(symbol=stored["symbol"], side=stored["side"]).inc()
+    state.desk.record_client_fill(stored["symbol"], stored["side"])
     state.mark_pnl()
     return JSONResponse(stored, status_code=201)
 
@@ -200,6 +221,78 @@ async def get_order(request: Request) -> JSONResponse:
     if found is None:
         return _error(404, "order not found", id=int(raw))
     return JSONResponse(found)
+
+
+# ------------------------------------------------------- decision record, kill switch
+
+
+def _book(state: BotState) -> dict[str, Any]:
+    desk = state.desk
+    return {"halted": desk.halted, "position": desk.positions(state.settings.symbols),
+            "pnl_usd": state.pnl(), "open_orders": desk.reported_open_orders()}
+
+
+async def decisions(request: Request) -> JSONResponse:
+    """The decision record, oldest first; ``since`` (exclusive bar time) pages through it."""
+    state = _state(request)
+    raw_since = request.query_params.get("since", "").strip()
+    since = None
+    if raw_since:
+        try:
+            since = parse_time(raw_since)
+        except ValueError:
+            return _error(400, "since must be an ISO 8601 bar time, e.g. 2026-12-06T08:30:00.500Z",
+                          parameter="since", value=raw_since[:64])
+    raw_limit = request.query_params.get("limit", "").strip()
+    limit = DECISIONS_DEFAULT_LIMIT
+    if raw_limit:
+        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= DECISIONS_MAX_LIMIT:
+            return _error(400, f"limit must be an integer from 1 to {DECISIONS_MAX_LIMIT}",
+                          parameter="limit", value=raw_limit[:64])
+        limit = int(raw_limit)
+    return JSONResponse({"decisions": state.desk.decisions(since, limit), **_book(state),
+                         "version": state.settings.version,
+                         "model_version": state.settings.model_version})
+
+
+async def _halt_reason(request: Request) -> tuple[str | None, JSONResponse | None]:
+    raw = await request.body()
+    if not raw.strip():
+        return None, None
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None, _error(422, "body is not valid JSON")
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or (reason is not None and not isinstance(reason, str)):
+        return None, _error(422, 'body must be {"reason": "<text>"} or empty')
+    return (reason[:HALT_REASON_MAX] if reason else None), None
+
+
+async def trading_halt(request: Request) -> JSONResponse:
+    state = _state(request)
+    reason, problem = await _halt_reason(request)
+    if problem is not None:
+        return problem
+    cancelled = state.desk.halt(reason)
+    log.warning("kill switch: trading halted (%s), %d open order(s) cancelled%s",
+                reason or "no reason given", len(cancelled),
+                " - IGNORED (FAULT_IGNORE_KILL_SWITCH)" if state.knobs.ignore_kill_switch else "")
+    state.mark_pnl()
+    return JSONResponse({**_book(state), "halted": True, "cancelled_orders": cancelled})
+
+
+async def trading_resume(request: Request) -> JSONResponse:
+    state = _state(request)
+    state.desk.resume()
+    log.info("kill switch: trading resumed")
+    return JSONResponse(_book(state))
+
+
+async def trading_status(request: Request) -> JSONResponse:
+    state = _state(request)
+    return JSONResponse({**_book(state), "orders_since_halt": state.desk.orders_since_halt,
+                         "halt_reason": state.desk.halt_reason})
 
 
 async def http_error(_request: Request, exc: Exception) -> Response:
@@ -216,6 +309,10 @@ ROUTES = [
     Route("/api/v1/signal", signal, methods=["GET"]),
     Route("/api/v1/orders", create_order, methods=["POST"]),
     Route("/api/v1/orders/{order_id}", get_order, methods=["GET"]),
+    Route("/api/v1/decisions", decisions, methods=["GET"]),
+    Route("/api/v1/trading/halt", trading_halt, methods=["POST"]),
+    Route("/api/v1/trading/resume", trading_resume, methods=["POST"]),
+    Route("/api/v1/trading/status", trading_status, methods=["GET"]),
 ]
 
 
@@ -278,7 +375,7 @@ class RequestObserver:
 
         try:
             if is_api and await faults.before_api_request():
-                injected = _error(500, "injected fault (FAULT_ERROR_RATE)")
+                injected = _error(500, "injected fault (FAULT_ERROR_RATE or FAULT_ERROR_BURSTS)")
                 await injected(scope, receive, observed_send)
             else:
                 await self.app(scope, receive, observed_send)
@@ -293,6 +390,19 @@ class RequestObserver:
 # ------------------------------------------------------------------- assembly
 
 
+def _decision_loop(state: BotState) -> DecisionLoop:
+    s = state.settings
+
+    def store_fills(fills: list[PaperOrder]) -> None:
+        state.store.add_fills([(o.order_id, o.symbol, o.side, o.volume, o.fill_price or 0.0)
+                               for o in fills])
+
+    return DecisionLoop(desk=state.desk, feed=make_feed(s.market_feed_url, s.market_seed,
+                                                        s.market_bar_s),
+                        symbols=s.symbols, model_version=s.model_version,
+                        metrics=state.metrics, store_fills=store_fills)
+
+
 def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = None) -> ASGIApp:
     """The complete ASGI app: Starlette routes wrapped by the request observer.
 
@@ -300,14 +410,22 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
     ``python -m goldgate.sandbox.bot`` passes the process start.
     """
     faults = FaultInjector(knobs, started)
+    metrics = BotMetrics(version=settings.version, model_version=settings.model_version,
+                         data_dir=settings.data_dir, disk_free_percent=knobs.disk_free_percent,
+                         symbols=settings.symbols)
+    ledger = PaperLedger()
     state = BotState(
         settings=settings,
         knobs=knobs,
         faults=faults,
-        metrics=BotMetrics(version=settings.version, model_version=model.MODEL_VERSION,
-                           data_dir=settings.data_dir,
-                           disk_free_percent=knobs.disk_free_percent),
+        metrics=metrics,
         store=OrderStore(make_engine(settings.database_url)),
+        ledger=ledger,
+        desk=TradingDesk(knobs=knobs, ledger=ledger, metrics=metrics,
+                         model_version=settings.model_version,
+                         order_volume=settings.order_volume,
+                         max_position_lots=settings.max_position_lots,
+                         hold_bars=settings.hold_bars, keep=settings.decisions_keep),
     )
     request_log = RequestLog(settings.request_log) if settings.request_log else None
 
@@ -317,6 +435,7 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
             log.warning("database not reachable at start; /ready answers 503 until it is")
         if knobs.memory_growth_mb_per_s > 0:
             state.tasks.append(asyncio.create_task(faults.grow_memory()))
+        state.tasks.append(asyncio.create_task(_decision_loop(state).run()))
         try:
             yield
         finally:

@@ -11,7 +11,9 @@ symbol            VARCHAR(16)     not null, e.g. ``XAUUSD``
 side              VARCHAR(4)      not null, ``BUY`` or ``SELL``
 volume            FLOAT           not null, lots (> 0, enforced by the API)
 price             FLOAT           not null, fill price
-status            VARCHAR(16)     not null, ``FILLED`` for paper orders
+status            VARCHAR(16)     not null, ``FILLED`` for paper orders (only fills are stored;
+                                  the decision loop's fills carry its order id, ``o-...``,
+                                  as ``client_order_id``)
 created_at        TIMESTAMP       not null, UTC without time zone
 ================  ==============  =========================================================
 
@@ -144,6 +146,20 @@ class OrderStore:
                 raise
             raise DuplicateOrderError(existing) from None
         return _public({**row, "id": new_id})
+
+    def add_fills(self, fills: list[tuple[str, str, str, float, float]]) -> None:
+        """Store the decision loop's fills of one bar in one transaction.
+
+        Each fill is ``(order_id, symbol, side, volume, price)``; the order id goes into
+        ``client_order_id`` so a row links back to the decision record.
+        """
+        self.ensure_schema()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        rows = [{"client_order_id": oid, "symbol": symbol, "side": side, "volume": volume,
+                 "price": price, "status": "FILLED", "created_at": now}
+                for oid, symbol, side, volume, price in fills]
+        with self.engine.begin() as conn:
+            conn.execute(insert(orders), rows)
 
     def get(self, order_id: int) -> dict[str, Any] | None:
         self.ensure_schema()

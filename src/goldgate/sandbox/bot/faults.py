@@ -61,7 +61,21 @@ class FaultInjector:
             delay_ms += self._rng.uniform(0, k.latency_jitter_ms)
         if delay_ms > 0:
             await asyncio.sleep(delay_ms / 1000)
-        return k.error_rate > 0 and self._rng.random() < k.error_rate
+        if k.error_rate > 0 and self._rng.random() < k.error_rate:
+            return True
+        return self.in_error_burst()
+
+    def in_error_burst(self) -> bool:
+        """FAULT_ERROR_BURSTS: an error drawn at the burst's rate while its window is open.
+
+        The window is read from the wall clock (not uptime) so every pod with the same
+        value bursts at the same moments, as a shared flaky dependency would make them.
+        """
+        bursts = self.knobs.error_bursts
+        if bursts is None:
+            return False
+        rate = bursts.rate_at(time.time())
+        return rate > 0 and self._rng.random() < rate
 
     # ---------------------------------------------------------------- other faults
 

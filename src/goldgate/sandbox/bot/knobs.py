@@ -83,6 +83,43 @@ def integer(raw: str) -> int:
         raise ValueError("must be an integer") from None
 
 
+def positive_integer(raw: str) -> int:
+    value = integer(raw)
+    if value < 1:
+        raise ValueError("must be an integer >= 1")
+    return value
+
+
+@dataclass(frozen=True)
+class ErrorBursts:
+    """``<rate>/<on_s>/<period_s>``: error probability during the first ``on_s`` seconds of
+    every ``period_s`` window aligned to the Unix epoch."""
+
+    rate: float
+    on_s: float
+    period_s: float
+
+    def __str__(self) -> str:
+        return f"{self.rate:g}/{self.on_s:g}/{self.period_s:g}"
+
+    def rate_at(self, epoch_s: float) -> float:
+        """The error probability at wall-clock ``epoch_s``: pods that share the value burst
+        together, as a flaky dependency hits every version at once."""
+        return self.rate if epoch_s % self.period_s < self.on_s else 0.0
+
+
+def parse_error_bursts(raw: str) -> ErrorBursts:
+    parts = raw.split("/")
+    if len(parts) != 3:
+        raise ValueError("must be <rate>/<on_s>/<period_s>, e.g. 0.2/5/60")
+    rate = number(0, 1)(parts[0])
+    on_s = number(0, low_open=True)(parts[1])
+    period_s = number(0, low_open=True)(parts[2])
+    if on_s > period_s:
+        raise ValueError("on_s must not exceed period_s")
+    return ErrorBursts(rate, on_s, period_s)
+
+
 def knob(env: str, example: str, parse: Callable[[str], Any], default: Any = None) -> Any:
     """Declare a knob: its variable, an example value for documentation, and its parser."""
     return field(default=default, metadata={"env": env, "example": example, "parse": parse})
@@ -134,6 +171,26 @@ class FaultKnobs:
 
     seed: int | None = knob("FAULT_SEED", "42", integer)
     """Seed of the fault random generator, for reproducible error injection and jitter."""
+
+    error_bursts: ErrorBursts | None = knob(  # noqa: RUF009 - a field(), like the others
+        "FAULT_ERROR_BURSTS", "0.2/5/60", parse_error_bursts)
+    """Value <rate>/<on_s>/<period_s>: during the first on_s seconds of every period_s window aligned to the Unix epoch, /api/ requests fail with probability rate; pods with the same value burst at the same moments."""
+
+    signal_flip: float = knob("FAULT_SIGNAL_FLIP", "0.2", number(0, 1), 0.0)
+    """Fraction (0..1) of market bars whose signal the decision loop inverts (BUY<->SELL, HOLD stays HOLD); chosen per bar by a fixed low-discrepancy rule, so the fraction is exact over many bars."""
+
+    trade_multiplier: int = knob("FAULT_TRADE_MULTIPLIER", "3", positive_integer, 1)
+    """Orders the decision loop places per actionable signal (3 -> three times the trade rate)."""
+
+    order_size_multiplier: float = knob(
+        "FAULT_ORDER_SIZE_MULTIPLIER", "10", number(0, low_open=True), 1.0)
+    """Multiplies the volume of every order the decision loop places (10 -> orders ten times too large)."""
+
+    fill_slippage_bps: float = knob("FAULT_FILL_SLIPPAGE_BPS", "50", number(0), 0.0)
+    """Every fill of the decision loop's limit orders is worse than its limit by this many basis points."""
+
+    ignore_kill_switch: bool = knob("FAULT_IGNORE_KILL_SWITCH", "true", parse_bool, False)
+    """The kill switch answers 'halted' but the bot cancels nothing and keeps placing orders (the record and orders_since_halt show it)."""
 
     @property
     def stalls(self) -> bool:

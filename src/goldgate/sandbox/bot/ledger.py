@@ -36,6 +36,11 @@ class PaperLedger:
             self._units[symbol] = self._units.get(symbol, 0.0) + units
             self._cash -= units * price
 
+    def lots(self, symbol: str) -> float:
+        """The signed net position of ``symbol`` in lots."""
+        with self._lock:
+            return self._units.get(symbol, 0.0) / CONTRACTS[symbol][0]
+
     def pnl(self, mid: Callable[[str], float]) -> float:
         """Cash plus every open position valued at ``mid(symbol)``."""
         with self._lock:

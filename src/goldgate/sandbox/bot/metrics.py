@@ -57,13 +57,17 @@ class DataVolumeCollector(Collector):
 
 #: The trading API's route templates, pre-declared so their series exist from start.
 API_ROUTES = (("/api/v1/signal", "GET"), ("/api/v1/orders", "POST"), ("/api/v1/orders/{order_id}", "GET"))
+SIGNALS = ("BUY", "SELL", "HOLD")
+SIDES = ("BUY", "SELL")
+#: Reject reasons of the bot's own risk check, pre-declared like the 5xx series.
+REJECT_REASONS = ("position_limit",)
 
 
 class BotMetrics:
     """All series of one bot process, registered on a private registry."""
 
     def __init__(self, *, version: str, model_version: str, data_dir: Path,
-                 disk_free_percent: float | None) -> None:
+                 disk_free_percent: float | None, symbols: tuple[str, ...] = ("XAUUSD",)) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         ProcessCollector(registry=r)
@@ -74,8 +78,8 @@ class BotMetrics:
         self.duration = Histogram("http_request_duration_seconds", "Server-side HTTP request "
                                   "duration.", ["route", "method"], buckets=DURATION_BUCKETS,
                                   registry=r)
-        self.trades = Counter("trades_executed_total", "Paper orders filled.",
-                              ["symbol", "side"], registry=r)
+        self.trades = Counter("trades_executed_total", "Paper orders filled (the decision "
+                              "loop's fills and clients' orders).", ["symbol", "side"], registry=r)
         self.pnl = Gauge("pnl_usd", "Mark-to-market P&L of the paper book in USD.", registry=r)
         self.inference = Histogram("model_inference_seconds", "Signal model inference time.",
                                    buckets=INFERENCE_BUCKETS, registry=r)
@@ -84,6 +88,7 @@ class BotMetrics:
         self.ready = Gauge("bot_ready", "1 when the bot reports ready.", registry=r)
         self.build_info = Gauge("bot_build_info", "Running version and model; always 1.",
                                 ["version", "model"], registry=r)
+        self._trading_series(r, symbols)
         self.broker_connected.set(1)
         self.build_info.labels(version=version, model=model_version).set(1)
         # Series that exist from the first scrape: Prometheus' increase() cannot see the
@@ -96,6 +101,42 @@ class BotMetrics:
             self.duration.labels(route=route, method=method)
         for side in ("BUY", "SELL"):
             self.trades.labels(symbol="XAUUSD", side=side)
+
+    def _trading_series(self, r: CollectorRegistry, symbols: tuple[str, ...]) -> None:
+        """The trading canary's series (decision loop, orders, kill switch)."""
+        self.trading_bars = Counter("trading_bars", "Market bars the bot decided on.",
+                                    ["symbol"], registry=r)
+        self.trading_signals = Counter("trading_signals", "Decisions by signal.",
+                                       ["symbol", "signal"], registry=r)
+        self.trading_orders = Counter("trading_orders", "Orders placed (rejected ones "
+                                      "included; client orders too).", ["symbol", "side"],
+                                      registry=r)
+        self.trading_fills = Counter("trading_fills", "Orders filled.", ["symbol", "side"],
+                                     registry=r)
+        self.trading_rejects = Counter("trading_order_rejects", "Orders the bot's own risk "
+                                       "limits rejected, by reason.", ["symbol", "reason"],
+                                       registry=r)
+        self.trading_position = Gauge("trading_position_lots", "Signed net position in lots.",
+                                      ["symbol"], registry=r)
+        self.trading_open_orders = Gauge("trading_open_orders", "Orders resting now.",
+                                         registry=r)
+        self.trading_halted = Gauge("trading_halted", "1 while the kill switch is on.",
+                                    registry=r)
+        self.feed_errors = Counter("trading_feed_errors", "Polls of the market feed that got "
+                                   "no usable answer (no decision on that bar).", registry=r)
+        self.market_open = Gauge("trading_market_open", "1 while the market feed has an "
+                                 "open session.", registry=r)
+        self.market_open.set(1)
+        for symbol in symbols:
+            self.trading_bars.labels(symbol=symbol)
+            self.trading_position.labels(symbol=symbol).set(0)
+            for signal in SIGNALS:
+                self.trading_signals.labels(symbol=symbol, signal=signal)
+            for side in SIDES:
+                self.trading_orders.labels(symbol=symbol, side=side)
+                self.trading_fills.labels(symbol=symbol, side=side)
+            for reason in REJECT_REASONS:
+                self.trading_rejects.labels(symbol=symbol, reason=reason)
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route=route, method=method, code=str(status)).inc()
