@@ -31,8 +31,8 @@ def _returns_verdict(func: object) -> bool:
 
 def _public_decisions() -> set[str]:
     found = set()
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}."):
+        module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if name.startswith("_"):
                 continue
