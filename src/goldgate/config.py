@@ -399,10 +399,13 @@ class TradingSettings(_Model):
     metrics: TradingMetrics = Field(default_factory=TradingMetrics)
     min_agreement: float = Field(0.95, gt=0, le=1, description="the canary's signals agree with the stable "
                                  "version's on at least this share of bars")
-    agreement_tolerance: float = Field(0.0, ge=0, lt=1, description="a PASS needs the agreement's lower bound at "
-                                       "min_agreement minus this")
-    false_rollback: float = Field(0.01, gt=0, lt=0.5, description="chance of rolling back a healthy canary per "
-                                  "phase (the trading tests' alpha)")
+    agreement_tolerance: float = Field(0.02, ge=0, lt=1, description="a PASS needs the agreement's lower bound at "
+                                       "the expected agreement (min_agreement unless the release manifest states "
+                                       "expected_agreement) minus this")
+    false_rollback: float = Field(0.01, gt=0, lt=0.5, description="chance of rolling back a healthy canary over "
+                                  "a phase (the trading tests' alpha)")
+    missed_breach: float = Field(0.05, gt=0, lt=0.5, description="chance of passing a canary that breaches "
+                                 "(the trading tests' beta)")
     trade_rate_ratio: tuple[float, float] = Field((0.5, 2.0), description="canary trades per bar per pod within "
                                                   "this ratio of the stable version's")
     reject_margin: float = Field(0.02, ge=0, lt=1, description="canary reject rate above stable's by more than "
@@ -410,7 +413,10 @@ class TradingSettings(_Model):
     max_drawdown_usd: float = Field(500.0, gt=0, description="canary mark-to-market drawdown budget since it "
                                     "started trading")
     limits: TradingLimits = Field(default_factory=TradingLimits)
-    min_bars: int = Field(30, ge=1, description="paired bars a phase needs before any trading check may PASS")
+    min_bars: int = Field(20, ge=1, description="bars (paired by bar and symbol where compared) a phase needs "
+                          "before any trading check may PASS")
+    market_control_url: str | None = Field(None, description="a rehearsal's market session control (POST <url>/close, "
+                                           "<url>/open): only where rehearsals run; unset elsewhere")
     halt_verify_s: float = Field(2.0, ge=0, le=600, description="how long the record is watched after a halt "
                                  "for orders placed despite it")
 

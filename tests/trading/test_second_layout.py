@@ -14,7 +14,7 @@ import pytest
 
 from goldgate.actions.trading import halt_trading, orders_after_halt
 from goldgate.config import Timeouts
-from goldgate.criteria.kill_switch import halt_verified
+from goldgate.criteria.trading_rollout import halt_verified
 from goldgate.probes.metrics.base import Selector
 from goldgate.probes.trading import (
     PodEndpoint,

@@ -33,7 +33,7 @@ from goldgate.probes.trading import (
     since_text,
 )
 
-__all__ = ["PodHalt", "halt_trading", "orders_after_halt", "resume_trading"]
+__all__ = ["PodHalt", "halt_trading", "orders_after_halt", "resume_trading", "set_market_session"]
 
 
 @dataclass(frozen=True)
@@ -145,3 +145,23 @@ def orders_after_halt(source: TradingRecordSource, halts: Sequence[PodHalt]) -> 
         if late:
             out[h.pod] = late
     return out
+
+
+def set_market_session(safety: SafetyLike, control_url: str, *, open_: bool, timeout_s: float = 5.0,
+                       reason: str = "") -> ActionResult:
+    """Close or open a rehearsal market's session (``POST <control_url>/close|open``).
+
+    Only a rehearsal market offers this; closing it makes every bot stop deciding, which is
+    how a closed market during a phase is rehearsed.
+    """
+    import requests
+
+    what = "open" if open_ else "close"
+
+    def _post() -> None:
+        resp = requests.post(f"{control_url.rstrip('/')}/{what}", json={"reason": reason}, timeout=timeout_s)
+        if resp.status_code != 200:
+            raise ActionFailed(f"POST {resp.url}: HTTP {resp.status_code}")
+
+    _, result = perform(safety, f"{what} market", control_url, _post, reason=reason)
+    return result

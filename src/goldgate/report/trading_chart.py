@@ -19,7 +19,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported: no display here
 import matplotlib.pyplot as plt
 
-__all__ = ["attach_phase", "render_phase"]
+__all__ = ["attach_phase", "attach_report", "render_phase"]
 
 
 def render_phase(numbers: Mapping[str, Any], path: Path) -> Path:
@@ -70,3 +70,16 @@ def attach_phase(numbers: Mapping[str, Any], directory: Path) -> None:
     with contextlib.suppress(Exception):
         allure.attach(json.dumps(dict(numbers), indent=2, default=str), name=f"trading numbers: {numbers.get('phase')}",
                       attachment_type=allure.attachment_type.JSON)
+
+
+def attach_report(report: Any, directory: Path | None = None) -> None:
+    """Attach a chart and the numbers of every phase of a rollout report that judged trading."""
+    import tempfile
+
+    phases = [p["trading"] for p in getattr(report, "phases", ())
+              if isinstance(p, Mapping) and isinstance(p.get("trading"), Mapping)]
+    if not phases:
+        return
+    with tempfile.TemporaryDirectory(prefix="goldgate-trading-") as tmp:
+        for numbers in phases:  # Allure copies each file into its results
+            attach_phase(numbers, directory or Path(tmp))

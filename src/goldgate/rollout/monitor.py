@@ -213,8 +213,10 @@ class RollbackMonitor:
                  pods: Callable[[str], list[PodFact]] | None = None,
                  usage: Callable[[str], list[PodUsage]] | None = None,
                  horizon_s: float | None = None, max_gap_s: float | None = None,
-                 release_started_wall: float | None = None) -> None:
+                 release_started_wall: float | None = None, trading: Any | None = None) -> None:
         self.env = env
+        # The trading triggers (rollout.trading_monitor.TradingMonitor), judged with the others.
+        self.trading = trading
         # OOM kills of the release's own pods count from the moment the release started them,
         # not only from the window's start: a kill between "Ready" and the first poll is the release's.
         self._release_started_wall = release_started_wall
@@ -260,6 +262,8 @@ class RollbackMonitor:
         self._ever_ready = {p.name for p in pods if p.ready}
         self._seen_counts = (0, 0)
         self._seen_elapsed = 0.0
+        if self.trading is not None:
+            self.trading.start()
 
     @property
     def elapsed_s(self) -> float:
@@ -290,6 +294,8 @@ class RollbackMonitor:
         verdicts.extend(self._pod_triggers())
         verdicts.append(self._disk())
         verdicts.extend(self._usage())
+        if self.trading is not None:
+            verdicts.extend(self.trading.evaluate())
         order = {name: i for i, name in enumerate((*ROLLBACK_TRIGGERS, P95_BUDGET, CPU, MEMORY))}
         verdicts.sort(key=lambda v: order.get(v.criterion, 99))
         return Assessment(str(self.group), round(self.elapsed_s, 3), tuple(verdicts))

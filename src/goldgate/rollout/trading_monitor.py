@@ -51,7 +51,8 @@ from goldgate.probes.trading import (
 from goldgate.rollout.sources import PORT_MAP_ANNOTATION
 from goldgate.verdict import Verdict
 
-__all__ = ["TRADING_TRIGGERS", "TradingMonitor", "is_trading_trigger", "trading_monitor", "trading_source"]
+__all__ = ["COMPARISONS", "HARD_GUARDS", "TRADING_TRIGGERS", "TradingMonitor", "is_trading_trigger", "track_stream",
+           "trading_monitor", "trading_source", "trigger_names"]
 
 
 def trading_source(env: Environment, kube: KubeClients) -> TradingRecordSource:
@@ -68,7 +69,15 @@ def trading_source(env: Environment, kube: KubeClients) -> TradingRecordSource:
                                verify_tls=env.http.verify_tls)
 
 
-TRADING_TRIGGERS = judge.TRADING_TRIGGERS
+#: Every trading verdict's criterion: the hard guards, the comparisons, the market.
+HARD_GUARDS = (judge.LIMITS, judge.DRAWDOWN)
+COMPARISONS = (judge.AGREEMENT, judge.TRADE_RATE, judge.REJECTS)
+TRADING_TRIGGERS = (*HARD_GUARDS, judge.MARKET, *COMPARISONS)
+
+
+def trigger_names(with_stable: bool) -> tuple[str, ...]:
+    """The trading criteria an evaluation judges (the comparisons only beside a stable version)."""
+    return (*HARD_GUARDS, judge.MARKET, *(COMPARISONS if with_stable else ()))
 
 
 def is_trading_trigger(verdict: Verdict | None) -> bool:
@@ -91,6 +100,10 @@ class TradingMonitor:
     _release_window: TrackWindow | None = None
     _stable_window: TrackWindow | None = None
     _last: tuple[TrackReading | None, TrackReading | None] = (None, None)
+    _agreement: Any = None
+    _rate: Any = None
+    _rejects: Any = None
+    _counted: tuple[int, float, int, float, int, int] = (0, 0, 0, 0, 0, 0)
 
     def start(self) -> None:
         """Open the windows (once: later phases keep reading the same ones)."""
@@ -107,7 +120,7 @@ class TradingMonitor:
                                   "comparisons end with the last phase it ran in")
             self.stable, self._stable_window = None, None
         elif self.stable is None or stable.selector != self.stable.selector:
-            self.stable, self._stable_window = stable, None
+            self.stable, self._stable_window, self._agreement = stable, None, None
 
     def evaluate(self) -> list[Verdict]:
         """One more read of both records; the trading verdicts of the window so far."""
@@ -123,22 +136,60 @@ class TradingMonitor:
         return verdicts
 
     # ------------------------------------------------------------------ judging
+    def _tests(self) -> None:
+        """The sequential tests of the comparison with the current stable group (fresh per group)."""
+        t = self.env.trading
+        self._agreement = judge.SignalAgreement(judge.AgreementPlan(
+            min_agreement=t.min_agreement, tolerance=t.agreement_tolerance, expected_agreement=self.expected_agreement,
+            alpha=t.false_rollback, beta=t.missed_breach, min_pairs=t.min_bars))
+        self._rate = judge.TradeRate(judge.TradeRatePlan(bounds=tuple(t.trade_rate_ratio), alpha=t.false_rollback,
+                                                         beta=t.missed_breach))
+        self._rejects = judge.OrderRejects(judge.RejectPlan(margin=t.reject_margin, alpha=t.false_rollback,
+                                                            beta=t.missed_breach))
+        self._counted = (0, 0.0, 0, 0.0, 0, 0)
+
     def _judge(self, rel: TrackReading, stb: TrackReading | None) -> list[Verdict]:
         t = self.env.trading
+        evidence = tuple(r.evidence() for r in (rel, stb) if r is not None)
         if rel.errors or (stb is not None and stb.errors):
             why = "; ".join(f"{k}: {v}" for r in (rel, stb) if r is not None for k, v in r.errors.items())
-            evidence = tuple(r.evidence() for r in (rel, stb) if r is not None)
             return [probe_failed(name, f"could not read the decision record: {why}", evidence=evidence,
-                                 rollback=True) for name in self._trigger_names(stb is not None)]
-        return judge.trading_verdicts(
-            release=to_decisions(rel.decisions), stable=to_decisions(stb.decisions) if stb else None,
-            release_pods=len(rel.pods), stable_pods=len(stb.pods) if stb else 0,
-            pnl_series=rel.pnl_series, stable_pnl=stb.pnl_usd if stb else None,
-            settings=t, expected_agreement=self.expected_agreement, window_s=round(rel.elapsed_s, 1),
-            evidence=tuple(r.evidence() for r in (rel, stb) if r is not None))
-
-    def _trigger_names(self, with_stable: bool) -> Sequence[str]:
-        return judge.trigger_names(with_stable)
+                                 rollback=True) for name in trigger_names(stb is not None)]
+        canary = track_stream(rel, "canary")
+        stable = track_stream(stb, "stable") if stb is not None else None
+        limits = judge.TradingLimits(
+            max_order_volume=t.limits.max_order_volume, max_notional_usd=t.limits.max_notional_usd,
+            price_collar_bps=t.limits.price_collar_bps, max_position_lots=t.limits.max_position_lots,
+            max_orders_per_minute=t.limits.max_orders_per_minute, contract_size=dict(t.limits.contract_size),
+            default_contract_size=t.limits.default_contract_size)
+        gap = 3 * self.env.strategy.evaluation_interval_s
+        verdicts = [
+            judge.pre_trade_limits(canary, limits, evidence=evidence),
+            judge.pnl_drawdown(canary, t.max_drawdown_usd, stable=stable, evidence=evidence),
+            judge.trading_evidence(canary, stable, min_bars=t.min_bars, now=time.time(), max_gap_s=gap,
+                                   evidence=evidence),
+        ]
+        if stable is None:
+            return verdicts
+        if self._agreement is None:
+            self._tests()
+        assert self._agreement is not None and self._rate is not None and self._rejects is not None
+        verdicts.append(judge.signal_agreement(self._agreement.observe(canary, stable), evidence=evidence))
+        # The rate tests take each poll's new counts: both tracks over the same poll, so a
+        # burst that hits every version at once cancels out.
+        c_orders, s_orders = len(canary.orders), len(stable.orders)
+        c_bars, s_bars = float(canary.bars), float(stable.bars)
+        c_rej = sum(1 for o in canary.orders if o.status == "rejected")
+        s_rej = sum(1 for o in stable.orders if o.status == "rejected")
+        p = self._counted
+        new = (max(0, c_orders - p[0]), max(0.0, c_bars - p[1]), max(0, s_orders - p[2]), max(0.0, s_bars - p[3]))
+        new_rej = (min(new[0], max(0, c_rej - p[4])), min(new[2], max(0, s_rej - p[5])))
+        self._counted = (max(c_orders, p[0]), max(c_bars, p[1]), max(s_orders, p[2]), max(s_bars, p[3]),
+                         max(c_rej, p[4]), max(s_rej, p[5]))
+        verdicts.append(judge.trade_rate(self._rate.observe(*new), evidence=evidence))
+        verdicts.append(judge.order_rejects(self._rejects.observe(new_rej[0], new[0], new_rej[1], new[2]),
+                                            evidence=evidence))
+        return verdicts
 
     # ------------------------------------------------------------------ numbers
     def _numbers(self, rel: TrackReading, stb: TrackReading | None, verdicts: Sequence[Verdict]) -> dict[str, Any]:
@@ -187,12 +238,18 @@ def first_per_bar(decisions: Sequence[BarDecision]) -> dict[tuple[float, str], s
     return out
 
 
-def to_decisions(decisions: Sequence[BarDecision]) -> list[Any]:
-    """The criteria's records from the probe's (no I/O on either side)."""
-    return [judge.Decision(bar_time=d.bar_time, symbol=d.symbol, signal=d.signal, orders=tuple(
-        judge.Order(order_id=o.order_id, side=o.side, volume=o.volume, limit_price=o.limit_price, status=o.status,
-                    fill_price=o.fill_price, mid=o.mid, placed_at=o.placed_at) for o in d.orders))
-        for d in decisions]
+def track_stream(reading: TrackReading, track: str) -> Any:
+    """The criteria's record of one track from the probe's reading (no I/O on either side)."""
+    decisions = tuple(judge.Decision(
+        bar_time=d.bar_time, symbol=d.symbol, signal=d.signal, mid=d.mid, model_version=d.model_version,
+        source=d.pod, orders=tuple(judge.Order(
+            order_id=o.order_id, side=o.side, volume=o.volume, limit_price=o.limit_price, status=o.status,
+            fill_price=o.fill_price, mid=o.mid, placed_at=o.placed_at, reject_reason=o.reject_reason)
+            for o in d.orders)) for d in reading.decisions)
+    halted = set(reading.halted.values())
+    return judge.TrackStream(track=track, decisions=decisions, replicas=max(1, len(reading.pods)),
+                             pnl=reading.pnl_series, positions=dict(reading.position),
+                             halted=halted.pop() if len(halted) == 1 else None)
 
 
 def trading_monitor(env: Environment, kube: KubeClients, release: Any, stable: Any | None, *,
