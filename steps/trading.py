@@ -20,6 +20,7 @@ from goldgate.config import Environment
 from goldgate.criteria import rollout as rollout_judge
 from goldgate.criteria import trading_rollout as judge
 from goldgate.rollout.base import RolloutReport
+from goldgate.rollout.trading_monitor import MARKET, TRADING_TRIGGERS
 from goldgate.safety import SafetyPolicy
 from goldgate.verdict import Evidence, Verdict, expect
 
@@ -95,7 +96,8 @@ def within_limits(rollout_report: RolloutReport) -> None:
 @then("the canary's trading was halted before its traffic shifted back")
 def halted_first(rollout_report: RolloutReport) -> None:
     report, halt = _report(rollout_report), _halt_phase(_report(rollout_report))
-    expect(judge.halted_before_rollback([(a.action, a.outcome) for a in report.actions],
+    rollback = report.actions[int(halt.get("rollback_from_action", 0)):]
+    expect(judge.halted_before_rollback([(a.action, a.outcome) for a in rollback],
                                         cancelled_orders=halt.get("cancelled_orders", ()),
                                         position_left=halt.get("position_left"), evidence=(report.evidence(),)))
     expect(rollout_judge.recorded_verdict(judge.HALT, report.checks, why="the trading halt was not verified"))
@@ -111,11 +113,6 @@ def halt_ignored(rollout_report: RolloutReport) -> None:
 
 @then("the trading checks are INCONCLUSIVE, never PASS, naming the closed market")
 def closed_market(watch_assessment: Any, environment: Environment) -> None:
-    trading = [v for v in watch_assessment.verdicts if v.criterion in _trading_names()]
-    expect(judge.closed_market_held(trading, evidence=(Evidence("rollout", watch_assessment.summary()),)))
-
-
-def _trading_names() -> frozenset[str]:
-    from goldgate.rollout.trading_monitor import TRADING_TRIGGERS
-
-    return frozenset(TRADING_TRIGGERS)
+    trading = [v for v in watch_assessment.verdicts if v.criterion in TRADING_TRIGGERS]
+    expect(judge.closed_market_held(trading, outcome=watch_assessment.outcome.value, market=MARKET,
+                                    evidence=(Evidence("rollout", watch_assessment.summary()),)))

@@ -27,7 +27,8 @@ def _halted_then_rolled_back(report: RolloutReport, prefix: str) -> None:
     assert "vs threshold" in report.trigger.message() and report.trigger.threshold is not None
     halt = next(p for p in report.phases if p.get("phase") == "trading halt")
     assert "cancelled_orders" in halt and "position_left" in halt
-    assert halted_before_rollback([(a.action, a.outcome) for a in report.actions]).status is Status.PASS
+    rollback = report.actions[halt["rollback_from_action"]:]
+    assert halted_before_rollback([(a.action, a.outcome) for a in rollback]).status is Status.PASS
 
 
 def test_healthy_canary_trades_like_stable_and_is_promoted(trading_ctx: RolloutContext,

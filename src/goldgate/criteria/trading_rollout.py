@@ -74,10 +74,15 @@ def halted_before_rollback(actions: Sequence[tuple[str, str]], *, cancelled_orde
                            evidence: Sequence[Evidence] = (), criterion: str = HALTED_FIRST) -> Verdict:
     """PASS when a done ``halt trading`` ran before the first step that shifted traffic back.
 
-    ``actions``: (action, outcome) in the order they ran. The orders cancelled and the
-    position left are shown with the result.
+    ``actions``: (action, outcome) of the rollback, in the order they ran (from the moment
+    the rollback began: the rollout's own weight changes before it are not rollback steps).
+    The orders cancelled and the position left are shown with the result.
     """
     kw = {"evidence": tuple(evidence), "rollback": True}
+    bad = [a for a in actions if not (isinstance(a, tuple | list) and len(a) == 2)]
+    if bad:
+        return Verdict.error(criterion, f"unusable action record {bad[0]!r}: expected (action, outcome)",
+                             threshold="halt first", **kw)
     halts = [i for i, (name, outcome) in enumerate(actions) if name == "halt trading" and outcome == "done"]
     shown = f"{len(cancelled_orders)} open orders cancelled, position left {dict(position_left or {}) or 'flat'}"
     if not halts:
@@ -85,12 +90,12 @@ def halted_before_rollback(actions: Sequence[tuple[str, str]], *, cancelled_orde
                               f"({len(actions)} rollback actions ran)", **kw)
     first_back = next((i for i, (name, _) in enumerate(actions) if name in ROLLBACK_STEPS and i > halts[0]), None)
     before = [name for i, (name, _) in enumerate(actions) if name in ROLLBACK_STEPS and i < halts[0]]
-    if first_back is None:
-        return Verdict.inconclusive(criterion, f"trading halted ({shown}) but no rollback step followed",
-                                    observed="halt only", threshold="halt first", **kw)
     if before:
         return Verdict.failed(criterion, f"after {before[0]}", "halt first",
                               f"traffic shifted back ({before[0]}) before the trading halt", **kw)
+    if first_back is None:
+        return Verdict.inconclusive(criterion, f"trading halted ({shown}) but no rollback step followed",
+                                    observed="halt only", threshold="halt first", **kw)
     return Verdict.passed(criterion, "halt first", "halt first",
                           f"halted before {actions[first_back][0]}: {shown}", **kw)
 
@@ -146,25 +151,25 @@ def trading_judged_per_phase(phases: Sequence[Mapping[str, object]], *, compared
                           **kw)
 
 
-@criterion(needs="at least one trading verdict of the window, every one of them INCONCLUSIVE, one naming the "
-                 "closed market")
-def closed_market_held(verdicts: Sequence[Verdict], *, market_words: Sequence[str] = ("market", "no bars"),
+@criterion(needs="the trading verdicts of the window, among them the market's, and what the evaluation added up to")
+def closed_market_held(verdicts: Sequence[Verdict], *, outcome: str, market: str,
+                       market_words: Sequence[str] = ("market", "no bars"),
                        evidence: Sequence[Evidence] = (), criterion: str = CLOSED) -> Verdict:
-    """PASS when the trading verdicts of a closed-market window are all INCONCLUSIVE (none
-    PASS, none FAIL) and one names the cause; FAIL when any of them passed or failed."""
+    """PASS when a closed-market window could not pass: the market's verdict (criterion
+    ``market``) is INCONCLUSIVE naming the cause, no trading check FAILed, and the
+    evaluation's ``outcome`` is not PASS. FAIL when it passed anyway or a check failed."""
     kw = {"evidence": tuple(evidence)}
-    if not verdicts:
-        return Verdict.error(criterion, "no trading verdict in the window", threshold="INCONCLUSIVE", **kw)
-    decided = [f"{v.criterion} {v.status.value}" for v in verdicts if v.status.value in ("PASS", "FAIL")]
-    if decided:
-        return Verdict.failed(criterion, "; ".join(decided), "INCONCLUSIVE",
-                              "a closed market must leave every trading check INCONCLUSIVE", **kw)
-    errors = [v for v in verdicts if v.status.value == "ERROR"]
-    if errors:
-        return Verdict.error(criterion, "; ".join(v.message() for v in errors), threshold="INCONCLUSIVE", **kw)
-    named = [v for v in verdicts if any(w in v.reason.lower() for w in market_words)]
-    if not named:
-        return Verdict.inconclusive(criterion, "INCONCLUSIVE, but no verdict names the closed market",
-                                    observed=len(verdicts), threshold="the cause named", **kw)
-    return Verdict.passed(criterion, f"{len(verdicts)} INCONCLUSIVE", "INCONCLUSIVE",
-                          f"{named[0].criterion}: {named[0].reason}", **kw)
+    found = next((v for v in verdicts if v.criterion == market), None)
+    if found is None:
+        return Verdict.error(criterion, f"no {market!r} verdict in the window", threshold="INCONCLUSIVE", **kw)
+    failed = [f"{v.criterion}: {v.reason}" for v in verdicts if v.status.value == "FAIL"]
+    if outcome == "PASS" or found.status.value == "PASS":
+        return Verdict.failed(criterion, outcome, "INCONCLUSIVE", f"a closed market passed: {found.message()}", **kw)
+    if failed:
+        return Verdict.failed(criterion, "FAIL", "INCONCLUSIVE", "; ".join(failed), **kw)
+    if found.status.value != "INCONCLUSIVE":
+        return Verdict.error(criterion, found.message(), threshold="INCONCLUSIVE", **kw)
+    if not any(w in found.reason.lower() for w in market_words):
+        return Verdict.inconclusive(criterion, f"INCONCLUSIVE without naming the closed market: {found.reason}",
+                                    observed=found.status.value, threshold="the cause named", **kw)
+    return Verdict.passed(criterion, "INCONCLUSIVE", "INCONCLUSIVE", f"{found.criterion}: {found.reason}", **kw)

@@ -52,6 +52,7 @@ def halt_before_rollback(ctx: RolloutContext, report: RolloutReport, monitor: Tr
     except Exception as exc:  # the pod list comes from the Kubernetes API
         endpoints = []
         report.note(f"trading halt: cannot list the release's pods: {exc}", ctx.log)
+    rollback_from = len(report.actions)  # every action from here on belongs to the rollback
     report.note(f"halting the release's trading on {len(endpoints)} pods before traffic shifts back "
                 f"({trigger.criterion})", ctx.log)
     try:
@@ -75,7 +76,8 @@ def halt_before_rollback(ctx: RolloutContext, report: RolloutReport, monitor: Tr
         for sym, lots in h.position.items():
             position[sym] = round(position.get(sym, 0.0) + lots, 6)
     pnl = [h.pnl_usd for h in halts if h.pnl_usd is not None]
-    report.phases.append({"phase": "trading halt", "trigger": trigger.criterion, "verdict": verdict.status.value,
+    report.phases.append({"phase": "trading halt", "rollback_from_action": rollback_from,
+                          "trigger": trigger.criterion, "verdict": verdict.status.value,
                           "reason": verdict.reason, "cancelled_orders": [o for h in halts for o in h.cancelled_orders],
                           "position_left": position, "pnl_usd_left": round(sum(pnl), 2) if pnl else None,
                           "orders_after_halt": late, "pods": [h.to_dict() for h in halts]})

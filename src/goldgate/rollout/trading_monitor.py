@@ -51,7 +51,7 @@ from goldgate.probes.trading import (
 from goldgate.rollout.sources import PORT_MAP_ANNOTATION
 from goldgate.verdict import Verdict
 
-__all__ = ["COMPARISONS", "HARD_GUARDS", "TRADING_TRIGGERS", "TradingMonitor", "is_trading_trigger", "track_stream",
+__all__ = ["COMPARISONS", "HARD_GUARDS", "MARKET", "TRADING_TRIGGERS", "TradingMonitor", "is_trading_trigger", "track_stream",
            "trading_monitor", "trading_source", "trigger_names"]
 
 
@@ -71,6 +71,7 @@ def trading_source(env: Environment, kube: KubeClients) -> TradingRecordSource:
 
 #: Every trading verdict's criterion: the hard guards, the comparisons, the market.
 HARD_GUARDS = (judge.LIMITS, judge.DRAWDOWN)
+MARKET = judge.MARKET
 COMPARISONS = (judge.AGREEMENT, judge.TRADE_RATE, judge.REJECTS)
 TRADING_TRIGGERS = (*HARD_GUARDS, judge.MARKET, *COMPARISONS)
 

@@ -22,11 +22,12 @@ CASES = {
             lambda h: ((h, {p: ["o-1"] for p in h}), {})),
     ),
     "trading_rollout.halted_before_rollback": st.one_of(
-        st.just(((), {})),
+        st.just((([],), {})),
         st.lists(st.sampled_from([("scale", "done"), ("delete deployment", "done"), ("halt trading", "failed"),
                                   ("rollout undo", "done")]), max_size=4).map(lambda a: ((a,), {})),
-        st.just(((("set route weights", "done"), ("halt trading", "done"), ("delete deployment", "done")), {})),
-        st.just(((("halt trading", "done"),), {})),
+        st.just((([("set route weights", "done"), ("halt trading", "done"), ("delete deployment", "done")],), {})),
+        st.just((([("halt trading", "done")],), {})),
+        st.just((([("halt trading",), None, 3],), {})),
     ),
     "trading_rollout.trading_judged_per_phase": st.one_of(
         st.just((([],), {})),
@@ -37,8 +38,11 @@ CASES = {
             "last": {"verdicts": {"signal agreement": {"status": s}}}}}],), {})),
     ),
     "trading_rollout.closed_market_held": st.one_of(
-        st.just((([],), {})),
+        st.just((([],), {"outcome": "HOLD", "market": "market"})),
         st.sampled_from([Status.PASS, Status.FAIL, Status.ERROR, Status.INCONCLUSIVE]).map(lambda s: (([Verdict(
-            "signal agreement", s, 1.0 if s is Status.PASS else None, 0.95, "agreement")],), {})),
+            "market", s, 1.0 if s is Status.PASS else None, 20, "too few bars: canary 3")],),
+            {"outcome": "HOLD", "market": "market"})),
+        st.just((([Verdict("market", Status.INCONCLUSIVE, None, 20, "market closed")],),
+                 {"outcome": "PASS", "market": "market"})),
     ),
 }
