@@ -1,4 +1,4 @@
-"""``goldgate sandbox up|down|status|faults|kubeconfig``.
+"""``goldgate sandbox up|down|status|faults|kubeconfig|market``.
 
 :func:`register` adds the ``sandbox`` command to the main CLI's subparsers; every
 subcommand is a thin wrapper over :mod:`goldgate.sandbox.lifecycle` and prints one
@@ -76,6 +76,49 @@ def _faults(_args: argparse.Namespace) -> int:
     width = max((len(name) for name, _ in faults), default=0)
     for name, description in faults:
         print(f"{name.ljust(width)}  {description}")
+    _print_knobs()
+    return 0
+
+
+def _print_knobs() -> None:
+    """The bot's knobs (``kubectl set env deploy/trading-bot NAME=VALUE``) and faulty builds."""
+    from goldgate.sandbox.bot.knobs import describe
+    from goldgate.sandbox.controllers.images import FAULTY_BUILDS
+
+    print("\nbot knobs (kubectl set env deploy/trading-bot NAME=VALUE):")
+    rows = describe()
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        print(f"{row['name'].ljust(width)}  {row['meaning']} (e.g. {row['example']})")
+    print("\nfaulty builds (image tag suffix, e.g. trading-bot:v1.3.0-flip):")
+    width = max(len(s) for s in FAULTY_BUILDS)
+    for suffix, env in FAULTY_BUILDS.items():
+        print(f"{suffix.ljust(width)}  {' '.join(f'{k}={v}' for k, v in env.items())}")
+
+
+def _market(args: argparse.Namespace) -> int:
+    from goldgate.sandbox.market import process as market
+
+    state_dir = _state_dir(args)
+    if lifecycle.find_running(state_dir) is None:
+        print("error: no sandbox running; start one with `goldgate sandbox up`", file=sys.stderr)
+        return 1
+    url = market.feed_url(state_dir)
+    if url is None:
+        print(f"error: the sandbox in {state_dir} runs no market feed (see {state_dir / market.LOG_FILE})",
+              file=sys.stderr)
+        return 1
+    try:
+        status = market.control(url, args.action)
+    except market.MarketError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    state = "open" if status.get("open") else "closed"
+    if args.action == "status":
+        print(f"market {state} (feed {url}, bar {status.get('bar_s')} s, seed {status.get('seed')})")
+    else:
+        done = "" if status.get("changed") else " already"
+        print(f"market{done} {state} (feed {url})")
     return 0
 
 
@@ -106,6 +149,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     commands.add_parser("status", help="whether it runs, its port, kubeconfig and pods").set_defaults(func=_status)
     commands.add_parser("faults", help="list the faults `up --fault` accepts").set_defaults(func=_faults)
     commands.add_parser("kubeconfig", help="print the kubeconfig path").set_defaults(func=_kubeconfig)
+    market = commands.add_parser("market", help="close or open the sandbox's market (no bars while closed), or show it")
+    market.add_argument("action", choices=("close", "open", "status"))
+    market.set_defaults(func=_market)
     return parser
 
 

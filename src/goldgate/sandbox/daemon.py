@@ -5,6 +5,10 @@ It binds its port before starting the controllers and writes it to ``daemon.port
 the parent never races for a "free" port; ``/readyz`` turns ok once the controllers
 have started. SIGTERM/SIGINT stop the controllers (which end every pod process) and
 then the server, so a ``down`` leaves nothing behind.
+
+Before the pods start, the daemon starts the market feed its bots read
+(:mod:`goldgate.sandbox.market.process`) — or, for a second region, uses the feed URL the
+primary passed in — and stops its own feed last.
 """
 
 from __future__ import annotations
@@ -16,11 +20,13 @@ import logging
 import os
 import pathlib
 import signal
+import subprocess
 import sys
 from typing import Any
 
 from goldgate.sandbox.apiserver import ApiServer, apply_defaults
 from goldgate.sandbox.apiserver.tls import ensure_tls
+from goldgate.sandbox.market import process as market
 from goldgate.sandbox.store import Store, WatchEvent
 
 log = logging.getLogger("goldgate.sandbox.daemon")
@@ -93,8 +99,10 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     code = 0
+    feed = None
     try:
         if cluster is not None:
+            feed = await _market_feed(state_dir)
             await cluster.start()
         for namespace in ("default", "trading") if cluster is None else ("default",):
             if store.find("namespaces", None, namespace) is None:
@@ -111,9 +119,36 @@ async def run(
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(cluster.stop(), timeout=20)
         await server.stop()
+        if feed is not None:
+            from goldgate.sandbox.processes import stop_process
+
+            await asyncio.to_thread(stop_process, feed, 5.0)
+            market.forget(state_dir)
         with contextlib.suppress(FileNotFoundError):
             (state_dir / PORT_FILE).unlink()
     return code
+
+
+async def _market_feed(state_dir: pathlib.Path) -> subprocess.Popen[bytes] | None:
+    """The feed this sandbox's bots read: the one given (second region) or a new one.
+
+    Its URL goes into this process's environment, where the kubelet reads it for every bot
+    pod (``MARKET_FEED_URL``). A feed that does not start is logged and the bots then make
+    their bars in-process — the same bars, but no market close/open for rehearsals.
+    """
+    given = market.inherited_url()
+    if given:
+        market.record(state_dir, given, pid=None)
+        log.info("market feed of the primary region: %s", given)
+        return None
+    try:
+        url, proc = await asyncio.to_thread(market.start_feed, state_dir)
+    except market.MarketError as exc:
+        log.error("%s; bots generate their bars in-process", exc)
+        return None
+    os.environ[market.MARKET_URL_ENV] = url
+    log.info("market feed at %s", url)
+    return proc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ import psutil
 
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.daemon import PORT_FILE, TOKEN_ENV
+from goldgate.sandbox.market.process import MARKET_URL_ENV
 
 DIR_ENV = "GOLDGATE_SANDBOX_DIR"
 REGIONS_ENV = "GOLDGATE_SANDBOX_REGIONS"
@@ -369,6 +370,7 @@ def ensure_running(
     notices: list[str] | None = None,
     regions: int | None = None,
     manifests: pathlib.Path | None = None,
+    market_url: str | None = None,
 ) -> SandboxInfo:
     """Reuse the running sandbox or start one and wait until the bot is Ready.
 
@@ -376,6 +378,8 @@ def ensure_running(
     ``regions=2`` adds the second region (:mod:`goldgate.sandbox.regions`); unset, it is
     ``$GOLDGATE_SANDBOX_REGIONS`` when starting and whatever runs when reusing.
     ``manifests`` replaces the bot's deploy/k8s folder (each region's own overlay).
+    ``market_url``: the market feed another sandbox runs (a second region reads the
+    primary's); unset, the daemon starts its own.
     """
     regions = _regions_wanted(regions)
     state_dir = (state_dir or default_state_dir()).resolve()
@@ -423,7 +427,7 @@ def ensure_running(
             info = _start_two_regions(state_dir, list(faults), port=port, timeout=timeout, notices=notices)
         else:
             info = _start(state_dir, list(faults), port=port, timeout=timeout, api_only=api_only, notices=notices,
-                          manifests=manifests)
+                          manifests=manifests, market_url=market_url)
         info.started = True
         return info
 
@@ -481,6 +485,7 @@ def _start(
     notices: list[str],
     manifests: pathlib.Path | None = None,
     daemon_faults: list[str] | None = None,
+    market_url: str | None = None,
 ) -> SandboxInfo:
     tls = ensure_tls(state_dir / "tls")
     token = secrets.token_urlsafe(32)
@@ -494,6 +499,9 @@ def _start(
     if api_only:
         cmd.append("--api-only")
     env = dict(os.environ, **{TOKEN_ENV: token, DIR_ENV: str(state_dir)})
+    env.pop(MARKET_URL_ENV, None)
+    if market_url:
+        env[MARKET_URL_ENV] = market_url
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()

@@ -17,6 +17,7 @@ version (``stable_release``) and the two regions' endpoints (``region_endpoints`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -213,5 +214,10 @@ def region_endpoints(sandbox_info: lifecycle.SandboxInfo | None) -> dict[str, An
 
 @pytest.fixture(scope="session")
 def stable_release(sandbox_info: lifecycle.SandboxInfo | None) -> Callable[[str], Any] | None:
-    """In the sandbox, the stable version is a reference bot of that version started on loopback."""
-    return stable_bot if sandbox_info is not None else None
+    """In the sandbox, the stable version is a reference bot of that version started on loopback,
+    reading the sandbox's market feed."""
+    if sandbox_info is None:
+        return None
+    from goldgate.sandbox.market.process import feed_url
+
+    return functools.partial(stable_bot, market_url=feed_url(sandbox_info.state_dir))

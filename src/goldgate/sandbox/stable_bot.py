@@ -26,11 +26,17 @@ READY_TIMEOUT_S = 20.0
 
 
 @contextlib.contextmanager
-def stable_bot(version: str) -> Iterator[str]:
-    """A reference bot of the stable version on loopback; yields its URL, stops it after."""
+def stable_bot(version: str, market_url: str | None = None) -> Iterator[str]:
+    """A reference bot of the stable version on loopback; yields its URL, stops it after.
+
+    ``market_url``: the sandbox's market feed, so the stable bot decides on the same bars
+    as the pods (without it, it makes the same bars in-process, always open).
+    """
     port = free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="goldgate-stable-bot-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAULT_")}
+    if market_url:
+        env["MARKET_FEED_URL"] = market_url
     env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,
                 "BOT_DATA_DIR": str(data_dir), "BOT_WARMUP_S": "0"})
     log = (data_dir / "bot.log").open("wb")

@@ -45,7 +45,7 @@ class Settings:
     #: The bot's own risk limit on its net position per symbol (``BOT_MAX_POSITION_LOTS``).
     max_position_lots: float = 2.0
     #: Bars a filled entry is held before the loop closes it (``BOT_HOLD_BARS``).
-    hold_bars: int = 5
+    hold_bars: int = 2
     #: Model version (``BOT_MODEL``), one of :data:`model.MODELS`.
     model_version: str = model.MODEL_VERSION
     #: Decisions kept in memory for ``/api/v1/decisions`` (``BOT_DECISIONS_KEEP``).
@@ -80,7 +80,7 @@ class Settings:
         market_bar_s = num("MARKET_BAR_S", DEFAULT_BAR_S, low=0.01)
         order_volume = num("BOT_ORDER_VOLUME", 0.2, low=0, low_open=True)
         max_position = num("BOT_MAX_POSITION_LOTS", 2.0, low=0, low_open=True)
-        hold_bars = int(num("BOT_HOLD_BARS", 5, low=1))
+        hold_bars = int(num("BOT_HOLD_BARS", 2, low=1))
         decisions_keep = int(num("BOT_DECISIONS_KEEP", 20_000, low=100))
         seed = _integer("MARKET_SEED", get("MARKET_SEED"), DEFAULT_SEED)
         symbols = _symbols(get("TRADING_SYMBOL"))

@@ -62,7 +62,7 @@ def parse_time(raw: str) -> float:
     return moment.timestamp()
 
 
-@dataclass
+@dataclass(slots=True)
 class PaperOrder:
     order_id: str
     symbol: str
@@ -87,7 +87,7 @@ class PaperOrder:
                 "placed_at": iso_time(self.placed_at), "purpose": self.purpose}
 
 
-@dataclass
+@dataclass(slots=True)
 class Decision:
     bar_start: float
     bar_ms: int
@@ -106,7 +106,7 @@ class Decision:
                 "orders": [o.as_dict() for o in self.orders]}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Holding:
     """A filled entry waiting for its exit bar."""
 

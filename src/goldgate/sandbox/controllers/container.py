@@ -24,6 +24,7 @@ from goldgate.sandbox.controllers.envresolve import EnvError, resolve_env
 from goldgate.sandbox.controllers.images import ImagePullError, ImageSpec, resolve_image
 from goldgate.sandbox.controllers.probes import probe_once
 from goldgate.sandbox.controllers.quantity import parse_quantity
+from goldgate.sandbox.market.process import MARKET_URL_ENV
 from goldgate.sandbox.store import now_rfc3339
 
 if TYPE_CHECKING:
@@ -105,6 +106,11 @@ class ContainerRunner:
         if image.kind == "bot":
             env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(self.worker.ports[8080]),
                         "BOT_DATA_DIR": str(self.worker.root / "data")})
+            # The sandbox's market feed, unless the pod names another (as a real cluster's
+            # market-data service would be injected).
+            feed = os.environ.get(MARKET_URL_ENV, "").strip()
+            if feed and not env.get("MARKET_FEED_URL"):
+                env["MARKET_FEED_URL"] = feed
         else:
             for cport, hport in self.worker.ports.items():
                 env[f"SANDBOX_PORT_{cport}"] = str(hport)

@@ -34,6 +34,15 @@ FAULTY_BUILDS: dict[str, dict[str, str]] = {
     "-broken": {"FAULT_NEVER_READY": "true"},
     "-crash": {"FAULT_CRASH_AT_START": "true"},
     "-leak": {"FAULT_MEMORY_GROWTH_MB_PER_S": "20"},
+    # The trading canary's rehearsals: each must be caught by the trigger named after it.
+    "-flip": {"FAULT_SIGNAL_FLIP": "0.2"},
+    "-overtrade": {"FAULT_TRADE_MULTIPLIER": "3"},
+    "-oversize": {"FAULT_ORDER_SIZE_MULTIPLIER": "10"},
+    "-slippage": {"FAULT_FILL_SLIPPAGE_BPS": "50"},
+    # Oversized orders make a pre-trade guard fire; the ignored halt then shows in the record.
+    "-nokill": {"FAULT_IGNORE_KILL_SWITCH": "true", "FAULT_ORDER_SIZE_MULTIPLIER": "10"},
+    # Not a fault: a legitimately retrained model (about 97 % signal agreement with 1.0).
+    "-retrained": {"BOT_MODEL": "logit-ma-1.1"},
 }
 
 

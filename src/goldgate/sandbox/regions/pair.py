@@ -246,9 +246,12 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
     where = folder(state_dir)
     primary_db, standby_db = servers(where)
     secondary_faults = ["never-ready"] if "secondary-not-ready" in region_faults else []
-    try:
+    from goldgate.sandbox.market.process import feed_url
+
+    try:  # one market for both regions: the secondary's bots read the primary's feed
         second = lifecycle.ensure_running(where / SECONDARY_DIR, secondary_faults, timeout=timeout, notices=notices,
-                                          manifests=where / "manifests-secondary")
+                                          manifests=where / "manifests-secondary",
+                                          market_url=feed_url(state_dir))
     except lifecycle.SandboxError as exc:
         raise RegionsError(f"the secondary region did not start: {exc}") from None
     primary_url = service_url(primary_info)
