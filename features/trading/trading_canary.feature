@@ -55,11 +55,11 @@ Feature: The trading canary
     And the previous revision is back, Ready and serving
 
   @destructive @rehearsal
-  Scenario: A retrained model that agrees on 97 % of bars passes when the release states it
+  Scenario: A retrained model that agrees on about 97 % of bars passes when the release states 90 %
     Given the market is open
     And steady trading traffic of 50 requests per second to the trading bot service
     And production runs the previous release
-    And the release manifest states an expected signal agreement of 97 %
+    And the release manifest states an expected signal agreement of 90 %
     When the faulty build "retrained" of the release rolls out as a canary
     Then every canary phase judged the release's trading beside the stable version's
     And the canary is promoted

@@ -31,6 +31,11 @@ for longer than ``max_gap_s`` is INCONCLUSIVE. Without a baseline the p95-vs-bas
 trigger is INCONCLUSIVE (the release is not promoted on a trigger that was not evaluated)
 unless the environment waives it (``strategy.baseline: none``).
 
+A trading bot is also judged on what it trades: given a ``trading`` monitor
+(:mod:`goldgate.rollout.trading_monitor`), each evaluation adds its verdicts (pre-trade
+limits and drawdown as hard guards, signal agreement, trade rate and rejects beside the
+stable version, the market open with enough bars) to the triggers above.
+
 This module only schedules the reads, feeds the measurements to the criteria and carries
 their verdicts: every decision is made in :mod:`goldgate.criteria`.
 """
