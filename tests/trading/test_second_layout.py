@@ -147,3 +147,36 @@ def test_halt_needs_permission_to_mutate(bot) -> None:
     _, url = bot
     with pytest.raises(MutationRefused):
         halt_trading(_source(url), _safety(False), [PodEndpoint("bot-a", url)], reason="x")
+
+
+def test_the_trading_checks_run_on_the_second_layout(tmp_path) -> None:
+    """The whole trading monitor (criteria included) on two bots of the second layout."""
+    from pathlib import Path
+
+    from goldgate.config import load_environment
+    from goldgate.rollout.monitor import Group
+    from goldgate.rollout.trading_monitor import TradingMonitor
+
+    env = load_environment("local", Path(__file__).resolve().parents[2] / "environments")
+    env = env.model_copy(update={"trading": SETTINGS.model_copy(update={"min_bars": 5})})
+    bots = {"canary": LayoutBot(), "stable": LayoutBot()}
+    urls = {name: b.start() for name, b in bots.items()}
+    try:
+        source = TradingRecordSource(env.trading, TIMEOUTS,
+                                     lambda sel: [PodEndpoint(sel.labels["track"], urls[sel.labels["track"]])])
+        monitor = TradingMonitor(env, source, Group("canary", {"track": "canary"}, "t"),
+                                 Group("stable", {"track": "stable"}, "t"))
+        monitor.start()
+        for _ in range(6):
+            time.sleep(0.4)
+            verdicts = {v.criterion.split(" (")[0]: v for v in monitor.evaluate()}
+        assert {"pre-trade limits", "P&L drawdown", "market open with enough bars",
+                "signal agreement with the stable version", "trade rate vs the stable version",
+                "order rejects vs the stable version"} <= set(verdicts)
+        assert not [v.message() for v in verdicts.values() if v.status is Status.ERROR]
+        assert verdicts["market open with enough bars"].status is Status.PASS
+        assert verdicts["pre-trade limits"].status is Status.PASS
+        assert monitor.numbers("test")["paired_bars"] > 5
+    finally:
+        for b in bots.values():
+            b.stop()
