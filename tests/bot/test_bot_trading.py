@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -51,6 +50,21 @@ def feed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def trader(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
+    """One bot trading on in-process bars, for the tests that only read it."""
+    from tests.bot.conftest import _spawn
+
+    bot = _spawn(tmp_path_factory.mktemp("trader"), {"BOT_WARMUP_S": "0", "MARKET_BAR_S": str(BAR_S),
+                                                      "BOT_VERSION": "v1.2.0"}, [], True)
+    try:
+        bot.wait_listening()
+        bot.wait_ready()
+        yield bot
+    finally:
+        bot.stop()
 
 
 def _trader(start_bot: BotFactory, feed_url: str | None, **env: str) -> BotProcess:
@@ -127,8 +141,24 @@ def test_an_unreachable_feed_means_no_decisions_a_log_line_and_a_metric(start_bo
     assert bot.stderr().count("market feed unavailable") == 1  # once, not once per bar
 
 
-def test_without_a_feed_the_bot_makes_the_same_bars_itself(start_bot: BotFactory, feed: str) -> None:
-    alone = _trader(start_bot, None)
+def test_the_feed_refuses_bad_queries_naming_the_parameter(feed: str) -> None:
+    for params, parameter in (({"symbol": "EURUSD"}, "symbol"), ({}, "symbol"),
+                              ({"symbol": "XAUUSD", "after": "soon"}, "after")):
+        resp = requests.get(feed + "/v1/bars", params=params, timeout=TIMEOUT)
+        assert resp.status_code == 400 and resp.json()["parameter"] == parameter
+    bar = requests.get(feed + "/v1/bars", params={"symbol": "XAGUSD"}, timeout=TIMEOUT).json()["bar"]
+    assert bar["symbol"] == "XAGUSD" and len(bar["closes"]) == 60
+
+
+def test_a_bot_still_loading_its_model_makes_no_decisions(start_bot: BotFactory) -> None:
+    bot = start_bot({"MARKET_BAR_S": str(BAR_S), "FAULT_NEVER_READY": "true"})
+    time.sleep(10 * BAR_S)
+    assert _record(bot)["decisions"] == []
+
+
+def test_without_a_feed_the_bot_makes_the_same_bars_itself(start_bot: BotFactory, trader: BotProcess,
+                                                           feed: str) -> None:
+    alone = trader
     fed = _trader(start_bot, feed)
     _wait_for(lambda: len(_record(fed)["decisions"]) >= 10)
     ra = {d["bar_time"]: (d["signal"], d["mid"]) for d in _record(alone)["decisions"]}
@@ -140,8 +170,8 @@ def test_without_a_feed_the_bot_makes_the_same_bars_itself(start_bot: BotFactory
 # ----------------------------------------------------------- decision record
 
 
-def test_decisions_page_by_since_and_limit(start_bot: BotFactory) -> None:
-    bot = _trader(start_bot, None)
+def test_decisions_page_by_since_and_limit(trader: BotProcess) -> None:
+    bot = trader
     _wait_for(lambda: len(_record(bot)["decisions"]) >= 12)
     body = _record(bot)
     assert {"halted", "position", "pnl_usd", "open_orders", "version"} <= set(body)
@@ -162,10 +192,9 @@ def test_decisions_page_by_since_and_limit(start_bot: BotFactory) -> None:
     ({"since": "yesterday"}, "since"), ({"since": "2026-13-01T00:00:00Z"}, "since"),
     ({"limit": "0"}, "limit"), ({"limit": "5001"}, "limit"), ({"limit": "ten"}, "limit"),
 ])
-def test_bad_decision_queries_are_400_naming_the_parameter(start_bot: BotFactory, params: dict[str, str],
+def test_bad_decision_queries_are_400_naming_the_parameter(trader: BotProcess, params: dict[str, str],
                                                            parameter: str) -> None:
-    bot = _trader(start_bot, None)
-    resp = bot.get("/api/v1/decisions", params=params)
+    resp = trader.get("/api/v1/decisions", params=params)
     assert resp.status_code == 400
     assert resp.json()["parameter"] == parameter and parameter in resp.json()["error"]
 
@@ -238,10 +267,8 @@ def test_an_ignored_kill_switch_says_halted_but_keeps_ordering(start_bot: BotFac
 # ------------------------------------------------------------- client orders
 
 
-def test_client_orders_still_fill_and_count_as_trades(start_bot: BotFactory) -> None:
-    bot = _trader(start_bot, None)
-    requests.post(bot.url + "/api/v1/trading/halt", timeout=TIMEOUT)
-    requests.post(bot.url + "/api/v1/trading/resume", timeout=TIMEOUT)
+def test_client_orders_still_fill_and_count_as_trades(trader: BotProcess) -> None:
+    bot = trader
     before = _count(bot, "trades_executed_total", side="SELL")
     resp = bot.post("/api/v1/orders", json={"symbol": "XAUUSD", "side": "SELL", "volume": 0.3})
     assert resp.status_code == 201
@@ -272,13 +299,13 @@ def test_error_bursts_fail_api_requests_only_inside_the_window(start_bot: BotFac
 
 
 @pytest.mark.parametrize(("value", "needle"), [("0.2/5", "<rate>/<on_s>/<period_s>"),
-                                               ("2/5/60", ">="), ("0.2/70/60", "on_s")])
+                                               ("2/5/60", "<= 1"), ("0.2/70/60", "on_s")])
 def test_bad_error_bursts_are_refused(value: str, needle: str) -> None:
     from goldgate.sandbox.bot.knobs import KnobError
 
     with pytest.raises(KnobError) as caught:
         FaultKnobs.from_env({"FAULT_ERROR_BURSTS": value})
-    assert caught.value.variable == "FAULT_ERROR_BURSTS"
+    assert caught.value.variable == "FAULT_ERROR_BURSTS" and needle in str(caught.value)
 
 
 def test_settings_name_a_bad_trading_setting(start_bot: BotFactory) -> None:
@@ -290,7 +317,7 @@ def test_settings_name_a_bad_trading_setting(start_bot: BotFactory) -> None:
         assert needle in bot.stderr()
 
 
-def test_retrained_build_serves_its_model_version(start_bot: BotFactory, tmp_path: Path) -> None:
+def test_retrained_build_serves_its_model_version(start_bot: BotFactory) -> None:
     bot = _trader(start_bot, None, BOT_MODEL="logit-ma-1.1")
     assert bot.get("/version").json()["model"] == "logit-ma-1.1"
     assert bot.get("/api/v1/signal?symbol=XAUUSD").json()["model_version"] == "logit-ma-1.1"

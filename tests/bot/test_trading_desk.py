@@ -216,6 +216,22 @@ def test_every_faulty_build_is_a_valid_bot_configuration() -> None:
     assert nokill.ignore_kill_switch and nokill.order_size_multiplier == 10
 
 
+def test_a_page_never_splits_a_bar_between_symbols() -> None:
+    desk = _desk()
+    gold, silver = _bars(20), _bars(20, symbol="XAGUSD")
+    for au, ag in zip(gold, silver, strict=True):
+        for bar in (au, ag):
+            desk.on_bar(bar, *model.signal_from_history(bar.closes), bar.start + bar.bar_s)
+    page = desk.decisions(None, 3)  # bar 1 both symbols, bar 2 XAUUSD ... and XAGUSD
+    assert [(d["bar_time"], d["symbol"]) for d in page] == [
+        (gold[0].time, "XAUUSD"), (gold[0].time, "XAGUSD"), (gold[1].time, "XAUUSD"), (gold[1].time, "XAGUSD")]
+    seen = []
+    while page:
+        seen += page
+        page = desk.decisions(parse_time(page[-1]["bar_time"]), 3)
+    assert len(seen) == 40
+
+
 # ------------------------------------------------------------ the retrained model
 
 

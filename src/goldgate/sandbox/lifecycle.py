@@ -352,6 +352,10 @@ def _clean_stale(state_dir: pathlib.Path) -> str | None:
         if str(proc.info.get("cwd") or "").startswith(pods_dir) and proc.pid not in mine:
             survivors.setdefault(proc.pid, proc)
     _kill(list(survivors.values()), signal.SIGKILL)
+    from goldgate.sandbox.market.process import forget, stop_orphan
+
+    stop_orphan(state_dir)  # the market feed of a daemon that died hard
+    forget(state_dir)
     _cleanup_files(state_dir)
     extra = f"; killed {len(survivors)} leftover pod process(es)" if survivors else ""
     return (

@@ -400,7 +400,8 @@ def _decision_loop(state: BotState) -> DecisionLoop:
     return DecisionLoop(desk=state.desk, feed=make_feed(s.market_feed_url, s.market_seed,
                                                         s.market_bar_s),
                         symbols=s.symbols, model_version=s.model_version,
-                        metrics=state.metrics, store_fills=store_fills)
+                        metrics=state.metrics, store_fills=store_fills,
+                        model_loaded=state.model_loaded)
 
 
 def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = None) -> ASGIApp:

@@ -10,10 +10,12 @@ in-process (always open), so a stand-alone bot decides on the very bars the feed
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from typing import Protocol
-
-import httpx
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Protocol
 
 from goldgate.sandbox.market import bars
 
@@ -55,34 +57,46 @@ class LocalFeed:
 
 
 class HttpFeed:
-    """The sandbox's market feed (:mod:`goldgate.sandbox.market.server`)."""
+    """The sandbox's market feed (:mod:`goldgate.sandbox.market.server`).
+
+    Plain ``urllib`` in a worker thread: one small GET per bar needs no HTTP client library
+    (whose import would slow every bot's start), and the event loop never waits on it.
+    """
 
     def __init__(self, url: str, bar_s: float, *, timeout_s: float = FEED_TIMEOUT_S,
                  retries: int = FEED_RETRIES) -> None:
         self.url = url.rstrip("/")
         self.bar_s = bar_s
         self.retries = retries
+        self.timeout_s = timeout_s
         self.open = True
-        self._client = httpx.AsyncClient(timeout=timeout_s)
+
+    def _get(self, query: str) -> tuple[int, Any]:
+        request = urllib.request.Request(f"{self.url}/v1/bars?{query}")  # noqa: S310 - the configured feed
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as resp:  # noqa: S310
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, None
 
     async def newest(self, symbol: str, after: int | None) -> bars.Bar | None:
         params = {"symbol": symbol} if after is None else {"symbol": symbol, "after": str(after)}
+        query = urllib.parse.urlencode(params)
         last = "no attempt"
         for attempt in range(self.retries + 1):
             if attempt:
                 await asyncio.sleep(RETRY_PAUSE_S)
             try:
-                resp = await self._client.get(self.url + "/v1/bars", params=params)
-            except httpx.HTTPError as exc:
-                last = f"{type(exc).__name__}"
+                status, body = await asyncio.to_thread(self._get, query)
+            except (OSError, ValueError) as exc:  # refused, timed out, reset, not JSON
+                last = type(exc).__name__
                 continue
-            if resp.status_code != 200:
-                last = f"HTTP {resp.status_code}"
-                if resp.status_code < 500:
+            if status != 200:
+                last = f"HTTP {status}"
+                if status < 500:
                     break  # a 4xx will not change on retry
                 continue
             try:
-                body = resp.json()
                 self.bar_s = float(body["bar_s"])
                 self.open = bool(body["open"])
                 raw = body["bar"]
@@ -92,7 +106,7 @@ class HttpFeed:
         raise FeedUnavailableError(f"{self.url}: {last}")
 
     async def close(self) -> None:
-        await self._client.aclose()
+        return None
 
 
 def make_feed(url: str | None, seed: int, bar_s: float) -> Feed:

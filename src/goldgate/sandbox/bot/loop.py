@@ -32,15 +32,18 @@ POLL_LAG_S = 0.01
 class DecisionLoop:
     def __init__(self, *, desk: TradingDesk, feed: Feed, symbols: tuple[str, ...],
                  model_version: str, metrics: BotMetrics,
-                 store_fills: Callable[[list[PaperOrder]], None]) -> None:
+                 store_fills: Callable[[list[PaperOrder]], None],
+                 model_loaded: Callable[[], bool] = lambda: True) -> None:
         self.desk = desk
         self.feed = feed
         self.symbols = symbols
         self.model_version = model_version
         self.metrics = metrics
         self.store_fills = store_fills
+        self.model_loaded = model_loaded
         self.last: dict[str, int | None] = dict.fromkeys(symbols)
         self._feed_down = False
+        self._store_down = False
         self._market_open = True
 
     async def run(self) -> None:
@@ -65,7 +68,10 @@ class DecisionLoop:
         await asyncio.sleep(max(0.0, edge - now) + POLL_LAG_S)
 
     async def tick(self) -> None:
-        """One round: every symbol's newest bar, if there is a new one."""
+        """One round: every symbol's newest bar, if there is a new one (none while the model
+        is still loading: a bot does not trade on a model it has not got)."""
+        if not self.model_loaded():
+            return
         fills: list[PaperOrder] = []
         for symbol in self.symbols:
             try:
@@ -86,10 +92,22 @@ class DecisionLoop:
             signal, confidence = model.signal_from_history(bar.closes, self.model_version)
             fills += self.desk.on_bar(bar, signal, confidence, time.time())
         if fills:
-            try:
-                await run_in_threadpool(self.store_fills, fills)
-            except Exception as exc:  # the book is in memory; the table is the audit copy
-                log.warning("storing %d fill(s) failed: %s", len(fills), type(exc).__name__)
+            await self._store(fills)
+
+    async def _store(self, fills: list[PaperOrder]) -> None:
+        """Write the bar's fills; a failing database (a read-only standby region, an outage)
+        is logged once and on recovery, not on every bar: the book lives in memory, the
+        table is its audit copy."""
+        try:
+            await run_in_threadpool(self.store_fills, fills)
+        except Exception as exc:
+            if not self._store_down:
+                log.warning("storing fills failed, the decision loop keeps trading: %s", type(exc).__name__)
+                self._store_down = True
+            return
+        if self._store_down:
+            log.info("storing fills works again")
+            self._store_down = False
 
     def _note_session(self, is_open: bool) -> None:
         if is_open != self._market_open:

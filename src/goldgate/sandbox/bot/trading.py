@@ -14,9 +14,10 @@ Per bar and symbol (:meth:`TradingDesk.on_bar`), in this order:
    net position (with the orders still resting) beyond ``BOT_MAX_POSITION_LOTS`` is rejected
    with reason ``position_limit``; exits only reduce risk and are never rejected.
 
-Held positions are closed by time, not by the next opposite signal, so a healthy bot's
-position stays within ``BOT_HOLD_BARS`` × volume and it never meets its own limit: rejects
-then mean a fault (too many or too large orders), not a long trend.
+Held positions are closed by time, not by the next opposite signal, so a healthy bot holds
+only the last few bars' entries (at most 1.0 lot over two hours of the feed, measured by
+bench/trading_bot.py: half its own limit) and never meets its limit: rejects then mean a
+fault (too many or too large orders), not a long trend.
 
 The desk runs on the event loop (cheap arithmetic, no I/O); the fills it returns are
 written to the database off the loop by the caller.
@@ -289,10 +290,18 @@ class TradingDesk:
 
     # ------------------------------------------------------------ the record
     def decisions(self, since: float | None, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` decisions with bar time after ``since`` (epoch s), oldest first."""
+        """Up to ``limit`` decisions with bar time after ``since`` (epoch s), oldest first.
+
+        A page never ends inside a bar: the other symbols' decisions of its last bar come
+        with it (so ``since`` = the last ``bar_time`` skips none), even beyond ``limit``.
+        """
         with self._lock:
             start = 0
             if since is not None:
                 since_ms = round(since * 1000)
                 start = bisect.bisect_right(self.record, since_ms, key=lambda d: d.bar_ms)
-            return [d.as_dict() for d in itertools.islice(self.record, start, start + limit)]
+            page = list(itertools.islice(self.record, start, start + limit))
+            if page:
+                rest = itertools.islice(self.record, start + len(page), None)
+                page += itertools.takewhile(lambda d: d.bar_ms == page[-1].bar_ms, rest)
+            return [d.as_dict() for d in page]

@@ -45,7 +45,8 @@ def start_feed(state_dir: pathlib.Path, *, seed: int = DEFAULT_SEED,
     for _ in range(ATTEMPTS):
         port = free_port()
         cmd = [sys.executable, "-m", "goldgate.sandbox.market", "--port", str(port),
-               "--seed", str(seed), "--bar-s", f"{bar_s:g}"]
+               "--seed", str(seed), "--bar-s", f"{bar_s:g}", "--parent", str(os.getpid()),
+               "--state-dir", str(state_dir)]
         with (state_dir / LOG_FILE).open("ab") as log:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     close_fds=True)
@@ -72,6 +73,28 @@ def record(state_dir: pathlib.Path, url: str, *, pid: int | None, seed: int | No
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps({"url": url, "pid": pid, "seed": seed, "bar_s": bar_s}) + "\n")
     tmp.replace(path)
+
+
+def stop_orphan(state_dir: pathlib.Path) -> bool:
+    """Kill the feed recorded for ``state_dir`` if it still runs (its daemon died hard)."""
+    import psutil
+
+    try:
+        pid = json.loads((state_dir / STATE_FILE).read_text()).get("pid")
+    except (OSError, ValueError, AttributeError):
+        return False
+    if not isinstance(pid, int):
+        return False
+    try:
+        proc = psutil.Process(pid)
+        cmdline = " ".join(proc.cmdline())
+        if "goldgate.sandbox.market" not in cmdline or str(state_dir) not in cmdline:
+            return False
+        proc.kill()
+        proc.wait(5)
+    except psutil.Error:
+        return False
+    return True
 
 
 def forget(state_dir: pathlib.Path) -> None:
