@@ -153,7 +153,7 @@ def _limit_cases() -> st.SearchStrategy[tuple[tuple, dict]]:
                                                for i in range(n)])
     bad_size = st.just(replace(LIMITS, contract_size={"XAUUSD": math.nan}))
     orders_malformed = _malformed().map(lambda ds: [d if not isinstance(d, Decision) or d.orders else
-                                                    replace(d, orders=(_order(int(d.bar_time)),)) for d in ds])
+                                                    replace(d, orders=(_order(i),)) for i, d in enumerate(ds)])
     return st.one_of(
         empty.map(lambda d: ((d, LIMITS), {})),
         st.tuples(fine, bad_limits).map(lambda a: ((a[0], a[1]), {})),
@@ -171,7 +171,7 @@ def _pnl_cases() -> st.SearchStrategy[tuple[tuple, dict]]:
     fine = st.lists(st.floats(-100, 100), min_size=2, max_size=20).map(lambda v: [(float(i), x) for i, x in
                                                                                   enumerate(v)])
     one = st.floats(-100, 100).map(lambda x: [(0.0, x)])
-    with_nan = st.tuples(fine, NOT_A_NUMBER, st.booleans()).map(
+    with_nan = st.tuples(fine, st.sampled_from([math.nan, math.inf, -math.inf]), st.booleans()).map(
         lambda a: [*a[0], (a[1], 1.0) if a[2] else (99.0, a[1])])
     malformed = st.sampled_from([[(1.0,)], [None], ["x"], [(1.0, "5")], [(True, 1.0), (2.0, 1.0)], 7])
     return st.one_of(

@@ -107,6 +107,14 @@ class TrackStream:
         """Decisions taken (one per pod, bar and symbol): the exposure of a self-trading bot."""
         return len(self.decisions)
 
+    def exposure(self, duration_s: float) -> float:
+        """What the track had the chance to trade on over ``duration_s``: its bars decided by all
+        pods (trades per bar per replica) or, where orders come from clients, its traffic share
+        times the duration (the trade-rate test's exposure)."""
+        if self.traffic_share is None:
+            return float(self.bars)
+        return float(self.traffic_share) * float(duration_s)
+
 
 @dataclass(frozen=True)
 class TradingLimits:
