@@ -19,4 +19,5 @@ pytest_plugins = [
     "steps.readiness",
     "steps.post_deploy",
     "steps.failover",
+    "steps.trading",
 ]

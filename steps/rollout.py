@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from goldgate.config import Environment
 from goldgate.criteria import rollout as judge
 from goldgate.probes.http import HttpProbe
 from goldgate.probes.workloads import DeploymentStatus, deployment_status
+from goldgate.report.trading_chart import attach_report as attach_trading
 from goldgate.rollout import bluegreen, canary, rolling
 from goldgate.rollout.base import (
     Release,
@@ -37,6 +38,7 @@ from goldgate.rollout.monitor import Group, RollbackMonitor
 from goldgate.rollout.routers import entry_url
 from goldgate.rollout.smoke import smoke_checks
 from goldgate.rollout.sources import metric_source
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.rollout.traffic import TrafficStream, is_loopback
 from goldgate.safety import SafetyPolicy
 from goldgate.verdict import Evidence, Verdict, expect
@@ -75,6 +77,7 @@ class RolloutState:
     release: Release | None = None
     report: RolloutReport | None = None
     watched: list[Any] = field(default_factory=list)
+    expected_agreement: float | None = None  # a deliberate model change's (release manifest)
 
 
 @pytest.fixture
@@ -224,6 +227,8 @@ def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState
     if kind not in environment.strategy.strategies:
         pytest.skip(f"{environment.source_file}: strategy.kind is {environment.strategy.kind!r}; "
                     f"this environment is not released by {strategy}")
+    if rollout_state.expected_agreement is not None:
+        release = replace(release, expected_agreement=rollout_state.expected_agreement)
     _start(rollout_ctx, rollout_state, release)
     change = rollout_ctx.safety.change if hasattr(rollout_ctx.safety, "change") else None
     cause = f"goldgate {strategy} of {release.image}" + (f" ({change})" if change else "")
@@ -251,6 +256,7 @@ def _attach_report(report: RolloutReport) -> None:
                       name=f"{report.strategy}: {report.outcome}", attachment_type=allure.attachment_type.JSON)
     except Exception:  # noqa: S110 - reporting never changes the outcome
         pass
+    attach_trading(report)
 
 
 @when(parsers.re(r"the release under test rolls out as an? (?P<strategy>rolling update|canary|blue-green deployment)"),
@@ -287,7 +293,8 @@ def watch_running_release(environment: Environment, rollout_ctx: RolloutContext)
     h = replicaset_hashes(rollout_ctx.kube, rollout_ctx.namespace, own_pods(status.selector)).get(status.revision, "")
     group = Group(f"revision {status.revision}", {**status.selector, **({"pod-template-hash": h} if h else {})},
                   rollout_ctx.namespace)
-    monitor = RollbackMonitor(environment, rollout_ctx.kube, rollout_ctx.source, group, clock=rollout_ctx.clock)
+    monitor = RollbackMonitor(environment, rollout_ctx.kube, rollout_ctx.source, group, clock=rollout_ctx.clock,
+                              trading=trading_monitor(environment, rollout_ctx.kube, group, None))
     report = RolloutReport("watch", ", ".join(status.images))
     window = environment.strategy.monitoring_window_s
     return monitor_phase(rollout_ctx, monitor, report, window_s=window, deadline_s=window, label="watch")

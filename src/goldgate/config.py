@@ -345,6 +345,131 @@ class Database(_Model):
         "a URL without a password, or a secret reference (default: a scratch SQLite file)")
 
 
+class TradingFields(_Model):
+    """Names of the fields in the bot's decision record (``trading.decisions_path``).
+
+    A team's bot that calls its signal ``side`` or its bar ``ts`` states it here; the
+    evidence source reads the record through these names only.
+    """
+
+    decisions: str = Field("decisions", description="the list of decisions in the record's answer")
+    bar_time: str = Field("bar_time", description="bar open time of a decision (ISO 8601 or epoch seconds)")
+    symbol: str = Field("symbol", description="instrument of a decision (XAUUSD)")
+    signal: str = Field("signal", description="the decided signal: BUY, SELL or HOLD")
+    model_version: str = Field("model_version", description="model that decided (shown, never judged)")
+    mid: str = Field("mid", description="market mid price at the decision (for the price collar)")
+    orders: str = Field("orders", description="orders placed on the decision")
+    order_id: str = Field("order_id", description="an order's id")
+    side: str = Field("side", description="an order's side (BUY/SELL)")
+    volume: str = Field("volume", description="an order's volume in lots")
+    limit_price: str = Field("limit_price", description="an order's limit price")
+    status: str = Field("status", description="an order's status (open/filled/cancelled/rejected/expired)")
+    fill_price: str = Field("fill_price", description="an order's fill price, if filled")
+    reject_reason: str = Field("reject_reason", description="why an order was rejected")
+    placed_at: str = Field("placed_at", description="when an order was placed (default: its decision's bar time)")
+    halted: str = Field("halted", description="true while the kill switch is on")
+    position: str = Field("position", description="net position per symbol in lots")
+    pnl: str = Field("pnl_usd", description="mark-to-market P&L in USD")
+    open_orders: str = Field("open_orders", description="orders resting now")
+    orders_since_halt: str = Field("orders_since_halt", description="orders placed after the last halt "
+                                   "(kill-switch status; shown, never trusted over the record)")
+    cancelled_orders: str = Field("cancelled_orders", description="order ids the kill switch cancelled")
+
+
+class TradingMetrics(_Model):
+    """Prometheus names of the bot's trading counters and gauges (guide §8.2 trades and P&L)."""
+
+    bars: str = Field("trading_bars_total", description="bars decided on, per symbol")
+    signals: str = Field("trading_signals_total", description="decisions by signal")
+    orders: str = Field("trading_orders_total", description="orders placed")
+    fills: str = Field("trading_fills_total", description="orders filled")
+    rejects: str = Field("trading_order_rejects_total", description="orders rejected")
+    position: str = Field("trading_position_lots", description="signed net position")
+    open_orders: str = Field("trading_open_orders", description="resting orders now")
+    halted: str = Field("trading_halted", description="1 while the kill switch is on")
+    pnl: str = Field("pnl_usd", description="mark-to-market P&L in USD")
+
+
+class TradingLimits(_Model):
+    """Pre-trade controls (EU RTS 6 Art. 15): hard guards, a single breach rolls back."""
+
+    max_order_volume: float = Field(1.0, gt=0, description="largest order volume in lots")
+    max_notional_usd: float = Field(250_000.0, gt=0, description="largest order notional (volume x contract "
+                                    "size x price) in USD")
+    contract_size: dict[str, float] = Field(default_factory=lambda: {"XAUUSD": 100.0, "XAGUSD": 5000.0},
+                                            description="units of the underlying per lot, by symbol (XAUUSD: "
+                                            "100 troy ounces) - notional = volume x contract size x price")
+    default_contract_size: float = Field(100.0, gt=0, description="units per lot of a symbol not listed")
+    price_collar_bps: float = Field(50.0, gt=0, description="farthest a limit price may be from the bar's mid, "
+                                    "in basis points")
+    max_position_lots: float = Field(3.0, gt=0, description="largest absolute net position per symbol")
+    max_orders_per_minute: float = Field(120.0, gt=0, description="message rate: orders per minute per pod")
+
+
+class TradingSettings(_Model):
+    """The trading canary: where a bot's decisions, kill switch and trading metrics are, and
+    the numbers a release's trading is held to (guide §8.2 trades and P&L, §6.1 rollback).
+
+    The names default to the reference bot's (documented decision record and kill switch);
+    a team's bot states its own. The thresholds default to the guide's numbers.
+    """
+
+    enabled: bool = Field(True, description="judge the release's trading in every rollout phase; off for a "
+                          "service that does not trade (the trading triggers are then NOT RUN, said so)")
+    decisions_path: str = Field("/api/v1/decisions", description="the bot's decision record (GET, "
+                                "?since=<bar_time>&limit=<n>)")
+    halt_path: str = Field("/api/v1/trading/halt", description="kill switch: stop new orders, cancel open ones")
+    resume_path: str = Field("/api/v1/trading/resume", description="undo of the kill switch")
+    status_path: str = Field("/api/v1/trading/status", description="kill-switch state and orders since halt")
+    port: int | None = Field(None, ge=1, le=65535, description="pod port serving the record and the kill switch "
+                             "(default: the port its metrics are scraped from)")
+    since_param: str = Field("since", description="query parameter of the record: decisions after this bar")
+    limit_param: str = Field("limit", description="query parameter of the record: page size")
+    time_format: Literal["iso8601", "epoch"] = Field("iso8601", description="how the record writes bar times "
+                                                     "and reads the since parameter: ISO 8601 UTC or epoch seconds")
+    page_size: int = Field(1000, ge=1, le=100_000, description="decisions asked for per request")
+    max_pages: int = Field(20, ge=1, le=1000, description="pages read per pod per evaluation (bounds one read)")
+    fields: TradingFields = Field(default_factory=TradingFields)
+    metrics: TradingMetrics = Field(default_factory=TradingMetrics)
+    min_agreement: float = Field(0.95, gt=0, le=1, description="the canary's signals agree with the stable "
+                                 "version's on at least this share of bars")
+    agreement_tolerance: float = Field(0.02, ge=0, lt=1, description="a PASS needs the agreement's lower bound at "
+                                       "the expected agreement (min_agreement unless the release manifest states "
+                                       "expected_agreement) minus this")
+    false_rollback: float = Field(0.01, gt=0, lt=0.5, description="chance of rolling back a healthy canary over "
+                                  "a phase (the trading tests' alpha)")
+    missed_breach: float = Field(0.05, gt=0, lt=0.5, description="chance of passing a canary that breaches "
+                                 "(the trading tests' beta)")
+    trade_rate_ratio: tuple[float, float] = Field((0.5, 2.0), description="canary trades per bar per pod within "
+                                                  "this ratio of the stable version's")
+    reject_margin: float = Field(0.02, ge=0, lt=1, description="canary reject rate above stable's by more than "
+                                 "this: rollback")
+    max_drawdown_usd: float = Field(500.0, gt=0, description="canary mark-to-market drawdown budget since it "
+                                    "started trading")
+    limits: TradingLimits = Field(default_factory=TradingLimits)
+    min_bars: int = Field(20, ge=1, description="bars (paired by bar and symbol where compared) a phase needs "
+                          "before any trading check may PASS")
+    market_control_url: str | None = Field(None, description="a rehearsal's market session control (POST <url>/close, "
+                                           "<url>/open): only where rehearsals run; unset elsewhere")
+    halt_verify_s: float = Field(2.0, ge=0, le=600, description="how long the record is watched after a halt "
+                                 "for orders placed despite it")
+
+    @field_validator("trade_rate_ratio")
+    @classmethod
+    def _ratio_bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        low, high = v
+        if not 0 < low < 1 < high:
+            raise ValueError(f"needs 0 < low < 1 < high, got [{low:g}, {high:g}]")
+        return v
+
+    @field_validator("decisions_path", "halt_path", "resume_path", "status_path")
+    @classmethod
+    def _path(cls, v: str) -> str:
+        if not v.startswith("/"):
+            raise ValueError("must be a path starting with '/'")
+        return v
+
+
 class Waiver(_Model):
     """A selected check allowed not to run, with who approved it and until when (never forever).
 
@@ -433,6 +558,7 @@ class Environment(_Model):
     policy: ReleasePolicy = Field(default_factory=ReleasePolicy, description="the team's conventions: runbooks, change tickets, changelog, configuration, backups, workloads")
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="where secret references are resolved (Vault, AWS Secrets Manager)")
     judge: Judge = Field(default_factory=Judge, description="the HTTP judge (goldgate serve): token, limits, evidence store")
+    trading: TradingSettings = Field(default_factory=TradingSettings, description="the trading canary: the bot's decision record, kill switch, names and limits (§8.2)")
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
     waivers: list[Waiver] = Field(default_factory=list, description="checks allowed not to run, each with reason, approver and expiry")

@@ -119,8 +119,12 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
     offset = float(state.get("elapsed_s", 0.0)) if resumed else 0.0
     baseline = baseline_p95_s if baseline_p95_s is not None else (state.get("baseline_p95_s") if resumed else None)
     gap = getattr(env.error_rate_test, "max_gap_s", None) or 3 * interval_s
+    from goldgate.rollout.trading_monitor import trading_monitor
+
+    # Nothing runs beside the watched release: its trading is held to the hard guards and the drawdown.
+    trading = trading_monitor(env, kube, group, None)
     monitor = RollbackMonitor(env, kube, source, group, baseline_p95_s=baseline, clock=clock,
-                              horizon_s=window_s, max_gap_s=gap)
+                              horizon_s=window_s, max_gap_s=gap, trading=trading)
     if resumed:
         monitor.error_rate.restore(state.get("error_rate", {}))
     state = {"key": key, "status": "running", "window_s": window_s, "interval_s": interval_s,
@@ -148,6 +152,7 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
                 state.update(status="breach", reason=last.reason())
                 save_state(state_path, state)
                 out(f"BREACH: {last.reason()}")
+                _halt_first(env, kube, safety, trading, last.breaches, out)
                 return _roll_back(env, kube, safety, actions, last.reason(), out, state, state_path)
             save_state(state_path, state)
     except KeyboardInterrupt:
@@ -166,6 +171,20 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
     save_state(state_path, state)
     out(f"UNDECIDED: the window ended without a decision: {reason}")
     return EXIT_UNDECIDED
+
+
+def _halt_first(env: Environment, kube: Any, safety: SafetyPolicy, trading: Any, breaches: Any,
+                out: Callable[[str], None]) -> None:
+    """A trading breach halts the release's trading (kill switch, verified) before the undo."""
+    if trading is None or not safety.allow_mutations:
+        return
+    from goldgate.rollout.base import RolloutContext, RolloutReport
+    from goldgate.rollout.trading_halt import halt_before_rollback
+
+    report = RolloutReport("watch", "")
+    verdict = halt_before_rollback(RolloutContext(env, kube, safety, None, log=out), report, trading, breaches)
+    if verdict is not None:
+        out(f"trading halt: {verdict.message()}")
 
 
 def _roll_back(env: Environment, kube: Any, safety: SafetyPolicy, actions: Any, reason: str,

@@ -35,7 +35,10 @@ def matrix_env() -> Environment:
         "canary_phase_s": 6.0, "canary_phase_deadline_s": 14.0, "monitoring_window_s": 6.0,
         "evaluation_interval_s": 1.0, "rollout_timeout_s": 60.0, "router": None})
     test = env.error_rate_test.model_copy(update={"max_requests": 150})
-    return env.model_copy(update={"strategy": strategy, "error_rate_test": test})
+    # The matrix rehearses the §6.1 triggers in phases of a few seconds, shorter than the ~60 paired
+    # bars a trading comparison needs; the trading triggers have their own sandbox (tests/trading).
+    trading = env.trading.model_copy(update={"enabled": False})
+    return env.model_copy(update={"strategy": strategy, "error_rate_test": test, "trading": trading})
 
 
 @pytest.fixture(scope="module")

@@ -68,6 +68,8 @@ class Release:
     image: str
     env: Mapping[str, str] = field(default_factory=dict)
     memory_limit: str | None = None
+    #: A deliberate model change states how often it still agrees with the stable model.
+    expected_agreement: float | None = None
 
     def describe(self) -> str:
         extra = [f"{k}={v}" for k, v in self.env.items()]

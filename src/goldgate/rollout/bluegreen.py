@@ -39,6 +39,8 @@ from goldgate.rollout.base import (
 )
 from goldgate.rollout.monitor import Group, Outcome, PollHistory, RollbackMonitor
 from goldgate.rollout.sources import GrowingWindow
+from goldgate.rollout.trading_halt import halt_before_rollback
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = ["BLUE_BACKUP", "blue_green"]
@@ -169,14 +171,19 @@ def blue_green(ctx: RolloutContext, release: Release, smoke: Smoke, *,
     report.actions.append(actions.switch_selector(ctx.kube, ctx.safety, ctx.namespace, service, green_group.labels,
                                                   reason="route traffic to green"))
     # 4. monitor green, blue as backup
+    # Blue keeps running as the backup through the switch window: green's trading is held against it.
+    trading = trading_monitor(ctx.env, ctx.kube, green_group, blue_group,
+                              expected_agreement=release.expected_agreement)
     monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, green_group, baseline_p95_s=baseline_p95,
-                              clock=ctx.clock, history=history)
+                              clock=ctx.clock, history=history, trading=trading)
     window = s.monitoring_window_s
     a = monitor_phase(ctx, monitor, report, window_s=window, deadline_s=2 * window, label="green live")
     report.checks.append(_blue_backup(ctx, blue_sel, replicas))
     report.phases.append({"phase": "monitor green", "outcome": a.outcome.value, "elapsed_s": a.elapsed_s,
-                          "notes": monitor.notes})
+                          "notes": monitor.notes,
+                          **({"trading": trading.numbers("green live (blue as stable)")} if trading else {})})
     if a.outcome is Outcome.ROLLBACK:
+        halt_before_rollback(ctx, report, trading, a.breaches)
         return back(a.reason(), a.breaches[0], switched=True)
     if a.outcome is Outcome.HOLD:
         return back(f"green still undecided at the deadline: {a.reason()}", a.undecided[0], switched=True)

@@ -42,6 +42,8 @@ from goldgate.rollout.base import (
 )
 from goldgate.rollout.monitor import Group, History, Outcome, RollbackMonitor
 from goldgate.rollout.routers import TrafficRouter, UnknownRouter, router_for
+from goldgate.rollout.trading_halt import halt_before_rollback
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.verdict import Verdict
 
 __all__ = ["canary", "phase_deadline"]
@@ -121,6 +123,9 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
     deadline = phase_deadline(ctx)
     baseline_p95: float | None = None
     history: History | None = None  # the stable pods' error counts, for a phase with none beside the canary
+    # One trading window for the whole canary: its trading does not depend on its weight.
+    trading = trading_monitor(ctx.env, ctx.kube, canary_group, stable_group,
+                              expected_agreement=release.expected_agreement)
     for weight in s.canary_weights:
         split = router.split(replicas, weight)
         waited_box: list = []
@@ -141,7 +146,7 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
                                   baseline=stable_group if split.stable_serves else None,
                                   baseline_p95_s=None if split.stable_serves else baseline_p95, clock=ctx.clock,
                                   release_started_wall=release_started_wall,
-                                  history=None if split.stable_serves else history)
+                                  history=None if split.stable_serves else history, trading=trading)
         a = monitor_phase(ctx, monitor, report, window_s=s.canary_phase_s, deadline_s=deadline,
                           label=f"canary {weight} %")
         baseline_p95 = monitor.baseline_p95() or baseline_p95
@@ -150,8 +155,10 @@ def canary(ctx: RolloutContext, release: Release, *, change_cause: str | None = 
                               "effective_weight": round(split.effective_weight, 1), "traffic": split.mechanism,
                               "outcome": a.outcome.value, "elapsed_s": a.elapsed_s,
                               "verdicts": {v.criterion: v.status.value for v in a.verdicts},
-                              "notes": monitor.notes})
+                              "notes": monitor.notes,
+                              **({"trading": trading.numbers(f"canary {weight} %")} if trading else {})})
         if a.outcome is Outcome.ROLLBACK:
+            halt_before_rollback(ctx, report, trading, a.breaches, scale_deployment=name)
             _rollback(ctx, report, name, replicas, a.reason(), a.breaches[0], router)
             return report
         if a.outcome is Outcome.HOLD:

@@ -36,6 +36,11 @@ for longer than ``max_gap_s`` is INCONCLUSIVE. Without a baseline the p95-vs-bas
 trigger is INCONCLUSIVE (the release is not promoted on a trigger that was not evaluated)
 unless the environment waives it (``strategy.baseline: none``).
 
+A trading bot is also judged on what it trades: given a ``trading`` monitor
+(:mod:`goldgate.rollout.trading_monitor`), each evaluation adds its verdicts (pre-trade
+limits and drawdown as hard guards, signal agreement, trade rate and rejects beside the
+stable version, the market open with enough bars) to the triggers above.
+
 This module only schedules the reads, feeds the measurements to the criteria and carries
 their verdicts: every decision is made in :mod:`goldgate.criteria`.
 """
@@ -279,8 +284,10 @@ class RollbackMonitor:
                  usage: Callable[[str], list[PodUsage]] | None = None,
                  horizon_s: float | None = None, max_gap_s: float | None = None,
                  release_started_wall: float | None = None,
-                 history: PollHistory | History | None = None) -> None:
+                 history: PollHistory | History | None = None, trading: Any | None = None) -> None:
         self.env = env
+        # The trading triggers (rollout.trading_monitor.TradingMonitor), judged with the others.
+        self.trading = trading
         # OOM kills of the release's own pods count from the moment the release started them,
         # not only from the window's start: a kill between "Ready" and the first poll is the release's.
         self._release_started_wall = release_started_wall
@@ -343,6 +350,8 @@ class RollbackMonitor:
         self._seen_counts = (0, 0)
         self._seen_stable = (0, 0)
         self._seen_elapsed = 0.0
+        if self.trading is not None:
+            self.trading.start()
 
     @property
     def elapsed_s(self) -> float:
@@ -381,6 +390,8 @@ class RollbackMonitor:
         verdicts.extend(self._pod_triggers())
         verdicts.append(self._disk())
         verdicts.extend(self._usage())
+        if self.trading is not None:
+            verdicts.extend(self.trading.evaluate())
         order = {name: i for i, name in enumerate((*ROLLBACK_TRIGGERS, P95_BUDGET, CPU, MEMORY))}
         verdicts.sort(key=lambda v: order.get(v.criterion, 99))
         return Assessment(str(self.group), round(self.elapsed_s, 3), tuple(verdicts))

@@ -42,6 +42,8 @@ from goldgate.rollout.base import (
 )
 from goldgate.rollout.monitor import Group, Outcome, PollHistory, RollbackMonitor
 from goldgate.rollout.sources import GrowingWindow
+from goldgate.rollout.trading_halt import halt_before_rollback
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.verdict import Evidence, Verdict
 
 __all__ = ["ORDER", "QUORUM", "QuorumTracker", "rolling_update", "undo_and_verify"]
@@ -167,8 +169,12 @@ def rolling_update(ctx: RolloutContext, release: Release, *, baseline_p95_s: flo
     new_hash = replicaset_hashes(ctx.kube, ctx.namespace, selector).get(after.revision, "")
     labels = {**after.selector, "pod-template-hash": new_hash} if new_hash else dict(after.selector)
     group = Group("release", labels, ctx.namespace)
+    # The old ReplicaSet's pods are the stable side while any of them still runs.
+    previous = Group("previous", {**before.selector, "pod-template-hash": old_hashes[0]}, ctx.namespace) \
+        if len(old_hashes) == 1 and old_hashes[0] != new_hash else None
+    trading = trading_monitor(ctx.env, ctx.kube, group, previous, expected_agreement=release.expected_agreement)
     monitor = RollbackMonitor(ctx.env, ctx.kube, ctx.source, group, baseline_p95_s=baseline_p95_s,
-                              clock=ctx.clock, history=history)
+                              clock=ctx.clock, history=history, trading=trading)
     window = s.monitoring_window_s if monitor_s is None else monitor_s
     try:
         a = monitor_phase(ctx, monitor, report, window_s=window, deadline_s=2 * window, label="after rollout")
@@ -176,8 +182,10 @@ def rolling_update(ctx: RolloutContext, release: Release, *, baseline_p95_s: flo
         undo_and_verify(ctx, report, f"monitoring failed: {exc}", trigger=None)
         return report
     report.phases.append({"phase": "monitor", "window_s": window, "outcome": a.outcome.value,
-                          "notes": monitor.notes})
+                          "notes": monitor.notes,
+                          **({"trading": trading.numbers("after rollout")} if trading else {})})
     if a.outcome is Outcome.ROLLBACK:
+        halt_before_rollback(ctx, report, trading, a.breaches)
         undo_and_verify(ctx, report, a.reason(), trigger=a.breaches[0])
     elif a.outcome is Outcome.HOLD:
         undo_and_verify(ctx, report, f"still undecided at the deadline: {a.reason()}",

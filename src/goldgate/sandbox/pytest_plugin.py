@@ -162,6 +162,12 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
                 update["regions"] = values["regions"]
         elif environment.http.standby_url == SANDBOX:
             http["standby_url"] = None
+        if environment.trading.market_control_url == SANDBOX:  # the rehearsal market's session control
+            from goldgate.sandbox.market.process import feed_url
+
+            feed = feed_url(info.state_dir)
+            update["trading"] = environment.trading.model_copy(
+                update={"market_control_url": f"{feed}/v1/market" if feed else None})
         if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
             update["metrics"] = environment.metrics.model_copy(
                 update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})

@@ -1,0 +1,263 @@
+"""The trading triggers of a rollout: what the release trades, beside what the stable version trades.
+
+A trading bot decides on its own, every bar, whatever traffic it gets; so a release is
+also judged on its decisions, every evaluation of every phase (canary, blue-green switch
+window, rolling update, ``goldgate watch``):
+
+=============================  ==============================================  ===========
+trigger                        criterion (:mod:`goldgate.criteria.trading`)    on FAIL
+=============================  ==============================================  ===========
+pre-trade limits (hard guard)  volume, notional, price collar, position, rate  rollback at once
+P&L drawdown (hard guard)      the release's drawdown since it began trading   rollback at once
+signal agreement               paired by bar with the stable version's         rollback
+trade rate                     trades per bar per pod vs stable's              rollback
+order rejects                  reject rate vs stable's + margin                rollback
+market open / enough bars      no bars or too few: INCONCLUSIVE, never PASS    (hold)
+=============================  ==============================================  ===========
+
+"Stable" is whatever runs the previous version beside the release at the same time: the
+stable pods of a canary, blue during the blue-green switch window, the old ReplicaSet's
+pods while a rolling update replaces them. Where nothing runs beside the release (a
+rolling update after its last old pod went, ``goldgate watch``), the comparisons have
+nothing to pair with and are left out, said so in :attr:`TradingMonitor.notes`; the hard
+guards and the drawdown still hold.
+
+The release's decisions are read from the start of its first phase and kept across
+phases: a bot's trading does not depend on its share of requests, so the evidence of the
+10 % phase still counts at 50 %. This module only reads, converts and carries verdicts;
+every decision is made in :mod:`goldgate.criteria`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from goldgate.config import Environment
+from goldgate.criteria import trading as judge
+from goldgate.criteria.measured import probe_failed
+from goldgate.probes.kubernetes import KubeClients
+from goldgate.probes.metrics import KubernetesTargets
+from goldgate.probes.trading import (
+    BarDecision,
+    PodEndpoint,
+    TrackReading,
+    TrackWindow,
+    TradingRecordSource,
+    endpoints_from_targets,
+)
+from goldgate.rollout.sources import PORT_MAP_ANNOTATION
+from goldgate.verdict import Verdict
+
+__all__ = ["COMPARISONS", "HARD_GUARDS", "MARKET", "TRADING_TRIGGERS", "TradingMonitor", "is_trading_trigger", "track_stream",
+           "trading_monitor", "trading_source", "trigger_names"]
+
+
+def trading_source(env: Environment, kube: KubeClients) -> TradingRecordSource:
+    """The decision records of the environment's bot, reached pod by pod through the Kubernetes API."""
+    t = env.trading
+    if t.port is not None:
+        discovery = KubernetesTargets(kube.core, namespace=env.kubernetes.namespace, timeout_s=kube.timeout,
+                                      port_annotation="", port_name="", default_port=t.port,
+                                      port_map_annotation=PORT_MAP_ANNOTATION)
+    else:
+        discovery = KubernetesTargets(kube.core, namespace=env.kubernetes.namespace, timeout_s=kube.timeout,
+                                      port_map_annotation=PORT_MAP_ANNOTATION)
+    return TradingRecordSource(t, env.timeouts, endpoints_from_targets(discovery),
+                               verify_tls=env.http.verify_tls)
+
+
+#: Every trading verdict's criterion: the hard guards, the comparisons, the market.
+HARD_GUARDS = (judge.LIMITS, judge.DRAWDOWN)
+MARKET = judge.MARKET
+COMPARISONS = (judge.AGREEMENT, judge.TRADE_RATE, judge.REJECTS)
+TRADING_TRIGGERS = (*HARD_GUARDS, judge.MARKET, *COMPARISONS)
+
+
+def trigger_names(with_stable: bool) -> tuple[str, ...]:
+    """The trading criteria an evaluation judges (the comparisons only beside a stable version)."""
+    return (*HARD_GUARDS, judge.MARKET, *(COMPARISONS if with_stable else ()))
+
+
+def is_trading_trigger(verdict: Verdict | None) -> bool:
+    """Is this rollback reason the release's trading (so its trading is halted first)?"""
+    return verdict is not None and verdict.criterion in TRADING_TRIGGERS
+
+
+@dataclass
+class TradingMonitor:
+    """Reads the release's and the stable version's records each evaluation and judges them."""
+
+    env: Environment
+    source: TradingRecordSource
+    release: Any  # rollout.monitor.Group
+    stable: Any | None = None
+    expected_agreement: float | None = None
+    clock: Callable[[], float] = time.monotonic
+    notes: list[str] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    _release_window: TrackWindow | None = None
+    _stable_window: TrackWindow | None = None
+    _last: tuple[TrackReading | None, TrackReading | None] = (None, None)
+    _agreement: Any = None
+    _rate: Any = None
+    _rejects: Any = None
+    _counted: tuple[int, float, int, float, int, int] = (0, 0, 0, 0, 0, 0)
+
+    def start(self) -> None:
+        """Open the windows (once: later phases keep reading the same ones)."""
+        if self._release_window is None:
+            self._release_window = self.source.start(self.release.selector, self.release.name)
+        if self.stable is not None and self._stable_window is None:
+            self._stable_window = self.source.start(self.stable.selector, self.stable.name)
+
+    def compare_with(self, stable: Any | None) -> None:
+        """A later phase compares with another group (or none: the stable pods are gone)."""
+        if stable is None:
+            if self.stable is not None:
+                self.notes.append(f"{self.stable.name}: no longer running beside the release; its "
+                                  "comparisons end with the last phase it ran in")
+            self.stable, self._stable_window = None, None
+        elif self.stable is None or stable.selector != self.stable.selector:
+            self.stable, self._stable_window, self._agreement = stable, None, None
+
+    def evaluate(self) -> list[Verdict]:
+        """One more read of both records; the trading verdicts of the window so far."""
+        self.start()
+        assert self._release_window is not None
+        rel = self._release_window.read()
+        stb = self._stable_window.read() if self._stable_window is not None else None
+        if stb is not None and not stb.pods and not stb.errors:
+            stb = None  # nothing runs beside the release now (the 100 % phase, a finished rolling update)
+        self._last = (rel, stb)
+        verdicts = self._judge(rel, stb)
+        self.history.append(self._numbers(rel, stb, verdicts))
+        return verdicts
+
+    # ------------------------------------------------------------------ judging
+    def _tests(self) -> None:
+        """The sequential tests of the comparison with the current stable group (fresh per group)."""
+        t = self.env.trading
+        self._agreement = judge.SignalAgreement(judge.AgreementPlan(
+            min_agreement=t.min_agreement, tolerance=t.agreement_tolerance, expected_agreement=self.expected_agreement,
+            alpha=t.false_rollback, beta=t.missed_breach, min_pairs=t.min_bars))
+        self._rate = judge.TradeRate(judge.TradeRatePlan(bounds=tuple(t.trade_rate_ratio), alpha=t.false_rollback,
+                                                         beta=t.missed_breach))
+        self._rejects = judge.OrderRejects(judge.RejectPlan(margin=t.reject_margin, alpha=t.false_rollback,
+                                                            beta=t.missed_breach))
+        self._counted = (0, 0.0, 0, 0.0, 0, 0)
+
+    def _judge(self, rel: TrackReading, stb: TrackReading | None) -> list[Verdict]:
+        t = self.env.trading
+        evidence = tuple(r.evidence() for r in (rel, stb) if r is not None)
+        if rel.errors or (stb is not None and stb.errors):
+            why = "; ".join(f"{k}: {v}" for r in (rel, stb) if r is not None for k, v in r.errors.items())
+            return [probe_failed(name, f"could not read the decision record: {why}", evidence=evidence,
+                                 rollback=True) for name in trigger_names(stb is not None)]
+        canary = track_stream(rel, "canary")
+        stable = track_stream(stb, "stable") if stb is not None else None
+        limits = judge.TradingLimits(
+            max_order_volume=t.limits.max_order_volume, max_notional_usd=t.limits.max_notional_usd,
+            price_collar_bps=t.limits.price_collar_bps, max_position_lots=t.limits.max_position_lots,
+            max_orders_per_minute=t.limits.max_orders_per_minute, contract_size=dict(t.limits.contract_size),
+            default_contract_size=t.limits.default_contract_size)
+        gap = 3 * self.env.strategy.evaluation_interval_s
+        verdicts = [
+            judge.pre_trade_limits(canary, limits, evidence=evidence),
+            judge.pnl_drawdown(canary, t.max_drawdown_usd, stable=stable, evidence=evidence),
+            judge.trading_evidence(canary, stable, min_bars=t.min_bars, now=time.time(), max_gap_s=gap,
+                                   evidence=evidence),
+        ]
+        if stable is None:
+            return verdicts
+        if self._agreement is None:
+            self._tests()
+        assert self._agreement is not None and self._rate is not None and self._rejects is not None
+        verdicts.append(judge.signal_agreement(self._agreement.observe(canary, stable), evidence=evidence))
+        # The rate tests take each poll's new counts: both tracks over the same poll, so a
+        # burst that hits every version at once cancels out.
+        c_orders, s_orders = len(canary.orders), len(stable.orders)
+        c_bars, s_bars = float(canary.bars), float(stable.bars)
+        c_rej = sum(1 for o in canary.orders if o.status == "rejected")
+        s_rej = sum(1 for o in stable.orders if o.status == "rejected")
+        p = self._counted
+        new = (max(0, c_orders - p[0]), max(0.0, c_bars - p[1]), max(0, s_orders - p[2]), max(0.0, s_bars - p[3]))
+        new_rej = (min(new[0], max(0, c_rej - p[4])), min(new[2], max(0, s_rej - p[5])))
+        self._counted = (max(c_orders, p[0]), max(c_bars, p[1]), max(s_orders, p[2]), max(s_bars, p[3]),
+                         max(c_rej, p[4]), max(s_rej, p[5]))
+        verdicts.append(judge.trade_rate(self._rate.observe(*new), evidence=evidence))
+        verdicts.append(judge.order_rejects(self._rejects.observe(new_rej[0], new[0], new_rej[1], new[2]),
+                                            evidence=evidence))
+        return verdicts
+
+    # ------------------------------------------------------------------ numbers
+    def _numbers(self, rel: TrackReading, stb: TrackReading | None, verdicts: Sequence[Verdict]) -> dict[str, Any]:
+        paired, agreed = pair_counts(rel.decisions, stb.decisions if stb else ())
+        return {
+            "elapsed_s": round(rel.elapsed_s, 1), "paired_bars": paired,
+            "agreement": round(agreed / paired, 4) if paired else None,
+            "canary_bars": rel.bars, "canary_orders": len(rel.orders), "canary_pods": len(rel.pods),
+            "canary_rejects": sum(1 for o in rel.orders if o.status == "rejected"),
+            "canary_pnl_usd": rel.pnl_usd, "canary_position": dict(rel.position),
+            "stable_bars": stb.bars if stb else None, "stable_orders": len(stb.orders) if stb else None,
+            "stable_pods": len(stb.pods) if stb else 0,
+            "stable_rejects": sum(1 for o in stb.orders if o.status == "rejected") if stb else None,
+            "stable_pnl_usd": stb.pnl_usd if stb else None,
+            "verdicts": {v.criterion: {"status": v.status.value, "observed": v.observed, "threshold": v.threshold,
+                                       "reason": v.reason} for v in verdicts},
+        }
+
+    def numbers(self, phase: str) -> dict[str, Any]:
+        """Everything behind the phase's trading verdicts, for the report and its chart."""
+        t = self.env.trading
+        last = self.history[-1] if self.history else {}
+        return {"phase": phase, "min_agreement": self.expected_agreement or t.min_agreement,
+                "trade_rate_ratio": list(t.trade_rate_ratio), "reject_margin": t.reject_margin,
+                "max_drawdown_usd": t.max_drawdown_usd, "limits": t.limits.model_dump(), "min_bars": t.min_bars,
+                "paired_bars": last.get("paired_bars", 0), "last": last, "series": list(self.history),
+                "notes": list(self.notes)}
+
+    def release_endpoints(self) -> list[PodEndpoint]:
+        """The release's pods as the record source reaches them (for the kill switch)."""
+        return self.source.endpoints(self.release.selector)
+
+
+def pair_counts(release: Sequence[BarDecision], stable: Sequence[BarDecision]) -> tuple[int, int]:
+    """Bars (bar, symbol) both sides decided, and on how many they decided alike (shown only)."""
+    mine = first_per_bar(release)
+    theirs = first_per_bar(stable)
+    both = set(mine) & set(theirs)
+    return len(both), sum(1 for k in both if mine[k] == theirs[k])
+
+
+def first_per_bar(decisions: Sequence[BarDecision]) -> dict[tuple[float, str], str]:
+    out: dict[tuple[float, str], str] = {}
+    for d in decisions:
+        out.setdefault((round(d.bar_time, 3), d.symbol), d.signal)
+    return out
+
+
+def track_stream(reading: TrackReading, track: str) -> Any:
+    """The criteria's record of one track from the probe's reading (no I/O on either side)."""
+    decisions = tuple(judge.Decision(
+        bar_time=d.bar_time, symbol=d.symbol, signal=d.signal, mid=d.mid, model_version=d.model_version,
+        source=d.pod, orders=tuple(judge.Order(
+            order_id=o.order_id, side=o.side, volume=o.volume, limit_price=o.limit_price, status=o.status,
+            fill_price=o.fill_price, mid=o.mid, placed_at=o.placed_at, reject_reason=o.reject_reason)
+            for o in d.orders)) for d in reading.decisions)
+    halted = set(reading.halted.values())
+    return judge.TrackStream(track=track, decisions=decisions, replicas=max(1, len(reading.pods)),
+                             pnl=reading.pnl_series, positions=dict(reading.position),
+                             halted=halted.pop() if len(halted) == 1 else None)
+
+
+def trading_monitor(env: Environment, kube: KubeClients, release: Any, stable: Any | None, *,
+                    expected_agreement: float | None = None,
+                    source: TradingRecordSource | None = None) -> TradingMonitor | None:
+    """The trading triggers of one release, or None where the environment's bot does not trade."""
+    if not env.trading.enabled:
+        return None
+    return TradingMonitor(env, source or trading_source(env, kube), release, stable,
+                          expected_agreement=expected_agreement)
