@@ -429,8 +429,8 @@ class TradingSettings(_Model):
                                                      "and reads the since parameter: ISO 8601 UTC or epoch seconds")
     page_size: int = Field(1000, ge=1, le=100_000, description="decisions asked for per request")
     max_pages: int = Field(20, ge=1, le=1000, description="pages read per pod per evaluation (bounds one read)")
-    fields: TradingFields = Field(default_factory=TradingFields)
-    metrics: TradingMetrics = Field(default_factory=TradingMetrics)
+    fields: TradingFields = Field(default_factory=TradingFields, description="names of the fields in the bot's decision record")
+    metrics: TradingMetrics = Field(default_factory=TradingMetrics, description="Prometheus names of the bot's trading counters and gauges")
     min_agreement: float = Field(0.95, gt=0, le=1, description="the canary's signals agree with the stable "
                                  "version's on at least this share of bars")
     agreement_tolerance: float = Field(0.02, ge=0, lt=1, description="a PASS needs the agreement's lower bound at "
@@ -446,7 +446,7 @@ class TradingSettings(_Model):
                                  "this: rollback")
     max_drawdown_usd: float = Field(500.0, gt=0, description="canary mark-to-market drawdown budget since it "
                                     "started trading")
-    limits: TradingLimits = Field(default_factory=TradingLimits)
+    limits: TradingLimits = Field(default_factory=TradingLimits, description="pre-trade limits (EU RTS 6 Art. 15): a single breach rolls back")
     min_bars: int = Field(20, ge=1, description="bars (paired by bar and symbol where compared) a phase needs "
                           "before any trading check may PASS")
     market_control_url: str | None = Field(None, description="a rehearsal's market session control (POST <url>/close, "

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from types import MappingProxyType
 
 from hypothesis import strategies as st
 
@@ -67,7 +68,8 @@ def _malformed() -> st.SearchStrategy[list]:
         items: list = _stream(n)
         items.insert(min(at, n), _decision(at, **bad) if isinstance(bad, dict) else bad)
         return items
-    junk = st.sampled_from([None, "BUY", 42, {"bar_time": 1.0}])
+    # A raw mapping is a record that is not a Decision (a dict would be read as the fields of one).
+    junk = st.sampled_from([None, "BUY", 42, MappingProxyType({"bar_time": 1.0})])
     return st.tuples(st.integers(0, 60), st.integers(0, 60), st.one_of(BAD_DECISIONS, junk)).map(build)
 
 
