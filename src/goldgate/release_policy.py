@@ -164,6 +164,10 @@ class ReleasePolicy(_Section):
     configuration: ConfigurationPolicy = Field(default_factory=ConfigurationPolicy)
     backups: BackupPolicy = Field(default_factory=BackupPolicy)
     workloads: WorkloadPolicy = Field(default_factory=WorkloadPolicy)
+    require_measured: list[str] = Field(
+        default_factory=list,
+        description="checks (scenario names, test names or node ids, or criterion names) that must not pass on "
+        "a declaration: a declared PASS of one of them is INCONCLUSIVE (goldgate.criteria.provenance)")
 
 
 def layout_of(env: Any) -> ReleaseLayout:

@@ -168,7 +168,7 @@ def _verdict(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"decision": decision, "decision_text": doc.get("decision_text", decision),
                           "reasons": doc.get("reasons", []), "not_run": doc.get("not_run", []),
-                          "waivers": waivers}))
+                          "waivers": waivers, "provenance": doc.get("provenance", {})}))
     else:
         print(f"{doc.get('decision_text', decision)}: {doc.get('environment', '?')} {doc.get('version', '?')}")
         for reason in doc.get("reasons", [])[: args.max_reasons]:
@@ -177,6 +177,10 @@ def _verdict(args: argparse.Namespace) -> int:
             w = entry.get("waiver", {})
             print(f"  waived (did not run): {entry.get('test')} — {w.get('reason')} "
                   f"(approved by {w.get('approver')}, expires {w.get('expiry')})")
+        if doc.get("provenance"):
+            from goldgate.report.verdict_file import provenance_text
+
+            print(f"  evidence: {provenance_text(doc['provenance'])}")
     return EXIT_BY_DECISION[decision]
 
 

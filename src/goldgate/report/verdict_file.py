@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from goldgate.verdict import Status, Verdict
+from goldgate.verdict import PROVENANCES, Status, Verdict
 
 
 @dataclass
@@ -73,6 +73,19 @@ class VerdictCollector:
             return "NO-GO", reasons
         return "GO", []
 
+    def provenance_counts(self) -> dict[str, Any]:
+        """How many verdicts rest on measurements and how many on declarations, and of the
+        PASSes: a GO whose passes are mostly declared is a different GO (README "Provenance")."""
+        counts: dict[str, Any] = dict.fromkeys(PROVENANCES, 0)
+        passed: dict[str, int] = dict.fromkeys(PROVENANCES, 0)
+        for t in self.tests.values():
+            for v in t.verdicts:
+                counts[v.provenance] = counts.get(v.provenance, 0) + 1
+                if v.status is Status.PASS:
+                    passed[v.provenance] = passed.get(v.provenance, 0) + 1
+        counts["passed"] = passed
+        return counts
+
     def decision_text(self) -> str:
         """The decision as a person reads it: "GO with 2 waivers" keeps the waivers in sight."""
         decision, _ = self.decision()
@@ -83,6 +96,13 @@ class VerdictCollector:
 
 
 SCHEMA = "goldgate.verdict/1"
+
+
+def provenance_text(counts: dict[str, Any]) -> str:
+    """``12 verdicts measured, 3 declared (passes: 11 measured, 2 declared)``."""
+    passed = counts.get("passed") or {}
+    return (f"{counts.get('measured', 0)} verdicts measured, {counts.get('declared', 0)} declared "
+            f"(passes: {passed.get('measured', 0)} measured, {passed.get('declared', 0)} declared)")
 
 
 def evidence_summary(verdict: Verdict) -> str:
@@ -104,6 +124,7 @@ def criteria_rows(collector: VerdictCollector) -> list[dict[str, Any]]:
                 "threshold": d["threshold"],
                 "unit": v.unit,
                 "rollback": v.rollback,
+                "provenance": v.provenance,
                 "reason": v.reason,
                 "evidence": evidence_summary(v),
             })
@@ -143,6 +164,7 @@ def write_refusal(path: Path, reason: str, meta: dict[str, Any]) -> dict[str, An
         "refused": True,
         "decision_text": "NO-GO",
         "counts": {},
+        "provenance": {},
         "reasons": [reason],
         "criteria": [],
         "not_run": [],
@@ -167,6 +189,7 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
         **meta,
         "decision_text": collector.decision_text() if decision == collector.decision()[0] else decision,
         "counts": count_outcomes(collector),
+        "provenance": collector.provenance_counts(),
         "reasons": reasons,
         "criteria": criteria_rows(collector),
         "not_run": [t.not_run_entry() for t in collector.not_run()],
