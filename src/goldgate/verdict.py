@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "CriterionBreached",
-    "Evidence",
     "DECLARED",
-    "InconclusiveError",
     "MEASURED",
     "PROVENANCES",
+    "CriterionBreached",
+    "Evidence",
+    "InconclusiveError",
     "ProbeError",
     "Status",
     "Verdict",
