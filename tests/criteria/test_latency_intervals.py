@@ -10,7 +10,12 @@ from typing import Any
 
 import pytest
 
-from goldgate.criteria.latency import LatencyReading, p95_above_budget, p95_vs_baseline, p95_vs_baseline_like_with_like
+from goldgate.criteria.latency import (
+    LatencyReading,
+    p95_above_budget,
+    p95_vs_baseline,
+    p95_vs_baseline_like_with_like,
+)
 from goldgate.probes.metrics.base import Selector
 from goldgate.probes.metrics.prometheus import PrometheusSource
 from goldgate.probes.metrics.promtext import histogram_quantile, histogram_quantile_interval
