@@ -151,3 +151,13 @@ def test_production_requires_measurement_for_the_operational_and_change_checks()
                  "The change is tracked by a change ticket", "The deployment window is open"):
         assert name in required
     assert load_environment("local", ROOT / "environments").policy.require_measured == []
+
+
+def test_goldgate_verdict_prints_the_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from goldgate.cli import main
+
+    doc = write_verdict_file(tmp_path / "verdict.json", _collector(), {"environment": "local", "version": "v1"})
+    assert main(["verdict", "--file", str(tmp_path / "verdict.json")]) == 1
+    assert "evidence: 2 verdicts measured, 1 declared" in capsys.readouterr().out
+    assert main(["verdict", "--json", "--file", str(tmp_path / "verdict.json")]) == 1
+    assert json.loads(capsys.readouterr().out)["provenance"] == doc["provenance"]
