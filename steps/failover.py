@@ -28,6 +28,7 @@ from goldgate.actions.base import ActionFailed
 from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import failover, post_deploy
 from goldgate.criteria.measured import measure_and_judge
+from goldgate.durations import scaled_note
 from goldgate.probes import failover as probe
 from goldgate.probes.http import HttpProbe
 from goldgate.probes.kubernetes import KubernetesUnavailable
@@ -205,7 +206,8 @@ def within_rto(drill: Drill, environment: Environment) -> None:
     acked = len(drill.writer.acknowledged_before(drill.failed_at or 0.0))
     # Waiting twice the RTO shows by how much a slow failover misses it.
     _judge(drill, "rto", f"region failover within the RTO ({rto_s:g} s)", lambda: _recovery(drill, 2 * rto_s),
-           lambda r: failover.failover_within_rto(r[0], acked, rto_s, r[1]))
+           lambda r: failover.failover_within_rto(r[0], acked, rto_s, r[1],
+                                                  scaled=scaled_note(environment, "recovery.rto_s")))
 
 
 def _loss(drill: Drill) -> probe.DataLoss:

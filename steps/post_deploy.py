@@ -25,6 +25,7 @@ from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment
 from goldgate.criteria import post_deploy, resources
 from goldgate.criteria.measured import measure_and_judge
+from goldgate.durations import scaled_note
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.metrics import Measurement, Selector
 from goldgate.probes.workloads import deployment_status, pod_facts, pod_usage
@@ -137,7 +138,7 @@ def watch_briefly(seconds: float, environment: Environment, rollout_ctx: Rollout
     return _watch(environment, rollout_ctx, seconds)
 
 
-def _migration_verdict(watch: MigrationWatch) -> Any:
+def _migration_verdict(watch: MigrationWatch, environment: Environment) -> Any:
     a = watch.assessment
     # No stable version runs beside a migrated release, so p95-vs-baseline counts only when it measured a breach.
     triggers = [v for v in a.verdicts if v.criterion in (ERROR_RATE, P95_BUDGET)
@@ -145,17 +146,18 @@ def _migration_verdict(watch: MigrationWatch) -> Any:
     return post_deploy.migration_monitoring_window(
         a.elapsed_s, watch.required_s, triggers,
         criterion=f"post-migration monitoring (§3.2 {watch.required_s:g} s window)",
-        evidence=(watch.report.evidence(),))
+        evidence=(watch.report.evidence(),),
+        scaled=scaled_note(environment, "strategy.migration_monitor_s", watch.required_s))
 
 
 @then("the error-rate and latency triggers held over the whole post-migration window")
-def migration_window_held(migration_watch: MigrationWatch) -> None:
-    expect(_migration_verdict(migration_watch))
+def migration_window_held(migration_watch: MigrationWatch, environment: Environment) -> None:
+    expect(_migration_verdict(migration_watch, environment))
 
 
 @then("the post-migration check is INCONCLUSIVE, not PASS")
-def migration_window_short(migration_watch: MigrationWatch) -> None:
-    expect(post_deploy.shows_status(_migration_verdict(migration_watch), Status.INCONCLUSIVE,
+def migration_window_short(migration_watch: MigrationWatch, environment: Environment) -> None:
+    expect(post_deploy.shows_status(_migration_verdict(migration_watch, environment), Status.INCONCLUSIVE,
                                     criterion="a short post-migration watch is not a pass"))
 
 

@@ -13,6 +13,7 @@ from pytest_bdd import given, parsers, then
 
 from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import recovery
+from goldgate.durations import scaled_note
 from goldgate.probes import database
 from goldgate.probes.artifacts import ArtifactUnavailable, manifest
 from goldgate.probes.artifacts.locations import ReleaseInputs
@@ -86,7 +87,8 @@ def pitr(release: ReleaseInputs, environment: Environment, gate_clock: Callable[
 def restore_drill(release: ReleaseInputs, environment: Environment) -> None:
     gate("restore of the latest backup within the RTO",
          lambda: _timed_restore(release, environment),
-         lambda r: recovery.restore_within_rto(r, environment.recovery.rto_s))
+         lambda r: recovery.restore_within_rto(r, environment.recovery.rto_s,
+                                               scaled_note(environment, "recovery.rto_s")))
 
 
 def _timed_restore(release: ReleaseInputs, environment: Environment) -> database.RestoreResult:

@@ -22,6 +22,7 @@ from pytest_bdd import given, parsers, then, when
 from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment
 from goldgate.criteria import rollout as judge
+from goldgate.durations import scaled_note
 from goldgate.probes.http import HttpProbe
 from goldgate.probes.workloads import DeploymentStatus, deployment_status
 from goldgate.report.trading_chart import attach_report as attach_trading
@@ -430,7 +431,8 @@ def every_phase_passed(rollout_report: RolloutReport, environment: Environment) 
     ev = Evidence("rollout", "canary phases", None, len(report.phases), {"phases": report.phases})
     expect(judge.canary_phases(weights, environment.strategy.canary_weights,
                                phase_s=environment.strategy.canary_phase_s, outcome=report.outcome,
-                               reason=report.reason, trigger=report.trigger, evidence=ev))
+                               reason=report.reason, trigger=report.trigger, evidence=ev,
+                               scaled=scaled_note(environment, "strategy.canary_phase_s")))
 
 
 @then("the canary phase ends INCONCLUSIVE, not PASS")
@@ -463,6 +465,7 @@ def _check(report: RolloutReport, criterion: str) -> Verdict:
 
 # ----------------------------------------------------------------------------- watch
 @then(parsers.parse("the {what} criterion held over the window"))
-def watched_criterion(what: str, watch_assessment: Any) -> None:
+def watched_criterion(what: str, watch_assessment: Any, environment: Environment) -> None:
     expect(judge.recorded_verdict(what, watch_assessment.verdicts, by_prefix=True,
-                                  why=f"no {what} verdict in the watch ({watch_assessment.summary()})"))
+                                  why=f"no {what} verdict in the watch ({watch_assessment.summary()})",
+                                  scaled=scaled_note(environment, "strategy.monitoring_window_s")))

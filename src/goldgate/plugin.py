@@ -27,12 +27,20 @@ from goldgate.report import session as report_session
 from goldgate.report.change import change_problems, required_approvals, resolve_manifest_path
 from goldgate.report.verdict_file import VerdictCollector
 from goldgate.safety import SafetyPolicy
-from goldgate.verdict import InconclusiveError, ProbeError, Verdict, VerdictNotPassed, register_sink
+from goldgate.verdict import (
+    InconclusiveError,
+    ProbeError,
+    Verdict,
+    VerdictNotPassed,
+    register_policy,
+    register_sink,
+)
 
 ENV_KEY = pytest.StashKey[Environment]()
 COLLECTOR_KEY = pytest.StashKey[VerdictCollector]()
 SAFETY_KEY = pytest.StashKey[SafetyPolicy]()
 CURRENT_KEY = pytest.StashKey[str]()
+NAMES_KEY = pytest.StashKey[list[str]]()  # the running check's names, for policy.require_measured
 RUN_KEY = pytest.StashKey[report_session.RunContext]()
 ACTIVE_KEY = pytest.StashKey[bool]()
 RESOLVED_KEY = pytest.StashKey[bool]()
@@ -163,6 +171,12 @@ def pytest_configure(config: pytest.Config) -> None:
             collector.record(nodeid).verdicts.append(verdict)
 
     config.add_cleanup(register_sink(_sink))
+    required = list(env.policy.require_measured)
+    if required:  # decided by a criterion, before the verdict is reported or raised
+        from goldgate.criteria.provenance import require_measured
+
+        config.add_cleanup(register_policy(
+            lambda v: require_measured(v, config.stash.get(NAMES_KEY, []), required)))
 
 
 # ----------------------------------------------------------------------------- selection
@@ -258,6 +272,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         yield
         return
     item.config.stash[CURRENT_KEY] = item.nodeid
+    item.config.stash[NAMES_KEY] = _check_names(item)
     record = item.config.stash[COLLECTOR_KEY].record(item.nodeid)
     if record.waiver is not None:
         _label_waiver(record.waiver)
@@ -265,6 +280,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         _label_not_applicable(record.not_applicable)
     yield
     item.config.stash[CURRENT_KEY] = ""
+    item.config.stash[NAMES_KEY] = []
 
 
 def _label_waiver(waiver: dict[str, str]) -> None:
@@ -426,10 +442,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if env is None or collector is None:
         return
     alluredir = config.getoption("allure_report_dir", None)
-    if alluredir:
-        _write_allure_extras(Path(alluredir), _environment_properties(env, env.release.version), config)
     safety = config.stash[SAFETY_KEY]
-    report_session.finish(config, config.stash[RUN_KEY], env, collector, safety, exitstatus, {
+    run = config.stash[RUN_KEY]
+    report_session.finish(config, run, env, collector, safety, exitstatus, {
         "environment": env.name,
         "production": env.production,
         "version": env.release.version,
@@ -440,6 +455,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "actions": safety.actions,
         "pytest_exit_status": int(exitstatus),
     })
+    if alluredir:  # after finish: the overview shows this run's decision
+        _write_allure_extras(Path(alluredir), _environment_properties(env, env.release.version), config, run)
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -454,12 +471,19 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             terminalreporter.write_line(line, red=not go, green=go)
 
 
-def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.Config) -> None:
+def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.Config,
+                         run: report_session.RunContext | None = None) -> None:
     import shutil
 
+    from goldgate.report.allure_extras import decision_overview, properties_text, report_name
+
     alluredir.mkdir(parents=True, exist_ok=True)
-    lines = [f"{k}={v}" for k, v in props.items()]
-    (alluredir / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_text = None
+    if run is not None and run.decision is not None:
+        run_text = report_session.decision_text(run)
+        props = {**decision_overview(run_text, run.reasons, run.waivers, run.provenance), **props}
+    text = properties_text(props)
+    (alluredir / "environment.properties").write_text(text, encoding="latin-1")
     categories = Path(config.rootpath) / "reports" / "categories.json"
     if not categories.is_file():
         categories = Path(__file__).with_name("report") / "categories.json"
@@ -468,6 +492,8 @@ def _write_allure_extras(alluredir: Path, props: dict[str, str], config: pytest.
     from goldgate.report.allure_extras import executor_info
 
     executor = executor_info(os.environ)
+    if run_text is not None and run is not None:
+        executor["reportName"] = report_name(run_text, run.provenance)
     import json
 
     (alluredir / "executor.json").write_text(json.dumps(executor), encoding="utf-8")

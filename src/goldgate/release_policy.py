@@ -164,6 +164,10 @@ class ReleasePolicy(_Section):
     configuration: ConfigurationPolicy = Field(default_factory=ConfigurationPolicy, description="the service configuration's dependency rules and flag vocabulary (§4)")
     backups: BackupPolicy = Field(default_factory=BackupPolicy, description="how backups are recognised and counted (§3.3, §9)")
     workloads: WorkloadPolicy = Field(default_factory=WorkloadPolicy, description="rules the Deployment's pod spec is held to (§1.2)")
+    require_measured: list[str] = Field(
+        default_factory=list,
+        description="checks (scenario names, test names or node ids, or criterion names) that must not pass on "
+        "a declaration: a declared PASS of one of them is INCONCLUSIVE (goldgate.criteria.provenance)")
 
 
 def layout_of(env: Any) -> ReleaseLayout:

@@ -25,6 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "DECLARED",
+    "MEASURED",
+    "PROVENANCES",
     "CriterionBreached",
     "Evidence",
     "InconclusiveError",
@@ -33,8 +36,18 @@ __all__ = [
     "Verdict",
     "VerdictNotPassed",
     "expect",
+    "register_policy",
     "register_sink",
 ]
+
+# Where a verdict's evidence comes from. MEASURED: a live system or a real tool's output
+# (the cluster, the metric source, pytest's JUnit, the database). DECLARED: a field the
+# team wrote (release.yaml approvals, on-call names, a feature flag's killswitch): the gate
+# checks that it was written and is well-formed, never that it is true, so a reader must
+# be able to tell such a PASS from one a measurement earned.
+MEASURED = "measured"
+DECLARED = "declared"
+PROVENANCES = (MEASURED, DECLARED)
 
 
 class Status(enum.StrEnum):
@@ -95,7 +108,9 @@ class Verdict:
     """A criterion's decision with the numbers that justify it.
 
     ``rollback`` marks criteria of guide §6.1: a FAIL of such a verdict makes the run's
-    overall decision ROLLBACK rather than NO-GO.
+    overall decision ROLLBACK rather than NO-GO. ``provenance`` says whether the evidence
+    was measured or only declared by the team (:data:`MEASURED`, :data:`DECLARED`); the
+    criterion that reads a declaration says so, everything else is measured.
     """
 
     criterion: str
@@ -106,8 +121,11 @@ class Verdict:
     evidence: tuple[Evidence, ...] = ()
     unit: str = ""
     rollback: bool = False
+    provenance: str = MEASURED
 
     def __post_init__(self) -> None:
+        if self.provenance not in PROVENANCES:
+            raise ValueError(f"{self.criterion}: provenance {self.provenance!r} is not one of {PROVENANCES}")
         if not isinstance(self.status, Status):
             object.__setattr__(self, "status", Status(self.status))
         if isinstance(self.evidence, Evidence):
@@ -150,6 +168,8 @@ class Verdict:
             )
         if self.reason:
             parts.append(self.reason)
+        if self.provenance == DECLARED:
+            parts.append("provenance: declared (a field the team wrote, not a measurement)")
         parts += [f"evidence: {ev.summary()}" for ev in self.evidence]
         return " — ".join(parts)
 
@@ -162,6 +182,7 @@ class Verdict:
             "unit": self.unit,
             "reason": self.reason,
             "rollback": self.rollback,
+            "provenance": self.provenance,
             "evidence": [ev.to_dict() for ev in self.evidence],
         }
 
@@ -215,6 +236,21 @@ _RAISES: dict[Status, type[VerdictNotPassed]] = {
 # Sinks receive every verdict passed to expect(): the Allure attachment, the verdict.json
 # collector of the running session. Registered by the pytest plugin, not at import.
 _sinks: list[Callable[[Verdict], None]] = []
+# Policies may replace a verdict before it is reported, e.g. the environment's
+# ``policy.require_measured`` (goldgate.criteria.provenance): they are criteria
+# themselves, registered by the pytest plugin with the run's environment.
+_policies: list[Callable[[Verdict], Verdict]] = []
+
+
+def register_policy(policy: Callable[[Verdict], Verdict]) -> Callable[[], None]:
+    """Add a verdict policy (verdict in, verdict out); returns a function that removes it."""
+    _policies.append(policy)
+
+    def _remove() -> None:
+        if policy in _policies:
+            _policies.remove(policy)
+
+    return _remove
 
 
 def register_sink(sink: Callable[[Verdict], None]) -> Callable[[], None]:
@@ -231,8 +267,11 @@ def register_sink(sink: Callable[[Verdict], None]) -> Callable[[], None]:
 def expect(verdict: Verdict) -> Verdict:
     """Report a verdict and turn it into the pytest outcome it stands for.
 
-    Returns the verdict on PASS so steps can chain on measured values.
+    Returns the verdict on PASS so steps can chain on measured values. The environment's
+    policies (:func:`register_policy`) see the verdict first and may replace it.
     """
+    for policy in list(_policies):
+        verdict = policy(verdict)
     for sink in list(_sinks):
         sink(verdict)
     exc = _RAISES.get(verdict.status)

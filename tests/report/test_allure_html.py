@@ -161,8 +161,12 @@ def test_report_renders_features_scenarios_steps_and_evidence(
     assert labels["parentSuite"] == "§8 Monitoring & observability"
     environment = {e["name"]: e["values"] for e in json.loads((report / "widgets" / "environment.json").read_text())}
     assert environment["environment"] == ["local"] and environment["version.under_test"] == ["v9.9.9"]
+    # the overview shows the run's decision, not only a pass percentage
+    assert environment["decision"] == ["NO-GO"] and environment["evidence.measured"] == ["2"]
+    assert any(v[0].startswith("test_latency.py") or "p95" in v[0] for k, v in environment.items()
+               if k.startswith("reason."))
     [executor] = json.loads((report / "widgets" / "executors.json").read_text())
-    assert executor["reportName"] == "goldgate release gates"
+    assert executor["reportName"] == "goldgate: NO-GO (2 measured, 0 declared)"
     categories = json.loads((report / "data" / "categories.json").read_text())
     assert [c["name"] for c in categories["children"]] == ["Criteria breached"]
 
@@ -187,6 +191,8 @@ def test_report_renders_features_scenarios_steps_and_evidence(
     ):
         assert text in dom, f"{text!r} not rendered on the failing scenario's page"
     assert "When the p95 latency is 212 ms" in pages["passing"]
+    overview = _chromium(tmp_path / "profile", "--dump-dom", f"{base}#")
+    assert overview.returncode == 0 and "goldgate: NO-GO (2 measured, 0 declared)" in overview.stdout
 
     shot = tmp_path / "report.png"
     done = _chromium(tmp_path / "profile", f"--screenshot={shot}", f"{base}#behaviors/{_behaviors_path(report, failing['uid'])}")

@@ -13,7 +13,7 @@ from goldgate.config import find_literal_secrets
 from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.botconfig import Flag
 from goldgate.probes.artifacts.changelog import ChangelogEntry
-from goldgate.verdict import Evidence, Verdict
+from goldgate.verdict import DECLARED, Evidence, Verdict
 
 Configs = Mapping[str, tuple[str, Any]]
 
@@ -105,7 +105,8 @@ def secrets_by_reference(configs: Configs) -> Verdict:
 _FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", re.I)
 
 
-@criterion(needs="the release's changelog entry, and for each of its new features a flag that is a killswitch")
+@criterion(needs="the release's changelog entry, and for each of its new features a flag that is a killswitch",
+           provenance=DECLARED)
 def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag] | None, changelog: str,
                              flags_path: str, section: str = "Features") -> Verdict:
     """Every item of the entry's ``section`` (the guide's Features, whatever the changelog
@@ -140,7 +141,7 @@ def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag]
     return Verdict.passed(crit, f"{len(features)} features flagged", "0 without", "every feature can be switched off", evidence=ev)
 
 
-@criterion(needs="a flags file with at least one flag, each with a cleanup date not before today")
+@criterion(needs="a flags file with at least one flag, each with a cleanup date not before today", provenance=DECLARED)
 def flags_not_stale(flags: Sequence[Flag], today: dt.date, flags_path: str) -> Verdict:
     crit = "no feature flag past its cleanup date"
     ev = Evidence("feature flags", flags_path, samples=len(flags), details={"today": today.isoformat()})

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 
 from goldgate.criteria.registry import criterion
+from goldgate.criteria.timing import with_duration
 from goldgate.probes.failover import DataLoss, DrillRecord, Recovery, Routing
 from goldgate.verdict import Evidence, Verdict
 
@@ -29,14 +30,17 @@ def _count(value: object) -> int | None:
 
 @criterion(needs="at least one order acknowledged through the global endpoint before the failure, a finite "
                  "elapsed time, and a finite positive RTO")
-def failover_within_rto(recovery: Recovery, acked_before: int, rto_s: float, served_by: str | None = None) -> Verdict:
+def failover_within_rto(recovery: Recovery, acked_before: int, rto_s: float, served_by: str | None = None,
+                        scaled: str = "") -> Verdict:
+    """``scaled`` names the RTO used against the guide's 15 minutes (goldgate.durations)."""
     crit = f"region failover within the RTO ({rto_s:g} s)"
     if not _usable_limit(rto_s):
         return Verdict.error(crit, f"recovery.rto_s = {rto_s!r} is not a positive finite number of seconds")
     elapsed = recovery.elapsed_s
     ev = Evidence("http", recovery.url, window=elapsed if isinstance(elapsed, int | float) else None,
                   samples=recovery.attempts, details={"failures": dict(recovery.failures),
-                                                      "deadline_s": recovery.deadline_s, "served_by": served_by})
+                                                      "deadline_s": recovery.deadline_s, "served_by": served_by,
+                                                      **({"duration": scaled} if scaled else {})})
     if not isinstance(elapsed, int | float) or isinstance(elapsed, bool) or not math.isfinite(elapsed) or elapsed < 0:
         return Verdict.error(crit, f"the drill's elapsed time {elapsed!r} is not a duration", evidence=ev)
     if _count(acked_before) in (None, 0):
@@ -46,19 +50,21 @@ def failover_within_rto(recovery: Recovery, acked_before: int, rto_s: float, ser
     failures = ", ".join(f"{k} x{v}" for k, v in sorted(recovery.failures.items())) or "none"
     if not recovery.recovered:
         return Verdict.failed(crit, f"> {elapsed:.1f}", rto_s,
-                              f"no order acknowledged through {recovery.url} within {elapsed:.1f} s of the failure "
-                              f"({recovery.attempts} attempts: {failures}); RTO is {rto_s:g} s", unit="s", evidence=ev)
+                              with_duration(f"no order acknowledged through {recovery.url} within {elapsed:.1f} s "
+                                            f"of the failure ({recovery.attempts} attempts: {failures}); RTO is "
+                                            f"{rto_s:g} s", scaled), unit="s", evidence=ev)
     if served_by is not None and served_by != "secondary":
         return Verdict.failed(crit, round(elapsed, 2), rto_s,
                               f"the first order after the failure was served by the {served_by} region, not the "
                               "secondary: no failover happened", unit="s", evidence=ev)
     if elapsed > rto_s:
         return Verdict.failed(crit, round(elapsed, 2), rto_s,
-                              f"orders were acknowledged again {elapsed:.1f} s after the failure (RTO {rto_s:g} s; "
-                              f"{recovery.attempts} attempts: {failures})", unit="s", evidence=ev)
+                              with_duration(f"orders were acknowledged again {elapsed:.1f} s after the failure (RTO "
+                                            f"{rto_s:g} s; {recovery.attempts} attempts: {failures})", scaled),
+                              unit="s", evidence=ev)
     return Verdict.passed(crit, round(elapsed, 2), rto_s,
-                          f"orders acknowledged again {elapsed:.1f} s after the failure, after {recovery.attempts} "
-                          f"attempts ({failures})", unit="s", evidence=ev)
+                          with_duration(f"orders acknowledged again {elapsed:.1f} s after the failure, after "
+                                        f"{recovery.attempts} attempts ({failures})", scaled), unit="s", evidence=ev)
 
 
 @criterion(needs="at least one acknowledged order checked after the failover and a finite positive RPO")

@@ -21,8 +21,14 @@ can read under 2x. Both sides are therefore compared as server-side numbers: the
 server's own timings where the target exposes them, else the client's p95 minus the
 client's measured overhead floor, with the subtraction reported in the verdict.
 
-Histogram quantiles are interpolated inside buckets; two p95s in the same bucket compare
-by interpolation only (see goldgate.probes.metrics.promtext for the resolution limit).
+Histogram quantiles are intervals (goldgate.probes.metrics.promtext): a p95 read from
+buckets is known only to lie in its bucket ``(low, high]``; the interpolated value inside
+is an assumption (observations spread evenly). Given the ``interval``, both rules decide
+only when the whole interval lies on one side of the limit: above it is a breach, at or
+below it a PASS, and a limit inside the bucket is INCONCLUSIVE, with the interval shown
+("finer buckets around the limit would decide"). For the relative rule the limit is itself
+an interval, ``factor`` x the baseline's bucket. A p95 without an interval (a request
+log, a load client's own timings) is an exact value.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from goldgate.verdict import Evidence, Verdict
 
 __all__ = [
     "LatencyReading",
+    "interval_text",
     "p95_above_budget",
     "p95_baseline_waived",
     "p95_vs_baseline",
@@ -69,6 +76,44 @@ def _too_thin(criterion: str, q: str, p95_s: float | None, samples: int | None, 
     return None
 
 
+Interval = tuple[float, float]
+
+
+def _bad_interval(interval: Any, value: float | None) -> str:
+    """Why ``interval`` cannot be a p95's bucket bounds ("" when it can)."""
+    if interval is None:
+        return ""
+    try:
+        low, high = (float(x) for x in interval)
+    except (TypeError, ValueError):
+        return f"bucket interval {interval!r} is not a (low, high) pair"
+    if math.isnan(low) or math.isnan(high) or not math.isfinite(low) or low < 0 or high < low:
+        return f"bucket interval ({low!r}, {high!r}) is not a bucket of a latency histogram"
+    if value is not None and not math.isnan(value) and not low <= value <= high:
+        return f"the p95 {value!r} s lies outside its bucket ({low!r}, {high!r})"
+    return ""
+
+
+def _bounds(value: float, interval: Any) -> Interval:
+    return (value, value) if interval is None else (float(interval[0]), float(interval[1]))
+
+
+def interval_text(value: float | None, interval: Any) -> str:
+    """``147.5 ms (bucket 100.0-150.0 ms)``: the interpolation and the bucket it rests on."""
+    if interval is None:
+        return _ms(value)
+    low, high = float(interval[0]), float(interval[1])
+    top = "+Inf" if math.isinf(high) else f"{high * 1000:.1f}"
+    return f"{_ms(value)} (bucket {low * 1000:.1f}-{top} ms)"
+
+
+def _straddles(criterion: str, what: str, observed: float, threshold: float, kw: dict[str, Any]) -> Verdict:
+    return Verdict.inconclusive(
+        criterion, f"{what}: the limit lies inside the histogram bucket, so the bucket cannot say on which side "
+                   "the true p95 is (finer buckets around the limit would decide)",
+        observed=observed, threshold=threshold, **kw)
+
+
 @registered(needs="a p95 of at least min_samples requests and a finite positive baseline p95 (measured on "
                   "at least min_samples requests unless stored)")
 def p95_vs_baseline(
@@ -84,11 +129,16 @@ def p95_vs_baseline(
     quantile: float = 0.95,
     evidence: Iterable[Evidence] = (),
     rollback: bool = True,
+    interval: Interval | None = None,
+    baseline_interval: Interval | None = None,
 ) -> Verdict:
     """FAIL (rollback) when ``p95_s > factor * baseline_s``.
 
     ``baseline_samples=None`` means a stored baseline (no sample count to check). No
     baseline is INCONCLUSIVE; a NaN, infinite or non-positive baseline (or factor) is ERROR.
+    ``interval`` / ``baseline_interval`` are the histogram buckets the p95s were read from:
+    FAIL only when the release's bucket lies wholly above ``factor`` x the baseline's
+    bucket, PASS only when wholly at or below it, INCONCLUSIVE otherwise.
     """
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
@@ -100,6 +150,9 @@ def p95_vs_baseline(
                                         f"or not positive); the {factor:g}x rule cannot be evaluated", **kw)
     if p95_s is not None and not math.isnan(p95_s) and not (math.isfinite(p95_s) and p95_s >= 0):
         return Verdict.error(criterion, f"{q} is {p95_s!r} s: not a measured latency", **kw)
+    bad = _bad_interval(interval, p95_s) or _bad_interval(baseline_interval, baseline_s)
+    if bad:
+        return Verdict.error(criterion, bad, **kw)
     threshold = None if baseline_s is None else factor * baseline_s
     thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, threshold, kw)
     if thin is not None:
@@ -111,12 +164,23 @@ def p95_vs_baseline(
         return Verdict.inconclusive(
             criterion, f"baseline {q} {_ms(baseline_s)} rests on {baseline_samples} requests{window}, "
                        f"need at least {min_samples}", observed=p95_s, threshold=threshold, **kw)
-    ratio = p95_s / baseline_s  # type: ignore[operator]
-    text = (f"{q} {_ms(p95_s)} is {ratio:.2f}x the baseline {_ms(baseline_s)} "
-            f"(limit {factor:g}x = {_ms(threshold)}; {samples} requests{window})")
-    if p95_s > threshold:  # type: ignore[operator]
-        return Verdict.failed(criterion, p95_s, threshold, text, **kw)
-    return Verdict.passed(criterion, p95_s, threshold, text, **kw)
+    assert p95_s is not None
+    ratio = p95_s / baseline_s
+    low, high = _bounds(p95_s, interval)
+    b_low, b_high = _bounds(baseline_s, baseline_interval)
+    limit = _ms(threshold) if baseline_interval is None else (
+        f"{_ms(factor * b_low)}-{'+Inf' if math.isinf(b_high) else _ms(factor * b_high)}")
+    text = (f"{q} {interval_text(p95_s, interval)} is {ratio:.2f}x the baseline "
+            f"{interval_text(baseline_s, baseline_interval)} (limit {factor:g}x = {limit}; {samples} requests{window})")
+    if interval is None and baseline_interval is None:
+        if p95_s > threshold:
+            return Verdict.failed(criterion, p95_s, threshold, text, **kw)
+        return Verdict.passed(criterion, p95_s, threshold, text, **kw)
+    if low >= factor * b_high:
+        return Verdict.failed(criterion, p95_s, threshold, f"{text}: the whole bucket is above the limit", **kw)
+    if high <= factor * b_low:
+        return Verdict.passed(criterion, p95_s, threshold, f"{text}: the whole bucket is within the limit", **kw)
+    return _straddles(criterion, text, p95_s, threshold, kw)
 
 
 @registered(needs="a p95 of at least min_samples requests and a finite budget")
@@ -131,8 +195,13 @@ def p95_above_budget(
     quantile: float = 0.95,
     evidence: Iterable[Evidence] = (),
     rollback: bool = False,
+    interval: Interval | None = None,
 ) -> Verdict:
-    """FAIL when ``p95_s > budget_s``; an alert by default (``rollback=False``)."""
+    """FAIL when ``p95_s > budget_s``; an alert by default (``rollback=False``).
+
+    With the histogram bucket ``interval``: FAIL only when the whole bucket is above the
+    budget, PASS only when it is wholly at or below, INCONCLUSIVE when the budget is inside.
+    """
     window = f" over {window_s:g}s" if window_s is not None else ""
     kw = {"evidence": tuple(evidence), "rollback": rollback, "unit": "s"}
     q = f"p{quantile * 100:g}"
@@ -140,13 +209,24 @@ def p95_above_budget(
         return Verdict.error(criterion, f"{q} budget is {budget_s!r} s: need a finite positive number", **kw)
     if p95_s is not None and not math.isnan(p95_s) and not (math.isfinite(p95_s) and p95_s >= 0):
         return Verdict.error(criterion, f"{q} is {p95_s!r} s: not a measured latency", **kw)
+    bad = _bad_interval(interval, p95_s)
+    if bad:
+        return Verdict.error(criterion, bad, **kw)
     thin = _too_thin(criterion, q, p95_s, samples, min_samples, window, budget_s, kw)
     if thin is not None:
         return thin
-    text = f"{q} {_ms(p95_s)} vs budget {_ms(budget_s)} ({samples} requests{window})"
-    if p95_s > budget_s:  # type: ignore[operator]
-        return Verdict.failed(criterion, p95_s, budget_s, f"above budget: {text}", **kw)
-    return Verdict.passed(criterion, p95_s, budget_s, text, **kw)
+    assert p95_s is not None
+    text = f"{q} {interval_text(p95_s, interval)} vs budget {_ms(budget_s)} ({samples} requests{window})"
+    if interval is None:
+        if p95_s > budget_s:
+            return Verdict.failed(criterion, p95_s, budget_s, f"above budget: {text}", **kw)
+        return Verdict.passed(criterion, p95_s, budget_s, text, **kw)
+    low, high = _bounds(p95_s, interval)
+    if low >= budget_s:
+        return Verdict.failed(criterion, p95_s, budget_s, f"above budget: {text}: the whole bucket is above it", **kw)
+    if high <= budget_s:
+        return Verdict.passed(criterion, p95_s, budget_s, f"{text}: the whole bucket is within it", **kw)
+    return _straddles(criterion, text, p95_s, budget_s, kw)
 
 
 @registered(needs="an explicit waiver text from the environment (strategy.baseline: none); never a PASS")
@@ -183,6 +263,7 @@ class LatencyReading:
     side: Literal["server", "client"] = "server"
     overhead_s: float | None = None
     source: str = ""
+    interval: Interval | None = None  # histogram bucket bounds of a server p95 read from buckets
 
 
 def server_equivalent_p95(reading: LatencyReading) -> tuple[float | None, str]:
@@ -252,7 +333,9 @@ def p95_vs_baseline_like_with_like(
             notes.append(f"{name} p95 from server timings{f' ({r.source})' if r.source else ''}")
         values.append(value)
     ev = (*evidence, Evidence("like with like", "server-side p95s", window_s, None, details))
+    intervals = [r.interval if r.side == "server" else None for r in (candidate, baseline)]
     verdict = p95_vs_baseline(values[0], values[1], factor=factor, min_samples=min_samples,
                               samples=candidate.samples, baseline_samples=baseline.samples, window_s=window_s,
-                              criterion=criterion, evidence=ev, rollback=rollback)
+                              criterion=criterion, evidence=ev, rollback=rollback,
+                              interval=intervals[0], baseline_interval=intervals[1])
     return replace(verdict, reason=f"{verdict.reason} [server-side: {'; '.join(notes)}]")

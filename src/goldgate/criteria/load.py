@@ -248,7 +248,8 @@ def _server_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReadi
     why = server.why_not()
     if why:
         return None, why
-    return LatencyReading(server.p95_s, server.requests, "server", source=server.source), ""
+    return LatencyReading(server.p95_s, server.requests, "server", source=server.source,
+                          interval=server.interval), ""
 
 
 def _client_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReading, str]:

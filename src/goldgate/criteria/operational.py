@@ -11,7 +11,7 @@ from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.manifest import ReleaseManifest
 from goldgate.probes.artifacts.runbooks import Runbook, normalise_heading
 from goldgate.probes.cluster_specs import RolloutState
-from goldgate.verdict import Evidence, Verdict
+from goldgate.verdict import DECLARED, Evidence, Verdict
 
 
 @criterion(needs="at least one required runbook subject, and for each a runbook file of the minimum length "
@@ -41,7 +41,7 @@ def runbooks_complete(books: Mapping[str, Runbook], required: Mapping[str, Seque
     return Verdict.passed(crit, sorted(required), "all present", f"{len(required)} runbooks complete", evidence=ev)
 
 
-@criterion(needs="a release manifest naming its author and at least `minimum` (>= 1) other approvers")
+@criterion(needs="a release manifest naming its author and at least `minimum` (>= 1) other approvers", provenance=DECLARED)
 def approvals(m: ReleaseManifest, minimum: int) -> Verdict:
     crit = "approvals by people other than the author"
     if minimum < 1:
@@ -59,7 +59,7 @@ def approvals(m: ReleaseManifest, minimum: int) -> Verdict:
                           f"need {minimum}{self_note}", evidence=ev)
 
 
-@criterion(needs="at least one on-call role, each assigned a person in the manifest")
+@criterion(needs="at least one on-call role, each assigned a person in the manifest", provenance=DECLARED)
 def on_call(m: ReleaseManifest, roles: Sequence[str]) -> Verdict:
     crit = "on-call team assigned"
     ev = Evidence("release manifest", m.path, details={"on_call": dict(m.on_call)})
@@ -71,7 +71,7 @@ def on_call(m: ReleaseManifest, roles: Sequence[str]) -> Verdict:
     return Verdict.passed(crit, {r: m.on_call[r] for r in roles}, list(roles), "assigned", evidence=ev)
 
 
-@criterion(needs="a deployment window with a start and an end containing now")
+@criterion(needs="a deployment window with a start and an end containing now", provenance=DECLARED)
 def inside_window(m: ReleaseManifest, now: dt.datetime) -> Verdict:
     crit = "now is inside the deployment window"
     ev = Evidence("release manifest", m.path, details={"now": now.isoformat()})
@@ -99,7 +99,7 @@ def no_rollout_in_progress(states: Sequence[RolloutState], namespace: str, serve
     return Verdict.passed(crit, 0, 0, f"{len(states)} deployments settled", evidence=ev)
 
 
-@criterion(needs="a change ticket in the manifest matching the environment's non-empty pattern")
+@criterion(needs="a change ticket in the manifest matching the environment's non-empty pattern", provenance=DECLARED)
 def change_ticket(m: ReleaseManifest, pattern: str, field: str = "policy.change_ticket.pattern") -> Verdict:
     crit = "the change is tracked by a ticket"
     ev = Evidence("release manifest", m.path, details={"change_ticket": m.change_ticket, "pattern": pattern})
@@ -115,7 +115,7 @@ def change_ticket(m: ReleaseManifest, pattern: str, field: str = "policy.change_
                           f"{m.path}: change_ticket {m.change_ticket or '(missing)'!s} does not match {pattern}", evidence=ev)
 
 
-@criterion(needs="a manifest version and the version under test, equal")
+@criterion(needs="a manifest version and the version under test, equal", provenance=DECLARED)
 def manifest_for_version(m: ReleaseManifest, version: str) -> Verdict:
     crit = "the release manifest is for the version under test"
     ev = Evidence("release manifest", m.path)

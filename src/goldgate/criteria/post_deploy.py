@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from goldgate.criteria.registry import criterion
+from goldgate.criteria.timing import duration_evidence, with_duration
 from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = [
@@ -210,13 +211,15 @@ def migration_monitoring_window(
     *,
     criterion: str = "post-migration monitoring window",
     evidence: Iterable[Evidence] = (),
+    scaled: str = "",
 ) -> Verdict:
     """§3.2: the triggers held over a window at least as long as the configured one.
 
     A breach inside the window is a FAIL whatever the window's length (it was measured);
     anything else short of every trigger passing over the whole window is INCONCLUSIVE.
+    ``scaled`` names the window used against the guide's hour (goldgate.durations).
     """
-    ev = (*evidence, Evidence("watch", "", covered_s if isinstance(covered_s, int | float) else None,
+    ev = (*evidence, *duration_evidence(scaled), Evidence("watch", "", covered_s if isinstance(covered_s, int | float) else None,
                               len(triggers), {"triggers": [v.message() for v in triggers]}))
     kw = {"evidence": ev, "unit": "s"}
     if not (isinstance(required_s, int | float) and math.isfinite(required_s) and required_s > 0):
@@ -230,7 +233,8 @@ def migration_monitoring_window(
         return Verdict.inconclusive(criterion, f"the window covered is unknown ({covered_s!r})",
                                     threshold=required_s, **kw)
     if covered_s < required_s:
-        return Verdict.inconclusive(criterion, f"watched {covered_s:g} s of the required {required_s:g} s",
+        return Verdict.inconclusive(criterion, with_duration(f"watched {covered_s:g} s of the required "
+                                                             f"{required_s:g} s", scaled),
                                     observed=covered_s, threshold=required_s, **kw)
     if not triggers:
         return Verdict.inconclusive(criterion, "no trigger was evaluated over the window",
@@ -241,7 +245,8 @@ def migration_monitoring_window(
                                     observed=covered_s, threshold=required_s, **kw)
     names = ", ".join(v.criterion.split(" (")[0] for v in triggers)
     return Verdict.passed(criterion, covered_s, required_s,
-                          f"watched {covered_s:g} s (required {required_s:g} s); {names} passed", **kw)
+                          with_duration(f"watched {covered_s:g} s (required {required_s:g} s); {names} passed",
+                                        scaled), **kw)
 
 
 class _CountsLike(Protocol):

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from goldgate.criteria.registry import criterion
-from goldgate.verdict import Evidence, Verdict
+from goldgate.verdict import DECLARED, Evidence, Verdict
 
 __all__ = [
     "channel_answers",
@@ -94,7 +94,7 @@ def channel_answers(answer: ChannelAnswerLike | None, *, criterion: str = "commu
                           evidence=ev)
 
 
-@criterion(needs="the deployment window's start and at least one notification to the audience dated before it")
+@criterion(needs="the deployment window's start and at least one notification to the audience dated before it", provenance=DECLARED)
 def notified_before_window(notifications: Sequence[NotificationLike], *, audience: str,
                            window_start: dt.datetime | None, criterion: str = "stakeholders notified",
                            evidence: Iterable[Evidence] = ()) -> Verdict:
@@ -132,7 +132,7 @@ def notified_before_window(notifications: Sequence[NotificationLike], *, audienc
                           f"no dated notification to {audience} among {len(notifications)} records", evidence=ev)
 
 
-@criterion(needs="the deployment window (start and end) and confirmed on-call shifts with start and end")
+@criterion(needs="the deployment window (start and end) and confirmed on-call shifts with start and end", provenance=DECLARED)
 def on_call_covers_window(shifts: Sequence[ShiftLike], *, window_start: dt.datetime | None,
                           window_end: dt.datetime | None, criterion: str = "team availability confirmed",
                           evidence: Iterable[Evidence] = ()) -> Verdict:

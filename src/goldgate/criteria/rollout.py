@@ -15,11 +15,13 @@ rules every function keeps:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from goldgate.criteria.registry import criterion as registered
+from goldgate.criteria.timing import duration_evidence, with_duration
 from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = [
@@ -64,12 +66,18 @@ def _evidence(evidence: Evidence | Iterable[Evidence] | None) -> tuple[Evidence,
 @registered(needs="a Deployment status read while waiting, with non-negative pod counts and a finite wait")
 def rollout_progress(deployment: str, *, ready: int, want: int, waited_s: float, deadline_s: float,
                      deadline_exceeded: bool, condition: str = "",
-                     evidence: Evidence | Iterable[Evidence] | None = None) -> Verdict:
+                     evidence: Evidence | Iterable[Evidence] | None = None,
+                     condition_age_s: float | None = None) -> Verdict:
     """FAIL (rollback) when a rollout stopped making progress before enough pods were Ready.
 
     Stopped means Kubernetes reported ``ProgressDeadlineExceeded`` or the wait passed the
     environment's ``deadline_s``; PASS when ``want`` pods are Ready inside the deadline;
     INCONCLUSIVE while it is still progressing.
+
+    The verdict's value is the fact that decided: for a stall that is the
+    ``ProgressDeadlineExceeded`` condition and its age (``condition_age_s``, from its
+    lastTransitionTime), not the Ready count, which can even equal the wanted count while
+    old pods still serve; for a wait past the deadline it is the Ready count that fell short.
     """
     ev = _evidence(evidence)
     kw: dict[str, Any] = {"evidence": ev, "rollback": True, "unit": "Ready pods"}
@@ -79,10 +87,15 @@ def rollout_progress(deployment: str, *, ready: int, want: int, waited_s: float,
                                        f"want {want!r}, waited {waited_s!r}s, deadline {deadline_s!r}s",
                              threshold=want, **kw)
     waited = f"{ready} of {want} pods Ready after {waited_s:.1f}s (deadline {deadline_s:g}s)"
-    if deadline_exceeded or waited_s > deadline_s:
-        cause = f"ProgressDeadlineExceeded ({condition})" if deadline_exceeded else "the deadline passed"
+    if deadline_exceeded:
+        age = (f"for {condition_age_s:.1f}s" if isinstance(condition_age_s, int | float)
+               and math.isfinite(condition_age_s) and condition_age_s >= 0 else "age unknown")
+        return Verdict.failed(PROGRESS, f"ProgressDeadlineExceeded ({age})", "progressing within the deadline",
+                              f"rollout of deployment/{deployment} stalled: ProgressDeadlineExceeded "
+                              f"({condition}); {waited}", **{**kw, "unit": ""})
+    if waited_s > deadline_s:
         return Verdict.failed(PROGRESS, ready, want, f"rollout of deployment/{deployment} stalled: {waited}; "
-                                                     f"{cause}", **kw)
+                                                     "the deadline passed", **kw)
     if ready >= want:
         return Verdict.passed(PROGRESS, ready, want, f"deployment/{deployment}: {waited}", **kw)
     return Verdict.inconclusive(PROGRESS, f"deployment/{deployment} still progressing: {waited}",
@@ -221,17 +234,23 @@ def promoted(criterion: str, *, outcome: str, reason: str, trigger: Verdict | No
 
 @registered(needs="the planned canary weights and the phases the rollout recorded")
 def canary_phases(passed: Sequence[Any], planned: Sequence[int], *, phase_s: float, outcome: str, reason: str,
-                  trigger: Verdict | None, evidence: Evidence | Iterable[Evidence] | None = None) -> Verdict:
-    """PASS when every planned weight's phase passed, in order; else the trigger or FAIL."""
+                  trigger: Verdict | None, evidence: Evidence | Iterable[Evidence] | None = None,
+                  scaled: str = "") -> Verdict:
+    """PASS when every planned weight's phase passed, in order; else the trigger or FAIL.
+
+    ``scaled`` names the phase duration used against the guide's (goldgate.durations).
+    """
     criterion = "canary phases (§2.2 monitor each phase)"
-    ev = _evidence(evidence)
+    ev = (*_evidence(evidence), *duration_evidence(scaled))
     if list(passed) == list(planned) and planned:
         return Verdict.passed(criterion, list(passed), list(planned),
-                              f"phases {list(passed)} % each passed over {phase_s:g}s", evidence=ev)
+                              with_duration(f"phases {list(passed)} % each passed over {phase_s:g}s", scaled),
+                              evidence=ev)
     if trigger is not None and trigger.status is not Status.PASS:
         return trigger
     return Verdict.failed(criterion, list(passed), list(planned),
-                          f"only phases {list(passed)} passed; {outcome}: {reason}", evidence=ev, rollback=True)
+                          with_duration(f"only phases {list(passed)} passed; {outcome}: {reason}", scaled),
+                          evidence=ev, rollback=True)
 
 
 @registered(needs="the trigger that ended the canary phase")
@@ -280,10 +299,12 @@ def smoke_on_green_only(checks: Sequence[Verdict], *, url: str, production_url: 
 
 
 @registered(needs="a verdict recorded under that name")
-def recorded_verdict(name: str, recorded: Sequence[Verdict], *, why: str, by_prefix: bool = False) -> Verdict:
+def recorded_verdict(name: str, recorded: Sequence[Verdict], *, why: str, by_prefix: bool = False,
+                     scaled: str = "") -> Verdict:
     """The verdict recorded as ``name`` (or, ``by_prefix``, the first whose criterion starts
-    with it, ignoring case) as it stands; ERROR saying ``why`` there is none."""
+    with it, ignoring case) as it stands; ERROR saying ``why`` there is none. ``scaled``
+    (the watch's duration against the guide's) is added to its evidence."""
     for v in recorded:
         if v.criterion == name or (by_prefix and v.criterion.lower().startswith(name.lower())):
-            return v
+            return dataclasses.replace(v, evidence=(*v.evidence, *duration_evidence(scaled))) if scaled else v
     return Verdict.error(name, why)

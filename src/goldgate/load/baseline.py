@@ -57,7 +57,8 @@ def save(path: Path, result: LoadResult, server: ServerTimings | None = None,
     if server is not None and server.usable:
         data["server"] = {"p95_ms": server.p95_s * 1000, "requests": server.requests,  # type: ignore[operator]
                           "source": server.source, "routes": server.routes,
-                          "min_ms": None if server.min_s is None else server.min_s * 1000}
+                          "min_ms": None if server.min_s is None else server.min_s * 1000,
+                          "bucket_ms": None if server.interval is None else [x * 1000 for x in server.interval]}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return path
@@ -115,6 +116,11 @@ def _stored_server(path: Path, raw: object) -> ServerTimings | None:
     if p95 is None or not isinstance(requests, int) or isinstance(requests, bool):
         return ServerTimings(None, 0, source, error=f"stored server timings are not usable: {raw!r}")
     min_ms = _number(raw.get("min_ms"))
+    bucket = raw.get("bucket_ms")
+    interval = None
+    if isinstance(bucket, list) and len(bucket) == 2 and all(
+            isinstance(b, int | float) and not isinstance(b, bool) for b in bucket):
+        interval = (bucket[0] / 1000, bucket[1] / 1000)
     return ServerTimings(p95 / 1000, requests, f"{source}: {raw.get('source', 'server timings')}",
                          str(raw.get("routes", DEFAULT_API_ROUTES)),
-                         min_s=None if min_ms is None else min_ms / 1000)
+                         min_s=None if min_ms is None else min_ms / 1000, interval=interval)

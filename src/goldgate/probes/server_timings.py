@@ -46,7 +46,7 @@ import requests
 
 from goldgate.probes.metrics import Selector
 from goldgate.probes.metrics.base import DEFAULT_API_ROUTES
-from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile
+from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile_interval
 from goldgate.probes.metrics.scrape import ScrapeSource, StaticTargets, Target
 from goldgate.rollout.sources import GrowingWindow, metric_source
 from goldgate.verdict import Evidence
@@ -79,6 +79,7 @@ class ServerTimings:
     error: str = ""
     reason: str = ""
     details: Mapping[str, Any] = field(default_factory=dict)
+    interval: tuple[float, float] | None = None  # the histogram bucket the p95 fell into
 
     @property
     def usable(self) -> bool:
@@ -95,7 +96,8 @@ class ServerTimings:
     def evidence(self) -> Evidence:
         return Evidence("server timings", self.source, self.window_s, self.requests,
                         {"routes": self.routes, "p95_s": self.p95_s, "error": self.error,
-                         "reason": self.reason, **dict(self.details)})
+                         "reason": self.reason, **dict(self.details),
+                         **({"bucket_interval_s": list(self.interval)} if self.interval else {})})
 
 
 def _le(text: str) -> float:
@@ -177,11 +179,13 @@ class ProcessWindow:
         buckets, count, error = histogram_delta(self._before, after, self.routes)
         if error:
             return ServerTimings(None, 0, source, self.routes, window, error=error)
-        p95 = histogram_quantile(0.95, buckets.items()) if buckets else None
+        found = histogram_quantile_interval(0.95, buckets.items()) if buckets else None
+        p95 = None if found is None else found.value
         n = round(count)
         reason = "" if p95 is not None else f"no requests to {self.routes} between the scrapes"
         return ServerTimings(p95, n, source, self.routes, window, reason=reason,
-                             details={"process_start_time_seconds": started[0]})
+                             details={"process_start_time_seconds": started[0]},
+                             interval=None if found is None else found.as_tuple())
 
 
 class PodWindow:
@@ -221,7 +225,8 @@ class PodWindow:
         if m.error:
             return ServerTimings(None, m.samples, source, self.routes, m.window_s, error=m.error, details=series)
         return ServerTimings(m.value, int(m.samples), source, self.routes, m.window_s,
-                             reason="" if m.value is not None else m.describe(), details=series)
+                             reason="" if m.value is not None else m.describe(), details=series,
+                             interval=m.interval)
 
 
 def release_window(environment: Any, kube: Any) -> PodWindow | FailedWindow:

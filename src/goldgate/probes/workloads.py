@@ -60,6 +60,8 @@ class DeploymentStatus:
     conditions: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)
     images: tuple[str, ...] = ()
     selector: Mapping[str, str] = field(default_factory=dict)
+    # condition type -> its lastTransitionTime (epoch seconds): how long a stall has stood
+    condition_since: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -119,6 +121,9 @@ def deployment_status(kube: KubeClients, namespace: str, name: str) -> Deploymen
         conditions=conds,
         images=tuple(c.image for c in spec.template.spec.containers),
         selector=dict(spec.selector.match_labels or {}),
+        condition_since={c.type: t for c in (st.conditions or []) if (t := _epoch(
+            getattr(c, "last_transition_time", None) or getattr(c, "last_update_time", None))) is not None}
+        if st else {},
     )
 
 

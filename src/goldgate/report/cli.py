@@ -167,7 +167,8 @@ def _verdict(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"decision": decision, "decision_text": doc.get("decision_text", decision),
                           "reasons": doc.get("reasons", []), "not_run": doc.get("not_run", []),
-                          "waivers": waivers, "not_applicable": doc.get("not_applicable", []) or []}))
+                          "waivers": waivers, "not_applicable": doc.get("not_applicable", []) or [],
+                          "provenance": doc.get("provenance", {})}))
     else:
         print(f"{doc.get('decision_text', decision)}: {doc.get('environment', '?')} {doc.get('version', '?')}")
         for reason in doc.get("reasons", [])[: args.max_reasons]:
@@ -181,6 +182,10 @@ def _verdict(args: argparse.Namespace) -> int:
         for entry in doc.get("not_applicable", []) or []:
             if isinstance(entry, dict):
                 print(not_applicable_line(entry))
+        if doc.get("provenance"):
+            from goldgate.report.verdict_file import provenance_text
+
+            print(f"  evidence: {provenance_text(doc['provenance'])}")
     return EXIT_BY_DECISION[decision]
 
 

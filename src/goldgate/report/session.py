@@ -27,6 +27,7 @@ from goldgate.report.verdict_file import (
     count_outcomes,
     decision_suffix,
     not_applicable_line,
+    provenance_text,
     write_refusal,
     write_verdict_file,
 )
@@ -50,6 +51,7 @@ class RunContext:
     waivers: list[dict[str, Any]] = field(default_factory=list)
     not_applicable: list[dict[str, Any]] = field(default_factory=list)
     audit_seq: int | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -183,6 +185,7 @@ def finish(config: pytest.Config, ctx: RunContext, env: Any, collector: VerdictC
     ctx.decision, ctx.reasons = decision, reasons
     ctx.waivers = [t.not_run_entry() for t in collector.waived()]
     ctx.not_applicable = [t.not_run_entry() for t in collector.inapplicable()]
+    ctx.provenance = collector.provenance_counts()
     _append_audit(config, ctx, _facts(
         config, ctx, env, decision=decision, reasons=reasons, exit_status=int(exitstatus),
         counts=count_outcomes(collector), change=safety.change, actions=safety.actions,
@@ -200,6 +203,8 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
     lines += [f"  {redact.redact(r)}" for r in ctx.reasons[:max_reasons]]
     if len(ctx.reasons) > max_reasons:
         lines.append(f"  … and {len(ctx.reasons) - max_reasons} more")
+    if ctx.provenance:
+        lines.append(f"  evidence: {provenance_text(ctx.provenance)}")
     for w in ctx.waivers:
         waiver = w["waiver"]
         lines.append(f"  waived (did not run): {w['test']} — {waiver['reason']} "
@@ -208,6 +213,12 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
     if ctx.audit_seq is not None:
         lines.append(f"audit record #{ctx.audit_seq} in {ctx.audit_path}")
     return lines
+
+
+def decision_text(ctx: RunContext) -> str:
+    """"GO with 1 waiver": the decision with its waivers in sight."""
+    waived = f" with {len(ctx.waivers)} waiver{'s' if len(ctx.waivers) != 1 else ''}" if ctx.waivers else ""
+    return f"{ctx.decision}{waived}"
 
 
 def close(ctx: RunContext) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from goldgate.verdict import Status, Verdict
+from goldgate.verdict import PROVENANCES, Status, Verdict
 
 
 @dataclass
@@ -87,6 +87,19 @@ class VerdictCollector:
             return "NO-GO", reasons
         return "GO", []
 
+    def provenance_counts(self) -> dict[str, Any]:
+        """How many verdicts rest on measurements and how many on declarations, and of the
+        PASSes: a GO whose passes are mostly declared is a different GO (README "Provenance")."""
+        counts: dict[str, Any] = dict.fromkeys(PROVENANCES, 0)
+        passed: dict[str, int] = dict.fromkeys(PROVENANCES, 0)
+        for t in self.tests.values():
+            for v in t.verdicts:
+                counts[v.provenance] = counts.get(v.provenance, 0) + 1
+                if v.status is Status.PASS:
+                    passed[v.provenance] = passed.get(v.provenance, 0) + 1
+        counts["passed"] = passed
+        return counts
+
     def decision_text(self) -> str:
         """The decision as a person reads it: "GO with 2 waivers" keeps the waivers in sight."""
         decision, _ = self.decision()
@@ -112,6 +125,13 @@ def not_applicable_line(entry: dict[str, Any]) -> str:
 SCHEMA = "goldgate.verdict/1"
 
 
+def provenance_text(counts: dict[str, Any]) -> str:
+    """``12 verdicts measured, 3 declared (passes: 11 measured, 2 declared)``."""
+    passed = counts.get("passed") or {}
+    return (f"{counts.get('measured', 0)} verdicts measured, {counts.get('declared', 0)} declared "
+            f"(passes: {passed.get('measured', 0)} measured, {passed.get('declared', 0)} declared)")
+
+
 def evidence_summary(verdict: Verdict) -> str:
     """All of a verdict's evidence in one line, ``; ``-separated (what a reader re-runs)."""
     return "; ".join(ev.summary() for ev in verdict.evidence)
@@ -131,6 +151,7 @@ def criteria_rows(collector: VerdictCollector) -> list[dict[str, Any]]:
                 "threshold": d["threshold"],
                 "unit": v.unit,
                 "rollback": v.rollback,
+                "provenance": v.provenance,
                 "reason": v.reason,
                 "evidence": evidence_summary(v),
             })
@@ -170,6 +191,7 @@ def write_refusal(path: Path, reason: str, meta: dict[str, Any]) -> dict[str, An
         "refused": True,
         "decision_text": "NO-GO",
         "counts": {},
+        "provenance": {},
         "reasons": [reason],
         "criteria": [],
         "not_run": [],
@@ -195,6 +217,7 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
         **meta,
         "decision_text": collector.decision_text() if decision == collector.decision()[0] else decision,
         "counts": count_outcomes(collector),
+        "provenance": collector.provenance_counts(),
         "reasons": reasons,
         "criteria": criteria_rows(collector),
         "not_run": [t.not_run_entry() for t in collector.not_run()],

@@ -230,9 +230,11 @@ def _progress(deployment: str, status: DeploymentStatus, ready: int, want: int, 
                   {"replicas": status.replicas, "updated": status.updated_replicas, "ready": status.ready_replicas,
                    "available": status.available_replicas,
                    "conditions": {k: list(v) for k, v in status.conditions.items()}})
+    since = status.condition_since.get("Progressing")
+    age = None if since is None or condition is None else max(0.0, time.time() - since)
     return rollout_criteria.rollout_progress(deployment, ready=ready, want=want, waited_s=max(0.0, waited),
                                              deadline_s=deadline_s, deadline_exceeded=condition is not None,
-                                             condition=condition or "", evidence=ev)
+                                             condition=condition or "", evidence=ev, condition_age_s=age)
 
 
 def monitor_phase(ctx: RolloutContext, monitor: RollbackMonitor, report: RolloutReport, *, window_s: float,

@@ -442,7 +442,7 @@ class RollbackMonitor:
         window = round(self.elapsed_s, 1)
         out.append(p95_above_budget(m.value, budget_s=t.p95_latency_ms / 1000, min_samples=t.min_requests,
                                     samples=m.samples, window_s=window, criterion=P95_BUDGET,
-                                    evidence=(m.evidence(),)))
+                                    evidence=(m.evidence(),), interval=m.interval))
         if self._baseline_window is not None:
             b = self._baseline_window.latency_quantile(0.95)
             if b.error:
@@ -452,11 +452,12 @@ class RollbackMonitor:
                 out.append(p95_vs_baseline(m.value, b.value, factor=t.p95_baseline_factor,
                                            min_samples=t.min_requests, samples=m.samples,
                                            baseline_samples=b.samples, window_s=window,
-                                           criterion=P95_BASELINE, evidence=(m.evidence(), b.evidence())))
+                                           criterion=P95_BASELINE, evidence=(m.evidence(), b.evidence()),
+                                           interval=m.interval, baseline_interval=b.interval))
         elif self.baseline_p95_s is not None:
             out.append(p95_vs_baseline(m.value, self.baseline_p95_s, factor=t.p95_baseline_factor,
                                        min_samples=t.min_requests, samples=m.samples, baseline_samples=None,
-                                       window_s=window, criterion=P95_BASELINE,
+                                       window_s=window, criterion=P95_BASELINE, interval=m.interval,
                                        evidence=(m.evidence(), Evidence("stored baseline", "",
                                                  details={"p95_s": self.baseline_p95_s}))))
         elif self.waiver:

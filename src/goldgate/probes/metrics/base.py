@@ -121,6 +121,7 @@ class RequestCounts:
 class Measurement:
     """One answer of a metric source, with everything needed to re-run it by hand.
 
+    ``interval`` is set for a quantile read from histogram buckets (see promtext).
     ``samples`` is what the value rests on: requests for an error ratio or a quantile,
     series for an instant value. ``series`` holds the per-pod (per-series) detail as
     plain dicts, e.g. ``{"instance": "127.0.0.1:4101", "total": 812, "errors": 21}``.
@@ -136,6 +137,9 @@ class Measurement:
     counts: RequestCounts | None = None
     reason: str = ""
     error: str = ""
+    # A quantile read from histogram buckets: the (low, high] bounds of the bucket it fell
+    # into. The true quantile lies there; ``value`` is only the interpolation inside it.
+    interval: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         # NaN is "no data", never a number a criterion could compare.
@@ -166,6 +170,8 @@ class Measurement:
             details["reason"] = self.reason
         if self.error:
             details["error"] = self.error
+        if self.interval is not None:
+            details["bucket_interval_s"] = list(self.interval)
         return Evidence(self.source, self.query, self.window_s, self.samples, details)
 
     def describe(self) -> str:

@@ -24,6 +24,10 @@ Defaults (:data:`DEFAULT_QUERIES`), for the bot's metric names:
   -- errors are status codes >= 500; HTTP codes end at 599, so ``5..`` is exactly that
 * ``latency``        ``histogram_quantile($q, sum by (le) (rate(http_request_duration_seconds_bucket{$api}[$window])))``
 * ``latency_count``  ``sum by ($by) (increase(http_request_duration_seconds_count{$api}[$window]))``
+* ``latency_buckets`` ``sum by (le) (rate(http_request_duration_seconds_bucket{$api}[$window]))``
+  -- the buckets the quantile was read from, queried at the same instant: PromQL's
+  ``histogram_quantile`` returns one interpolated number, and the bounds of the bucket it
+  fell into (the interval the true quantile lies in) come only from the buckets themselves
 * ``instant``        ``$name{$selector}`` (used when ``instant()`` gets a bare metric name)
 * ``age``            ``time() - timestamp($name{$selector})`` (staleness of a gauge)
 
@@ -46,6 +50,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 
 from goldgate.probes.metrics.base import DEFAULT_API_ROUTES, Measurement, RequestCounts, Selector
+from goldgate.probes.metrics.promtext import histogram_quantile_interval
 
 __all__ = ["DEFAULT_QUERIES", "PrometheusSource", "QueryError", "promql_duration"]
 
@@ -57,6 +62,7 @@ DEFAULT_QUERIES: dict[str, str] = {
         "(rate(http_request_duration_seconds_bucket{$api}[$window])))"
     ),
     "latency_count": "sum by ($by) (increase(http_request_duration_seconds_count{$api}[$window]))",
+    "latency_buckets": "sum by (le) (rate(http_request_duration_seconds_bucket{$api}[$window]))",
     "instant": "$name{$selector}",
     "age": "time() - timestamp($name{$selector})",
 }
@@ -266,11 +272,13 @@ class PrometheusSource:
             raise ValueError(f"quantile must be in (0, 1), got {q!r}")
         q_lat = self.render("latency", selector, window_s, q=f"{q:g}")
         q_count = self.render("latency_count", selector, window_s)
-        where = self._evidence_text(q_lat, q_count)
+        q_buckets = self.render("latency_buckets", selector, window_s) if "latency_buckets" in self.queries else ""
+        where = self._evidence_text(*(q for q in (q_lat, q_count, q_buckets) if q))
         now = self._clock()
         try:
             lat = self.query(q_lat, now)
             counts = self.query(q_count, now)
+            buckets = self.query(q_buckets, now) if q_buckets else []
         except QueryError as exc:
             return Measurement(self.name, where, window_s=window_s, timestamp=now, error=str(exc))
         samples = round(sum(_finite(r["value"]) for r in counts))
@@ -283,7 +291,10 @@ class PrometheusSource:
         if math.isnan(value):
             return Measurement(self.name, where, None, samples, window_s, now, series,
                                reason=f"NaN: no requests observed in the last {window_s:g}s")
-        return Measurement(self.name, where, value, samples, window_s, now, series)
+        interval = _bucket_interval(q, buckets, value)
+        return Measurement(self.name, where, value, samples, window_s, now, series, interval=interval,
+                           reason="" if interval else "no bucket bounds (latency_buckets query empty or "
+                                                      "not configured): the value is taken as exact")
 
     def instant(self, name_or_query: str, selector: Selector) -> Measurement:
         """Sum of the selected series; for a bare metric name also checks staleness."""
@@ -331,6 +342,22 @@ class PrometheusSource:
                                reason=f"empty result over the last {window_s:g}s")
         last = sum(r["values"][-1][1] for r in rows if r["values"])
         return Measurement(self.name, where, last, points, window_s, now, detail)
+
+
+def _bucket_interval(q: float, rows: list[dict[str, Any]], value: float) -> tuple[float, float] | None:
+    """The bounds of the bucket PromQL's quantile fell into, from the ``le`` series at the same instant."""
+    buckets: dict[str, float] = {}
+    for r in rows:
+        le = r["labels"].get("le")
+        if le is not None and not math.isnan(r["value"]):
+            buckets[le] = buckets.get(le, 0.0) + r["value"]
+    try:
+        found = histogram_quantile_interval(q, buckets) if buckets else None
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    return (min(found.low, value), max(found.high, value))
 
 
 def _finite(value: float) -> float:

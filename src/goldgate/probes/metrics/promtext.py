@@ -10,6 +10,11 @@ one of 0.19 s both land in the (0.15, 0.2] bucket and are reported by where the 
 falls inside it, not by the real values. When the rank lands in the ``+Inf`` bucket the
 answer is the highest finite bound (a lower bound of the truth); below the first bound
 the lower edge is 0.
+
+So a quantile read from buckets is an interval, not a number:
+:func:`histogram_quantile_interval` returns the bucket's bounds with the interpolated
+value, and the latency criteria decide only when the whole interval lies on one side of
+their limit (README "Numbers read from histogram buckets are intervals").
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 from prometheus_client.parser import text_string_to_metric_families
 
-__all__ = ["Sample", "histogram_quantile", "parse_metrics"]
+__all__ = ["QuantileInterval", "Sample", "histogram_quantile", "histogram_quantile_interval", "parse_metrics"]
 
 LabelSet = tuple[tuple[str, str], ...]
 
@@ -59,6 +64,27 @@ def histogram_quantile(q: float, buckets: Mapping[str, float] | Iterable[tuple[f
     Returns None (not NaN) when the total count is zero or there is no ``+Inf`` bucket,
     so that "no data" can never be compared to a threshold by accident.
     """
+    found = histogram_quantile_interval(q, buckets)
+    return None if found is None else found.value
+
+
+@dataclass(frozen=True)
+class QuantileInterval:
+    """A quantile read from buckets: the interpolated ``value`` and the bounds of the bucket
+    the rank fell into. The true quantile lies in ``(low, high]``; ``high`` is ``inf`` when
+    the rank fell into the ``+Inf`` bucket (then ``value`` is ``low``, a lower bound)."""
+
+    value: float
+    low: float
+    high: float
+
+    def as_tuple(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+
+def histogram_quantile_interval(q: float, buckets: Mapping[str, float] | Iterable[tuple[float, float]]
+                                ) -> QuantileInterval | None:
+    """:func:`histogram_quantile` with the bucket bounds around it; None without data."""
     if not 0 <= q <= 1:
         raise ValueError(f"quantile must be within [0, 1], got {q!r}")
     items = buckets.items() if isinstance(buckets, Mapping) else buckets
@@ -80,12 +106,17 @@ def histogram_quantile(q: float, buckets: Mapping[str, float] | Iterable[tuple[f
     for i, (bound, count) in enumerate(fixed):
         if count >= rank and count > 0:
             if math.isinf(bound):
-                return fixed[i - 1][0] if i > 0 else None
+                if i == 0:
+                    return None
+                return QuantileInterval(fixed[i - 1][0], fixed[i - 1][0], math.inf)
             if i == 0 and bound <= 0:
-                return bound
+                return QuantileInterval(bound, min(bound, 0.0), bound)
             in_bucket = count - lower_count
             if in_bucket <= 0:
-                return bound
-            return lower_bound + (bound - lower_bound) * (rank - lower_count) / in_bucket
+                return QuantileInterval(bound, lower_bound, bound)
+            value = lower_bound + (bound - lower_bound) * (rank - lower_count) / in_bucket
+            return QuantileInterval(value, lower_bound, bound)
         lower_bound, lower_count = bound, count
-    return fixed[-2][0] if len(fixed) > 1 else None
+    if len(fixed) > 1:
+        return QuantileInterval(fixed[-2][0], fixed[-2][0], math.inf)
+    return None

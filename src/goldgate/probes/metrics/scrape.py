@@ -41,7 +41,7 @@ from typing import Any, Protocol
 import requests
 
 from goldgate.probes.metrics.base import DEFAULT_API_ROUTES, Measurement, RequestCounts, Selector
-from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile, parse_metrics
+from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile_interval, parse_metrics
 
 __all__ = [
     "KubernetesTargets",
@@ -349,10 +349,12 @@ class Observation:
         if len(self._successful_rounds()) < 2:
             return Measurement(self.source, where, None, round(count), self.window_s, self.end,
                                tuple(series), reason="fewer than two successful scrapes")
-        value = histogram_quantile(q, buckets) if buckets else None
+        found = histogram_quantile_interval(q, buckets) if buckets else None
+        value = None if found is None else found.value
         reason = "" if value is not None else f"no requests to {self.routes} in the window"
         return Measurement(self.source, where, value, round(count), self.window_s, self.end,
-                           (*series, *self._read_errors()), reason=reason)
+                           (*series, *self._read_errors()), reason=reason,
+                           interval=None if found is None else found.as_tuple())
 
     def _successful_rounds(self) -> list[int]:
         return [i for i, rnd in enumerate(self.rounds) if any(not r.error for r in rnd)]

@@ -24,9 +24,13 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-# Request-duration buckets (seconds): dense around the guide's 500 ms p95 budget.
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5,
-                    0.6, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+# Request-duration buckets (seconds): dense around the guide's 500 ms p95 budget, and
+# around the bot's own 20-200 ms signal times, where the "2x the baseline" rule compares
+# two p95s: a quantile read from buckets is known only to within its bucket, and the
+# latency criteria decide only when the whole bucket lies on one side of the limit, so
+# buckets as wide as the ratio they judge (0.025-0.05 s) would leave a 3x slow-down undecided.
+DURATION_BUCKETS = (0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.06, 0.075, 0.09, 0.1, 0.125,
+                    0.15, 0.175, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 INFERENCE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
                      0.3, 0.5, 1.0, 2.0)
 DATA_MOUNTPOINT = "/data"
