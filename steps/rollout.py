@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,6 +218,27 @@ def _parse_fault(text: str) -> dict[str, str]:
     return {key.strip(): value.strip()}
 
 
+def _manifest_expected_agreement(environment: Environment) -> float | None:
+    """The release manifest's ``trading.expected_agreement``; an unreadable manifest stops the rollout.
+
+    A stated expectation decides how differently the release may trade, so a manifest that
+    cannot be read is an error, never a silent fall-back to the environment's minimum.
+    """
+    from goldgate.criteria.measured import probe_failed
+    from goldgate.probes.artifacts import ArtifactUnavailable
+    from goldgate.probes.artifacts.manifest import read_manifest
+
+    path = Path(environment.release.manifest or "")
+    if not path.is_file():
+        return None
+    try:
+        return read_manifest(path).expected_agreement
+    except ArtifactUnavailable as exc:
+        expect(probe_failed("expected signal agreement (release manifest)", str(exc),
+                            evidence=Evidence("release manifest", str(path)), rollback=True))
+        return None
+
+
 def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release) -> None:
     rollout_state.release = release
     rollout_state.before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
@@ -228,8 +250,11 @@ def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState
     if kind not in environment.strategy.strategies:
         pytest.skip(f"{environment.source_file}: strategy.kind is {environment.strategy.kind!r}; "
                     f"this environment is not released by {strategy}")
-    if rollout_state.expected_agreement is not None:
-        release = replace(release, expected_agreement=rollout_state.expected_agreement)
+    expected = rollout_state.expected_agreement
+    if expected is None and environment.release.manifest:
+        expected = _manifest_expected_agreement(environment)
+    if expected is not None:
+        release = replace(release, expected_agreement=expected)
     _start(rollout_ctx, rollout_state, release)
     change = rollout_ctx.safety.change if hasattr(rollout_ctx.safety, "change") else None
     cause = f"goldgate {strategy} of {release.image}" + (f" ({change})" if change else "")

@@ -70,7 +70,7 @@ def market_closed(environment: Environment, safety: SafetyPolicy, market_session
     set_market_session(safety, environment.trading.market_control_url, open_=False, reason="rehearsal: market closed")
 
 
-@given(parsers.parse("the release manifest states an expected signal agreement of {pct:g} %"))
+@given(parsers.parse("the release states an expected signal agreement of {pct:g} %"))
 def expected_agreement(pct: float, rollout_state: Any) -> None:
     rollout_state.expected_agreement = pct / 100
 

@@ -59,7 +59,7 @@ Feature: The trading canary
     Given the market is open
     And steady trading traffic of 50 requests per second to the trading bot service
     And production runs the previous release
-    And the release manifest states an expected signal agreement of 90 %
+    And the release states an expected signal agreement of 90 %
     When the faulty build "retrained" of the release rolls out as a canary
     Then every canary phase judged the release's trading beside the stable version's
     And the canary is promoted

@@ -37,6 +37,7 @@ class ReleaseManifest:
     window_end: dt.datetime | None = None
     on_call: dict[str, str] = field(default_factory=dict)
     migration_head: str | None = None
+    expected_agreement: float | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
     def independent_approvers(self) -> list[str]:
@@ -106,6 +107,23 @@ def _approvals(raw: Any) -> tuple[Approval, ...]:
     return tuple(out)
 
 
+def _expected_agreement(path: Path, release: Mapping[str, Any]) -> float | None:
+    """A deliberate model change's expected signal agreement (``trading.expected_agreement``).
+
+    The trading canary holds a retrained model to what its team expects of it instead of the
+    environment's ``min_agreement``; a value that is not a share in (0, 1] is refused, not
+    guessed, because it decides how different a release may trade.
+    """
+    trading = release.get("trading")
+    raw = trading.get("expected_agreement") if isinstance(trading, Mapping) else None
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not (0 < raw <= 1):
+        raise ArtifactUnavailable(path, f"trading.expected_agreement: {raw!r} is not a share between 0 and 1 "
+                                  "(e.g. 0.97)")
+    return float(raw)
+
+
 def read_manifest(path: Path) -> ReleaseManifest:
     """The manifest at ``path``; :class:`ArtifactUnavailable` naming the path and the cause."""
     data = load_yaml(path, "release manifest")
@@ -128,5 +146,6 @@ def read_manifest(path: Path) -> ReleaseManifest:
         window_end=end,
         on_call={str(k): str(v or "").strip() for k, v in on_call.items()} if isinstance(on_call, Mapping) else {},
         migration_head=database.get("migration_head") if isinstance(database, Mapping) else None,
+        expected_agreement=_expected_agreement(path, release),
         raw=data,
     )
