@@ -188,3 +188,19 @@ def test_cluster_roles_through_role_and_cluster_role_bindings(rbac_api: ApiHarne
     assert as_account(api, token, "get", "pods", "-A").returncode == 0
     assert as_account(api, token, "get", "pods", "-n", "default").returncode == 0
     assert as_account(api, token, "get", "nodes").returncode != 0
+
+
+def test_a_pods_paths_and_port_are_mapped_to_its_folders() -> None:
+    from goldgate.sandbox.controllers.volumes import rewrite
+    from goldgate.sandbox.incluster import loopback_args
+
+    mounts = {"/var/lib/goldgate": "/s/pvc/trading/state", "/suite/env": "/p/volumes/env", "/tmp": "/p/volumes/tmp"}
+    assert rewrite("--state=/var/lib/goldgate/judge.sqlite3", mounts) == "--state=/s/pvc/trading/state/judge.sqlite3"
+    assert rewrite("/suite/env", mounts) == "/p/volumes/env"
+    assert rewrite("/suite/environments", mounts) == "/suite/environments"  # a prefix of a name is no mount
+    assert rewrite("PATH=/tmp:/usr/bin", mounts) == "PATH=/p/volumes/tmp:/usr/bin"
+    env = {"SANDBOX_PORT_8080": "41234"}
+    assert loopback_args(["serve", "--host=0.0.0.0", "--port=8080"], env) == \
+        ["serve", "--host=127.0.0.1", "--port=41234"]
+    assert loopback_args(["serve", "--host", "0.0.0.0", "--port", "8080", "--env", "x"], env) == \
+        ["serve", "--host", "127.0.0.1", "--port", "41234", "--env", "x"]

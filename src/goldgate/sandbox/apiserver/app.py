@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 CTX_KEY: web.AppKey[ServerContext] = web.AppKey("goldgate_sandbox_ctx", ServerContext)
 _OPEN_PATHS = {"/healthz", "/readyz", "/livez", "/version"}
 #: The authenticated user: absent for the admin token, a ServiceAccountUser for a pod's account.
-USER_KEY = "goldgate_sandbox_user"
+USER_KEY: web.RequestKey[rbac.ServiceAccountUser] = web.RequestKey("goldgate_sandbox_user", rbac.ServiceAccountUser)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
