@@ -35,6 +35,7 @@ def _operator_objects() -> str:
     env = yaml.safe_load((ROOT / "environments" / "local.yaml").read_text())
     env.update(name="production", description="the sandbox seen from the judge's pod")
     env["kubernetes"]["kubeconfig"] = "in-cluster"
+    env.pop("rehearsals", None)  # fault rehearsals are for goldgate's own runs, never a cluster's judge
     env["strategy"].update(evaluation_interval_s=1, baseline="none")
     env["strategy"].pop("router", None)
     secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
@@ -104,7 +105,8 @@ def test_the_judge_answers_through_its_service(sandbox: Sandbox, judge_url: str)
     pod = json.loads(sandbox.kubectl("get", "pods", "-n", "trading", "-l", "app.kubernetes.io/component=judge",
                                      "-o", "json").stdout)["items"][0]
     assert pod["spec"]["serviceAccountName"] == "goldgate-judge"
-    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0
+    previous = sandbox.kubectl("logs", pod["metadata"]["name"], "-n", "trading", "--previous", check=False)
+    assert pod["status"]["containerStatuses"][0]["restartCount"] == 0, (pod["status"], previous.stdout[-3000:])
 
 
 def test_the_judges_account_is_least_privilege(sandbox: Sandbox, judge_url: str) -> None:

@@ -194,8 +194,8 @@ def test_a_pods_paths_and_port_are_mapped_to_its_folders() -> None:
     from goldgate.sandbox.controllers.volumes import rewrite
     from goldgate.sandbox.incluster import loopback_args
 
-    mounts = {"/var/lib/goldgate": "/s/pvc/trading/state", "/suite/env": "/p/volumes/env", "/tmp": "/p/volumes/tmp"}
-    assert rewrite("--state=/var/lib/goldgate/judge.sqlite3", mounts) == "--state=/s/pvc/trading/state/judge.sqlite3"
+    mounts = {"/var/lib/goldgate": "/tmp/s/pvc/trading/state", "/suite/env": "/p/volumes/env", "/tmp": "/p/volumes/tmp"}
+    assert rewrite("--state=/var/lib/goldgate/judge.sqlite3", mounts) == "--state=/tmp/s/pvc/trading/state/judge.sqlite3"
     assert rewrite("/suite/env", mounts) == "/p/volumes/env"
     assert rewrite("/suite/environments", mounts) == "/suite/environments"  # a prefix of a name is no mount
     assert rewrite("PATH=/tmp:/usr/bin", mounts) == "PATH=/p/volumes/tmp:/usr/bin"

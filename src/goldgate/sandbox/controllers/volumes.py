@@ -153,8 +153,12 @@ def prepare(store: Store, pod: Obj, container: Obj, pod_dir: pathlib.Path,
 
 
 def rewrite(value: str, mounts: dict[str, str]) -> str:
-    """Replace a mountPath at the start of ``value`` or after ``=`` / ``:`` by its directory."""
-    for mount in sorted(mounts, key=len, reverse=True):
-        pattern = re.compile(r"(^|[=:])" + re.escape(mount) + r"(?=/|$|:)")
-        value = pattern.sub(lambda m, mount=mount: m.group(1) + mounts[mount], value)
-    return value
+    """Replace a mountPath at the start of ``value`` or after ``=`` / ``:`` by its directory.
+
+    One pass over all mounts (longest first), so a directory put in never matches again.
+    """
+    if not mounts:
+        return value
+    names = "|".join(re.escape(m) for m in sorted(mounts, key=len, reverse=True))
+    pattern = re.compile(r"(^|[=:])(" + names + r")(?=/|$|:)")
+    return pattern.sub(lambda m: m.group(1) + mounts[m.group(2)], value)
