@@ -204,3 +204,24 @@ def test_a_pods_paths_and_port_are_mapped_to_its_folders() -> None:
         ["serve", "--host=127.0.0.1", "--port=41234"]
     assert loopback_args(["serve", "--host", "0.0.0.0", "--port", "8080", "--env", "x"], env) == \
         ["serve", "--host", "127.0.0.1", "--port", "41234", "--env", "x"]
+
+
+def test_kubectl_auth_can_i_as_the_judges_account(rbac_api: ApiHarness) -> None:
+    api = rbac_api
+    apply(api, ROOT / "deploy/judge/00-serviceaccount.yaml", ROOT / "deploy/judge/10-role.yaml")
+
+    def can_i(*args: str) -> str:
+        return api.kubectl("auth", "can-i", f"--as={JUDGE}", *args, "-n", "trading").stdout.strip()
+
+    assert can_i("watch", "pods") == "yes"
+    assert can_i("list", "deployments.apps") == "yes"
+    assert can_i("get", "secrets/goldgate-prometheus") == "yes"
+    assert can_i("get", "secrets/goldgate-judge") == "no"
+    assert can_i("list", "secrets") == "no"
+    assert can_i("patch", "deployments.apps") == "no"
+    assert can_i("delete", "pods") == "no"
+    assert can_i("get", "pods", "--subresource=log") == "no"
+    assert api.kubectl("auth", "can-i", "delete", "pods", "-n", "trading").stdout.strip() == "yes"  # the admin
+    proc = api.kubectl(f"--as={JUDGE}", "delete", "pod", "x", "-n", "trading")
+    assert f'User "{JUDGE}" cannot delete resource "pods"' in proc.stderr
+    assert "impersonates ServiceAccounts only" in api.kubectl("--as=jane", "get", "pods").stderr

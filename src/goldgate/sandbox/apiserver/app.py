@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from goldgate.sandbox import satoken
-from goldgate.sandbox.apiserver import discovery, metrics, pods, rbac, rest, tokens, watch
+from goldgate.sandbox.apiserver import access, discovery, metrics, pods, rbac, rest, tokens, watch
 from goldgate.sandbox.apiserver.context import ServerContext
 from goldgate.sandbox.apiserver.patch import PatchError
 from goldgate.sandbox.apiserver.request import flag
@@ -62,7 +62,22 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         sent = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not hmac.compare_digest(sent.encode(), ctx.token.encode()):
             request[USER_KEY] = _service_account(ctx, sent)
+        elif request.headers.get("Impersonate-User"):  # kubectl --as: only the admin may
+            request[USER_KEY] = _impersonated(request.headers["Impersonate-User"])
+        elif request.headers.get("Impersonate-Group"):
+            raise ApiError(403, "the sandbox impersonates ServiceAccounts only (--as=system:serviceaccount:NS:NAME)",
+                           "Forbidden")
+    elif request.headers.get("Impersonate-User"):
+        request[USER_KEY] = _impersonated(request.headers["Impersonate-User"])
     return await handler(request)
+
+
+def _impersonated(username: str) -> rbac.ServiceAccountUser:
+    parts = username.split(":")
+    if len(parts) != 4 or parts[:2] != ["system", "serviceaccount"] or not all(parts[2:]):
+        raise ApiError(403, f'the sandbox impersonates ServiceAccounts only (system:serviceaccount:NS:NAME), '
+                            f'not "{username}"', "Forbidden")
+    return rbac.ServiceAccountUser(parts[2], parts[3])
 
 
 def _service_account(ctx: ServerContext, token: str) -> rbac.ServiceAccountUser:
@@ -170,6 +185,8 @@ async def _verb(
     sub: str | None,
     method: str,
 ) -> web.StreamResponse:
+    if res.plural == "selfsubjectaccessreviews" and method == "POST":  # every user may ask about itself
+        return await access.self_subject_access_review(ctx, request, request.get(USER_KEY))
     verb = rbac.request_verb(method, name is not None, flag(request, "watch"))
     if sub == "exec" and method == "GET":
         verb = "create"  # exec over a GET upgrade is authorized as create, like upstream

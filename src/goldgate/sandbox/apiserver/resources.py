@@ -66,6 +66,8 @@ RESOURCES: list[Resource] = [
     Resource("rolebindings", "RoleBinding", "rbac.authorization.k8s.io", "v1", True),
     Resource("clusterroles", "ClusterRole", "rbac.authorization.k8s.io", "v1", False),
     Resource("clusterrolebindings", "ClusterRoleBinding", "rbac.authorization.k8s.io", "v1", False),
+    Resource("selfsubjectaccessreviews", "SelfSubjectAccessReview", "authorization.k8s.io", "v1", False,
+             verbs=("create",)),
     Resource("poddisruptionbudgets", "PodDisruptionBudget", "policy", "v1", True, ("pdb",), subresources=("status",)),
     Resource("endpointslices", "EndpointSlice", "discovery.k8s.io", "v1", True),
     Resource("networkpolicies", "NetworkPolicy", "networking.k8s.io", "v1", True, ("netpol",)),
