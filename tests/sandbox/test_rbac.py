@@ -31,6 +31,22 @@ metadata: {name: viewer, namespace: trading}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: pod-reader}
 subjects: [{kind: ServiceAccount, name: viewer, namespace: trading}]
 """
+ONE_SECRET = """
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: watcher, namespace: trading}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: one-secret, namespace: trading}
+rules: [{apiGroups: [""], resources: [secrets], resourceNames: [goldgate-prometheus], verbs: [get, list, watch]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: one-secret, namespace: trading}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: one-secret}
+subjects: [{kind: ServiceAccount, name: watcher, namespace: trading}]
+"""
 CLUSTER_WIDE = """
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
@@ -225,3 +241,21 @@ def test_kubectl_auth_can_i_as_the_judges_account(rbac_api: ApiHarness) -> None:
     proc = api.kubectl(f"--as={JUDGE}", "delete", "pod", "x", "-n", "trading")
     assert f'User "{JUDGE}" cannot delete resource "pods"' in proc.stderr
     assert "impersonates ServiceAccounts only" in api.kubectl("--as=jane", "get", "pods").stderr
+
+
+def test_resource_names_grant_a_single_object_list_and_watch(rbac_api: ApiHarness) -> None:
+    api = rbac_api
+    seed(api)
+    api.kubectl("apply", "-f", "-", check=True, stdin=ONE_SECRET)
+    token = token_of(api, "watcher")
+    base = "/api/v1/namespaces/trading/secrets"
+    named = "?fieldSelector=metadata.name%3Dgoldgate-prometheus"
+    assert raw(api, token, "GET", base + named).status_code == 200
+    assert raw(api, token, "GET", base + named + "&watch=true&timeoutSeconds=1").status_code == 200
+    assert raw(api, token, "GET", base).status_code == 403  # the whole collection is not granted
+    other = raw(api, token, "GET", base + "?fieldSelector=metadata.name%3Dgoldgate-audit-db")
+    assert other.status_code == 403
+    from goldgate.sandbox.apiserver.rbac import selector_name
+
+    assert selector_name("metadata.name=a") == "a" and selector_name("metadata.name==a,x=y") == "a"
+    assert selector_name("metadata.name!=a") == "" and selector_name("status.phase=Running") == ""

@@ -190,7 +190,8 @@ async def _verb(
     verb = rbac.request_verb(method, name is not None, flag(request, "watch"))
     if sub == "exec" and method == "GET":
         verb = "create"  # exec over a GET upgrade is authorized as create, like upstream
-    _authorize(request, rbac.Attributes(verb, res.group, res.plural, sub or "", namespace or "", name or ""))
+    named = name or rbac.selector_name(request.query.get("fieldSelector", "")) if verb in rbac.COLLECTION_VERBS else name
+    _authorize(request, rbac.Attributes(verb, res.group, res.plural, sub or "", namespace or "", named or ""))
     if sub == "token" and method == "POST":
         return await tokens.token_request(ctx, request, namespace or "", name or "")
     if name is None:

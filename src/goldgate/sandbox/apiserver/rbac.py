@@ -14,7 +14,8 @@ The rules follow upstream (rbac.authorization.k8s.io/v1, "Using RBAC Authorizati
 - a subresource is named ``pods/log``; ``*/scale`` matches every ``scale`` subresource,
   plain ``pods`` does not cover ``pods/log``;
 - ``resourceNames`` restricts a rule to named objects, so it never matches a request
-  without a name (list, watch, create, deletecollection).
+  without a name (create, or list / watch / deletecollection unless their field selector
+  requires ``metadata.name``, which names the object as upstream's request info does).
 
 Discovery and health paths are open to every authenticated user (``system:discovery``).
 """
@@ -63,6 +64,21 @@ class Attributes:
     @property
     def combined(self) -> str:
         return f"{self.resource}/{self.subresource}" if self.subresource else self.resource
+
+
+#: Collection verbs whose ``fieldSelector=metadata.name=X`` names the object (a single-object
+#: watch, as informers of one object do), so a rule's resourceNames can grant them.
+COLLECTION_VERBS = ("list", "watch", "deletecollection")
+
+
+def selector_name(field_selector: str) -> str:
+    """X of a field selector that requires exactly ``metadata.name=X`` (or ``==X``), else ""."""
+    terms = [t.strip() for t in field_selector.split(",") if t.strip()]
+    for term in terms:
+        key, sep, value = term.partition("==") if "==" in term else term.partition("=")
+        if sep and key.strip() == "metadata.name" and not key.endswith("!"):
+            return value.strip()
+    return ""
 
 
 def request_verb(method: str, has_name: bool, watching: bool) -> str:
