@@ -105,6 +105,8 @@ def test_the_judge_answers_through_its_service(sandbox: Sandbox, judge_url: str)
     event = {"name": "trading-bot", "namespace": "trading", "phase": "Progressing", "checksum": "in-cluster-1",
              "metadata": {"token": TOKEN, "eventMessage": "Starting canary analysis", "eventType": "Normal"}}
     assert requests.post(judge_url + "/v1/flagger/event", json=event, timeout=10).status_code == 200
+    phase = sandbox.kubectl("get", "pvc", "goldgate-judge-state", "-n", "trading", "-o", "jsonpath={.status.phase}")
+    assert phase.stdout == "Bound"
     claim = Path(sandbox.info.state_dir) / "pvc" / "trading" / "goldgate-judge-state"  # the PVC's folder
     assert (claim / "judge.sqlite3").is_file() and "in-cluster-1" in (claim / "audit.jsonl").read_text()
     pod = json.loads(sandbox.kubectl("get", "pods", "-n", "trading", "-l", "app.kubernetes.io/component=judge",
