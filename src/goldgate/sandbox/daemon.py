@@ -24,6 +24,7 @@ import subprocess
 import sys
 from typing import Any
 
+from goldgate.sandbox import satoken
 from goldgate.sandbox.apiserver import ApiServer, apply_defaults
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.market import process as market
@@ -86,6 +87,7 @@ async def run(
     cluster = None if api_only else _make_cluster(store, state_dir, faults, manifests)
     server = ApiServer(store, cluster=cluster, token=token, port=port, ssl_context=tls.server_context())
     server.ctx.ready = False
+    server.ctx.sa_key = satoken.signing_key(state_dir / "tls")
     try:
         await server.start()
     except OSError as exc:

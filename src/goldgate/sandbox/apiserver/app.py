@@ -14,7 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from goldgate.sandbox.apiserver import discovery, metrics, pods, rest, watch
+from goldgate.sandbox import satoken
+from goldgate.sandbox.apiserver import access, discovery, metrics, pods, rbac, rest, tokens, watch
 from goldgate.sandbox.apiserver.context import ServerContext
 from goldgate.sandbox.apiserver.patch import PatchError
 from goldgate.sandbox.apiserver.request import flag
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 CTX_KEY: web.AppKey[ServerContext] = web.AppKey("goldgate_sandbox_ctx", ServerContext)
 _OPEN_PATHS = {"/healthz", "/readyz", "/livez", "/version"}
+#: The authenticated user: absent for the admin token, a ServiceAccountUser for a pod's account.
+USER_KEY: web.RequestKey[rbac.ServiceAccountUser] = web.RequestKey("goldgate_sandbox_user", rbac.ServiceAccountUser)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -58,8 +61,35 @@ async def _auth(request: web.Request, handler: Handler) -> web.StreamResponse:
         header = request.headers.get("Authorization", "")
         sent = header[7:].strip() if header.lower().startswith("bearer ") else ""
         if not hmac.compare_digest(sent.encode(), ctx.token.encode()):
-            raise ApiError(401, "Unauthorized", "Unauthorized")
+            request[USER_KEY] = _service_account(ctx, sent)
+        elif request.headers.get("Impersonate-User"):  # kubectl --as: only the admin may
+            request[USER_KEY] = _impersonated(request.headers["Impersonate-User"])
+        elif request.headers.get("Impersonate-Group"):
+            raise ApiError(403, "the sandbox impersonates ServiceAccounts only (--as=system:serviceaccount:NS:NAME)",
+                           "Forbidden")
+    elif request.headers.get("Impersonate-User"):
+        request[USER_KEY] = _impersonated(request.headers["Impersonate-User"])
     return await handler(request)
+
+
+def _impersonated(username: str) -> rbac.ServiceAccountUser:
+    parts = username.split(":")
+    if len(parts) != 4 or parts[:2] != ["system", "serviceaccount"] or not all(parts[2:]):
+        raise ApiError(403, f'the sandbox impersonates ServiceAccounts only (system:serviceaccount:NS:NAME), '
+                            f'not "{username}"', "Forbidden")
+    return rbac.ServiceAccountUser(parts[2], parts[3])
+
+
+def _service_account(ctx: ServerContext, token: str) -> rbac.ServiceAccountUser:
+    """A pod's account token, valid while its ServiceAccount exists; 401 otherwise."""
+    who = satoken.verify(ctx.sa_key, token) if ctx.sa_key and token else None
+    if who is None or ctx.store.find("serviceaccounts", who[0], who[1]) is None:
+        raise ApiError(401, "Unauthorized", "Unauthorized")
+    return rbac.ServiceAccountUser(*who)
+
+
+def _authorize(request: web.Request, attrs: rbac.Attributes) -> None:
+    rbac.authorize(request.app[CTX_KEY].store, request.get(USER_KEY), attrs)
 
 
 def create_app(ctx: ServerContext) -> web.Application:
@@ -125,6 +155,7 @@ async def _group_version(
             raise ApiError(404, "the server could not find the requested resource", "NotFound")
         return json_response(body)
     if group == METRICS_GROUP and version == METRICS_VERSION:
+        _authorize(request, _metrics_attributes(rest_parts, method))
         return _metrics(ctx, request, rest_parts, method)
 
     namespace: str | None = None
@@ -154,6 +185,15 @@ async def _verb(
     sub: str | None,
     method: str,
 ) -> web.StreamResponse:
+    if res.plural == "selfsubjectaccessreviews" and method == "POST":  # every user may ask about itself
+        return await access.self_subject_access_review(ctx, request, request.get(USER_KEY))
+    verb = rbac.request_verb(method, name is not None, flag(request, "watch"))
+    if sub == "exec" and method == "GET":
+        verb = "create"  # exec over a GET upgrade is authorized as create, like upstream
+    named = name or rbac.selector_name(request.query.get("fieldSelector", "")) if verb in rbac.COLLECTION_VERBS else name
+    _authorize(request, rbac.Attributes(verb, res.group, res.plural, sub or "", namespace or "", named or ""))
+    if sub == "token" and method == "POST":
+        return await tokens.token_request(ctx, request, namespace or "", name or "")
     if name is None:
         if method == "GET":
             if flag(request, "watch"):
@@ -183,6 +223,14 @@ async def _verb(
     if method == "DELETE" and sub is None:
         return await rest.delete_object(ctx, request, res, namespace, name)
     raise ApiError(405, f"the server does not allow this method on the requested resource ({method})", "MethodNotAllowed")
+
+
+def _metrics_attributes(parts: list[str], method: str) -> rbac.Attributes:
+    namespace = parts[1] if len(parts) >= 3 and parts[0] == "namespaces" else ""
+    tail = parts[2:] if namespace else parts
+    resource = tail[0] if tail else ""
+    name = tail[1] if len(tail) > 1 else ""
+    return rbac.Attributes(rbac.request_verb(method, bool(name), False), METRICS_GROUP, resource, "", namespace, name)
 
 
 def _metrics(ctx: ServerContext, request: web.Request, parts: list[str], method: str) -> web.Response:

@@ -29,6 +29,8 @@ class ServerContext:
     store: Store
     cluster: ClusterLike | None = None
     token: str | None = None
+    #: Key of ServiceAccount tokens (goldgate.sandbox.satoken); None: only the admin token.
+    sa_key: bytes | None = None
     #: Seconds between BOOKMARK events on watches that allow them.
     bookmark_interval: float = 15.0
     #: Polling period of ``logs -f``.

@@ -174,7 +174,19 @@ def apply_defaults(resource: str, obj: Obj, *, creating: bool = False) -> Obj:
         handler(obj)
     if creating and resource == "namespaces" and isinstance(obj.setdefault("status", {}), dict):
         obj["status"].setdefault("phase", "Active")
+    if creating and resource == "persistentvolumeclaims" and isinstance(obj.setdefault("status", {}), dict):
+        _bound_claim(obj)
     return obj
+
+
+def _bound_claim(obj: Obj) -> None:
+    """A claim is Bound at once: its volume is a folder of the sandbox (controllers/volumes.py)."""
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    obj["status"].setdefault("phase", "Bound")
+    obj["status"].setdefault("accessModes", list(spec.get("accessModes") or ["ReadWriteOnce"]))
+    if storage:
+        obj["status"].setdefault("capacity", {"storage": storage})
 
 
 def _qos_class(spec: Any) -> str:

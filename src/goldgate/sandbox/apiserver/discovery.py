@@ -47,6 +47,7 @@ _SUBRESOURCE_VERBS = {
     "scale": ["get", "patch", "update"],
     "log": ["get"],
     "exec": ["create", "get"],
+    "token": ["create"],
 }
 
 
@@ -107,6 +108,8 @@ def _resource_entries(res: Resource) -> list[Obj]:
             entry.update(group="autoscaling", version="v1", kind="Scale")
         elif sub == "exec":
             entry["kind"] = "PodExecOptions"
+        elif sub == "token":
+            entry.update(group="authentication.k8s.io", version="v1", kind="TokenRequest")
         out.append(entry)
     return out
 

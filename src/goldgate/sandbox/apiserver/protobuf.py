@@ -3,7 +3,7 @@
 kubectl's typed clients send built-in objects as ``application/vnd.kubernetes.protobuf``
 and never fall back to JSON, so ``kubectl create secret generic ...`` would fail
 without this. Only the small kinds those generators produce are decoded (ObjectMeta,
-ConfigMap, Secret, Namespace, ServiceAccount); anything else gets a clear 415.
+ConfigMap, Secret, Namespace, ServiceAccount, SelfSubjectAccessReview); anything else gets a clear 415.
 """
 
 from __future__ import annotations
@@ -136,11 +136,33 @@ def _metadata_only(data: bytes) -> dict[str, Any]:
     return obj
 
 
+_RESOURCE_ATTRIBUTES = {1: "namespace", 2: "verb", 3: "group", 4: "version", 5: "resource", 6: "subresource",
+                        7: "name"}
+
+
+def _access_review(data: bytes) -> dict[str, Any]:
+    """SelfSubjectAccessReview (``kubectl auth can-i``): spec.resourceAttributes / nonResourceAttributes."""
+    obj: dict[str, Any] = {"spec": {}}
+    for number, value in fields(data):
+        if number == 1 and isinstance(value, bytes):
+            obj["metadata"] = _object_meta(value)
+        elif number == 2 and isinstance(value, bytes):
+            for sub, item in fields(value):
+                if sub == 1 and isinstance(item, bytes):
+                    obj["spec"]["resourceAttributes"] = {
+                        _RESOURCE_ATTRIBUTES[n]: _text(v) for n, v in fields(item) if n in _RESOURCE_ATTRIBUTES}
+                elif sub == 2 and isinstance(item, bytes):
+                    obj["spec"]["nonResourceAttributes"] = {
+                        {1: "path", 2: "verb"}[n]: _text(v) for n, v in fields(item) if n in (1, 2)}
+    return obj
+
+
 _DECODERS: dict[tuple[str, str], Callable[[bytes], dict[str, Any]]] = {
     ("v1", "ConfigMap"): _configmap,
     ("v1", "Secret"): _secret,
     ("v1", "Namespace"): _metadata_only,
     ("v1", "ServiceAccount"): _metadata_only,
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): _access_review,
 }
 
 

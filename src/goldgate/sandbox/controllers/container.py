@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
+from goldgate.sandbox.controllers import volumes
 from goldgate.sandbox.controllers.envresolve import EnvError, resolve_env
 from goldgate.sandbox.controllers.images import ImagePullError, ImageSpec, resolve_image
 from goldgate.sandbox.controllers.probes import probe_once
@@ -73,6 +74,7 @@ class ContainerRunner:
         self.ready = False
         self.started = False
         self.env: dict[str, str] = {}
+        self.mounts: dict[str, str] = {}
         self.proc: asyncio.subprocess.Process | None = None
         self.usage: tuple[float, int] = (0.0, 0)
         self._kill_reason: str | None = None
@@ -102,7 +104,7 @@ class ContainerRunner:
         env.update({"HOSTNAME": self.worker.name, "HOME": str(self.worker.root),
                     "PYTHONUNBUFFERED": "1"})
         env.update(image.env)
-        env.update(container_env)
+        env.update({k: volumes.rewrite(v, self.mounts) for k, v in container_env.items()})
         if image.kind == "bot":
             env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(self.worker.ports[8080]),
                         "BOT_DATA_DIR": str(self.worker.root / "data")})
@@ -123,7 +125,11 @@ class ContainerRunner:
         if image.kind == "bot":
             from goldgate.sandbox.controllers.images import BOT_COMMAND
             return list(BOT_COMMAND)
-        command = [str(c) for c in (self.spec.get("command") or []) + (self.spec.get("args") or [])]
+        command = [volumes.rewrite(str(c), self.mounts)
+                   for c in (self.spec.get("command") or []) + (self.spec.get("args") or [])]
+        if image.kind == "goldgate":
+            from goldgate.sandbox.controllers.images import GOLDGATE_COMMAND
+            return [*GOLDGATE_COMMAND, *command]
         if command and command[0] in ("python", "python3"):
             command[0] = sys.executable
         return command
@@ -151,7 +157,10 @@ class ContainerRunner:
             self.image_id = image.image_id
             try:
                 container_env = resolve_env(self.worker.store, self.worker.pod, self.spec)
-            except EnvError as exc:
+                self.mounts, mount_env = volumes.prepare(self.worker.store, self.worker.pod, self.spec,
+                                                         self.worker.dir, self.worker.kubelet.state_dir)
+                container_env = {**mount_env, **container_env}
+            except (EnvError, OSError) as exc:
                 self._event("Warning", "Failed", f"Error: {exc}")
                 self._set({"waiting": {"reason": "CreateContainerConfigError", "message": str(exc)}})
                 await self._sleep_unless_terminating(2.0)

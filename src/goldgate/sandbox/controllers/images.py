@@ -8,6 +8,10 @@ There is no container engine here, so an image name is mapped to a local command
 - a tag ending in one of :data:`FAULTY_BUILDS`' suffixes is a *faulty build* of that
   version: the bot starts with the listed fault knobs (the container's own env can
   still override them, as a real image's ENV would be);
+- any repository named ``goldgate`` (``registry.io/goldgate:0.1.0``, deploy/judge/ and
+  deploy/ci/kubernetes/) is goldgate itself: the container's ``command`` + ``args``
+  (``goldgate serve ...``) run through :mod:`goldgate.sandbox.incluster`, which points the
+  Kubernetes client at the pod's account folder and the listener at the pod's port;
 - ``sandbox/pause`` (any repository named ``pause``) is process-less: the pod becomes
   Running and Ready without a process — for scale tests with thousands of pods;
 - ``sandbox/exec`` runs the container's ``command`` + ``args`` as a local process
@@ -26,6 +30,8 @@ from dataclasses import dataclass, field
 
 BOT_REPOSITORY_SUFFIX = "trading-bot"
 BOT_COMMAND = (sys.executable, "-m", "goldgate.sandbox.bot")
+GOLDGATE_REPOSITORY = "goldgate"
+GOLDGATE_COMMAND = (sys.executable, "-m", "goldgate.sandbox.incluster")
 
 #: tag suffix → fault knobs the "build" carries. Keep every faulty build here.
 FAULTY_BUILDS: dict[str, dict[str, str]] = {
@@ -52,7 +58,7 @@ class ImagePullError(Exception):
 
 @dataclass(frozen=True)
 class ImageSpec:
-    kind: str  # "bot" | "pause" | "exec"
+    kind: str  # "bot" | "goldgate" | "pause" | "exec"
     repository: str
     tag: str
     env: dict[str, str] = field(default_factory=dict)
@@ -85,11 +91,13 @@ def resolve_image(image: str) -> ImageSpec:
             if tag.endswith(suffix):
                 env.update(knobs)
         return ImageSpec("bot", repository, tag, env)
+    if last == GOLDGATE_REPOSITORY:
+        return ImageSpec("goldgate", repository, tag)
     if last == "pause":
         return ImageSpec("pause", repository, tag)
     if repository in ("sandbox/exec",):
         return ImageSpec("exec", repository, tag)
     raise ImagePullError(
         f'failed to pull and unpack image "{image}": not found in the sandbox image catalog '
-        "(known: <any registry>/…trading-bot:<tag>, sandbox/pause, sandbox/exec)"
+        "(known: <any registry>/…trading-bot:<tag>, <any registry>/goldgate:<tag>, sandbox/pause, sandbox/exec)"
     )
