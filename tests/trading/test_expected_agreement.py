@@ -32,7 +32,7 @@ def test_a_manifest_without_it_leaves_the_environments_minimum(tmp_path: Path) -
 @pytest.mark.parametrize("value", ["1.5", "0", "-0.2", "'high'", "true", "[0.9]"])
 def test_a_value_that_is_no_share_is_refused_naming_the_field(tmp_path: Path, value: str) -> None:
     path = _manifest(tmp_path, f"  trading:\n    expected_agreement: {value}\n")
-    with pytest.raises(ArtifactUnavailable, match="trading.expected_agreement"):
+    with pytest.raises(ArtifactUnavailable, match=r"trading\.expected_agreement"):
         read_manifest(path)
 
 
