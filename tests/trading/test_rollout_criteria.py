@@ -54,3 +54,13 @@ def test_a_closed_market_is_inconclusive_never_pass() -> None:
     passed = Verdict.passed("market", 40, 20)
     v = closed_market_held([passed], outcome="PASS", market="market")
     assert v.status is Status.FAIL and v.threshold == "INCONCLUSIVE"
+
+
+def test_a_halt_with_no_buy_or_sell_bar_since_is_not_yet_verified() -> None:
+    """A bot ignoring its kill switch orders on a BUY/SELL bar: without one, no order proves nothing."""
+    v = halt_verified({"a": True, "b": True}, {}, actionable_after={"a": 3, "b": 0})
+    assert v.status is Status.INCONCLUSIVE and "b" in v.reason and "no BUY or SELL bar" in v.reason
+    assert halt_verified({"a": True}, {}, actionable_after={"a": 2}).status is Status.PASS
+    assert halt_verified({"a": True}, {}, actionable_after={}).status is Status.INCONCLUSIVE
+    # an order after the halt is a breach whatever else the record shows
+    assert halt_verified({"a": True}, {"a": ["o-1"]}, actionable_after={"a": 0}).status is Status.FAIL

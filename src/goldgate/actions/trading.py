@@ -33,7 +33,8 @@ from goldgate.probes.trading import (
     since_text,
 )
 
-__all__ = ["PodHalt", "halt_trading", "orders_after_halt", "resume_trading", "set_market_session"]
+__all__ = ["PodHalt", "halt_trading", "orders_after_halt", "record_after_halt", "resume_trading",
+           "set_market_session"]
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,19 @@ def orders_after_halt(source: TradingRecordSource, halts: Sequence[PodHalt]) -> 
     A pod whose record cannot be read is listed with the reason instead (``"?: ..."``):
     a halt that cannot be verified is not a verified halt.
     """
+    return record_after_halt(source, halts)[0]
+
+
+def record_after_halt(source: TradingRecordSource, halts: Sequence[PodHalt]
+                      ) -> tuple[dict[str, list[str]], dict[str, int]]:
+    """Per halted pod: the orders its record shows after its halt, and its BUY/SELL decisions since.
+
+    A BUY or SELL bar after the halt is the moment a bot that ignores its kill switch orders;
+    without one, "no order since the halt" proves nothing yet.
+    """
     s = source.settings
-    out: dict[str, list[str]] = {}
+    late: dict[str, list[str]] = {}
+    actionable: dict[str, int] = {}
     for h in halts:
         if h.error:
             continue
@@ -139,12 +151,13 @@ def orders_after_halt(source: TradingRecordSource, halts: Sequence[PodHalt]) -> 
                                                                         s.limit_param: s.page_size})
             decisions = parse_decisions(body, s.fields, pod=h.pod, where=f"GET {obs.url}")
         except RecordUnreadable as exc:
-            out[h.pod] = [f"?: {exc}"]
+            late[h.pod] = [f"?: {exc}"]
             continue
-        late = [o.order_id for d in decisions for o in d.orders if o.placed_at > h.at]
-        if late:
-            out[h.pod] = late
-    return out
+        ids = [o.order_id for d in decisions for o in d.orders if o.placed_at > h.at]
+        if ids:
+            late[h.pod] = ids
+        actionable[h.pod] = sum(1 for d in decisions if d.bar_time > h.at and d.signal in ("BUY", "SELL"))
+    return late, actionable
 
 
 def set_market_session(safety: SafetyLike, control_url: str, *, open_: bool, timeout_s: float = 5.0,

@@ -28,13 +28,17 @@ HALT = "trading halted before the rollback (kill switch, open orders cancelled)"
                  "record read after its halt")
 def halt_verified(halted: Mapping[str, bool], orders_after_halt: Mapping[str, Sequence[str]], *,
                   unreachable: Mapping[str, str] | None = None, cancelled: int = 0,
+                  actionable_after: Mapping[str, int] | None = None,
                   evidence: Sequence[Evidence] = (), criterion: str = HALT) -> Verdict:
     """PASS when every pod answered the halt and its record shows no order after it.
 
     ``halted``: pod -> the kill switch's answer; ``orders_after_halt``: pod -> ids of
     orders the record shows placed after that pod's halt (an id starting with ``"?"``
     means the record could not be read); ``unreachable``: pod -> why its kill switch
-    could not be called; ``cancelled``: orders the kill switch cancelled (shown).
+    could not be called; ``cancelled``: orders the kill switch cancelled (shown);
+    ``actionable_after``: pod -> BUY/SELL decisions its record shows since its halt. A bot
+    that ignores its kill switch orders on such a bar, so a pod with none has not yet shown
+    that it stopped: INCONCLUSIVE, never PASS (given as None by callers that cannot tell).
     """
     unreachable = dict(unreachable or {})
     late = {pod: [o for o in ids if not str(o).startswith("?")] for pod, ids in orders_after_halt.items()}
@@ -58,6 +62,13 @@ def halt_verified(halted: Mapping[str, bool], orders_after_halt: Mapping[str, Se
                               + ", ".join(refused), **kw)
     if cancelled < 0:
         return Verdict.error(criterion, f"cancelled order count {cancelled} is negative", threshold=0, **kw)
+    if actionable_after is not None:
+        untested = sorted(p for p in halted if not (isinstance(actionable_after.get(p), int)
+                                                   and actionable_after.get(p, 0) > 0))
+        if untested:
+            return Verdict.inconclusive(criterion, "halt not yet verified: no BUY or SELL bar since the halt on "
+                                        + ", ".join(untested) + " (a bot ignoring its kill switch orders on one)",
+                                        threshold=0, **kw)
     return Verdict.passed(criterion, 0, 0, f"{len(halted)} pods halted, {cancelled} open orders cancelled, "
                           "no order after the halt in any record", **kw)
 
