@@ -451,8 +451,9 @@ class TradingSettings(_Model):
                           "before any trading check may PASS")
     market_control_url: str | None = Field(None, description="a rehearsal's market session control (POST <url>/close, "
                                            "<url>/open): only where rehearsals run; unset elsewhere")
-    halt_verify_s: float = Field(2.0, ge=0, le=600, description="how long the record is watched after a halt "
-                                 "for orders placed despite it")
+    halt_verify_s: float = Field(2.0, ge=0, le=600, description="the record is read this often after a halt "
+                                 "(at most 8 times) until every halted pod decided BUY or SELL since it, or an "
+                                 "order placed despite it shows")
 
     @field_validator("trade_rate_ratio")
     @classmethod
