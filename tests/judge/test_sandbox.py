@@ -26,12 +26,13 @@ from goldgate.config import Environment, Metrics, load_environment
 from goldgate.judge.app import create_app
 from goldgate.judge.engine import Judge
 from goldgate.judge.store import RunStore
-from goldgate.probes.kubernetes import KubeClients, connect, service_url
+from goldgate.probes.kubernetes import KubeClients, service_url
 from goldgate.probes.workloads import deployment_status, replicaset_hashes
 from goldgate.rollout.base import own_pods, wait_for_pods
 from goldgate.rollout.sources import metric_source
 from goldgate.rollout.traffic import TrafficStream
 from goldgate.safety import SafetyPolicy
+from tests.sandboxes import own_sandbox, sandbox_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "sandbox-judge-token-42"
@@ -48,21 +49,12 @@ def env() -> Environment:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from goldgate.sandbox import lifecycle
-
-    state_dir = tmp_path_factory.mktemp("judge-sandbox")
-    info = lifecycle.ensure_running(state_dir)
-    try:
-        yield info
-    finally:
-        lifecycle.stop(state_dir)
+    yield from own_sandbox(tmp_path_factory, "judge-sandbox")
 
 
 @pytest.fixture(scope="module")
 def kube(sandbox: Any, env: Environment) -> Iterator[KubeClients]:
-    clients = connect(env.kubernetes, str(sandbox.kubeconfig))
-    yield clients
-    clients.close()
+    yield from sandbox_clients(sandbox, env)
 
 
 def current_hash(kube: KubeClients, env: Environment) -> str:

@@ -15,12 +15,13 @@ import pytest
 
 from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment, load_environment
-from goldgate.probes.kubernetes import KubeClients, connect, service_url
+from goldgate.probes.kubernetes import KubeClients, service_url
 from goldgate.probes.workloads import deployment_status
 from goldgate.rollout.base import RolloutContext, own_pods, wait_for_pods
 from goldgate.rollout.sources import metric_source
 from goldgate.rollout.traffic import TrafficStream
 from goldgate.safety import SafetyPolicy
+from tests.sandboxes import own_sandbox, sandbox_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 PREVIOUS = "trading-bot:v1.1.0"
@@ -43,21 +44,12 @@ def matrix_env() -> Environment:
 
 @pytest.fixture(scope="module")
 def private_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from goldgate.sandbox import lifecycle
-
-    state_dir = tmp_path_factory.mktemp("sandbox")
-    info = lifecycle.ensure_running(state_dir)
-    try:
-        yield info
-    finally:
-        lifecycle.stop(state_dir)
+    yield from own_sandbox(tmp_path_factory, "sandbox")
 
 
 @pytest.fixture(scope="module")
 def kube(private_sandbox: Any, matrix_env: Environment) -> Iterator[KubeClients]:
-    clients = connect(matrix_env.kubernetes, str(private_sandbox.kubeconfig))
-    yield clients
-    clients.close()
+    yield from sandbox_clients(private_sandbox, matrix_env)
 
 
 @pytest.fixture

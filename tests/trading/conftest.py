@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from goldgate.config import Environment, load_environment
-from goldgate.probes.kubernetes import KubeClients, connect, service_url
+from goldgate.probes.kubernetes import KubeClients, service_url
 from goldgate.rollout.base import RolloutContext
 from goldgate.rollout.sources import metric_source
 from goldgate.rollout.traffic import TrafficStream
 from goldgate.safety import SafetyPolicy
+from tests.sandboxes import own_sandbox, sandbox_clients
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,21 +36,12 @@ def trading_env() -> Environment:
 
 @pytest.fixture(scope="session")
 def trading_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    from goldgate.sandbox import lifecycle
-
-    state_dir = tmp_path_factory.mktemp("trading-sandbox")
-    info = lifecycle.ensure_running(state_dir)
-    try:
-        yield info
-    finally:
-        lifecycle.stop(state_dir)
+    yield from own_sandbox(tmp_path_factory, "trading-sandbox")
 
 
 @pytest.fixture(scope="session")
 def trading_kube(trading_sandbox: Any, trading_env: Environment) -> Iterator[KubeClients]:
-    clients = connect(trading_env.kubernetes, str(trading_sandbox.kubeconfig))
-    yield clients
-    clients.close()
+    yield from sandbox_clients(trading_sandbox, trading_env)
 
 
 @pytest.fixture
