@@ -37,6 +37,7 @@ from goldgate.probes.host import HostUnavailable, listening_ports
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.migrations import read_scripts
 from goldgate.verdict import Verdict, expect
+from steps import records as from_records
 
 T = TypeVar("T")
 UNAVAILABLE = (ArtifactUnavailable, KubernetesUnavailable, tls.TlsUnavailable, HostUnavailable, SecretResolutionError)
@@ -180,19 +181,28 @@ def _manifest(release: ReleaseInputs) -> manifest.ReleaseManifest:
 
 
 @then(parsers.parse("the release manifest names a {roles} on-call"))
-def on_call(release: ReleaseInputs, roles: str) -> None:
+def on_call(release: ReleaseInputs, roles: str, environment: Environment) -> None:
+    if environment.records.on_call is not None:  # the paging service's entries, measured
+        expect(from_records.on_call(environment, release, "on-call team assigned"))
+        return
     wanted = [r.strip() for r in roles.replace(" and a ", ",").replace(" and ", ",").split(",") if r.strip()]
     gate("on-call team assigned", lambda: _manifest(release), lambda m: operational.on_call(m, wanted))
 
 
 @then(parsers.parse("the release manifest has at least {minimum:d} approvals by people other than the author"))
-def approvals(release: ReleaseInputs, minimum: int) -> None:
+def approvals(release: ReleaseInputs, minimum: int, environment: Environment) -> None:
+    if environment.records.code_review is not None:  # the forge's reviews, measured
+        expect(from_records.reviews(environment, release, minimum))
+        return
     gate("approvals by people other than the author", lambda: _manifest(release),
          lambda m: operational.approvals(m, minimum))
 
 
 @then("the release manifest names a change ticket of the environment's form")
-def ticket(release: ReleaseInputs) -> None:
+def ticket(release: ReleaseInputs, environment: Environment) -> None:
+    if environment.records.change is not None:  # the change system's request, measured
+        expect(from_records.change(environment, release))
+        return
     pattern = release.policy.change_ticket.pattern
     gate("the change is tracked by a ticket", lambda: _manifest(release), lambda m: operational.change_ticket(m, pattern))
 

@@ -26,6 +26,7 @@ from goldgate.probes.readiness import (
     read_readiness,
 )
 from goldgate.verdict import Evidence, expect
+from steps import records as from_records
 
 
 def _facts(release: ReleaseInputs) -> ReleaseReadiness:
@@ -50,7 +51,10 @@ def channel_ready(release: ReleaseInputs, environment: Environment) -> None:
 
 
 @then(parsers.parse('the release manifest records a notification to "{audience}" sent before the deployment window'))
-def notified(release: ReleaseInputs, audience: str) -> None:
+def notified(release: ReleaseInputs, audience: str, environment: Environment) -> None:
+    if environment.records.notification is not None:  # the channel or change record, measured
+        expect(from_records.notified(environment, release, audience))
+        return
     expect(measure_and_judge(f"{audience} notified", lambda: _facts(release),
                              lambda f: readiness.notified_before_window(
                                  f.notifications, audience=audience, window_start=f.window_start,
@@ -59,7 +63,10 @@ def notified(release: ReleaseInputs, audience: str) -> None:
 
 
 @then("confirmed on-call shifts cover the whole deployment window")
-def on_call_covers(release: ReleaseInputs) -> None:
+def on_call_covers(release: ReleaseInputs, environment: Environment) -> None:
+    if environment.records.on_call is not None:  # the paging service's entries, measured
+        expect(from_records.on_call(environment, release, "team availability confirmed"))
+        return
     expect(measure_and_judge("team availability confirmed", lambda: _facts(release),
                              lambda f: readiness.on_call_covers_window(
                                  f.shifts, window_start=f.window_start, window_end=f.window_end,

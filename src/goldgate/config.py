@@ -537,6 +537,121 @@ class NotApplicable(_Model):
         return out
 
 
+# --------------------------------------------------------------------------- records
+class _RecordSource(_Model):
+    url: str = Field(..., pattern=r"^https?://", description="base URL of the service's API (http(s)://)")
+    token: SecretRef | None = Field(None, description="secret reference of the read-only API token")
+
+
+class GitHubReviews(_RecordSource):
+    """Guide §1.1/§11.2 code review read from GitHub's pull-request reviews."""
+
+    provider: Literal["github"] = Field(..., description="GitHub (or GitHub Enterprise: url .../api/v3)")
+    url: str = Field("https://api.github.com", pattern=r"^https?://", description="REST API base URL")
+    repository: str = Field(..., pattern=r"^[^/\s]+/[^/\s]+$", description="owner/name of the release's repository")
+    token: SecretRef = Field(..., description="secret reference of a token with read access to pull requests")
+
+
+class GitLabApprovals(_RecordSource):
+    """Guide §1.1/§11.2 code review read from GitLab's merge-request approvals."""
+
+    provider: Literal["gitlab"] = Field(..., description="GitLab (gitlab.com or self-managed)")
+    url: str = Field("https://gitlab.com", pattern=r"^https?://", description="instance URL (the API is <url>/api/v4)")
+    project: str = Field(..., min_length=1, description="project id or full path (group/name)")
+    token: SecretRef = Field(..., description="secret reference of a token with read_api scope")
+
+
+class PagerDutyOnCall(_RecordSource):
+    """Guide §1.3 on-call read from PagerDuty's on-call entries of one escalation policy."""
+
+    provider: Literal["pagerduty"] = Field(..., description="PagerDuty REST API v2")
+    url: str = Field("https://api.pagerduty.com", pattern=r"^https?://", description="REST API base URL")
+    escalation_policy: str = Field(..., min_length=1, description="id of the bot's escalation policy")
+    token: SecretRef = Field(..., description="secret reference of a read-only REST API key")
+
+
+class OpsgenieOnCall(_RecordSource):
+    """Guide §1.3 on-call read from Opsgenie's schedule timelines (primary and secondary schedule)."""
+
+    provider: Literal["opsgenie"] = Field(..., description="Opsgenie REST API v2")
+    url: str = Field("https://api.opsgenie.com", pattern=r"^https?://", description="REST API base URL")
+    schedule: str = Field(..., min_length=1, description="id of the primary on-call schedule")
+    secondary_schedule: str = Field(..., min_length=1, description="id of the secondary on-call schedule")
+    token: SecretRef = Field(..., description="secret reference of an API key with read access")
+
+
+class ServiceNowChange(_RecordSource):
+    """Guide §11.2 change approval and window read from a ServiceNow change request."""
+
+    provider: Literal["servicenow"] = Field(..., description="ServiceNow Table API")
+    table: str = Field("change_request", description="table of the change records")
+    number_field: str = Field("number", description="field holding the ticket number the release names")
+    state_field: str = Field("state", description="field of the change's state")
+    approval_field: str = Field("approval", description="field of the change's approval")
+    start_field: str = Field("start_date", description="field of the planned start")
+    end_field: str = Field("end_date", description="field of the planned end")
+    approved_states: list[str] = Field(default_factory=lambda: ["Scheduled", "Implement"], min_length=1,
+                                       description="states (display values) of a change cleared to deploy")
+    approved_approvals: list[str] = Field(default_factory=lambda: ["Approved"], min_length=1,
+                                          description="approval values (display values) that count as approved")
+    user: str | None = Field(None, description="user name for basic authentication (with password)")
+    password: SecretRef | None = Field(None, description="secret reference of that user's password")
+
+
+class JiraChange(_RecordSource):
+    """Guide §11.2 change approval and window read from a Jira issue."""
+
+    provider: Literal["jira"] = Field(..., description="Jira REST API v2 (Cloud or Data Center)")
+    status_field: str = Field("status", description="field of the issue's status")
+    start_field: str = Field(..., min_length=1, description="field holding the planned start (e.g. customfield_10050)")
+    end_field: str = Field(..., min_length=1, description="field holding the planned end")
+    approved_states: list[str] = Field(default_factory=lambda: ["Approved", "Scheduled"], min_length=1,
+                                       description="statuses of an issue cleared to deploy")
+    user: str | None = Field(None, description="user (e-mail on Cloud) for basic authentication with token or password")
+    password: SecretRef | None = Field(None, description="secret reference of the password (Data Center)")
+
+
+class SlackNotification(_RecordSource):
+    """Guide §1.3 "stakeholders notified" read from a Slack channel's history."""
+
+    provider: Literal["slack"] = Field(..., description="Slack Web API conversations.history")
+    url: str = Field("https://slack.com/api", pattern=r"^https?://", description="Web API base URL")
+    channel: str = Field(..., min_length=1, description="id of the channel that announces releases (C...)")
+    token: SecretRef = Field(..., description="secret reference of a bot token with channels:history")
+
+
+class ChangeRecordNotification(_Model):
+    """Guide §1.3 "stakeholders notified" read from the change record's work notes (records.change)."""
+
+    provider: Literal["change_record"] = Field(..., description="the work notes/comments of records.change")
+
+
+class Records(_Model):
+    """The systems that hold the checklist's records; an unset kind falls back to release.yaml (declared)."""
+
+    code_review: GitHubReviews | GitLabApprovals | None = Field(
+        None, discriminator="provider", description="where code review is recorded (github | gitlab)")
+    on_call: PagerDutyOnCall | OpsgenieOnCall | None = Field(
+        None, discriminator="provider", description="where on-call is scheduled (pagerduty | opsgenie)")
+    change: ServiceNowChange | JiraChange | None = Field(
+        None, discriminator="provider", description="where the change is approved (servicenow | jira)")
+    notification: SlackNotification | ChangeRecordNotification | None = Field(
+        None, discriminator="provider", description="where stakeholders are notified (slack | change_record)")
+    timeout_s: float = Field(10.0, gt=0, le=120, description="timeout of one call to a record system in seconds")
+    retries: int = Field(2, ge=0, le=10, description="retries of a call after a 429, a 5xx or a connection failure")
+    budget_s: float = Field(30.0, gt=0, le=600, description="longest a probe may spend, waits for Retry-After included")
+
+    @model_validator(mode="after")
+    def _usable(self) -> Records:
+        if isinstance(self.notification, ChangeRecordNotification) and self.change is None:
+            raise ValueError("notification.provider change_record reads records.change, which is not set")
+        for name in ("change",):
+            src = getattr(self, name)
+            if src is not None and src.token is None and (src.user is None or src.password is None):
+                raise ValueError(f"{name}: needs token, or user and password")
+        return self
+
+
 class Environment(_Model):
     """One target environment; the file name (without .yaml) must equal ``name``."""
 
@@ -560,6 +675,8 @@ class Environment(_Model):
     secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="where secret references are resolved (Vault, AWS Secrets Manager)")
     judge: Judge = Field(default_factory=Judge, description="the HTTP judge (goldgate serve): token, limits, evidence store")
     trading: TradingSettings = Field(default_factory=TradingSettings, description="the trading canary: the bot's decision record, kill switch, names and limits (§8.2)")
+    records: Records = Field(default_factory=Records, description="systems that hold code review, on-call, change "
+                             "approval and notifications (unset: release.yaml, declared)")
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
     waivers: list[Waiver] = Field(default_factory=list, description="checks allowed not to run, each with reason, approver and expiry")

@@ -1,0 +1,162 @@
+"""One bounded HTTP reader shared by the record providers.
+
+Every provider speaks JSON over HTTPS and fails the same ways: a token that is wrong or
+lacks a permission (401/403), a service that is down (5xx), a rate limit (429 with
+``Retry-After``) and, now and then, a body that is not what the documentation shows. The
+reader bounds each call (timeout), retries what can heal (429, 5xx, connection errors) a
+bounded number of times, honours ``Retry-After`` only while it fits the probe's overall
+budget, and turns everything else into one :class:`RecordUnavailable` naming the provider
+and the call, so the step reports ERROR and never PASS. The token is sent as a header and
+never appears in a message.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+__all__ = ["RecordClient", "RecordUnavailable", "Reply"]
+
+RETRYABLE = {429, 500, 502, 503, 504}
+
+
+class RecordUnavailable(Exception):  # noqa: N818 - reads as the condition
+    """A record system that could not answer; the message names provider, call and cause."""
+
+    def __init__(self, provider: str, call: str, cause: str) -> None:
+        super().__init__(f"{provider} {call}: {cause}")
+        self.provider, self.call, self.cause = provider, call, cause
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    headers: Mapping[str, str]
+    url: str
+
+
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """Seconds asked by a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass
+class RecordClient:
+    """GET JSON from one provider within ``timeout_s`` per call and ``budget_s`` overall."""
+
+    provider: str
+    base_url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: tuple[str, str] | None = None
+    timeout_s: float = 10.0
+    retries: int = 2
+    budget_s: float = 30.0
+    backoff_s: float = 0.2
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    _deadline: float | None = None
+    _session: requests.Session | None = None
+
+    def _remaining(self) -> float:
+        if self._deadline is None:
+            self._deadline = self.clock() + self.budget_s
+        return self._deadline - self.clock()
+
+    def url(self, path: str) -> str:
+        return path if path.startswith(("http://", "https://")) else f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
+
+    def get(self, call: str, path: str, params: Mapping[str, Any] | None = None) -> Reply:
+        """The JSON answer of ``GET path``; ``call`` names the API call in any error."""
+        url = self.url(path)
+        session = self._session or requests.Session()
+        self._session = session
+        attempt = 0
+        while True:
+            left = self._remaining()
+            if left <= 0:
+                raise RecordUnavailable(self.provider, call, f"no answer within the probe's {self.budget_s:g} s")
+            try:
+                resp = session.get(url, params=params, headers=dict(self.headers), auth=self.auth,
+                                   timeout=(min(self.timeout_s, left), min(self.timeout_s, left)),
+                                   allow_redirects=False)
+            except requests.RequestException as exc:
+                if attempt < self.retries:
+                    attempt += 1
+                    self._pause(self.backoff_s * 2 ** (attempt - 1), call, "connection failed")
+                    continue
+                raise RecordUnavailable(self.provider, call,
+                                        f"{type(exc).__name__} after {attempt + 1} attempts ({_safe(url)})") from None
+            if resp.status_code in RETRYABLE and attempt < self.retries:
+                attempt += 1
+                wait = retry_after_s(resp.headers.get("Retry-After")) if resp.status_code == 429 else None
+                self._pause(self.backoff_s * 2 ** (attempt - 1) if wait is None else wait, call,
+                            f"HTTP {resp.status_code}")
+                continue
+            return self._reply(call, url, resp)
+
+    def _pause(self, seconds: float, call: str, why: str) -> None:
+        if seconds >= self._remaining():
+            raise RecordUnavailable(self.provider, call, f"{why}; waiting {seconds:g} s more would exceed the "
+                                    f"probe's {self.budget_s:g} s")
+        self.sleep(seconds)
+
+    def _reply(self, call: str, url: str, resp: requests.Response) -> Reply:
+        code = resp.status_code
+        if code in (401, 403):
+            raise RecordUnavailable(self.provider, call, f"HTTP {code}: the token was refused or lacks read "
+                                    f"permission ({_safe(url)})")
+        if code == 429:
+            raise RecordUnavailable(self.provider, call, f"HTTP 429: still rate-limited after {self.retries} retries")
+        if code >= 300:
+            raise RecordUnavailable(self.provider, call, f"HTTP {code} ({_safe(url)})")
+        try:
+            body = resp.json()
+        except ValueError:
+            raise RecordUnavailable(self.provider, call, f"the body is not JSON ({_safe(url)})") from None
+        return Reply(code, body, resp.headers, url)
+
+
+def _safe(url: str) -> str:
+    """The URL without its query (queries can carry ids a report need not show, never tokens here)."""
+    return url.split("?", 1)[0]
+
+
+def need(provider: str, call: str, value: Any, kind: type | tuple[type, ...], what: str) -> Any:
+    """``value`` if it is of ``kind``, else the malformed-body error naming ``what``."""
+    if not isinstance(value, kind):
+        raise RecordUnavailable(provider, call, f"malformed body: {what} is {type(value).__name__}, "
+                                f"not {getattr(kind, '__name__', kind)}")
+    return value
+
+
+def timestamp(provider: str, call: str, value: Any, what: str, *, nullable: bool = False) -> Any:
+    """An ISO-8601 time with a zone (``Z`` accepted); a malformed one is the malformed-body error."""
+    import datetime as dt
+
+    if value is None and nullable:
+        return None
+    if isinstance(value, str):
+        try:
+            t = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            t = None
+        if t is not None and t.tzinfo is not None:
+            return t
+    raise RecordUnavailable(provider, call, f"malformed body: {what} {value!r} is not an ISO-8601 time with a zone")
