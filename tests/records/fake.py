@@ -1,0 +1,82 @@
+"""A loopback HTTP server that answers as a record system's API documentation shows.
+
+Each test gives it a handler ``(path, query) -> (status, headers, body)``; the server
+records every request (path, query, headers) so a test can check what the probe asked
+and what it sent. Threaded ``http.server`` on 127.0.0.1, started and stopped per test
+(milliseconds), nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+Answer = tuple[int, dict[str, str], Any]
+Handler = Callable[[str, dict[str, str]], Answer]
+
+
+@dataclass
+class Seen:
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Fake:
+    url: str
+    requests: list[Seen] = field(default_factory=list)
+
+
+@contextmanager
+def serve(handler: Handler) -> Iterator[Fake]:
+    """Serve ``handler`` on 127.0.0.1 (a str body is sent as it is: a malformed body)."""
+    fake = Fake("")
+
+    class _Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+            fake.requests.append(Seen(parts.path, query, dict(self.headers.items())))
+            status, headers, body = handler(parts.path, query)
+            data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                self.send_header(k, v.replace("{url}", fake.url))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def rate_limited_once(handler: Handler, retry_after: str = "1") -> Handler:
+    """The first request answers 429 with ``Retry-After``; the rest go to ``handler``."""
+    calls = {"n": 0}
+
+    def answer(path: str, query: dict[str, str]) -> Answer:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            return 429, {"Retry-After": retry_after}, {"message": "rate limited"}
+        return handler(path, query)
+
+    return answer
