@@ -76,7 +76,8 @@ def notified(environment: Environment, release: ReleaseInputs, audience: str) ->
     def measure() -> tuple[Any, Any, list[str]]:
         m = _manifest(release)
         start, _ = _window(m)
-        mentions = [w for w in (m.change_ticket, m.version or environment.release.version) if w]
+        version = (m.version or environment.release.version).removeprefix("v")
+        mentions = [w for w in (m.change_ticket, version) if w]
         return records.read_notifications(environment.records, start, m.change_ticket.strip()), start, mentions
 
     return measure_and_judge(crit, measure,
