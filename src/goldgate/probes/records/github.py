@@ -6,9 +6,10 @@ Two documented REST calls: "List pull requests associated with a commit"
 Each review carries its author, state and ``commit_id``, which is what lets the criterion
 drop stale reviews of older commits and the author's own approval.
 
-Read with ``requests`` rather than PyGithub: PyGithub's own retry sleeps on rate limits by
-the reset time GitHub sends, which a release gate cannot bound; the two calls and the Link
-header are all this needs. Token: fine-grained, read-only "Pull requests" on the repository.
+Read with ``requests`` on the shared bounded reader rather than PyGithub, so that one
+timeout, retry count and Retry-After budget bounds every provider alike (PyGithub's default
+retry waits for the rate-limit reset GitHub names); two GETs and a Link header are all this
+needs. Token: fine-grained, read-only "Pull requests" on the repository.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ Documented call of the Schedule API, "Get schedule timeline"
 answers for one instant. The primary schedule is level 1, the secondary level 2. The
 timeline is one answer per schedule (not paged).
 
-Read with ``requests``: Opsgenie's Python SDK (opsgenie-sdk) is no longer maintained.
+Read with ``requests`` on the shared bounded reader, like every provider here (one GET per
+schedule; Opsgenie's generated SDK would add a dependency for it).
 Token: an API key of an integration with read access only (``Authorization: GenieKey ...``).
 """
 

@@ -5,8 +5,9 @@ Documented call "List all of the on-calls" (``GET /oncalls`` with ``escalation_p
 the escalation level and its start/end (clipped to the asked range). Level 1 is the
 primary, level 2 the secondary.
 
-Read with ``requests``: PagerDuty's own client (``pagerduty``, formerly pdpyras) retries on
-429 with its own back-off that the probe's budget cannot bound, and this is one paged GET.
+Read with ``requests`` on the shared bounded reader rather than PagerDuty's client
+(``pagerduty``, formerly pdpyras), so that one timeout, retry count and Retry-After budget
+bounds every provider alike; this is one paged GET.
 Token: a read-only REST API key (``Authorization: Token token=...``).
 """
 

@@ -6,8 +6,8 @@ Documented calls of the Table API: ``GET /api/now/table/change_request`` with
 and the dates' stored values, which are UTC "YYYY-MM-DD HH:MM:SS"); work notes from
 ``GET /api/now/table/sys_journal_field`` paged by the ``Link: rel="next"`` header.
 
-Read with ``requests``: ServiceNow publishes no maintained Python client for the Table
-API (pysnow is archived). Credentials: a user with the read-only ``itil`` role on
+Read with ``requests``: ServiceNow publishes no Python client of its own for the Table
+API, and the Table API is plain JSON over HTTPS. Credentials: a user with the read-only ``itil`` role on
 change_request and sys_journal_field (basic auth) or an OAuth bearer token.
 """
 
