@@ -70,6 +70,17 @@ def change(environment: Environment, release: ReleaseInputs) -> Verdict:
                                                                   approvals), ERRORS)
 
 
+def window(environment: Environment, release: ReleaseInputs, now: Any) -> Verdict:
+    def measure() -> Any:
+        m = _manifest(release)
+        if not m.change_ticket:
+            raise ArtifactUnavailable(m.path, "change_ticket: not set; the change request is read by its number")
+        return records.read_change(environment.records, m.change_ticket.strip())
+
+    return measure_and_judge("now is inside the change's planned window", measure,
+                             lambda change: criteria.inside_planned_window(change, now), ERRORS)
+
+
 def notified(environment: Environment, release: ReleaseInputs, audience: str) -> Verdict:
     crit = f"{audience} notified"
 

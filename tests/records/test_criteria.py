@@ -6,6 +6,7 @@ import datetime as dt
 
 from goldgate.criteria.records import (
     change_approved,
+    inside_planned_window,
     notified_before,
     on_call_covers,
     reviews_approved,
@@ -67,3 +68,10 @@ def test_no_message_about_the_release_fails() -> None:
     rec = NotificationRecord("Slack", "channel C1", (Message(T0 - dt.timedelta(days=1), "U1", "lunch?", "1"),))
     v = notified_before(rec, T0, ["CHG9", "2.4.0"])
     assert v.status is Status.FAIL and "none of 1 messages mentions CHG9 or 2.4.0" in v.reason
+
+
+def test_now_inside_the_planned_window_passes_and_after_it_fails() -> None:
+    rec = ChangeRecord("ServiceNow", "CHG9", "Implement", "Approved", T0, T1)
+    assert inside_planned_window(rec, T0 + dt.timedelta(hours=1)).status is Status.PASS
+    late = inside_planned_window(rec, T1 + dt.timedelta(minutes=1))
+    assert late.status is Status.FAIL and "CHG9: the planned window closed" in late.reason

@@ -22,7 +22,7 @@ from goldgate.probes.records.facts import (
 )
 from goldgate.verdict import Evidence, Verdict
 
-__all__ = ["change_approved", "notified_before", "on_call_covers", "reviews_approved"]
+__all__ = ["change_approved", "inside_planned_window", "notified_before", "on_call_covers", "reviews_approved"]
 
 # Review states that replace a reviewer's earlier verdict (a COMMENTED review does not
 # withdraw an approval on GitHub; PENDING is not submitted).
@@ -178,6 +178,27 @@ def change_approved(record: ChangeRecord, window_start: dt.datetime | None, wind
     return Verdict.passed(crit, record.state, threshold,
                           f"{record.record_id}: {record.state}, approval {record.approval or 'n/a'}, planned "
                           f"{_iso(record.planned_start)} .. {_iso(record.planned_end)}", evidence=ev)
+
+
+@criterion(needs="a change record with its planned start and end, and a time-zone-aware now")
+def inside_planned_window(record: ChangeRecord, now: dt.datetime) -> Verdict:
+    """Now lies inside the window the change system scheduled (the record, not release.yaml)."""
+    crit = "now is inside the change's planned window"
+    planned = f"{_iso(record.planned_start)} .. {_iso(record.planned_end)}"
+    ev = Evidence(record.provider.lower(), record.source or record.record_id, samples=1,
+                  details={"record": record.record_id, "planned": planned})
+    if not _aware(now):
+        return Verdict.error(crit, f"{record.record_id}: no time-zone-aware current time", evidence=ev)
+    if not (_aware(record.planned_start) and _aware(record.planned_end)):
+        return Verdict.failed(crit, _iso(now), "a planned window", f"{record.record_id}: planned start/end not set",
+                              evidence=ev)
+    assert record.planned_start is not None and record.planned_end is not None
+    if record.planned_start <= now <= record.planned_end:
+        left = (record.planned_end - now).total_seconds() / 60
+        return Verdict.passed(crit, _iso(now), planned, f"{record.record_id}: {left:.0f} minutes left", evidence=ev)
+    when = "opens" if now < record.planned_start else "closed"
+    return Verdict.failed(crit, _iso(now), planned, f"{record.record_id}: the planned window {when} "
+                          f"({planned})", evidence=ev)
 
 
 @criterion(needs="messages read from the channel or change record, the deployment window's start and at least "

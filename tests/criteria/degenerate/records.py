@@ -69,7 +69,15 @@ def _notified() -> st.SearchStrategy:
     return st.one_of(no_words, no_start, nothing).map(lambda a: (a, {}))
 
 
+def _planned() -> st.SearchStrategy:
+    unplanned = ChangeRecord("ServiceNow", "CHG1", "Scheduled", "Approved", None, None)
+    planned = ChangeRecord("ServiceNow", "CHG1", "Scheduled", "Approved", T0, T1)
+    naive = st.tuples(st.just(planned), st.just(T0.replace(tzinfo=None) + dt.timedelta(hours=1)))
+    return st.one_of(st.tuples(st.just(unplanned), st.just(T0 + dt.timedelta(hours=1))), naive).map(lambda a: (a, {}))
+
+
 CASES = {
+    "records.inside_planned_window": _planned(),
     "records.reviews_approved": _reviews(),
     "records.on_call_covers": _on_call(),
     "records.change_approved": _change(),
