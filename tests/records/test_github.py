@@ -44,7 +44,8 @@ def review(n: int, login: str, state: str, commit: str = HEAD) -> dict[str, Any]
 def forge(reviews: list[dict[str, Any]], page: int = 100):
     def answer(path: str, query: dict[str, str]):
         if path == f"/repos/{REPO}/commits/{MERGE}/pulls":
-            return 200, {}, [pull()]
+            other = {**pull(), "number": 1200, "merge_commit_sha": OLD, "head": {"sha": OLD}}
+            return 200, {}, [other, pull()]
         if path == f"/repos/{REPO}/pulls/1347/reviews":
             start = int(query.get("page", "1"))
             chunk = reviews[(start - 1) * page: start * page]
@@ -114,7 +115,7 @@ def test_a_retry_after_beyond_the_budget_is_an_error(client) -> None:
         read(client, rate_limited_once(forge([]), "60"))
 
 
-@pytest.mark.parametrize("body", ["<html>oops</html>", {"message": "not a list"}, [{"number": 1}]])
+@pytest.mark.parametrize("body", ["<html>oops</html>", {"message": "not a list"}, [{"number": 1}], [{"head": "x"}], [3]])
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"GitHub GET .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))

@@ -33,7 +33,10 @@ def read_reviews(client: RecordClient, repository: str, commit: str) -> ReviewRe
                  "the list of pull requests")
     if not pulls:
         raise RecordUnavailable(PROVIDER, call, f"no pull request carries commit {commit}: nothing reviewed it")
-    pr = need(PROVIDER, call, pulls[0], dict, "a pull request")
+    pulls = [need(PROVIDER, call, p, dict, "a pull request") for p in pulls]
+    # A commit can sit on several pull requests (a backport, a reverted attempt): the one that
+    # merged it or ends on it is the one that released it.
+    pr = next((p for p in pulls if commit in (p.get("merge_commit_sha"), _head(p))), pulls[0])
     try:
         number, author = int(pr["number"]), str(pr["user"]["login"])
         head, merge = str(pr["head"]["sha"]), pr.get("merge_commit_sha")
@@ -55,6 +58,11 @@ def read_reviews(client: RecordClient, repository: str, commit: str) -> ReviewRe
         raise RecordUnavailable(PROVIDER, rcall, f"more than {MAX_PAGES} pages of reviews")
     return ReviewRecord(PROVIDER, f"{repository}#{number}", author, head, str(merge) if merge else None,
                         tuple(reviews), source=client.url(f"repos/{repository}/pulls/{number}"))
+
+
+def _head(pull: dict) -> object:
+    head = pull.get("head")
+    return head.get("sha") if isinstance(head, dict) else None
 
 
 def _review(call: str, item: object) -> Review:
