@@ -39,10 +39,11 @@ from goldgate.judge.runs import RunKey
 from goldgate.judge.store import RunStore
 from goldgate.judge.targets import RunTarget, resolve_target
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
-from goldgate.rollout.monitor import Assessment, RollbackMonitor
+from goldgate.rollout.monitor import Assessment, Group, RollbackMonitor
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.verdict import Verdict
 
-__all__ = ["Judge", "Run", "answer_body"]
+__all__ = ["Judge", "Run", "answer_body", "judge_monitor"]
 
 #: How long the first call of a run waits for its first evaluation (controllers allow a few seconds).
 FIRST_ANSWER_S = 1.2
@@ -67,6 +68,20 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def judge_monitor(env: Environment, kube: KubeClients, source: Any, group: Group, *,
+                  baseline: Group | None = None) -> RollbackMonitor:
+    """A run's triggers: the §6.1 ones and, for a bot that trades, the trading ones.
+
+    The trading triggers are those of a goldgate rollout (:mod:`goldgate.rollout.trading_monitor`):
+    pre-trade limits and the drawdown always, the comparisons with the stable version (signal
+    agreement, trade rate, rejects) where one runs beside the release, and a closed market or
+    too few bars holding the run INCONCLUSIVE. A controller's rollout is thus judged on what the
+    release trades, not only on how it answers requests.
+    """
+    return RollbackMonitor(env, kube, source, group, baseline=baseline,
+                           trading=trading_monitor(env, kube, group, baseline))
 
 
 def answer_body(key: RunKey | str, verdict: Verdict, checks: list[Verdict], evidence: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +127,7 @@ class Judge:
 
     def __init__(self, env: Environment, kube: KubeClients, source: Any, store: RunStore, *,
                  interval_s: float | None = None, workers: int | None = None,
-                 monitor_factory: Callable[..., RollbackMonitor] = RollbackMonitor) -> None:
+                 monitor_factory: Callable[..., RollbackMonitor] = judge_monitor) -> None:
         self.env = env
         self.kube = kube
         self.source = source
@@ -197,8 +212,8 @@ class Judge:
             "restored": run.restored,
             "history": run.history[-HISTORY:],
             "notes": list(run.target.notes) + list(run.monitor.notes) + (
-                ["restored from the store: the error-rate test continues; latency and restarts count from the "
-                 "restart"] if run.restored else []),
+                ["restored from the store: the error-rate test continues; latency, restarts and the trading "
+                 "record count from the restart"] if run.restored else []),
             "summary": assessment.summary() if assessment is not None else "",
             "environment": self.env.name,
         }
