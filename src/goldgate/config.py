@@ -502,7 +502,10 @@ class Judge(_Model):
     workers: int = Field(8, ge=1, le=256, description="threads evaluating runs (probes block)")
     idle_run_s: float = Field(900.0, gt=0, description="a run nobody asked about for this long stops being "
                               "evaluated (its evidence stays in the store)")
-    state: str | None = Field(None, description="evidence store file (default .goldgate/judge/ENV.sqlite3)")
+    state: str | None = Field(None, description="evidence store file (default .goldgate/judge/ENV.sqlite3); unused "
+                              "when store_url is set")
+    store_url: SecretRef | None = Field(None, description="PostgreSQL DSN of the evidence store, as a secret reference "
+                                        "(env:GOLDGATE_JUDGE_STORE_URL); unset: the local file judge.state")
     kayenta_confidence: float = Field(0.98, gt=0.5, lt=1, description="Mann-Whitney confidence of a High/Low")
     kayenta_min_points: int = Field(10, ge=2, description="fewer finite points on a side: Nodata")
 

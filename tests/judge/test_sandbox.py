@@ -43,7 +43,8 @@ def test_no_traffic_is_inconclusive(env: Environment, kube: KubeClients, tmp_pat
     with make_client(env, kube, tmp_path / "s.sqlite3") as c:
         pre = c.post("/v1/flagger/pre-rollout", json=flagger)  # the fast gate: pods Ready, no restarts
         time.sleep(3)
-        r = poll(c, "/v1/argo", body, until=("PASS", "FAIL", "ROLLBACK", "ERROR"), deadline_s=3)
+        r = poll(c, "/v1/argo", body, until=("PASS", "FAIL", "ROLLBACK", "ERROR", "INCONCLUSIVE"), deadline_s=15,
+                 evaluated=2)
         held = poll(c, "/v1/flagger/confirm-promotion", flagger, until=("PASS", "FAIL", "ROLLBACK", "ERROR"),
                     deadline_s=2)
     assert (pre.status_code, pre.json()["verdict"]) == (200, "PASS"), pre.json()

@@ -80,10 +80,11 @@ def test_a_trading_fault_is_a_rollback_with_its_reason_for_every_controller(
     argo = {"namespace": "trading", "workload": CANARY, "revision": faulty_canary}
     folder = environments(tmp_path)
     with ThreadPoolExecutor(1) as pool, make_client(env, kube, tmp_path / "t.sqlite3") as c:
-        job = pool.submit(_judge_job, judge_cmd(folder, sandbox, tmp_path, faulty_canary, "60s", workload=CANARY))
-        hook = poll(c, "/v1/flagger/rollout", flagger, until=DECIDED, deadline_s=60)
-        web = poll(c, "/v1/argo", argo, until=DECIDED, deadline_s=20)
-        code = job.result(timeout=90)
+        job = pool.submit(_judge_job, judge_cmd(folder, sandbox, tmp_path, faulty_canary, "90s", workload=CANARY))
+        c.post("/v1/argo", json=argo, headers=AUTH)  # both runs open now and gather evidence side by side
+        hook = poll(c, "/v1/flagger/rollout", flagger, until=DECIDED, deadline_s=90)
+        web = poll(c, "/v1/argo", argo, until=DECIDED, deadline_s=30)
+        code = job.result(timeout=120)
     out = json.loads(capsys.readouterr().out)
     assert (hook.status_code, hook.json()["verdict"]) == (422, "ROLLBACK"), hook.json()
     assert trigger in hook.json()["reason"].lower() and "threshold" in hook.json()["reason"], hook.json()
@@ -119,8 +120,9 @@ def test_a_closed_market_holds_every_controller_inconclusive(env: Environment, k
         with make_client(env, kube, tmp_path / "m.sqlite3") as c:
             c.post("/v1/argo", json=argo, headers=AUTH)
             code = main(judge_cmd(environments(tmp_path), sandbox, tmp_path, revision, "5s"))
-            held = poll(c, "/v1/flagger/confirm-promotion", flagger, until=DECIDED, deadline_s=3)
-            web = poll(c, "/v1/argo", argo, until=DECIDED, deadline_s=2)
+            held = poll(c, "/v1/flagger/confirm-promotion", flagger, until=(*DECIDED, "INCONCLUSIVE"), deadline_s=15,
+                        evaluated=2)
+            web = poll(c, "/v1/argo", argo, until=(*DECIDED, "INCONCLUSIVE"), deadline_s=15, evaluated=2)
     finally:
         stream.stop()
     out = json.loads(capsys.readouterr().out)

@@ -59,8 +59,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--environments-dir", default=None, help="folder of environment files")
     p.add_argument("--kubeconfig", default=None, help="kubeconfig (default: the environment's kubernetes.kubeconfig; "
                    "for the sandbox: $(goldgate sandbox kubeconfig))")
-    p.add_argument("--state", default=None, help="evidence store (default: judge.state, else "
-                   ".goldgate/judge/ENV.sqlite3)")
+    p.add_argument("--state", default=None, help="evidence store file (default: judge.store_url's PostgreSQL if "
+                   "set, else judge.state, else .goldgate/judge/ENV.sqlite3)")
 
 
 def register(subparsers: Any) -> None:
@@ -95,20 +95,28 @@ def _load(args: argparse.Namespace, command: str) -> Environment | int:
 
 def _setup(args: argparse.Namespace, command: str) -> tuple[Environment, Any, Any] | int:
     from goldgate.cli import project_root
-    from goldgate.judge.store import RunStore
+    from goldgate.judge.store import StoreUnavailableError, open_store
     from goldgate.probes.kubernetes import KubernetesUnavailable, connect
 
     root = project_root()
     env = _load(args, command)
     if isinstance(env, int):
         return env
+    # The store first: a judge that could not keep its evidence never starts judging.
+    state = Path(args.state or env.judge.state or root / ".goldgate" / "judge" / f"{env.name}.sqlite3")
+    try:
+        url = resolve_secret(env.judge.store_url) if env.judge.store_url and not args.state else None
+        store = open_store(url, state)
+    except (SecretResolutionError, StoreUnavailableError) as exc:
+        print(f"goldgate {command}: {env.source_file}: judge.store_url: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     try:
         kube = connect(env.kubernetes, args.kubeconfig)
     except KubernetesUnavailable as exc:
         print(f"goldgate {command}: {exc}", file=sys.stderr)
+        store.close()
         return EXIT_SETUP
-    state = Path(args.state or env.judge.state or root / ".goldgate" / "judge" / f"{env.name}.sqlite3")
-    return env, kube, RunStore(state)
+    return env, kube, store
 
 
 def main_serve(args: argparse.Namespace) -> int:
@@ -147,7 +155,7 @@ def main_serve(args: argparse.Namespace) -> int:
     judge = Judge(env, kube, metric_source(env, kube), store)
     app = create_app(judge, token=token, audit_log=audit_log)
     print(f"goldgate serve: judging for environment {env.name} on http://{args.host}:{args.port} "
-          f"(evidence in {store.path})", flush=True)
+          f"(evidence in {store.where})", flush=True)
     # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
     # controllers use: a server closing first races the client's next POST, which Go does not retry.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=95)
