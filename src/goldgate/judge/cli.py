@@ -2,7 +2,8 @@
 
 ``goldgate serve --env NAME [--host 127.0.0.1] [--port 8080]`` answers Flagger, Argo
 Rollouts and Kayenta (see :mod:`goldgate.judge.app`). It needs the environment's
-``judge.token`` (a secret reference) unless it listens on loopback with ``--no-token``.
+``judge.token`` (a secret reference) unless it listens on loopback with ``--no-token`` or
+with mutual TLS (``judge.tls.client_ca``: clients present a certificate that CA signed).
 
 ``goldgate judge --env NAME --namespace N --workload W --revision H [--wait 10m]`` judges
 one run in this process, evaluating every ``strategy.evaluation_interval_s`` until a
@@ -124,6 +125,7 @@ def main_serve(args: argparse.Namespace) -> int:
 
     from goldgate.judge.app import create_app
     from goldgate.judge.engine import Judge
+    from goldgate.judge.tls import TlsSetupError, uvicorn_tls
     from goldgate.rollout.sources import metric_source
 
     token = None
@@ -134,7 +136,8 @@ def main_serve(args: argparse.Namespace) -> int:
     loaded = _load(args, "serve")
     if isinstance(loaded, int):
         return loaded
-    if not args.no_token:  # before any connection: a judge without its token never starts
+    mtls = loaded.judge.tls is not None and loaded.judge.tls.client_ca is not None
+    if not args.no_token and not mtls:  # before any connection: a judge without its token never starts
         if loaded.judge.token is None:
             print(f"goldgate serve: {loaded.source_file}: judge.token: not set; every request must carry a token "
                   "(set a secret reference, e.g. env:GOLDGATE_JUDGE_TOKEN, or use --no-token on loopback)",
@@ -153,12 +156,19 @@ def main_serve(args: argparse.Namespace) -> int:
 
     audit_log = Path(args.audit_log) if args.audit_log else project_root() / "reports" / "audit.jsonl"
     judge = Judge(env, kube, metric_source(env, kube), store)
-    app = create_app(judge, token=token, audit_log=audit_log)
-    print(f"goldgate serve: judging for environment {env.name} on http://{args.host}:{args.port} "
-          f"(evidence in {store.where})", flush=True)
-    # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
-    # controllers use: a server closing first races the client's next POST, which Go does not retry.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=95)
+    app = create_app(judge, token=token, audit_log=audit_log, client_certs=mtls)
+    try:
+        with uvicorn_tls(env.judge.tls) as tls:
+            scheme = "https" if tls else "http"
+            print(f"goldgate serve: judging for environment {env.name} on {scheme}://{args.host}:{args.port}"
+                  f"{' (mutual TLS)' if mtls else ''} (evidence in {store.where})", flush=True)
+            # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
+            # controllers use: a server closing first races the client's next POST, which Go does not retry.
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                        timeout_keep_alive=95, **tls)
+    except (TlsSetupError, SecretResolutionError) as exc:
+        print(f"goldgate serve: {env.source_file}: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 
