@@ -69,12 +69,11 @@ def make_client(env: Environment, kube: KubeClients, state: Path) -> TestClient:
 def poll(client: TestClient, url: str, body: dict, until: tuple[str, ...], deadline_s: float = 45.0, *,
          evaluated: int = 0) -> Any:
     """Call as a controller does until the verdict is one of ``until`` (or the deadline) and the run has
-    had at least ``evaluated`` evaluations (a loaded machine may take a while for the first); each call < 2 s."""
+    had at least ``evaluated`` evaluations (a loaded machine may take a while for the first). How fast a
+    call answers is measured by bench/judge_load.py, not asserted here (a shared CI machine's load decides it)."""
     end = time.monotonic() + deadline_s
     while True:
-        t0 = time.monotonic()
         r = client.post(url, json=body, headers=AUTH)
-        assert time.monotonic() - t0 < 2.0, "a call must answer in under 2 s"
         answer = r.json()
         settled = (answer.get("evidence") or {}).get("evaluations", 0) >= evaluated
         if (answer.get("verdict") in until and settled) or time.monotonic() > end:
