@@ -13,7 +13,8 @@ this concurrency, not the cluster's or the metric source's.
 Printed: answers, p50/p99/max answer time, errors (transport failures and any status other
 than the verdict's), evaluations done in the background. Goal: p99 under 2 s, 0 errors.
 
-Run: ``.venv/bin/python bench/judge_load.py``
+Run: ``.venv/bin/python bench/judge_load.py`` (``BENCH_PROFILE=judge.prof`` writes the judge
+process's cProfile stats, read with ``python -m pstats judge.prof``).
 """
 
 from __future__ import annotations
@@ -86,8 +87,31 @@ def _serve(port: int, state: str) -> None:
     env = env.model_copy(update={"judge": env.judge.model_copy(update={"rate_limit_per_minute": 1_000_000})})
     env = env.model_copy(update={"judge": env.judge.model_copy(update={"workers": WORKERS})})
     judge = fakes.scripted_judge(env, pathlib.Path(state), _script, _Patch(), interval_s=1.0)
+    profile = os.environ.get("BENCH_PROFILE")  # a file: the judge process's cProfile stats are written there
+    profiler = None
+    if profile:
+        import cProfile
+        import signal
+
+        profiler = cProfile.Profile()
+
+        def _dump(*_: Any) -> None:  # SIGUSR1 from the bench, on the event loop's thread (the profiled one)
+            profiler.disable()
+            profiler.dump_stats(profile)
+
+        signal.signal(signal.SIGUSR1, _dump)
+        profiler.enable()
     uvicorn.run(create_app(judge, token=fakes.TOKEN), host="127.0.0.1", port=port, log_level="warning",
                 access_log=False, timeout_keep_alive=95)  # as goldgate serve
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def main() -> int:
@@ -113,9 +137,17 @@ def main() -> int:
                     await asyncio.gather(*(_client(c, i, times, errors, first) for i in range(RUNS)))
 
             t0 = time.perf_counter()
+            cpu0 = time.process_time()
             asyncio.run(all_clients())
+            client_cpu_s = time.process_time() - cpu0
             wall = time.perf_counter() - t0
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            judge_cpu_s = _cpu_seconds(server.pid)
+            if os.environ.get("BENCH_PROFILE") and server.pid:
+                import signal
+
+                os.kill(server.pid, signal.SIGUSR1)
+                time.sleep(2)
         finally:
             server.terminate()
             server.join(timeout=10)
@@ -131,6 +163,11 @@ def main() -> int:
           f"mean {statistics.mean(times) * 1000:.1f} ms")
     print(f"first call of a run (opens it): p50 {first[len(first) // 2] * 1000:.1f} ms, "
           f"max {first[-1] * 1000:.1f} ms")
+    if judge_cpu_s is not None:  # how much CPU the judge needed, apart from what the machine gave it
+        print(f"judge process CPU: {judge_cpu_s:.1f} s over {wall:.1f} s ({100 * judge_cpu_s / wall:.0f} % of one "
+              f"core; {1000 * judge_cpu_s / max(1, len(times)):.1f} ms per answer, background evaluations included)")
+    print(f"callers' CPU (this process, 100 async clients): {client_cpu_s:.1f} s; an answer time counts the "
+          f"callers' own waits for a CPU too")
     print(f"errors: {len(errors)}" + (f" (first: {errors[0]})" if errors else ""))
     print(f"background evaluations (last 1000 kept): {evaluations}")
     return 0 if not errors and p(0.99) < 2000 else 1

@@ -488,6 +488,29 @@ class Waiver(_Model):
         return any(name == self.check for name in names)
 
 
+class JudgeTls(_Model):
+    """TLS of the judge's own listener; with ``client_ca``, mutual TLS in place of the bearer token.
+
+    Each value is a file path (a mounted Secret's file) or a secret reference whose value is
+    the PEM text (``env:``, ``vault:``...); never the PEM itself. With ``client_ca`` every
+    client must present a certificate signed by that CA (``CERT_REQUIRED``): the handshake
+    authenticates it, so no token is asked for; a client without one is refused before HTTP.
+    """
+
+    cert: str = Field(..., min_length=1, description="the judge's certificate chain (PEM): file path or secret "
+                      "reference")
+    key: str = Field(..., min_length=1, description="the judge's private key (PEM): file path or secret reference")
+    client_ca: str | None = Field(None, min_length=1, description="CA bundle (PEM) that signs the clients' "
+                                  "certificates: file path or secret reference; set: mutual TLS, no token needed")
+
+    @field_validator("cert", "key", "client_ca")
+    @classmethod
+    def _not_pem(cls, value: str | None) -> str | None:
+        if value is not None and "-----BEGIN" in value:
+            raise ValueError(f"a file path or a secret reference ({REFERENCE_FORMS}), not the PEM itself")
+        return value
+
+
 class Judge(_Model):
     """The HTTP judge (``goldgate serve``): who may call it and how much it accepts.
 
@@ -502,7 +525,12 @@ class Judge(_Model):
     workers: int = Field(8, ge=1, le=256, description="threads evaluating runs (probes block)")
     idle_run_s: float = Field(900.0, gt=0, description="a run nobody asked about for this long stops being "
                               "evaluated (its evidence stays in the store)")
-    state: str | None = Field(None, description="evidence store file (default .goldgate/judge/ENV.sqlite3)")
+    state: str | None = Field(None, description="evidence store file (default .goldgate/judge/ENV.sqlite3); unused "
+                              "when store_url is set")
+    tls: JudgeTls | None = Field(None, description="TLS of the judge's listener; with tls.client_ca, mutual TLS "
+                                 "instead of the bearer token")
+    store_url: SecretRef | None = Field(None, description="PostgreSQL DSN of the evidence store, as a secret reference "
+                                        "(env:GOLDGATE_JUDGE_STORE_URL); unset: the local file judge.state")
     kayenta_confidence: float = Field(0.98, gt=0.5, lt=1, description="Mann-Whitney confidence of a High/Low")
     kayenta_min_points: int = Field(10, ge=2, description="fewer finite points on a side: Nodata")
 

@@ -62,7 +62,7 @@ class ScriptedMonitor:
 
 
 def scripted_judge(env: Environment, state: Path, script: Callable[[Group], str], monkeypatch: Any,
-                   *, interval_s: float = 0.05) -> Judge:
+                   *, interval_s: float = 0.05, store: Any = None) -> Judge:
     """A Judge whose runs resolve without Kubernetes and whose monitors follow ``script``."""
 
     def resolve(kube: Any, key: Any, **kw: Any) -> RunTarget:
@@ -74,5 +74,5 @@ def scripted_judge(env: Environment, state: Path, script: Callable[[Group], str]
         return RunTarget(Group(f"{key.workload}@{key.revision}", {"app": key.workload}, key.namespace), None)
 
     monkeypatch.setattr(engine_module, "resolve_target", resolve)
-    return Judge(env, kube=None, source=None, store=RunStore(state), interval_s=interval_s,  # type: ignore[arg-type]
+    return Judge(env, kube=None, source=None, store=store or RunStore(state), interval_s=interval_s,  # type: ignore[arg-type]
                  monitor_factory=lambda env, kube, source, group, **kw: ScriptedMonitor(env, script, group))

@@ -11,7 +11,8 @@ Endpoints (all JSON):
 ``GET /metrics``            the judge's own Prometheus metrics (no token; no run names)
 ==========================  ==============================================================
 
-Safe to expose: every other endpoint needs ``Authorization: Bearer <judge.token>``
+Safe to expose: every other endpoint needs ``Authorization: Bearer <judge.token>``, or a
+client certificate signed by ``judge.tls.client_ca`` when the judge listens with mutual TLS
 (401 otherwise; Flagger, which cannot send headers, may put it in the webhook's
 ``metadata.token``, or for its global event webhook, whose payload it writes itself, in the
 URL's ``?token=`` — access logging is off); bodies over ``judge.max_body_bytes`` are 413, malformed JSON 400, unknown
@@ -129,8 +130,12 @@ async def _json_body(request: Request, limit: int) -> Any:
 
 
 def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None,
-               clock: Callable[[], float] = time.monotonic) -> Starlette:
-    """The ASGI app; ``token`` None means no authentication (only ever for loopback)."""
+               clock: Callable[[], float] = time.monotonic, client_certs: bool = False) -> Starlette:
+    """The ASGI app; ``token`` None means no authentication (only ever for loopback or mutual TLS).
+
+    ``client_certs``: the listener is mutual TLS with ``CERT_REQUIRED`` (:mod:`goldgate.judge.tls`),
+    so a request that arrived over TLS came from a client whose certificate the CA signed.
+    """
     cfg = judge.env.judge
     limiter = RateLimiter(cfg.rate_limit_per_minute, clock)
     telemetry = Telemetry()
@@ -156,7 +161,8 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
                                           f"{client}", "field": "client"}, status_code=429,
                                 headers={"Retry-After": str(int(wait) + 1)})
         given = request.headers.get("authorization", "").encode()
-        request.state.authenticated = expected is None or hmac.compare_digest(given, expected)
+        request.state.authenticated = (expected is None or hmac.compare_digest(given, expected)
+                                       or (client_certs and request.url.scheme == "https"))
         # Flagger cannot send headers (fluxcd/flagger#1192): its hooks may carry the token in
         # metadata.token instead, checked once the body is parsed.
         if not request.state.authenticated and not request.url.path.startswith("/v1/flagger/"):

@@ -2,7 +2,8 @@
 
 ``goldgate serve --env NAME [--host 127.0.0.1] [--port 8080]`` answers Flagger, Argo
 Rollouts and Kayenta (see :mod:`goldgate.judge.app`). It needs the environment's
-``judge.token`` (a secret reference) unless it listens on loopback with ``--no-token``.
+``judge.token`` (a secret reference) unless it listens on loopback with ``--no-token`` or
+with mutual TLS (``judge.tls.client_ca``: clients present a certificate that CA signed).
 
 ``goldgate judge --env NAME --namespace N --workload W --revision H [--wait 10m]`` judges
 one run in this process, evaluating every ``strategy.evaluation_interval_s`` until a
@@ -59,8 +60,8 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--environments-dir", default=None, help="folder of environment files")
     p.add_argument("--kubeconfig", default=None, help="kubeconfig (default: the environment's kubernetes.kubeconfig; "
                    "for the sandbox: $(goldgate sandbox kubeconfig))")
-    p.add_argument("--state", default=None, help="evidence store (default: judge.state, else "
-                   ".goldgate/judge/ENV.sqlite3)")
+    p.add_argument("--state", default=None, help="evidence store file (default: judge.store_url's PostgreSQL if "
+                   "set, else judge.state, else .goldgate/judge/ENV.sqlite3)")
 
 
 def register(subparsers: Any) -> None:
@@ -95,20 +96,28 @@ def _load(args: argparse.Namespace, command: str) -> Environment | int:
 
 def _setup(args: argparse.Namespace, command: str) -> tuple[Environment, Any, Any] | int:
     from goldgate.cli import project_root
-    from goldgate.judge.store import RunStore
+    from goldgate.judge.store import StoreUnavailableError, open_store
     from goldgate.probes.kubernetes import KubernetesUnavailable, connect
 
     root = project_root()
     env = _load(args, command)
     if isinstance(env, int):
         return env
+    # The store first: a judge that could not keep its evidence never starts judging.
+    state = Path(args.state or env.judge.state or root / ".goldgate" / "judge" / f"{env.name}.sqlite3")
+    try:
+        url = resolve_secret(env.judge.store_url) if env.judge.store_url and not args.state else None
+        store = open_store(url, state)
+    except (SecretResolutionError, StoreUnavailableError) as exc:
+        print(f"goldgate {command}: {env.source_file}: judge.store_url: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     try:
         kube = connect(env.kubernetes, args.kubeconfig)
     except KubernetesUnavailable as exc:
         print(f"goldgate {command}: {exc}", file=sys.stderr)
+        store.close()
         return EXIT_SETUP
-    state = Path(args.state or env.judge.state or root / ".goldgate" / "judge" / f"{env.name}.sqlite3")
-    return env, kube, RunStore(state)
+    return env, kube, store
 
 
 def main_serve(args: argparse.Namespace) -> int:
@@ -116,6 +125,7 @@ def main_serve(args: argparse.Namespace) -> int:
 
     from goldgate.judge.app import create_app
     from goldgate.judge.engine import Judge
+    from goldgate.judge.tls import TlsSetupError, uvicorn_tls
     from goldgate.rollout.sources import metric_source
 
     token = None
@@ -126,7 +136,8 @@ def main_serve(args: argparse.Namespace) -> int:
     loaded = _load(args, "serve")
     if isinstance(loaded, int):
         return loaded
-    if not args.no_token:  # before any connection: a judge without its token never starts
+    mtls = loaded.judge.tls is not None and loaded.judge.tls.client_ca is not None
+    if not args.no_token and not mtls:  # before any connection: a judge without its token never starts
         if loaded.judge.token is None:
             print(f"goldgate serve: {loaded.source_file}: judge.token: not set; every request must carry a token "
                   "(set a secret reference, e.g. env:GOLDGATE_JUDGE_TOKEN, or use --no-token on loopback)",
@@ -145,12 +156,19 @@ def main_serve(args: argparse.Namespace) -> int:
 
     audit_log = Path(args.audit_log) if args.audit_log else project_root() / "reports" / "audit.jsonl"
     judge = Judge(env, kube, metric_source(env, kube), store)
-    app = create_app(judge, token=token, audit_log=audit_log)
-    print(f"goldgate serve: judging for environment {env.name} on http://{args.host}:{args.port} "
-          f"(evidence in {store.path})", flush=True)
-    # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
-    # controllers use: a server closing first races the client's next POST, which Go does not retry.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False, timeout_keep_alive=95)
+    app = create_app(judge, token=token, audit_log=audit_log, client_certs=mtls)
+    try:
+        with uvicorn_tls(env.judge.tls) as tls:
+            scheme = "https" if tls else "http"
+            print(f"goldgate serve: judging for environment {env.name} on {scheme}://{args.host}:{args.port}"
+                  f"{' (mutual TLS)' if mtls else ''} (evidence in {store.where})", flush=True)
+            # Keep idle connections longer than Go's http.Transport (IdleConnTimeout 90 s), which both
+            # controllers use: a server closing first races the client's next POST, which Go does not retry.
+            uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False,
+                        timeout_keep_alive=95, **tls)
+    except (TlsSetupError, SecretResolutionError) as exc:
+        print(f"goldgate serve: {env.source_file}: {exc}", file=sys.stderr)
+        return EXIT_SETUP
     return 0
 
 

@@ -39,12 +39,14 @@ from goldgate.judge.runs import RunKey
 from goldgate.judge.store import RunStore
 from goldgate.judge.targets import RunTarget, resolve_target
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
-from goldgate.rollout.monitor import Assessment, RollbackMonitor
+from goldgate.rollout.monitor import Assessment, Group, RollbackMonitor
+from goldgate.rollout.trading_monitor import trading_monitor
 from goldgate.verdict import Verdict
 
-__all__ = ["Judge", "Run", "answer_body"]
+__all__ = ["Judge", "Run", "answer_body", "judge_monitor"]
 
-#: How long the first call of a run waits for its first evaluation (controllers allow a few seconds).
+#: The longest a call of a new run waits, opening included, for its first evaluation: well inside
+#: the 2 s a controller's call is given, leaving the rest to a loaded machine's scheduling.
 FIRST_ANSWER_S = 1.2
 #: How long a call waits for a new run's Kubernetes reads before answering "not evaluated yet".
 OPEN_BUDGET_S = 0.7
@@ -67,6 +69,20 @@ def _plain(value: Any) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def judge_monitor(env: Environment, kube: KubeClients, source: Any, group: Group, *,
+                  baseline: Group | None = None) -> RollbackMonitor:
+    """A run's triggers: the §6.1 ones and, for a bot that trades, the trading ones.
+
+    The trading triggers are those of a goldgate rollout (:mod:`goldgate.rollout.trading_monitor`):
+    pre-trade limits and the drawdown always, the comparisons with the stable version (signal
+    agreement, trade rate, rejects) where one runs beside the release, and a closed market or
+    too few bars holding the run INCONCLUSIVE. A controller's rollout is thus judged on what the
+    release trades, not only on how it answers requests.
+    """
+    return RollbackMonitor(env, kube, source, group, baseline=baseline,
+                           trading=trading_monitor(env, kube, group, baseline))
 
 
 def answer_body(key: RunKey | str, verdict: Verdict, checks: list[Verdict], evidence: dict[str, Any]) -> dict[str, Any]:
@@ -112,7 +128,7 @@ class Judge:
 
     def __init__(self, env: Environment, kube: KubeClients, source: Any, store: RunStore, *,
                  interval_s: float | None = None, workers: int | None = None,
-                 monitor_factory: Callable[..., RollbackMonitor] = RollbackMonitor) -> None:
+                 monitor_factory: Callable[..., RollbackMonitor] = judge_monitor) -> None:
         self.env = env
         self.kube = kube
         self.source = source
@@ -197,8 +213,8 @@ class Judge:
             "restored": run.restored,
             "history": run.history[-HISTORY:],
             "notes": list(run.target.notes) + list(run.monitor.notes) + (
-                ["restored from the store: the error-rate test continues; latency and restarts count from the "
-                 "restart"] if run.restored else []),
+                ["restored from the store: the error-rate test continues; latency, restarts and the trading "
+                 "record count from the restart"] if run.restored else []),
             "summary": assessment.summary() if assessment is not None else "",
             "environment": self.env.name,
         }
@@ -211,6 +227,7 @@ class Judge:
     async def answer(self, key: RunKey, *, exact_revision: bool, baseline: str | None = None,
                      fields: tuple[str, str] = ("workload", "revision")) -> dict[str, Any]:
         """The run's current answer; opens the run on its first call. Raises BadRequestError (4xx)."""
+        called = time.monotonic()
         run = self._runs.get(str(key))
         if run is None:
             opening = asyncio.ensure_future(self._open(key, exact_revision=exact_revision, baseline=baseline,
@@ -225,8 +242,7 @@ class Judge:
         run.last_called = time.monotonic()
         if (run.task is None or run.task.done()) and not run.finished and not self._closing:
             run.task = asyncio.get_running_loop().create_task(self._loop(run))
-        waited = time.monotonic()
-        while not run.first.is_set() and time.monotonic() - waited < FIRST_ANSWER_S:
+        while not run.first.is_set() and time.monotonic() - called < FIRST_ANSWER_S:
             await asyncio.sleep(0.02)  # no thread parked per waiting call: 100 new runs cost nothing
         return run.last or self.pending_answer(run)
 
