@@ -212,6 +212,8 @@ def _reference_threshold(rng: np.random.Generator, params: SprtParams, rate: flo
 CONCENTRATIONS = (math.inf, 1000.0, 200.0, 50.0)
 #: the stable's traffic beside a canary, in multiples of the canary's (a 10 % canary)
 STABLE_SHARE = 9.0
+#: healthy watches simulated to tune the bursty reference's threshold, per watch of the cell
+REFERENCE_WATCHES = 4
 _LN_2PI = math.log(2 * math.pi)
 
 
@@ -293,7 +295,7 @@ def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, i
     watches, polls = n.shape
     z = np.zeros(watches)
     st = {key: z.copy() for key in ("polls", "sn", "sk", "pairs", "d2", "vinv", "vrest", "secs", "ln", "lk")}
-    llr, best = z.copy(), np.full(watches, -np.inf)
+    llr, best, total = z.copy(), np.full(watches, -np.inf), np.full(watches, -np.inf)
     best_n, best_k, tot_n, tot_k = z.copy(), z.copy(), z.copy(), z.copy()
     alarm = np.full(watches, -1)
     for j in range(polls):
@@ -307,12 +309,13 @@ def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, i
         cand = -llr - h[j]
         better = cand > best
         best = np.where(better, cand, best)
+        total = np.logaddexp(total, cand)
         best_n = np.where(better, tot_n, best_n)
         best_k = np.where(better, tot_k, best_k)
         llr = llr + up
         tot_n, tot_k = tot_n + nj, tot_k + kj
         seg_n, seg_k = tot_n - best_n, tot_k - best_k
-        fire = live & (llr + best >= 0) & (seg_n > 0) & (seg_k > params.limit * seg_n)
+        fire = live & (llr + total >= 0) & (seg_n > 0) & (seg_k > params.limit * seg_n)
         alarm = np.where(fire, j, alarm)
         has = nj > 0
         pair = has & (st["ln"] > 0)
@@ -338,7 +341,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
     watches, polls = n.shape
     rho = params.p1 / params.p0
     z = np.zeros(watches)
-    llr, best = z.copy(), np.full(watches, -np.inf)
+    llr, best, total = z.copy(), np.full(watches, -np.inf), np.full(watches, -np.inf)
     b = {key: z.copy() for key in ("n", "k", "ns", "ks")}
     t = {key: z.copy() for key in ("n", "k", "ns", "ks")}
     alarm = np.full(watches, -1)
@@ -353,6 +356,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
         cand = -llr - h[j]
         better = cand > best
         best = np.where(better, cand, best)
+        total = np.logaddexp(total, cand)
         for key in b:
             b[key] = np.where(better, t[key], b[key])
         llr = llr + step
@@ -360,7 +364,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
         sn, sk, sns, sks = (t[key] - b[key] for key in ("n", "k", "ns", "ks"))
         with np.errstate(divide="ignore", invalid="ignore"):
             own = (sn > 0) & (sk > params.limit * sn) & ((sns == 0) | (sk * sns > sks * sn))
-        fire = (llr + best >= 0) & own & (alarm < 0)
+        fire = (llr + total >= 0) & own & (alarm < 0)
         alarm = np.where(fire, j, alarm)
     return alarm
 
@@ -445,9 +449,12 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
             k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
             ns = rng.poisson(STABLE_SHARE * rate * interval, size=shape)
             ks = rng.binomial(ns, pj)
-            # the reference's threshold: 1 % false alarms per healthy watch under the same bursts
-            n0 = rng.poisson(rate * interval, size=shape)
-            k0 = rng.binomial(n0, _burst_p(rng, shape, params.p0, c))
+            # the reference's threshold: 1 % false alarms per healthy watch under the same bursts,
+            # from REFERENCE_WATCHES times as many healthy watches (a 1 % quantile of 500 is its
+            # 5th largest value: too noisy to compare delays with)
+            shape0 = (watches * REFERENCE_WATCHES, polls)
+            n0 = rng.poisson(rate * interval, size=shape0)
+            k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
             h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
             path = _reference_cusum(params, n, k, c)
             crossed = path[:, half:] >= h_ref

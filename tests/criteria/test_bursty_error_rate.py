@@ -89,7 +89,7 @@ def test_the_lone_release_failing_fails_with_value_and_threshold() -> None:
     v = lone_error_rate(state)
     assert v.status is Status.FAIL and v.observed > 0.01 and v.threshold == 0.01
     assert "vs threshold" in v.message() and "lone release" in v.reason
-    assert "too little history" in v.reason and "default phi=10" in v.reason
+    assert "too little history" in v.reason and "default phi=30" in v.reason
 
 
 def test_a_healthy_lone_release_passes_and_says_which_dispersion() -> None:
