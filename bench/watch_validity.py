@@ -253,8 +253,9 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         per_minute = np.where(r_secs > 0, 60.0 * r_sn / np.where(r_secs > 0, r_secs, 1.0), r_mean)
         s_mean = np.where(polls > 0, sn / np.maximum(polls, 1), 0.0)
         n_bar = np.maximum(r_mean, s_mean)
-        default = np.where(per_minute <= 1, 1.0,
-                           np.minimum(1.0, (setting.default - 1) / np.where(per_minute > 1, per_minute - 1, 1.0)))
+        n_eff = np.where(n_bar > 0, np.minimum(per_minute, n_bar), per_minute)
+        default = np.where(n_eff <= 1, 1.0,
+                           np.minimum(1.0, (setting.default - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
         defined = (sk > 0) & (pairs > 0) & (st["vrest"] > 0)
         rho_hat = np.maximum(0.0, (st["d2"] - st["vinv"]) / np.where(defined, st["vrest"], 1.0))
         phi_hat = 1 + (n_bar - 1) * rho_hat
