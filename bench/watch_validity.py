@@ -38,6 +38,11 @@ that knows the true concentration: the exact beta-binomial CUSUM on the release'
 its threshold tuned by simulation to 1 % false alarms per watch under the same bursts,
 acting at the same polls (target at most 1.5).
 
+Bursty latency. The p95-vs-baseline rule (2x) of a canary beside its stable pods, 2-hour
+watches, when a share of polls (1, 5, 20 %) is 3x slower for both versions at once:
+``false_rollback_max_bursty_latency`` (target at most 1 %), with the same windows judged
+against a stored baseline shown beside it (that rule assumes the stored p95 still holds).
+
 Run: .venv/bin/python bench/watch_validity.py [--watches 2000] [--seed 1] [--json] [--quick]
 """
 
@@ -212,6 +217,8 @@ def _reference_threshold(rng: np.random.Generator, params: SprtParams, rate: flo
 CONCENTRATIONS = (math.inf, 1000.0, 200.0, 50.0)
 #: the stable's traffic beside a canary, in multiples of the canary's (a 10 % canary)
 STABLE_SHARE = 9.0
+#: healthy watches simulated to tune the bursty reference's threshold, per watch of the cell
+REFERENCE_WATCHES = 4
 _LN_2PI = math.log(2 * math.pi)
 
 
@@ -251,8 +258,9 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         per_minute = np.where(r_secs > 0, 60.0 * r_sn / np.where(r_secs > 0, r_secs, 1.0), r_mean)
         s_mean = np.where(polls > 0, sn / np.maximum(polls, 1), 0.0)
         n_bar = np.maximum(r_mean, s_mean)
-        default = np.where(per_minute <= 1, 1.0,
-                           np.minimum(1.0, (setting.default - 1) / np.where(per_minute > 1, per_minute - 1, 1.0)))
+        n_eff = np.where(n_bar > 0, np.minimum(per_minute, n_bar), per_minute)
+        default = np.where(n_eff <= 1, 1.0,
+                           np.minimum(1.0, (setting.default - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
         defined = (sk > 0) & (pairs > 0) & (st["vrest"] > 0)
         rho_hat = np.maximum(0.0, (st["d2"] - st["vinv"]) / np.where(defined, st["vrest"], 1.0))
         phi_hat = 1 + (n_bar - 1) * rho_hat
@@ -293,7 +301,7 @@ def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, i
     watches, polls = n.shape
     z = np.zeros(watches)
     st = {key: z.copy() for key in ("polls", "sn", "sk", "pairs", "d2", "vinv", "vrest", "secs", "ln", "lk")}
-    llr, best = z.copy(), np.full(watches, -np.inf)
+    llr, best, total = z.copy(), np.full(watches, -np.inf), np.full(watches, -np.inf)
     best_n, best_k, tot_n, tot_k = z.copy(), z.copy(), z.copy(), z.copy()
     alarm = np.full(watches, -1)
     for j in range(polls):
@@ -307,12 +315,13 @@ def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, i
         cand = -llr - h[j]
         better = cand > best
         best = np.where(better, cand, best)
+        total = np.logaddexp(total, cand)
         best_n = np.where(better, tot_n, best_n)
         best_k = np.where(better, tot_k, best_k)
         llr = llr + up
         tot_n, tot_k = tot_n + nj, tot_k + kj
         seg_n, seg_k = tot_n - best_n, tot_k - best_k
-        fire = live & (llr + best >= 0) & (seg_n > 0) & (seg_k > params.limit * seg_n)
+        fire = live & (llr + total >= 0) & (seg_n > 0) & (seg_k > params.limit * seg_n)
         alarm = np.where(fire, j, alarm)
         has = nj > 0
         pair = has & (st["ln"] > 0)
@@ -338,7 +347,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
     watches, polls = n.shape
     rho = params.p1 / params.p0
     z = np.zeros(watches)
-    llr, best = z.copy(), np.full(watches, -np.inf)
+    llr, best, total = z.copy(), np.full(watches, -np.inf), np.full(watches, -np.inf)
     b = {key: z.copy() for key in ("n", "k", "ns", "ks")}
     t = {key: z.copy() for key in ("n", "k", "ns", "ks")}
     alarm = np.full(watches, -1)
@@ -353,6 +362,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
         cand = -llr - h[j]
         better = cand > best
         best = np.where(better, cand, best)
+        total = np.logaddexp(total, cand)
         for key in b:
             b[key] = np.where(better, t[key], b[key])
         llr = llr + step
@@ -360,7 +370,7 @@ def paired_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray,
         sn, sk, sns, sks = (t[key] - b[key] for key in ("n", "k", "ns", "ks"))
         with np.errstate(divide="ignore", invalid="ignore"):
             own = (sn > 0) & (sk > params.limit * sn) & ((sns == 0) | (sk * sns > sks * sn))
-        fire = (llr + best >= 0) & own & (alarm < 0)
+        fire = (llr + total >= 0) & own & (alarm < 0)
         alarm = np.where(fire, j, alarm)
     return alarm
 
@@ -445,9 +455,12 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
             k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
             ns = rng.poisson(STABLE_SHARE * rate * interval, size=shape)
             ks = rng.binomial(ns, pj)
-            # the reference's threshold: 1 % false alarms per healthy watch under the same bursts
-            n0 = rng.poisson(rate * interval, size=shape)
-            k0 = rng.binomial(n0, _burst_p(rng, shape, params.p0, c))
+            # the reference's threshold: 1 % false alarms per healthy watch under the same bursts,
+            # from REFERENCE_WATCHES times as many healthy watches (a 1 % quantile of 500 is its
+            # 5th largest value: too noisy to compare delays with)
+            shape0 = (watches * REFERENCE_WATCHES, polls)
+            n0 = rng.poisson(rate * interval, size=shape0)
+            k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
             h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
             path = _reference_cusum(params, n, k, c)
             crossed = path[:, half:] >= h_ref
@@ -477,6 +490,78 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
             "detection_delay_ratio_bursty_paired": max(d["ratio_paired"] for d in delays),
             "detection_delay_ratio_bursty_lone": max(d["ratio_lone"] for d in delays),
             "bursty_grid": grid, "bursty_detection": delays}
+
+
+# ----------------------------------------------------------------------------- bursty latency
+#: request latency of a healthy version: lognormal, median 100 ms, sigma 0.5 (p95 228 ms)
+LAT_MEDIAN_S, LAT_SIGMA = 0.1, 0.5
+#: shared latency bursts: a poll is slowed for both versions by SLOWDOWN with these probabilities
+BURST_POLL_SHARES = (0.01, 0.05, 0.2)
+SLOWDOWN = 3.0
+#: log-spaced latency buckets 2 % wide from 100 ms to 3 s (plus under/overflow): the p95s compared
+_LAT_EDGES = np.exp(np.arange(math.log(0.1), math.log(3.0), math.log(1.02)))
+
+
+def _lat_probs(scale: float) -> np.ndarray:
+    """Bucket probabilities of the lognormal latency times ``scale``."""
+    z = (np.log(_LAT_EDGES / (LAT_MEDIAN_S * scale))) / LAT_SIGMA
+    cdf = np.array([0.5 * math.erfc(-x / math.sqrt(2)) for x in z])
+    return np.diff(np.concatenate([[0.0], cdf, [1.0]]))
+
+
+def _p95_bucket(hist: np.ndarray) -> np.ndarray:
+    """Index of the bucket holding the window's p95 (rank ceil(0.95 n)) per watch."""
+    cum = np.cumsum(hist, axis=1)
+    rank = np.ceil(0.95 * cum[:, -1:])
+    return (cum < rank).sum(axis=1)
+
+
+def run_bursty_latency(watches: int, seed: int, min_requests: int = 200, factor: float = 2.0) -> dict:
+    """False rollbacks of the p95-vs-baseline rule under latency bursts both versions share.
+
+    Canary beside a stable with STABLE_SHARE times its traffic, judged every poll of a 2-hour
+    window on the window's p95s (the rule of :func:`goldgate.criteria.latency.p95_vs_baseline`
+    with a concurrent baseline): FAIL when the canary's p95 exceeds ``factor`` x the stable's,
+    each with ``min_requests`` requests. The p95s are read from 2 %-wide buckets, the canary's
+    at its bucket's upper edge and the stable's at its lower edge, so a bucket can only add
+    rollbacks: the figure is an upper bound. Beside it, the same canary windows against a
+    stored baseline (the healthy p95, as if no version ran beside the release; the p95 again at
+    its bucket's upper edge): FAIL when the window's p95 exceeds ``factor`` x it - shown for
+    what that rule's assumption (the stored p95 still describes the service) costs, not a target.
+    """
+    rng = np.random.default_rng(seed + 2000)
+    base, slow = _lat_probs(1.0), _lat_probs(SLOWDOWN)
+    stored_p95 = LAT_MEDIAN_S * math.exp(1.6448536269514722 * LAT_SIGMA)
+    upper = np.concatenate([_LAT_EDGES, [np.inf]])
+    lower = np.concatenate([[0.0], _LAT_EDGES])
+    cells = []
+    for rate, interval in ((20.0, 60.0), (5.0, 60.0)):
+        polls = int(HORIZON_S / interval)
+        for share in BURST_POLL_SHARES:
+            hc = np.zeros((watches, base.size))
+            hs = np.zeros((watches, base.size))
+            paired = np.zeros(watches, dtype=bool)
+            stored = np.zeros(watches, dtype=bool)
+            for _ in range(polls):
+                burst = rng.random(watches) < share
+                nc = rng.poisson(rate * interval, size=watches)
+                ns = rng.poisson(STABLE_SHARE * rate * interval, size=watches)
+                probs = np.where(burst[:, None], slow[None, :], base[None, :])
+                hc += rng.multinomial(nc, probs)
+                hs += rng.multinomial(ns, probs)
+                n_c, n_s = hc.sum(axis=1), hs.sum(axis=1)
+                bc, bs = _p95_bucket(hc), _p95_bucket(hs)
+                enough = (n_c >= min_requests) & (n_s >= min_requests)
+                paired |= enough & (upper[bc] > factor * lower[bs])
+                stored |= (n_c >= min_requests) & (upper[bc] > factor * stored_p95)
+            cells.append({"rate_rps": rate, "interval_s": interval, "burst_poll_share": share,
+                          "slowdown": SLOWDOWN, "false_rollback_paired": float(paired.mean()),
+                          "false_rollback_stored_baseline": float(stored.mean())})
+    return {"watches_per_cell_bursty_latency": watches,
+            "false_rollback_max_bursty_latency": max(c["false_rollback_paired"] for c in cells),
+            "false_rollback_max_bursty_latency_stored_baseline": max(c["false_rollback_stored_baseline"]
+                                                                     for c in cells),
+            "bursty_latency": cells}
 
 
 # ----------------------------------------------------------------------------- the run
@@ -568,6 +653,19 @@ def _print_bursty(result: dict) -> None:
           f"target <= 1.5")
 
 
+def _print_bursty_latency(result: dict) -> None:
+    print()
+    print(f"shared latency bursts (a poll {SLOWDOWN:g}x slower for both versions), "
+          f"{result['watches_per_cell_bursty_latency']} watches per cell: p95 vs 2x baseline, false rollbacks")
+    print(f"{'traffic':>9} {'poll':>6} {'burst polls':>12} {'beside stable':>14} {'stored baseline':>16}")
+    for c in result["bursty_latency"]:
+        print(f"{c['rate_rps']:>6g}/s {c['interval_s']:>5g}s {c['burst_poll_share'] * 100:>11g}% "
+              f"{c['false_rollback_paired'] * 100:>13.2f}% {c['false_rollback_stored_baseline'] * 100:>15.1f}%")
+    print(f"false_rollback_max_bursty_latency {result['false_rollback_max_bursty_latency'] * 100:.2f} % (the "
+          f"concurrent-baseline rule, an upper bound; against a stored baseline "
+          f"{result['false_rollback_max_bursty_latency_stored_baseline'] * 100:.1f} %, shown), target <= 1 %")
+
+
 def _print(result: dict, seconds: float) -> None:
     print(f"2-hour watch, {result['watches_per_cell']} watches per cell; alpha {result['alpha']:g} per watch")
     print(f"{'traffic':>9} {'poll':>6} {'healthy':>8} {'false rollbacks: before':>24} {'window':>8}")
@@ -588,6 +686,8 @@ def _print(result: dict, seconds: float) -> None:
     print(f"detection_delay_ratio {result['detection_delay_ratio']:.2f}, target <= 1.5")
     if "bursty_grid" in result:
         _print_bursty(result)
+    if "bursty_latency" in result:
+        _print_bursty_latency(result)
     print(f"({seconds:.0f}s)")
 
 
@@ -599,6 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--bursty-watches", type=int, default=None,
                     help="watches per bursty cell (default 500, --quick 100)")
+    ap.add_argument("--latency-watches", type=int, default=None,
+                    help="watches per bursty latency cell (default 200, --quick 50)")
     ap.add_argument("--bursty-1s", action="store_true",
                     help="also run the bursty grid at 1 s polls (7200 polls per watch: many minutes)")
     args = ap.parse_args(argv)
@@ -610,6 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     result = run(watches, args.seed, args.quick)
     bursty_cells = CELLS if args.bursty_1s else tuple(c for c in CELLS if c[1] >= 30)
     result.update(run_bursty(args.bursty_watches or (100 if args.quick else 500), args.seed, bursty_cells))
+    result.update(run_bursty_latency(args.latency_watches or (50 if args.quick else 200), args.seed))
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if args.json:
         print(json.dumps(result, indent=2, default=lambda x: None if isinstance(x, float) and math.isnan(x) else x))

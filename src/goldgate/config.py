@@ -143,10 +143,11 @@ class ErrorRateTest(_Model):
     resolution_s: float | None = Field(None, gt=0, description="closest spacing of the window test's starting "
                                        "points (default: horizon / 720)")
     dispersion: float | Literal["auto"] = Field(
-        "auto", description="variance ratio (phi >= 1, 1 = independent errors) of per-minute error counts a "
-        "release with no stable beside it is tested under; auto: estimated from per-poll counts (the stable "
+        "auto", description="variance ratio (phi >= 1, 1 = independent errors) of the error counts of a minute "
+        "or of a poll, whichever holds fewer requests, a release with no stable beside it is tested under; auto: estimated from per-poll counts (the stable "
         "version's before the switch, the release's own polls), the estimate +- one standard error allowed")
-    default_dispersion: float = Field(10.0, ge=1, description="per-minute variance ratio assumed while too little "
+    default_dispersion: float = Field(30.0, ge=1, description="variance ratio (of a minute's or a poll's "
+                                      "error counts, whichever hold fewer requests) assumed while too little "
                                       "history exists to estimate it (dispersion: auto)")
     dispersion_min_polls: int = Field(30, ge=2, description="consecutive polls with traffic (and 10 errors) "
                                       "needed before the dispersion is estimated instead of assumed")

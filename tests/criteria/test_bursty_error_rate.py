@@ -89,7 +89,7 @@ def test_the_lone_release_failing_fails_with_value_and_threshold() -> None:
     v = lone_error_rate(state)
     assert v.status is Status.FAIL and v.observed > 0.01 and v.threshold == 0.01
     assert "vs threshold" in v.message() and "lone release" in v.reason
-    assert "too little history" in v.reason and "default phi=10" in v.reason
+    assert "too little history" in v.reason and "default phi=30" in v.reason
 
 
 def test_a_healthy_lone_release_passes_and_says_which_dispersion() -> None:
@@ -118,6 +118,36 @@ def test_bursts_on_a_lone_release_do_not_roll_it_back_where_the_former_test_did(
         former_fails += former.state.alarm is not None
     assert lone_fails == 0
     assert former_fails >= 10  # what the dispersion-robust test is for
+
+
+def _spiky_polls(polls: int, rate: float, start_s: float, burst_at: float, poll_s: float = 1.0) -> list[tuple[int, int]]:
+    """Counts of 1 s polls when every request fails for 0.1 s of every 20 s (the sandbox's
+    ``FAULT_ERROR_BURSTS=1/0.1/20``, 0.5 % on average, on every pod at once)."""
+    out = []
+    for j in range(polls):
+        t0, t1 = start_s + j * poll_s, start_s + (j + 1) * poll_s
+        k = 0
+        for b in np.arange(burst_at, t1 + 20.0, 20.0):
+            overlap = min(t1, b + 0.1) - max(t0, b)
+            k += round(rate * overlap) if overlap > 0 else 0
+        out.append((round(rate * poll_s), k))
+    return out
+
+
+@pytest.mark.parametrize("history_polls", [0, 12])
+def test_spiky_shared_bursts_do_not_roll_back_a_lone_phase_that_starts_in_one(history_polls: int) -> None:
+    # The canary's 100 % phase in the sandbox rehearsal: a dozen 1 s polls of the stable pods
+    # (75 req/s) before it, 100 req/s in it, a 10-error burst possibly in its very first poll.
+    plan = WatchPlan(GUIDE_DEFAULTS, horizon_s=96.0, max_gap_s=6.0)
+    for first in (0.0, 0.5, 0.95, 10.0):  # where in the phase the first burst lands (0.95: across two polls)
+        burst_at = (history_polls + first) % 20.0
+        history = DispersionStats()
+        for n, k in _spiky_polls(history_polls, 75.0, 0.0, burst_at):
+            history = history.add(n, k, 1.0)
+        lone = LoneErrorRate(plan, DispersionSetting(min_polls=10), history=history, history_source="stable pods")
+        for n, k in _spiky_polls(40, 100.0, float(history_polls), burst_at):
+            state = lone.observe(n, k, 1.0)
+        assert lone_error_rate(state).status is not Status.FAIL, (burst_at, lone_error_rate(state).message())
 
 
 def test_history_before_the_switch_sets_the_dispersion() -> None:

@@ -165,6 +165,18 @@ def test_the_benchmark_agreement_rule_is_the_criterion(seed: int, d: float) -> N
         assert (AgreementState(plan, pairs=n, disagreements=int(dis[w, :n].sum())).failed) == (alarm[w] >= 0)
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), excess=st.sampled_from([0.0, 0.02, 0.1, 0.3]), conc=st.sampled_from([2.0, 50.0]))
+def test_the_benchmark_reject_rule_is_the_criterion(seed: int, excess: float, conc: float) -> None:
+    rng = np.random.default_rng(seed)
+    bars = BENCH._bars_per_poll(15, 60)
+    c_ord, s_ord = BENCH._simulate_orders(rng, 4, bars, 1.0, True)
+    p = rng.beta(conc * 0.05, conc * 0.95, size=c_ord.shape)
+    counts = (rng.binomial(c_ord, np.minimum(1.0, p + excess)), c_ord, rng.binomial(s_ord, p), s_ord)
+    alarm = BENCH.reject_alarm(RejectPlan(), *counts)
+    BENCH._reject_check(RejectPlan(), counts, alarm, phases=4)
+
+
 # ----------------------------------------------------------------------------- order rejects
 def _rejects(canary_rate: float, stable_rate: float, polls: int = 400, *, seed: int = 2,
              shared_outage: bool = False) -> OrderRejects:

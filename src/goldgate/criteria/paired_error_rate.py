@@ -34,7 +34,8 @@ hypergeometric with odds ratio <= 1, stochastically smaller than the central one
 ``exp(l_j)`` rises with ``k_r``: still at most 1. So under "the release is no worse than
 the stable in every poll" the product is a nonnegative supermartingale *whatever the
 shared burst pattern* (the error probabilities, the traffic, the poll times), and
-Ville's inequality with the union bound over starting points gives::
+Ville's inequality for the budget-weighted sum over starting points
+(:mod:`goldgate.criteria.rise_cusum`) gives::
 
     P(false rollback in the window) <= alpha * W(t_last) < alpha
 

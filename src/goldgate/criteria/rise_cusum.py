@@ -11,6 +11,21 @@ with that property can be summed into ``L``: the paired test's binomial share of
 errors, the lone test's dispersion-robust beta-binomial ratio. This module keeps the sum,
 the best starting point and the counts since it; what a poll's evidence is and when a
 crossing is a breach is decided by the tests that use it.
+
+The alarm sums over starting points instead of taking the best one. With ``w_i =
+exp(-h_i) / alpha`` (the shares, ``sum_i w_i <= 1``) and ``E_ij = exp(L_j - L_i)``, the
+test alarms at the first ``j`` with ``S_j = sum_{i<j} w_i E_ij >= 1 / alpha``. Under
+"healthy" ``N_j = S_j + sum_{i>=j} w_i`` (the e-values of the starting points opened so
+far plus the budget of those still to come) is a nonnegative supermartingale - each
+``E_ij`` is, and a starting point's share enters at its value 1 - with ``N_0 <= 1``, so
+Ville's inequality gives ``P(S_j >= 1/alpha for some j) <= alpha``: the same bound as the
+union bound over the starting points, with no union bound. ``S_j`` is at least its
+largest term, so this alarms whenever the best starting point alone would, and earlier
+when the starting points around a rise all gather evidence (a Shiryaev-Roberts-type
+e-detector with the window's time-spent weights). ``total`` keeps ``ln sum_i exp(-L_i -
+h_i)``, so ``S_j >= 1/alpha`` is ``L_j + total >= 0``; the best starting point still names
+the alarming stretch, whose counts the tests check against the limit (a check that only
+removes alarms).
 """
 
 from __future__ import annotations
@@ -22,6 +37,12 @@ from typing import Any
 from goldgate.criteria.watch_error_rate import WatchPlan
 
 __all__ = ["RiseCusum", "Stretch"]
+
+
+def _log_add(a: float, b: float) -> float:
+    """``ln(exp(a) + exp(b))`` without overflow (either may be -inf)."""
+    hi, lo = (a, b) if a >= b else (b, a)
+    return hi if math.isinf(lo) else hi + math.log1p(math.exp(lo - hi))
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,8 @@ class RiseCusum:
     best_counts: tuple[int, ...] = ()
     best_threshold: float = math.inf
     next_start_s: float = 0.0
+    #: ``ln sum_i exp(-L_i - h_i)`` over the starting points so far (the alarm statistic's past)
+    total: float = -math.inf
 
     def step(self, plan: WatchPlan, log_e: float, counts: tuple[int, ...], duration_s: float) -> RiseCusum:
         """Add one poll of ``duration_s`` seconds whose evidence is ``log_e`` and counts ``counts``."""
@@ -58,13 +81,17 @@ class RiseCusum:
         if -self.llr - h > self.best:  # the boundary at the poll's start is the best starting point
             fields = {"best": -self.llr - h, "best_start_s": self.at_s, "best_llr": self.llr,
                       "best_counts": before, "best_threshold": h}
-        total = tuple(a + b for a, b in zip(before, counts, strict=True))
-        return replace(self, at_s=end, llr=self.llr + log_e, counts=total, next_start_s=nxt, **fields)
+        if not math.isinf(h):
+            fields["total"] = _log_add(self.total, -self.llr - h)
+        counted = tuple(a + b for a, b in zip(before, counts, strict=True))
+        return replace(self, at_s=end, llr=self.llr + log_e, counts=counted, next_start_s=nxt, **fields)
 
     @property
     def crossed(self) -> bool:
-        """The evidence since some starting point reached that point's threshold."""
-        return self.llr + self.best >= 0
+        """The budget-weighted sum of the e-values since every starting point reached 1
+        (``sum_i exp(L_j - L_i - h_i) >= 1``; it does whenever one of them alone reaches its
+        threshold, and earlier when several starting points near the rise all gather evidence)."""
+        return self.llr + max(self.total, self.best) >= 0
 
     @property
     def rise(self) -> Stretch | None:
@@ -80,7 +107,7 @@ class RiseCusum:
                 "best": None if math.isinf(self.best) else self.best, "best_start_s": self.best_start_s,
                 "best_llr": self.best_llr, "best_counts": list(self.best_counts),
                 "best_threshold": None if math.isinf(self.best_threshold) else self.best_threshold,
-                "next_start_s": self.next_start_s}
+                "next_start_s": self.next_start_s, "total": None if math.isinf(self.total) else self.total}
 
     @classmethod
     def from_dict(cls, data: Any) -> RiseCusum:
@@ -90,6 +117,10 @@ class RiseCusum:
                   best=-math.inf if best is None else float(best), best_start_s=float(data["best_start_s"]),
                   best_llr=float(data["best_llr"]), best_counts=tuple(int(c) for c in data["best_counts"]),
                   best_threshold=math.inf if h is None else float(h), next_start_s=float(data["next_start_s"]))
+        # a state saved without the sum resumes from its best starting point alone: the sum is at
+        # least that, so this alarms no earlier than the full sum would
+        total = data.get("total", best)
+        out = replace(out, total=-math.inf if total is None else max(float(total), out.best))
         if not all(math.isfinite(x) for x in (out.at_s, out.llr, out.best_llr, out.next_start_s)) or out.at_s < 0:
             raise ValueError("non-finite window state")
         if any(c < 0 for c in out.counts) or (out.best_counts and len(out.best_counts) != len(out.counts)):

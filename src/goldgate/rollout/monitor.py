@@ -136,7 +136,7 @@ def dispersion_setting(env: Environment) -> DispersionSetting:
     t = env.error_rate_test
     configured = getattr(t, "dispersion", "auto")
     return DispersionSetting(configured=None if configured == "auto" else float(configured),
-                             default=float(getattr(t, "default_dispersion", 10.0)),
+                             default=float(getattr(t, "default_dispersion", 30.0)),
                              min_polls=int(getattr(t, "dispersion_min_polls", 30)))
 
 
