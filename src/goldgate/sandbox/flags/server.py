@@ -57,8 +57,6 @@ ENVIRONMENT = "development"
 INSTALL_TIMEOUT_S = 900.0
 START_WAIT_S = 240.0
 HTTP_TIMEOUT = (2.0, 10.0)
-STALE_FAULT = "flag-stale"
-FAULTS = {STALE_FAULT: "flags: the Unleash server marks the release's flag adaptive_stop_loss stale"}
 
 
 class UnleashError(RuntimeError):
@@ -162,7 +160,7 @@ def read_state(folder: pathlib.Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def start(p: UnleashPlan, flags_file: pathlib.Path, faults: list[str]) -> subprocess.Popen[bytes]:
+def start(p: UnleashPlan, flags_file: pathlib.Path) -> subprocess.Popen[bytes]:
     """PostgreSQL, database ``unleash``, the node server; waits for ``/health``, seeds flags."""
     folder = pathlib.Path(p.folder)
     server = _pg(p)
@@ -194,7 +192,7 @@ def start(p: UnleashPlan, flags_file: pathlib.Path, faults: list[str]) -> subpro
         if time.monotonic() > deadline:
             raise UnleashError(f"unleash-server on {p.url} not healthy within {START_WAIT_S:.0f}s")
         time.sleep(0.5)
-    seed(p, flags_file, stale=STALE_FAULT in faults)
+    seed(p, flags_file)
     _record(p, pid=proc.pid, ready=True, start_s=round(time.monotonic() - started, 1))
     return proc
 
@@ -207,7 +205,7 @@ def _admin(p: UnleashPlan, method: str, path: str, body: Any = None) -> requests
     return resp
 
 
-def seed(p: UnleashPlan, flags_file: pathlib.Path, *, stale: bool = False) -> list[str]:
+def seed(p: UnleashPlan, flags_file: pathlib.Path) -> list[str]:
     """Create the release's flags (kill switches, on where the release enables them)."""
     try:
         entries = (yaml.safe_load(flags_file.read_text()) or {}).get("flags") or []
@@ -226,8 +224,6 @@ def seed(p: UnleashPlan, flags_file: pathlib.Path, *, stale: bool = False) -> li
         _admin(p, "POST", f"{env_path}/strategies", {"name": "default", "parameters": {}})
         if entry.get("enabled", True):
             _admin(p, "POST", f"{env_path}/on")
-    if stale and "adaptive_stop_loss" in names:
-        _admin(p, "POST", f"/api/admin/projects/{PROJECT}/stale", {"features": ["adaptive_stop_loss"], "stale": True})
     return names
 
 
