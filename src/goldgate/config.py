@@ -498,7 +498,7 @@ class FlagServer(_Model):
 
     url: str | None = Field(None, description="base URL of the Unleash server (sandbox: the sandbox's own)")
     token: str | None = Field(None, description="secret reference (env:, file:, vault:, ...) of an admin API "
-                              "token (sandbox: the token the sandbox's server was started with)")
+                              "token (unset with url: sandbox: the token the sandbox's server was started with)")
     project: str = Field("default", min_length=1, description="the Unleash project holding the release's flags")
     environment: str = Field("production", min_length=1, description="the Unleash environment the release's pods "
                              "evaluate flags in (its client token's environment)")

@@ -19,7 +19,7 @@ from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.changelog import ChangelogEntry
 from goldgate.probes.feature_pods import KillSwitchRun
 from goldgate.probes.flags import FlagUsage, ServerFlag
-from goldgate.verdict import Evidence, Verdict
+from goldgate.verdict import Evidence, Status, Verdict
 
 #: The flag a changelog item names ("... (flag: `order_idempotency`)"), as the flags-file check reads it.
 _FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", re.I)
@@ -148,6 +148,25 @@ def kill_switch_obeyed(run: KillSwitchRun, limit_s: float) -> Verdict:
         return Verdict.failed(crit, observed, f"<= {limit_s:g}s, no pod restarted", "; ".join(problems), evidence=ev)
     return Verdict.passed(crit, observed, f"<= {limit_s:g}s, no pod restarted",
                           f"{len(using)} pods stopped {run.flag} without a restart; flag on again", evidence=ev)
+
+
+@criterion(needs="at least one kill switch exercised, each with a pod using the feature before the switch")
+def kill_switches_obeyed(runs: Sequence[KillSwitchRun], limit_s: float, server: str) -> Verdict:
+    """Every kill-switch flag that is on was exercised and obeyed (:func:`kill_switch_obeyed`)."""
+    crit = "kill switches work without redeployment"
+    if not runs:
+        return Verdict.inconclusive(crit, f"{server}: no kill-switch flag is on in the judged environment",
+                                    evidence=Evidence("unleash", server, samples=0))
+    verdicts = [kill_switch_obeyed(run, limit_s) for run in runs]
+    worst = next((v for status in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE) for v in verdicts
+                  if v.status == status), None)
+    if worst is not None:
+        return worst
+    slowest = max(max(r.off_after_s.values(), default=0.0) for r in runs)
+    return Verdict.passed(crit, f"{slowest:.1f}s", f"<= {limit_s:g}s, no pod restarted",
+                          f"{len(runs)} kill switches ({', '.join(r.flag for r in runs)}) obeyed by every pod",
+                          evidence=Evidence("unleash", server, samples=sum(r.readings for r in runs),
+                                            details={r.flag: dict(r.off_after_s) for r in runs}))
 
 
 @criterion(needs="a flag with at least two weighted variants, per-variant evaluation counts, enough of them")

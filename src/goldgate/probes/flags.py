@@ -29,7 +29,7 @@ from typing import Any
 
 import requests
 
-__all__ = ["FlagServerError", "FlagUsage", "ServerFlag", "UnleashAdmin", "Variant"]
+__all__ = ["FlagServerError", "FlagUsage", "ServerFlag", "UnleashAdmin", "Variant", "read_usage"]
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_RETRY_AFTER_S = 10.0
@@ -106,8 +106,10 @@ class UnleashAdmin:
         return f"UnleashAdmin({self.url!r}, project={self.project!r}, environment={self.environment!r})"
 
     # ------------------------------------------------------------------ transport
-    def request(self, method: str, path: str, body: Any = None, *, retry: bool = True) -> Any:
-        """One admin call; reads are retried within the bound, writes (``retry=False``) never."""
+    def request(self, method: str, path: str, body: Any = None, *, retry: bool = True,
+                missing: Any = ...) -> Any:
+        """One admin call; reads are retried within the bound, writes (``retry=False``) never.
+        ``missing``: the answer to a 404 (default: an error)."""
         where = f"Unleash {self.url}: {method} {path}"
         attempts = self.retries + 1 if retry else 1
         last = "no attempt"
@@ -122,6 +124,8 @@ class UnleashAdmin:
             else:
                 if resp.status_code in (401, 403):
                     raise FlagServerError(f"{where}: HTTP {resp.status_code} (the admin token was refused)")
+                if resp.status_code == 404 and missing is not ...:
+                    return missing
                 if resp.status_code not in RETRY_STATUSES:
                     if resp.status_code >= 400:
                         raise FlagServerError(f"{where}: HTTP {resp.status_code} {resp.text[:160]!r}")
@@ -215,7 +219,26 @@ class UnleashAdmin:
     def instances(self, app_name: str) -> list[str]:
         """Instance ids (the pods' names) of an application that reported in the environment."""
         path = f"/api/admin/metrics/applications/{app_name}"
-        body = self._object(path)
+        body = self.request("GET", path, missing={})  # 404 until the first instance registers
+        if not isinstance(body, dict):
+            raise FlagServerError(f"Unleash {self.url}: GET {path}: expected a JSON object")
         items: Sequence[Any] = body.get("instances") or []
         return sorted({str(i.get("instanceId")) for i in items if isinstance(i, dict) and i.get("instanceId")
                        and i.get("environment", self.environment) == self.environment})
+
+
+def read_usage(admin: UnleashAdmin, names: Sequence[str], app_name: str, pods: Sequence[str], *, wait_s: float,
+               poll_s: float = 1.0, clock: Callable[[], float] = time.monotonic,
+               sleep: Callable[[float], None] = time.sleep) -> tuple[dict[str, FlagUsage], list[str]]:
+    """Usage of each flag and the application's instances, read again (up to ``wait_s``) until
+    every flag shows evaluations by ``app_name`` and every pod reported: SDKs send their
+    metrics every few seconds, so a freshly started pod shows up only after one interval."""
+    deadline = clock() + wait_s
+    while True:
+        usages = {name: admin.usage(name) for name in names}
+        instances = admin.instances(app_name)
+        complete = all(u.evaluations > 0 and app_name in u.applications for u in usages.values()) \
+            and set(pods) <= set(instances)
+        if complete or clock() >= deadline:
+            return usages, instances
+        sleep(poll_s)
