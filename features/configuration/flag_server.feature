@@ -1,4 +1,4 @@
-@gate @configuration @flags
+@configuration @flags
 Feature: Feature flags on the flag server
   Guide §4.2: new features ship behind flags, a killswitch disables a feature without
   redeployment, flag usage is tracked and stale flags are cleaned up. Judged on what the
@@ -16,5 +16,6 @@ Feature: Feature flags on the flag server
   Scenario: Flag usage is tracked by the flag server
     Then the flag server shows every flag evaluated by the release's pods
 
+  @destructive
   Scenario: Kill switches work without redeployment
     Then every kill switch on the flag server turns its feature off without redeployment
