@@ -170,6 +170,7 @@ def _flag_server(state_dir: pathlib.Path) -> asyncio.Task[Any] | None:
     if market.inherited_url() or not unleash.wanted():
         return None
     plan = unleash.plan(state_dir / "flags")
+    unleash.record(plan, ready=False)  # a run resolving flags.url now waits for it
     os.environ[unleash.URL_ENV] = plan.url
     os.environ[unleash.CLIENT_TOKEN_ENV] = plan.client_token
     flags_file = pathlib.Path(__file__).parent / "project" / "config" / "flags.yaml"
@@ -179,6 +180,7 @@ def _flag_server(state_dir: pathlib.Path) -> asyncio.Task[Any] | None:
             proc = unleash.start(plan, flags_file)
         except unleash.UnleashError as exc:
             log.error("flag server: %s", exc)
+            unleash.record(plan, ready=False, failed=str(exc))
             return None
         log.info("flag server (Unleash) at %s", plan.url)
         return proc

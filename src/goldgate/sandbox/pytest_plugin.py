@@ -151,7 +151,7 @@ def _flag_server_values(environment: Environment, state_dir: Path) -> Any:
     deadline = time.monotonic() + unleash.START_WAIT_S
     while time.monotonic() < deadline:
         found = unleash.read_state(state_dir / "flags")
-        if not found or found.get("ready"):
+        if not found or found.get("ready") or found.get("failed"):
             break
         time.sleep(0.5)
     ready = bool(found.get("ready"))

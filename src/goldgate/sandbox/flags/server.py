@@ -142,7 +142,8 @@ def _pg(p: UnleashPlan) -> pg.PgServer:
     return pg.PgServer("unleash", pathlib.Path(p.pg_root), p.pg_port)
 
 
-def _record(p: UnleashPlan, **extra: Any) -> None:
+def record(p: UnleashPlan, **extra: Any) -> None:
+    """``unleash.json`` (no token in it) and the admin token file beside it (0600)."""
     folder = pathlib.Path(p.folder)
     token_file = folder / ADMIN_TOKEN_FILE
     token_file.write_text(p.admin_token)
@@ -180,7 +181,7 @@ def start(p: UnleashPlan, flags_file: pathlib.Path) -> subprocess.Popen[bytes]:
     with (folder / LOG_FILE).open("ab") as log:
         proc = subprocess.Popen([node, str(server_script())], cwd=str(server_script().parents[2]), env=env,
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=True)
-    _record(p, pid=proc.pid, started=time.time(), ready=False)
+    record(p, pid=proc.pid, started=time.time(), ready=False)
     started = time.monotonic()
     deadline = started + START_WAIT_S
     while True:
@@ -193,7 +194,7 @@ def start(p: UnleashPlan, flags_file: pathlib.Path) -> subprocess.Popen[bytes]:
             raise UnleashError(f"unleash-server on {p.url} not healthy within {START_WAIT_S:.0f}s")
         time.sleep(0.5)
     seed(p, flags_file)
-    _record(p, pid=proc.pid, ready=True, start_s=round(time.monotonic() - started, 1))
+    record(p, pid=proc.pid, ready=True, start_s=round(time.monotonic() - started, 1))
     return proc
 
 
