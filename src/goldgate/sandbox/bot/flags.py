@@ -30,31 +30,47 @@ METRICS_INTERVAL_S = 2
 
 
 class Flags:
-    """``enabled(name)``: the value now (or the first one, when changes are ignored)."""
+    """``enabled(name)``: the value now (or the first one read, when changes are ignored).
 
-    def __init__(self, client: Any | None, *, ignore_changes: bool = False) -> None:
+    The client is made and started in a background thread (importing it takes a second on a
+    busy machine, and a bot must listen before its liveness probe's first look); until it
+    has fetched the server's flags, the release's defaults answer.
+    """
+
+    def __init__(self, client: Any | None = None, *, ignore_changes: bool = False, remote: bool = False) -> None:
         self.client = client
+        self.remote = remote or client is not None
         self.ignore_changes = ignore_changes
         self._first: dict[str, bool] = {}
-        self._last: dict[str, bool] = dict(DEFAULTS)
+        self._fetched = False
         self._lock = threading.Lock()
 
     @property
     def source(self) -> str:
-        return "unleash" if self.client is not None else "defaults"
+        if not self.remote:
+            return "defaults"
+        return "unleash" if self._server_answered() else "defaults (flag server not read yet)"
+
+    def _server_answered(self) -> bool:
+        if not self._fetched and self.client is not None:
+            try:
+                self._fetched = bool(self.client.feature_definitions())
+            except Exception:  # not initialised yet
+                self._fetched = False
+        return self._fetched
 
     def enabled(self, name: str) -> bool:
         default = DEFAULTS[name]
-        value = default
-        if self.client is not None:
-            try:
-                value = bool(self.client.is_enabled(name, fallback_function=lambda *_: default))
-            except Exception:  # a client failure keeps the release's default
-                log.exception("flag %s: evaluation failed; default %s", name, default)
-        with self._lock:
-            if self.ignore_changes:
+        if not self._server_answered():
+            return default
+        try:
+            value = bool(self.client.is_enabled(name, fallback_function=lambda *_: default))  # type: ignore[union-attr]
+        except Exception:  # a client failure keeps the release's default
+            log.exception("flag %s: evaluation failed; default %s", name, default)
+            value = default
+        if self.ignore_changes:
+            with self._lock:
                 value = self._first.setdefault(name, value)
-            self._last[name] = value
         return value
 
     def snapshot(self) -> dict[str, bool]:
@@ -68,22 +84,31 @@ class Flags:
 
 
 def from_env(environ: Mapping[str, str] | None = None, *, ignore_changes: bool = False) -> Flags:
-    """A client for ``UNLEASH_URL`` (or none); initialised in the background, never blocking start."""
-    env = os.environ if environ is None else environ
+    """Flags read from ``UNLEASH_URL`` (or the defaults); the client starts in the background."""
+    env = dict(os.environ if environ is None else environ)
     url = env.get("UNLEASH_URL", "").strip()
-    if not url:
-        return Flags(None, ignore_changes=ignore_changes)
-    from UnleashClient import UnleashClient
+    flags = Flags(None, ignore_changes=ignore_changes, remote=bool(url))
+    if url:
+        threading.Thread(target=_connect, args=(flags, url, env), name="unleash-init", daemon=True).start()
+    return flags
 
-    for noisy in ("apscheduler", "UnleashClient"):  # a line per refresh otherwise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    client = UnleashClient(
-        url=url, app_name=APP_NAME, instance_id=env.get("HOSTNAME", "trading-bot"),
-        refresh_interval=REFRESH_INTERVAL_S, metrics_interval=METRICS_INTERVAL_S,
-        custom_headers={"Authorization": env.get("UNLEASH_API_TOKEN", "")},
-        request_timeout=3, request_retries=1, verbose_log_level=logging.WARNING,
-        cache_directory=env.get("BOT_DATA_DIR") or None,
-    )
-    threading.Thread(target=client.initialize_client, name="unleash-init", daemon=True).start()
-    return Flags(client, ignore_changes=ignore_changes)
+def _connect(flags: Flags, url: str, env: Mapping[str, str]) -> None:
+    try:
+        from UnleashClient import UnleashClient
+
+        # The client logs every failed poll with a traceback; silenced: /flags shows its source.
+        for noisy in ("apscheduler", "UnleashClient", "urllib3.connectionpool"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+        client = UnleashClient(
+            url=url, app_name=APP_NAME, instance_id=env.get("HOSTNAME", "trading-bot"),
+            refresh_interval=REFRESH_INTERVAL_S, metrics_interval=METRICS_INTERVAL_S,
+            custom_headers={"Authorization": env.get("UNLEASH_API_TOKEN", "")},
+            request_timeout=3, request_retries=0, verbose_log_level=logging.WARNING,
+            cache_directory=env.get("BOT_DATA_DIR") or None,
+        )
+        client.initialize_client()
+        flags.client = client
+        log.info("feature flags from %s (refresh %ss)", url, REFRESH_INTERVAL_S)
+    except Exception:
+        log.exception("feature flags: the Unleash client did not start; the release's defaults hold")
