@@ -12,6 +12,7 @@ pytest_plugins = [
     "steps.checklist",
     "steps.migrations",
     "steps.configuration",
+    "steps.flags",
     "steps.recovery",
     "steps.load",
     "steps.rollout",

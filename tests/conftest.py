@@ -25,6 +25,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.option.goldgate_audit_log = ""
     # Child pytest runs of the suite started by these tests are not audited runs either.
     os.environ["GOLDGATE_AUDIT_LOG"] = ""
+    # The sandboxes these tests start run no Unleash (its PostgreSQL and node server cost
+    # seconds of CPU each); tests/flags starts the one it needs.
+    os.environ.setdefault("GOLDGATE_SANDBOX_UNLEASH", "off")
 
 
 def free_port() -> int:

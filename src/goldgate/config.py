@@ -512,6 +512,36 @@ class JudgeTls(_Model):
         return value
 
 
+class FlagServer(_Model):
+    """Guide §4.2: the feature-flag server (Unleash) the release's flags live on.
+
+    goldgate reads its admin API (``token``: a secret reference of an admin API token; it is
+    also what turns a kill switch off and on again, behind --allow-mutations). ``app_name``
+    is the client application name the release's pods report their flag usage under.
+    """
+
+    url: str | None = Field(None, description="base URL of the Unleash server (sandbox: the sandbox's own)")
+    token: str | None = Field(None, description="secret reference (env:, file:, vault:, ...) of an admin API "
+                              "token (unset with url: sandbox: the token the sandbox's server was started with)")
+    project: str = Field("default", min_length=1, description="the Unleash project holding the release's flags")
+    environment: str = Field("production", min_length=1, description="the Unleash environment the release's pods "
+                             "evaluate flags in (its client token's environment)")
+    app_name: str = Field("trading-bot", min_length=1, description="appName the release's pods report usage as")
+    refresh_interval_s: float = Field(15.0, gt=0, description="the bot's flag client refresh interval: a kill switch "
+                                      "must take effect within it (plus kill_switch_margin_s)")
+    kill_switch_margin_s: float = Field(5.0, ge=0, description="allowance on top of the refresh interval (a scrape, "
+                                        "the bot's own evaluation period)")
+    feature_metric: str = Field("bot_feature_enabled", min_length=1, description="gauge each pod exports per "
+                                "feature (label feature): 1 while the pod uses it, 0 when switched off")
+    max_flag_age_days: float = Field(90.0, gt=0, description="§4.2 cleanup: a flag older than this is stale even "
+                                     "when the server does not mark it")
+    usage_wait_s: float = Field(30.0, gt=0, description="how long to wait for the server's client metrics to show "
+                                "the release's pods evaluating a flag")
+    variant_confidence: float = Field(0.99, gt=0.5, lt=1, description="confidence of the bound an A/B variant's "
+                                      "share of requests must fall within")
+    min_variant_samples: int = Field(100, ge=10, description="evaluations needed before an A/B split is judged")
+
+
 class Judge(_Model):
     """The HTTP judge (``goldgate serve``): who may call it and how much it accepts.
 
@@ -706,6 +736,8 @@ class Environment(_Model):
     trading: TradingSettings = Field(default_factory=TradingSettings, description="the trading canary: the bot's decision record, kill switch, names and limits (§8.2)")
     records: Records = Field(default_factory=Records, description="systems that hold code review, on-call, change "
                              "approval and notifications (unset: release.yaml, declared)")
+    flags: FlagServer | None = Field(None, description="the feature-flag server of §4.2 (unset: flags are judged "
+                                     "on the release's flags file only; the server checks skip, naming it)")
     rehearsals: bool = Field(False, description="run the scenarios that plant faults to rehearse goldgate's "
                              "own rollbacks (@rehearsal); only where goldgate may plant faults")
     waivers: list[Waiver] = Field(default_factory=list, description="checks allowed not to run, each with reason, approver and expiry")

@@ -198,6 +198,8 @@ def _check_names(item: pytest.Item) -> list[str]:
 def _not_applicable(item: pytest.Item, env: Environment) -> str | None:
     if item.get_closest_marker(REHEARSAL) is not None and not env.rehearsals:
         return "rehearsal"
+    if item.get_closest_marker("flags") is not None and env.flags is None:
+        return "flags"  # no flag server named: the flags-file checks of §4 still run
     kinds = [k for k, marker in STRATEGY_MARKERS.items() if item.get_closest_marker(marker) is not None]
     if kinds and not set(kinds) & set(env.strategy.strategies):
         return "strategy"

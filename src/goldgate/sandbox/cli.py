@@ -1,4 +1,4 @@
-"""``goldgate sandbox up|down|status|faults|kubeconfig|market``.
+"""``goldgate sandbox up|down|status|faults|kubeconfig|market|flags``.
 
 :func:`register` adds the ``sandbox`` command to the main CLI's subparsers; every
 subcommand is a thin wrapper over :mod:`goldgate.sandbox.lifecycle` and prints one
@@ -122,6 +122,27 @@ def _market(args: argparse.Namespace) -> int:
     return 0
 
 
+def _flags(args: argparse.Namespace) -> int:
+    from goldgate.sandbox.flags import server as unleash
+
+    if args.install:
+        try:
+            script = unleash.install()
+        except unleash.UnleashError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        print(f"Unleash installed: {script}")
+        return 0
+    state = unleash.read_state(_state_dir(args) / "flags")
+    if not state:
+        installed = "installed" if unleash.installed() else "not installed (goldgate sandbox flags --install)"
+        print(f"no flag server runs in this sandbox; Unleash is {installed}")
+        return 3
+    print(f"Unleash at {state.get('url')} ({'ready' if state.get('ready') else 'starting'}), "
+          f"admin token in {state.get('admin_token_file')}")
+    return 0
+
+
 def _kubeconfig(args: argparse.Namespace) -> int:
     info = lifecycle.find_running(_state_dir(args))
     if info is None:
@@ -152,6 +173,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     market = commands.add_parser("market", help="close or open the sandbox's market (no bars while closed), or show it")
     market.add_argument("action", choices=("close", "open", "status"))
     market.set_defaults(func=_market)
+    flags = commands.add_parser("flags", help="the sandbox's Unleash flag server: install it, or show where it runs")
+    flags.add_argument("--install", action="store_true", help="npm ci of the pinned tools/unleash into .goldgate/tools")
+    flags.set_defaults(func=_flags)
     return parser
 
 

@@ -102,8 +102,10 @@ async def run(
         loop.add_signal_handler(sig, stopping.set)
     code = 0
     feed = None
+    flag_server = None
     try:
         if cluster is not None:
+            flag_server = _flag_server(state_dir)  # before the feed: a second region inherits one
             feed = await _market_feed(state_dir)
             await cluster.start()
         for namespace in ("default", "trading") if cluster is None else ("default",):
@@ -120,6 +122,8 @@ async def run(
         if cluster is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(cluster.stop(), timeout=20)
+        if flag_server is not None:
+            await _stop_flag_server(state_dir, flag_server)
         await server.stop()
         if feed is not None:
             from goldgate.sandbox.processes import stop_process
@@ -151,6 +155,47 @@ async def _market_feed(state_dir: pathlib.Path) -> subprocess.Popen[bytes] | Non
     os.environ[market.MARKET_URL_ENV] = url
     log.info("market feed at %s", url)
     return proc
+
+
+def _flag_server(state_dir: pathlib.Path) -> asyncio.Task[Any] | None:
+    """The Unleash server, when installed, started in the background (its migrations take seconds).
+
+    Its URL and client token are fixed first and go into this process's environment, where
+    the kubelet reads them for every bot pod (``UNLEASH_URL``, ``UNLEASH_API_TOKEN``); the
+    bots' flag client finds the server a few refreshes later. A second region reads the
+    primary's market and runs no flag server of its own.
+    """
+    from goldgate.sandbox.flags import server as unleash
+
+    if market.inherited_url() or not unleash.wanted():
+        return None
+    plan = unleash.plan(state_dir / "flags")
+    unleash.record(plan, ready=False)  # a run resolving flags.url now waits for it
+    os.environ[unleash.URL_ENV] = plan.url
+    os.environ[unleash.CLIENT_TOKEN_ENV] = plan.client_token
+    flags_file = pathlib.Path(__file__).parent / "project" / "config" / "flags.yaml"
+
+    def start() -> subprocess.Popen[bytes] | None:
+        try:
+            proc = unleash.start(plan, flags_file)
+        except unleash.UnleashError as exc:
+            log.error("flag server: %s", exc)
+            unleash.record(plan, ready=False, failed=str(exc))
+            return None
+        log.info("flag server (Unleash) at %s", plan.url)
+        return proc
+
+    return asyncio.create_task(asyncio.to_thread(start))
+
+
+async def _stop_flag_server(state_dir: pathlib.Path, task: asyncio.Task[Any]) -> None:
+    from goldgate.sandbox.flags import server as unleash
+
+    proc = None
+    with contextlib.suppress(Exception):
+        proc = await asyncio.wait_for(asyncio.shield(task), timeout=30)
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(unleash.stop, state_dir / "flags", proc)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -613,9 +613,14 @@ def stop(state_dir: pathlib.Path | None = None) -> str:
 
 
 def _stop_regions(state_dir: pathlib.Path) -> str:
-    """The second region, the global endpoint and both PostgreSQL servers, if any ran."""
+    """The second region, the global endpoint and both PostgreSQL servers, if any ran;
+    and the flag server with its PostgreSQL, should a daemon that died have left them."""
+    from goldgate.sandbox.flags import server as unleash
     from goldgate.sandbox.regions import pair
 
+    with contextlib.suppress(Exception):
+        if unleash.read_state(state_dir / "flags"):
+            unleash.stop(state_dir / "flags")
     return pair.stop(state_dir)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,30 @@ def _region_values(environment: Environment, info: lifecycle.SandboxInfo) -> dic
     return update
 
 
+def _flag_server_values(environment: Environment, state_dir: Path) -> Any:
+    """``flags.url`` of the sandbox's Unleash and, unless the file names one, ``flags.token``
+    as a reference to the admin token file the server was started with.
+
+    The daemon starts the server in the background; this waits (bounded) until it has
+    seeded the release's flags. Not installed or not started: both unset, and the flag
+    server's checks say so, naming the install command.
+    """
+    from goldgate.sandbox.flags import server as unleash
+
+    found: dict[str, Any] = {}
+    deadline = time.monotonic() + unleash.START_WAIT_S
+    while time.monotonic() < deadline:
+        found = unleash.read_state(state_dir / "flags")
+        if not found or found.get("ready") or found.get("failed"):
+            break
+        time.sleep(0.5)
+    ready = bool(found.get("ready"))
+    flags = environment.flags
+    assert flags is not None
+    token = flags.token or (f"file:{found['admin_token_file']}" if ready else None)
+    return flags.model_copy(update={"url": found.get("url") if ready else None, "token": token})
+
+
 def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environment | None:
     """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox.
 
@@ -168,6 +193,8 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             feed = feed_url(info.state_dir)
             update["trading"] = environment.trading.model_copy(
                 update={"market_control_url": f"{feed}/v1/market" if feed else None})
+        if environment.flags is not None and environment.flags.url == SANDBOX:
+            update["flags"] = _flag_server_values(environment, info.state_dir)
         if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
             update["metrics"] = environment.metrics.model_copy(
                 update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})

@@ -3,7 +3,8 @@
 Routes: ``/health`` (liveness), ``/ready`` (readiness: model loaded + database answers),
 ``/metrics`` (Prometheus), ``/version``, ``/api/v1/signal``, ``/api/v1/orders``, the
 decision record ``/api/v1/decisions`` and the kill switch ``/api/v1/trading/{halt,resume,
-status}`` (the trading contract, README "The trading bot's contract"). The decision loop
+status}`` (the trading contract, README "The trading bot's contract") and ``/flags`` (the
+features as the pod evaluates them, :mod:`.flags`). The decision loop
 (:mod:`.loop`) runs as a task of the app's lifespan. One
 outermost ASGI layer, :class:`RequestObserver`, times every request, counts it by route
 template and status, writes the optional request log, and applies the error/latency/stall
@@ -33,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from goldgate.sandbox.bot import flags as feature_flags
 from goldgate.sandbox.bot import model
 from goldgate.sandbox.bot.db import DuplicateOrderError, OrderStore, make_engine
 from goldgate.sandbox.bot.faults import FaultInjector
@@ -69,6 +71,7 @@ class BotState:
     store: OrderStore
     ledger: PaperLedger
     desk: TradingDesk
+    flags: feature_flags.Flags = field(default_factory=lambda: feature_flags.Flags(None))
     started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     database_ok: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -146,6 +149,24 @@ async def version(request: Request) -> JSONResponse:
     })
 
 
+async def feature_flags_now(request: Request) -> JSONResponse:
+    """The features as this pod evaluates them now, and where the values come from."""
+    state = _state(request)
+    values = await run_in_threadpool(state.flags.snapshot)
+    return JSONResponse({"source": state.flags.source, "ignore_changes": state.flags.ignore_changes,
+                         "flags": values})
+
+
+async def _watch_flags(state: BotState, every_s: float = 0.5) -> None:
+    """Evaluate every flag twice a second: the gauges show what the pod does now, and the
+    flag server's usage counts see the pod evaluating its flags."""
+    while True:
+        values = await run_in_threadpool(state.flags.snapshot)
+        for name, on in values.items():
+            state.metrics.feature_enabled.labels(feature=name).set(1 if on else 0)
+        await asyncio.sleep(every_s)
+
+
 # ----------------------------------------------------------------- business routes
 
 
@@ -195,6 +216,8 @@ async def create_order(request: Request) -> JSONResponse:
         return _error(422, "invalid order", details=problems)
     if state.desk.halted and not state.knobs.ignore_kill_switch:
         return _error(409, "trading is halted (kill switch); resume it first")
+    if not state.flags.enabled("order_idempotency"):  # kill switch off: every order is new
+        order["client_order_id"] = None
     mid = state.mid(order["symbol"])
     price = state.ledger.fill_price(order["symbol"], order["side"], mid)
     try:
@@ -313,6 +336,7 @@ ROUTES = [
     Route("/api/v1/trading/halt", trading_halt, methods=["POST"]),
     Route("/api/v1/trading/resume", trading_resume, methods=["POST"]),
     Route("/api/v1/trading/status", trading_status, methods=["GET"]),
+    Route("/flags", feature_flags_now, methods=["GET"]),
 ]
 
 
@@ -427,6 +451,7 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
                          order_volume=settings.order_volume,
                          max_position_lots=settings.max_position_lots,
                          hold_bars=settings.hold_bars, keep=settings.decisions_keep),
+        flags=feature_flags.from_env(ignore_changes=knobs.ignore_flags),
     )
     request_log = RequestLog(settings.request_log) if settings.request_log else None
 
@@ -437,6 +462,7 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
         if knobs.memory_growth_mb_per_s > 0:
             state.tasks.append(asyncio.create_task(faults.grow_memory()))
         state.tasks.append(asyncio.create_task(_decision_loop(state).run()))
+        state.tasks.append(asyncio.create_task(_watch_flags(state)))
         try:
             yield
         finally:
@@ -444,6 +470,7 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
                 task.cancel()
             await asyncio.gather(*state.tasks, return_exceptions=True)
             state.store.close()
+            state.flags.close()
             if request_log is not None:
                 request_log.close()
 

@@ -192,6 +192,9 @@ class FaultKnobs:
     ignore_kill_switch: bool = knob("FAULT_IGNORE_KILL_SWITCH", "true", parse_bool, False)
     """The kill switch answers 'halted' but the bot cancels nothing and keeps placing orders (the record and orders_since_halt show it)."""
 
+    ignore_flags: bool = knob("FAULT_IGNORE_FLAGS", "true", parse_bool, False)
+    """The bot keeps the first value it evaluated for each feature flag and ignores every later change (a kill switch that does not work)."""
+
     @property
     def stalls(self) -> bool:
         return self.stall_every_s is not None and self.stall_s is not None

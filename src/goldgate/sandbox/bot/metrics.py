@@ -92,6 +92,8 @@ class BotMetrics:
         self.ready = Gauge("bot_ready", "1 when the bot reports ready.", registry=r)
         self.build_info = Gauge("bot_build_info", "Running version and model; always 1.",
                                 ["version", "model"], registry=r)
+        self.feature_enabled = Gauge("bot_feature_enabled", "1 while the feature's flag is on, as "
+                                     "this pod last evaluated it (0 off).", ["feature"], registry=r)
         self._trading_series(r, symbols)
         self.broker_connected.set(1)
         self.build_info.labels(version=version, model=model_version).set(1)

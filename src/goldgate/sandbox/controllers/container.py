@@ -113,6 +113,11 @@ class ContainerRunner:
             feed = os.environ.get(MARKET_URL_ENV, "").strip()
             if feed and not env.get("MARKET_FEED_URL"):
                 env["MARKET_FEED_URL"] = feed
+            # The sandbox's flag server and its client token, as a cluster's Secret would give them.
+            flags_url = os.environ.get("GOLDGATE_UNLEASH_URL", "").strip()
+            if flags_url and not env.get("UNLEASH_URL"):
+                env["UNLEASH_URL"] = flags_url + "/api"
+                env["UNLEASH_API_TOKEN"] = os.environ.get("GOLDGATE_UNLEASH_CLIENT_TOKEN", "")
         else:
             for cport, hport in self.worker.ports.items():
                 env[f"SANDBOX_PORT_{cport}"] = str(hport)

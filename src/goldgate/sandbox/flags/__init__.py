@@ -1,0 +1,1 @@
+"""The sandbox's feature-flag server: a real Unleash (npm ``unleash-server``) on PostgreSQL."""

@@ -1,0 +1,74 @@
+"""The kill switch exercised for real: goldgate turns the flag off on the Unleash server, the
+bot's Unleash client (1 s refresh) stops the feature, the flag goes back on. A bot that
+ignores flag changes (FAULT_IGNORE_FLAGS) FAILs naming the flag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from goldgate.actions.flags import exercise_kill_switch
+from goldgate.criteria.flags import kill_switch_obeyed, kill_switches_obeyed
+from goldgate.probes.feature_pods import FeaturePods
+from goldgate.probes.metrics import ScrapeSource, StaticTargets, Target
+from goldgate.safety import SafetyPolicy
+from goldgate.verdict import Status
+from tests.flags.conftest import StubPods, Unleash
+
+FLAG = "order_idempotency"
+LIMIT_S = 5.0
+
+
+def _pods(url: str, name: str) -> FeaturePods:
+    scrape = ScrapeSource(StaticTargets([Target(url + "/metrics", {"pod": name, "app": "trading-bot"})]), retries=0)
+    return FeaturePods(scrape, StubPods({name: (f"uid-{name}", 0)}), "trading", "app=trading-bot",
+                       "bot_feature_enabled")
+
+
+def _wait_from_server(url: str) -> None:
+    """The bot's client has fetched the server's flags once (its /flags says so)."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        body = requests.get(url + "/flags", timeout=2).json()
+        if body["source"] == "unleash" and body["flags"].get("adaptive_stop_loss"):  # on only on the server
+            return
+        time.sleep(0.2)
+    pytest.fail("the bot never read the server's flags")
+
+
+def test_healthy_bot_obeys_the_kill_switch(unleash: Unleash, start_bot: Callable[..., str]) -> None:
+    url = start_bot(**unleash.bot_env())
+    _wait_from_server(url)
+    safety = SafetyPolicy("local", production=False, allow_mutations=True)
+    run = exercise_kill_switch(unleash.admin(), safety, _pods(url, "bot-a"), FLAG, watch_s=LIMIT_S + 1)
+    verdict = kill_switch_obeyed(run, LIMIT_S)
+    assert verdict.status is Status.PASS, verdict.reason
+    assert run.restored and unleash.admin().flag(FLAG).enabled is True
+    assert [a["action"] for a in safety.actions] == ["feature flag off", "feature flag on"]
+    assert kill_switches_obeyed([run], LIMIT_S, "unleash").status is Status.PASS
+
+
+def test_ignored_kill_switch_fails_naming_the_flag(unleash: Unleash, start_bot: Callable[..., str]) -> None:
+    url = start_bot(FAULT_IGNORE_FLAGS="true", **unleash.bot_env())
+    _wait_from_server(url)
+    safety = SafetyPolicy("local", production=False, allow_mutations=True)
+    run = exercise_kill_switch(unleash.admin(), safety, _pods(url, "bot-b"), FLAG, watch_s=LIMIT_S + 1)
+    verdict = kill_switch_obeyed(run, LIMIT_S)
+    assert verdict.status is Status.FAIL
+    assert f"flag {FLAG} off, still on after {LIMIT_S:g}s in bot-b" in verdict.reason
+    assert verdict.observed == "never" and "5s" in str(verdict.threshold)
+    assert unleash.admin().flag(FLAG).enabled is True  # turned back on
+
+
+def test_kill_switch_needs_allow_mutations(unleash: Unleash) -> None:
+    from goldgate.safety import MutationRefused
+
+    pods = FeaturePods(ScrapeSource(StaticTargets([])), StubPods({}), "trading", "app=x", "bot_feature_enabled")
+    with pytest.raises(MutationRefused):
+        exercise_kill_switch(unleash.admin(), SafetyPolicy("local", production=False, allow_mutations=False), pods, FLAG,
+                             watch_s=1)
+    assert unleash.admin().flag(FLAG).enabled is True
