@@ -29,3 +29,12 @@ if ! command -v promtool >/dev/null 2>&1; then
   command -v promtool >/dev/null 2>&1 \
     || echo "setup: promtool not found and not installable here: run 'apt-get install prometheus' (alert-rule checks will be ERROR until then)"
 fi
+
+# The §4.2 flag-server scenarios run against a real Unleash server the sandbox starts; its
+# pinned npm package (tools/unleash) is installed here so command 1 ends GO on a fresh machine.
+if command -v npm >/dev/null 2>&1; then
+  .venv/bin/goldgate sandbox flags --install \
+    || echo "setup: the Unleash server could not be installed (npm ci failed): the flag-server checks will be NOT RUN"
+else
+  echo "setup: npm not found: install Node.js and npm (Debian: apt-get install npm) for the flag-server checks (NOT RUN until then)"
+fi
