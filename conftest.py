@@ -20,4 +20,5 @@ pytest_plugins = [
     "steps.post_deploy",
     "steps.failover",
     "steps.trading",
+    "steps.supply",
 ]

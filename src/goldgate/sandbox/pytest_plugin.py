@@ -136,6 +136,24 @@ def _region_values(environment: Environment, info: lifecycle.SandboxInfo) -> dic
     return update
 
 
+def _supply_values(environment: Environment, info: lifecycle.SandboxInfo) -> dict[str, Any]:
+    """``release.registry`` and ``release.repository`` as the running sandbox serves them.
+
+    Without a running registry the field becomes None, so the registry check is NOT RUN
+    naming the field rather than asking nothing.
+    """
+    from goldgate.sandbox import oci_registry, release_repo
+
+    rel, out = environment.release, {}
+    if rel.registry == SANDBOX:
+        address = oci_registry.address(info.state_dir)
+        out["registry"] = f"http://{address}" if address else None
+    if rel.repository == SANDBOX:
+        repo = info.state_dir / release_repo.FOLDER
+        out["repository"] = str(repo) if repo.is_dir() else None
+    return out
+
+
 def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environment | None:
     """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox.
 
@@ -168,13 +186,16 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             feed = feed_url(info.state_dir)
             update["trading"] = environment.trading.model_copy(
                 update={"market_control_url": f"{feed}/v1/market" if feed else None})
+        supply = _supply_values(environment, info)
+        if supply:
+            update["release"] = environment.release.model_copy(update=supply)
         if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
             update["metrics"] = environment.metrics.model_copy(
                 update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})
     # http.tls_url 'sandbox' beside another release.project is refused at load (Environment._own_endpoint).
     if wants_release:
         ws = _materialise(request)
-        rel, rec = environment.release, environment.recovery
+        rel, rec = update.get("release", environment.release), environment.recovery
         update["release"] = rel.model_copy(update={
             "project": _concrete(rel.project, ws.project),
             "artifacts": _concrete(rel.artifacts, ws.artifacts),
