@@ -3,19 +3,21 @@ configuration recovered from Git."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from pytest_bdd import then
+from pytest_bdd import given, parsers, then
 
+from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment
-from goldgate.criteria import supply
+from goldgate.criteria import post_deploy, supply
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import git, live_objects, registry, workloads
 from goldgate.probes.kubernetes import KubernetesUnavailable, call
-from goldgate.verdict import expect
+from goldgate.verdict import Status, Verdict, expect
 
 UNAVAILABLE = (registry.RegistryUnavailable, git.GitUnavailable, KubernetesUnavailable)
 
@@ -100,8 +102,7 @@ def manifests_at_tag(repo: Path, tag: str, folder: str) -> list[tuple[str, dict[
     return docs
 
 
-@then("the running manifests equal those at the release tag in Git")
-def config_from_git(kube: Any, environment: Environment) -> None:
+def _config_verdict(kube: Any, environment: Environment) -> Verdict:
     repo = _repository(environment)
     tag = environment.release.version
 
@@ -112,5 +113,29 @@ def config_from_git(kube: Any, environment: Environment) -> None:
         objs = live_objects.read(kube, docs, environment.kubernetes.namespace)
         return [(o.key, o.desired, o.live) for o in objs]
 
-    gate(f"running configuration equals Git at {tag}", measure,
-         lambda objs: supply.config_matches_git(tag, str(repo), objs))
+    return measure_and_judge(f"running configuration equals Git at {tag}", measure,
+                             lambda objs: supply.config_matches_git(tag, str(repo), objs), UNAVAILABLE)
+
+
+@then("the running manifests equal those at the release tag in Git")
+def config_from_git(kube: Any, environment: Environment) -> None:
+    expect(_config_verdict(kube, environment))
+
+
+@given(parsers.parse('a live edit sets {key} to "{value}" in the ConfigMap {name}, not in Git'))
+def live_config_edit(kube: Any, environment: Environment, safety: Any, key: str, value: str, name: str) -> Iterator[None]:
+    """The rehearsal's edit (``kubectl patch configmap``), undone afterwards whatever happened."""
+    namespace = environment.kubernetes.namespace
+    before = call(kube, f"read configmap {namespace}/{name}", kube.core.read_namespaced_config_map, name, namespace)
+    original = (before.data or {}).get(key)
+    actions.set_config_value(kube, safety, namespace, name, key, value, reason="§9.2 recovery rehearsal: a live edit")
+    yield
+    if original is not None:
+        actions.set_config_value(kube, safety, namespace, name, key, original, reason="undo the rehearsal's live edit")
+
+
+@then(parsers.parse("the configuration-from-Git check fails naming {field}"))
+def config_from_git_fails(kube: Any, environment: Environment, field: str) -> None:
+    verdict = _config_verdict(kube, environment)
+    expect(post_deploy.shows_status(verdict if field in verdict.message() else None, Status.FAIL,
+                                    criterion=f"a live edit of {field} fails configuration recovered from Git"))
