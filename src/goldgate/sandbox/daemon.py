@@ -22,6 +22,7 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
 from goldgate.sandbox import oci_registry, satoken
@@ -127,7 +128,7 @@ async def run(
             from goldgate.sandbox.processes import stop_process
 
             await asyncio.to_thread(stop_process, registry, 5.0)
-            oci_registry.forget(state_dir)
+            oci_registry.forget(state_dir, registry.pid)
         if feed is not None:
             from goldgate.sandbox.processes import stop_process
 
@@ -149,6 +150,7 @@ def _registry(state_dir: pathlib.Path, manifests: pathlib.Path | None) -> subpro
 
     from goldgate.sandbox import image_build, release_repo
 
+    started = time.monotonic()
     try:
         address, proc = oci_registry.start(state_dir)
     except oci_registry.RegistryError as exc:
@@ -163,6 +165,7 @@ def _registry(state_dir: pathlib.Path, manifests: pathlib.Path | None) -> subpro
             requests.RequestException) as exc:
         log.error("the release images could not be built and pushed: %s", exc)
     os.environ[oci_registry.REGISTRY_ENV] = address
+    log.info("registry %s ready with the release images in %.2f s", address, time.monotonic() - started)
     return proc
 
 

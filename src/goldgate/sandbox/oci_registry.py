@@ -86,11 +86,20 @@ def start(state_dir: pathlib.Path) -> tuple[str, subprocess.Popen[bytes]]:
         with contextlib.suppress(requests.RequestException):
             if requests.get(f"http://{address}/v2/", timeout=HTTP_TIMEOUT).status_code == 200:
                 (folder / ADDRESS_FILE).write_text(address, encoding="utf-8")
+                _record_pid(state_dir, proc.pid)
                 return address, proc
         time.sleep(0.05)
     proc.kill()
     proc.wait(5)
     raise RegistryError(f"{BINARY} did not answer /v2/ on {address} within {START_WAIT_S:.0f} s")
+
+
+def _record_pid(state_dir: pathlib.Path, pid: int) -> None:
+    """In ``pids/`` beside the pods', so ``sandbox down`` ends it even if the daemon died first
+    (its command line names this state folder, which the lifecycle checks before a kill)."""
+    pids = state_dir / "pids"
+    pids.mkdir(parents=True, exist_ok=True)
+    (pids / str(pid)).write_text("", encoding="utf-8")
 
 
 def address(state_dir: pathlib.Path) -> str | None:
@@ -101,9 +110,12 @@ def address(state_dir: pathlib.Path) -> str | None:
     return None
 
 
-def forget(state_dir: pathlib.Path) -> None:
+def forget(state_dir: pathlib.Path, pid: int | None = None) -> None:
     with contextlib.suppress(OSError):
         (state_dir / FOLDER / ADDRESS_FILE).unlink()
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            (state_dir / "pids" / str(pid)).unlink()
 
 
 def manifest_digest(registry: str, repository: str, tag: str) -> str | None:
