@@ -128,8 +128,9 @@ def manifest_digest(registry: str, repository: str, tag: str) -> str | None:
     return response.headers.get("Docker-Content-Digest")
 
 
-#: The node's image cache: (repository, tag) -> digest, kept for the daemon's lifetime.
-_pulled: dict[tuple[str, str], str] = {}
+#: The node's image cache: (repository, tag) -> digest (None: not in the registry, the node's
+#: own catalog image), kept for the daemon's lifetime so a pod start asks the registry once.
+_pulled: dict[tuple[str, str], str | None] = {}
 
 
 def pull_digest(repository: str, tag: str) -> str | None:
@@ -144,10 +145,7 @@ def pull_digest(repository: str, tag: str) -> str | None:
     key = (repository, tag)
     if key not in _pulled:
         try:
-            digest = manifest_digest(registry, repository, tag)
+            _pulled[key] = manifest_digest(registry, repository, tag)
         except requests.RequestException:
-            return None
-        if digest is None:
-            return None
-        _pulled[key] = digest
+            return None  # asked again at the next start: a busy registry is not a missing image
     return _pulled[key]
