@@ -21,4 +21,5 @@ pytest_plugins = [
     "steps.post_deploy",
     "steps.failover",
     "steps.trading",
+    "steps.supply",
 ]

@@ -283,6 +283,16 @@ class Release(_Model):
     lock_files: list[str] | None = Field(
         None, description="lock files relative to the project (default: requirements.lock, requirements.txt, "
         "poetry.lock, uv.lock found in it)")
+    registry: str | None = Field(
+        None, description="§5.2 the OCI registry the release image is pushed to, as a base URL (http(s)://host[:port]; "
+        "'sandbox' = the sandbox's registry); the image's repository and tag come from the running Deployment and "
+        "the release version (unset: the registry check is NOT RUN)")
+    repository: str | None = Field(
+        None, description="§5.3/§9.2 a local clone of the release's Git repository, whose tag <version> names the "
+        "release commit and holds the manifests to recover from ('sandbox' = the reference bot's repository; "
+        "unset: the Git checks are NOT RUN)")
+    manifests_path: str = Field(
+        "deploy/k8s", description="§9.2 the folder of the deployed Kubernetes manifests inside the Git repository")
 
 
 class LoadProfile(_Model):

@@ -38,6 +38,7 @@ __all__ = [
     "rollout_undo",
     "scale",
     "set_canary_weight",
+    "set_config_value",
     "set_ingress_canary_weight",
     "set_progress_deadline",
     "set_route_weights",
@@ -120,6 +121,18 @@ def scale(kube: KubeClients, safety: SafetyLike, namespace: str, deployment: str
 
     _, result = perform(safety, "scale", f"deployment/{deployment} -n {namespace}", _scale,
                         replicas=replicas, reason=reason)
+    return result
+
+
+def set_config_value(kube: KubeClients, safety: SafetyLike, namespace: str, config_map: str, key: str,
+                     value: str, *, reason: str = "") -> ActionResult:
+    """``kubectl patch configmap NAME -p '{"data": {KEY: VALUE}}'``: a live edit of one value."""
+    def _patch() -> None:
+        call(kube, f"patch configmap {namespace}/{config_map}", kube.core.patch_namespaced_config_map,
+             config_map, namespace, {"data": {key: value}}, _content_type=MERGE)
+
+    _, result = perform(safety, "set config value", f"configmap/{config_map} -n {namespace}", _patch,
+                        key=key, value=value, reason=reason)
     return result
 
 

@@ -143,6 +143,8 @@ class PodFact:
     last_termination_at: float | None = None
     images: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
+    #: container name -> the ``imageID`` the kubelet reports (the digest it pulled)
+    image_ids: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def template_hash(self) -> str:
@@ -180,6 +182,7 @@ def _pod_fact(pod: Any) -> PodFact:
         last_termination_at=term_at,
         images=tuple(c.image for c in pod.spec.containers),
         env=env,
+        image_ids={cs.name: cs.image_id or "" for cs in (st.container_statuses or [])} if st else {},
     )
 
 

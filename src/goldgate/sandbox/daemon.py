@@ -22,9 +22,10 @@ import pathlib
 import signal
 import subprocess
 import sys
+import time
 from typing import Any
 
-from goldgate.sandbox import satoken
+from goldgate.sandbox import oci_registry, satoken
 from goldgate.sandbox.apiserver import ApiServer, apply_defaults
 from goldgate.sandbox.apiserver.tls import ensure_tls
 from goldgate.sandbox.market import process as market
@@ -103,10 +104,12 @@ async def run(
     code = 0
     feed = None
     flag_server = None
+    registry = None
     try:
         if cluster is not None:
             flag_server = _flag_server(state_dir)  # before the feed: a second region inherits one
             feed = await _market_feed(state_dir)
+            registry = await asyncio.to_thread(_registry, state_dir, manifests)
             await cluster.start()
         for namespace in ("default", "trading") if cluster is None else ("default",):
             if store.find("namespaces", None, namespace) is None:
@@ -125,6 +128,11 @@ async def run(
         if flag_server is not None:
             await _stop_flag_server(state_dir, flag_server)
         await server.stop()
+        if registry is not None:
+            from goldgate.sandbox.processes import stop_process
+
+            await asyncio.to_thread(stop_process, registry, 5.0)
+            oci_registry.forget(state_dir, registry.pid)
         if feed is not None:
             from goldgate.sandbox.processes import stop_process
 
@@ -133,6 +141,36 @@ async def run(
         with contextlib.suppress(FileNotFoundError):
             (state_dir / PORT_FILE).unlink()
     return code
+
+
+def _registry(state_dir: pathlib.Path, manifests: pathlib.Path | None) -> subprocess.Popen[bytes] | None:
+    """The registry the kubelet pulls the bot's images from, with every release pushed (guide §5.2).
+
+    Its address goes into this process's environment for the kubelet's pulls. A registry
+    that does not start is logged: the pods then run the node's own images, and the §5
+    registry check, finding no registry, says so.
+    """
+    import requests
+
+    from goldgate.sandbox import image_build, release_repo
+
+    started = time.monotonic()
+    try:
+        address, proc = oci_registry.start(state_dir)
+    except oci_registry.RegistryError as exc:
+        log.error("%s; the bot's images are not in a registry", exc)
+        return None
+    try:
+        releases = release_repo.build(state_dir, manifests)
+        for image in image_build.ensure_pushed(releases, address):
+            log.info("registry %s/%s:%s %s (revision %s, %s)", address, image.repository, image.tag, image.digest,
+                     image.revision[:12], "pushed" if image.pushed else "already held")
+    except (release_repo.RepoError, image_build.BuildError, OSError, subprocess.SubprocessError,
+            requests.RequestException) as exc:
+        log.error("the release images could not be built and pushed: %s", exc)
+    os.environ[oci_registry.REGISTRY_ENV] = address
+    log.info("registry %s ready with the release images in %.2f s", address, time.monotonic() - started)
+    return proc
 
 
 async def _market_feed(state_dir: pathlib.Path) -> subprocess.Popen[bytes] | None:

@@ -161,6 +161,24 @@ def _flag_server_values(environment: Environment, state_dir: Path) -> Any:
     return flags.model_copy(update={"url": found.get("url") if ready else None, "token": token})
 
 
+def _supply_values(environment: Environment, info: lifecycle.SandboxInfo) -> dict[str, Any]:
+    """``release.registry`` and ``release.repository`` as the running sandbox serves them.
+
+    Without a running registry the field becomes None, so the registry check is NOT RUN
+    naming the field rather than asking nothing.
+    """
+    from goldgate.sandbox import oci_registry, release_repo
+
+    rel, out = environment.release, {}
+    if rel.registry == SANDBOX:
+        address = oci_registry.address(info.state_dir)
+        out["registry"] = f"http://{address}" if address else None
+    if rel.repository == SANDBOX:
+        repo = info.state_dir / release_repo.FOLDER
+        out["repository"] = str(repo) if repo.is_dir() else None
+    return out
+
+
 def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environment | None:
     """``environment`` with every ``sandbox`` value concrete; None when it names no sandbox.
 
@@ -195,13 +213,16 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
                 update={"market_control_url": f"{feed}/v1/market" if feed else None})
         if environment.flags is not None and environment.flags.url == SANDBOX:
             update["flags"] = _flag_server_values(environment, info.state_dir)
+        supply = _supply_values(environment, info)
+        if supply:
+            update["release"] = environment.release.model_copy(update=supply)
         if environment.metrics.source == "scrape" and not environment.metrics.targets_file:
             update["metrics"] = environment.metrics.model_copy(
                 update={"targets_file": str(info.state_dir / "prometheus" / "targets.json")})
     # http.tls_url 'sandbox' beside another release.project is refused at load (Environment._own_endpoint).
     if wants_release:
         ws = _materialise(request)
-        rel, rec = environment.release, environment.recovery
+        rel, rec = update.get("release", environment.release), environment.recovery
         update["release"] = rel.model_copy(update={
             "project": _concrete(rel.project, ws.project),
             "artifacts": _concrete(rel.artifacts, ws.artifacts),

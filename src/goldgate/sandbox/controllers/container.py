@@ -22,10 +22,16 @@ import psutil
 
 from goldgate.sandbox.controllers import volumes
 from goldgate.sandbox.controllers.envresolve import EnvError, resolve_env
-from goldgate.sandbox.controllers.images import ImagePullError, ImageSpec, resolve_image
+from goldgate.sandbox.controllers.images import (
+    ImagePullError,
+    ImageSpec,
+    registry_path,
+    resolve_image,
+)
 from goldgate.sandbox.controllers.probes import probe_once
 from goldgate.sandbox.controllers.quantity import parse_quantity
 from goldgate.sandbox.market.process import MARKET_URL_ENV
+from goldgate.sandbox.oci_registry import pull_digest
 from goldgate.sandbox.store import now_rfc3339
 
 if TYPE_CHECKING:
@@ -139,6 +145,13 @@ class ContainerRunner:
             command[0] = sys.executable
         return command
 
+    async def _pulled_id(self, image: ImageSpec) -> str:
+        """The digest the sandbox registry served for a bot image (the node's catalog id otherwise)."""
+        if image.kind != "bot":
+            return image.image_id
+        digest = await asyncio.to_thread(pull_digest, registry_path(image.repository), image.tag)
+        return f"{image.repository}@{digest}" if digest else image.image_id
+
     # ---------------------------------------------------------------- main loop
     async def run(self) -> None:
         pull_failures = 0
@@ -159,7 +172,7 @@ class ContainerRunner:
                                        "message": f'Back-off pulling image "{self.image}": {exc}'}})
                 await self._sleep_unless_terminating(self.worker.timing.backoff(pull_failures))
                 continue
-            self.image_id = image.image_id
+            self.image_id = await self._pulled_id(image)
             try:
                 container_env = resolve_env(self.worker.store, self.worker.pod, self.spec)
                 self.mounts, mount_env = volumes.prepare(self.worker.store, self.worker.pod, self.spec,

@@ -69,6 +69,19 @@ class ImageSpec:
         return f"sandbox.local/{self.repository}@sha256:{digest}"
 
 
+def registry_path(repository: str) -> str:
+    """The repository's path inside its registry: ``registry.io/trading-bot`` → ``trading-bot``.
+
+    The first part is a registry host when it has a dot or a port or is ``localhost``
+    (the Docker reference grammar); the sandbox registry mirrors every host, as a node's
+    containerd ``registry.mirrors`` entry would.
+    """
+    first, _, rest = repository.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        return rest
+    return repository
+
+
 def split_image(image: str) -> tuple[str, str]:
     """``registry.io/trading-bot:v1.3.0`` → (``registry.io/trading-bot``, ``v1.3.0``)."""
     name = image.split("@", 1)[0]
