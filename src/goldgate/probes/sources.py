@@ -1,4 +1,4 @@
-"""The metric source a rollout monitor reads, chosen by the environment, and its windows.
+"""The metric source a monitor reads, chosen by the environment, and its windows.
 
 A monitor needs "everything since the phase began" again and again. The scrape source
 keeps its reads in a :class:`~goldgate.probes.metrics.scrape.ScrapeWindow` (one more
