@@ -34,6 +34,8 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from goldgate import safeload
+from goldgate.clients.settings import KubernetesTarget as KubernetesTarget
+from goldgate.clients.settings import Timeouts as Timeouts
 from goldgate.release_policy import ReleaseLayout, ReleasePolicy
 from goldgate.secrets import (
     REF_RE,
@@ -63,25 +65,10 @@ _resolve_secret = resolve_secret
 
 
 # --------------------------------------------------------------------------- schema
+# The ``kubernetes`` and ``timeouts`` sections (KubernetesTarget, Timeouts) are the clients'
+# own settings and live with them in goldgate.clients.settings; they stay importable here.
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class KubernetesTarget(_Model):
-    """Where the bot runs. ``kubeconfig: sandbox`` means the embedded sandbox cluster."""
-
-    kubeconfig: str = Field("sandbox", description="'sandbox', 'in-cluster', or a kubeconfig path")
-    context: str | None = Field(None, description="kubeconfig context to use (default: the kubeconfig's current context)")
-    namespace: str = Field("trading", description="namespace of the bot's Deployment and Service")
-    deployment: str = Field("trading-bot", description="the bot's Deployment")
-    service: str = Field("trading-bot", description="the bot's Service (its load balancer is http.base_url 'service')")
-    container: str = Field("trading-bot", description="the bot's container in the pod template")
-    label_selector: str = Field("app=trading-bot", description="labels that select the bot's pods")
-    request_timeout_s: float = Field(10.0, gt=0, le=300, description="timeout of one Kubernetes API request in seconds")
-
-    @property
-    def is_sandbox(self) -> bool:
-        return self.kubeconfig == "sandbox"
 
 
 class HttpTarget(_Model):
@@ -100,15 +87,6 @@ class HttpTarget(_Model):
         if v != "service" and not re.match(r"^https?://[^\s/]+", v):
             raise ValueError("must be 'service' or an http(s):// URL")
         return v.rstrip("/")
-
-
-class Timeouts(_Model):
-    """Every probe call is bounded: a blackholed endpoint costs at most its timeout."""
-
-    connect_s: float = Field(3.0, gt=0, le=60, description="connect timeout of every probe call in seconds")
-    read_s: float = Field(10.0, gt=0, le=600, description="read timeout of every probe call in seconds")
-    retries: int = Field(2, ge=0, le=10, description="retries of idempotent reads after a connection failure")
-    backoff_s: float = Field(0.5, ge=0, le=30, description="pause before the first retry in seconds (doubles each retry)")
 
 
 class Thresholds(_Model):

@@ -21,12 +21,12 @@ NAMES_THE_SANDBOX = re.compile(r'is_sandbox|goldgate\.sandbox|from \.sandbox|"sa
 ALLOWED = {
     ("src/goldgate/cli.py", '"goldgate.sandbox.cli",'):
         "the CLI routes `goldgate sandbox` by the module's name (imported by importlib, absent when not installed)",
-    ("src/goldgate/config.py",
+    ("src/goldgate/clients/settings.py",
      'kubeconfig: str = Field("sandbox", description="\'sandbox\', \'in-cluster\', or a kubeconfig path")'):
         "the environment file's value; the sandbox pytest plugin resolves it before any probe reads it",
-    ("src/goldgate/config.py", "def is_sandbox(self) -> bool:"):
-        "read only by the two validation rules below",
-    ("src/goldgate/config.py", 'return self.kubeconfig == "sandbox"'):
+    ("src/goldgate/clients/settings.py", "def is_sandbox(self) -> bool:"):
+        "read only by the two validation rules of goldgate.config",
+    ("src/goldgate/clients/settings.py", 'return self.kubeconfig == "sandbox"'):
         "the property behind the two validation rules",
     ("src/goldgate/config.py", "if self.production and self.kubernetes.is_sandbox:"):
         "validation of the file: production cannot target the sandbox",

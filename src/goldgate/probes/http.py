@@ -1,9 +1,10 @@
 """HTTP evidence source: one bounded request, described completely.
 
 A probe never decides: it returns an :class:`HttpObservation` that says what was asked,
-what came back and how long it took, or why nothing came back. Every call has a connect
-and a read timeout; only idempotent methods are retried, a bounded number of times, so a
-blackholed endpoint costs at most ``(retries + 1) * (connect + read)`` seconds.
+what came back and how long it took, or why nothing came back. The exchange itself is
+:func:`goldgate.clients.http.send`: a connect and a read timeout on every call; only
+idempotent methods are retried, a bounded number of times, so a blackholed endpoint costs
+at most ``(retries + 1) * (connect + read)`` seconds.
 
 Example::
 
@@ -15,16 +16,15 @@ Example::
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 
-from goldgate.config import Timeouts
+from goldgate.clients.http import IDEMPOTENT as IDEMPOTENT
+from goldgate.clients.http import send
+from goldgate.clients.settings import Timeouts
 from goldgate.verdict import Evidence
-
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -61,26 +61,6 @@ class HttpObservation:
         return Evidence(source="http", query=f"{self.method} {self.url}", samples=1 if self.answered else 0, details=details)
 
 
-def _describe(exc: requests.RequestException) -> str:
-    """Name the cause in words an operator recognises, without the stack."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return "connect timeout"
-    if isinstance(exc, requests.ReadTimeout):
-        return "read timeout (connected, no answer)"
-    if isinstance(exc, requests.ConnectionError):
-        text = str(exc)
-        if "Connection refused" in text:
-            return "connection refused"
-        if "Name or service not known" in text or "nodename nor servname" in text:
-            return "host name does not resolve"
-        if "RemoteDisconnected" in text or "Connection aborted" in text:
-            return "connection closed without an answer"
-        return "connection failed"
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed"
-    return type(exc).__name__
-
-
 class HttpProbe:
     """Requests against one base URL with the environment's timeouts and retry budget."""
 
@@ -105,37 +85,20 @@ class HttpProbe:
     def request(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None) -> HttpObservation:
         method = method.upper()
         url = self.url(path)
-        attempts = 1 + (self.timeouts.retries if method in IDEMPOTENT else 0)
-        last_error = "not attempted"
-        for attempt in range(1, attempts + 1):
-            started = time.perf_counter()
-            try:
-                resp = self._session.request(
-                    method,
-                    url,
-                    json=json_body,
-                    params=params,
-                    headers=self._headers,
-                    timeout=(self.timeouts.connect_s, self.timeouts.read_s),
-                    verify=self._verify,
-                    allow_redirects=False,
-                )
-            except requests.RequestException as exc:
-                last_error = _describe(exc)
-                if attempt < attempts:
-                    time.sleep(self.timeouts.backoff_s * attempt)
-                continue
-            elapsed = (time.perf_counter() - started) * 1000.0
-            return HttpObservation(
-                method=method,
-                url=resp.url or url,
-                status=resp.status_code,
-                elapsed_ms=elapsed,
-                body=resp.text,
-                headers={k.lower(): v for k, v in resp.headers.items()},
-                attempts=attempt,
-            )
-        return HttpObservation(method=method, url=url, error=last_error, attempts=attempts)
+        ex = send(self._session, method, url, self.timeouts, json=json_body, params=params, headers=self._headers,
+                  verify=self._verify, allow_redirects=False)
+        resp = ex.response
+        if resp is None:
+            return HttpObservation(method=method, url=url, error=ex.error, attempts=ex.attempts)
+        return HttpObservation(
+            method=method,
+            url=resp.url or url,
+            status=resp.status_code,
+            elapsed_ms=ex.elapsed_ms,
+            body=resp.text,
+            headers={k.lower(): v for k, v in resp.headers.items()},
+            attempts=ex.attempts,
+        )
 
     def get(self, path: str, **kw: Any) -> HttpObservation:
         return self.request("GET", path, **kw)

@@ -48,7 +48,7 @@ from goldgate.probes.metrics import Selector
 from goldgate.probes.metrics.base import DEFAULT_API_ROUTES
 from goldgate.probes.metrics.promtext import LabelSet, histogram_quantile_interval
 from goldgate.probes.metrics.scrape import ScrapeSource, StaticTargets, Target
-from goldgate.rollout.sources import GrowingWindow, metric_source
+from goldgate.probes.sources import GrowingWindow, metric_source
 from goldgate.verdict import Evidence
 
 __all__ = ["FailedWindow", "PodWindow", "ProcessWindow", "ServerTimings", "histogram_delta", "release_window"]
@@ -191,7 +191,7 @@ class ProcessWindow:
 class PodWindow:
     """The selected pods' latency through a metric source's growing window (monitor's reading).
 
-    ``window`` is a :class:`goldgate.rollout.sources.GrowingWindow` (opened when this is
+    ``window`` is a :class:`goldgate.probes.sources.GrowingWindow` (opened when this is
     built); ``settle_s`` waits before the last reading so a Prometheus server has scraped
     the end of the run.
     """

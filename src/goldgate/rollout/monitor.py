@@ -42,45 +42,68 @@ limits and drawdown as hard guards, signal agreement, trade rate and rejects bes
 stable version, the market open with enough bars) to the triggers above.
 
 This module only schedules the reads, feeds the measurements to the criteria and carries
-their verdicts: every decision is made in :mod:`goldgate.criteria`.
+their verdicts: every decision is made in :mod:`goldgate.criteria`, the triggers' own and
+the assessment they add up to in :mod:`goldgate.criteria.triggers` (whose names stay
+importable from here).
 """
 
 from __future__ import annotations
 
-import enum
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from goldgate.config import Environment
-from goldgate.criteria.health import PodHealth, health_checks, pod_tolerances
-from goldgate.criteria.latency import p95_above_budget, p95_baseline_waived, p95_vs_baseline
-from goldgate.criteria.lone_error_rate import (
-    DispersionSetting,
-    DispersionStats,
-    LoneErrorRate,
-    lone_error_rate,
-)
-from goldgate.criteria.measured import probe_failed, unmeasured
+from goldgate.criteria.lone_error_rate import DispersionStats, LoneErrorRate, lone_error_rate
+from goldgate.criteria.measured import unmeasured
 from goldgate.criteria.paired_error_rate import PairedErrorRate, paired_error_rate
-from goldgate.criteria.resources import (
-    DiskReading,
-    PodUsage,
-    cpu_vs_limit,
-    free_disk,
-    memory_vs_limit,
-    oom_kills,
+from goldgate.criteria.resources import PodUsage
+from goldgate.criteria.triggers import (
+    CPU,
+    DISK,
+    ERROR_RATE,
+    HEALTH,
+    MEMORY,
+    OOM,
+    P95_BASELINE,
+    P95_BUDGET,
+    ROLLBACK_TRIGGERS,
+    Assessment,
+    History,
+    Outcome,
+    assess,
+    baseline_waiver,
+    count_delta,
+    disk_readings,
+    disk_trigger,
+    dispersion_setting,
+    latency_triggers,
+    latency_unmeasured,
+    pod_triggers,
+    pods_unmeasured,
+    sprt_params,
+    usage_triggers,
+    usage_unmeasured,
+    watch_plan,
+    worst,
 )
-from goldgate.criteria.sprt import SprtParams
-from goldgate.criteria.watch_error_rate import WatchPlan
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
-from goldgate.probes.metrics import Measurement, Selector
+from goldgate.probes.metrics import Selector
 from goldgate.probes.workloads import PodFact, pod_facts, pod_usage
 from goldgate.rollout.sources import GrowingWindow
-from goldgate.verdict import Evidence, Status, Verdict
+from goldgate.verdict import Verdict
 
 __all__ = [
+    "CPU",
+    "DISK",
+    "ERROR_RATE",
+    "HEALTH",
+    "MEMORY",
+    "OOM",
+    "P95_BASELINE",
+    "P95_BUDGET",
+    "ROLLBACK_TRIGGERS",
     "Assessment",
     "Group",
     "History",
@@ -88,64 +111,12 @@ __all__ = [
     "PollHistory",
     "RollbackMonitor",
     "baseline_waiver",
+    "disk_readings",
     "dispersion_setting",
     "sprt_params",
     "watch_plan",
+    "worst",
 ]
-
-ERROR_RATE = "error rate (§6.1 rollback above 1 %)"
-P95_BASELINE = "p95 latency vs baseline (§6.1 rollback above 2x)"
-P95_BUDGET = "p95 latency budget (§8.1 alert above 500 ms)"
-CPU = "CPU vs limit (§8.3 alert above 70 %)"
-MEMORY = "memory vs limit (§8.3 alert above 80 %)"
-HEALTH = "health checks (§6.1 rollback on failed health checks)"
-DISK = "free disk (§6.1 rollback below 10 % free)"
-OOM = "OOM kills (§6.1 rollback when OOM kills are detected)"
-#: Most specific first: an OOM kill also restarts the pod, which the health checks see too.
-ROLLBACK_TRIGGERS = (ERROR_RATE, P95_BASELINE, OOM, DISK, HEALTH)
-
-#: Pods that are still starting keep these waiting reasons without having failed anything.
-_STARTING = {"", "ContainerCreating", "PodInitializing"}
-
-
-def sprt_params(env: Environment) -> SprtParams:
-    """The sequential error-rate test of an environment (limit = the §6.1 threshold)."""
-    t = env.error_rate_test
-    return SprtParams(limit=env.thresholds.error_rate, p0=t.healthy_rate, p1=t.breached_rate,
-                      alpha=t.false_rollback, beta=t.missed_breach, max_requests=t.max_requests)
-
-
-def watch_plan(env: Environment, horizon_s: float | None = None, max_gap_s: float | None = None) -> WatchPlan:
-    """The window-wide error-rate test of an environment.
-
-    ``horizon_s``: the longest the window can run (default ``error_rate_test.horizon_s``,
-    else the longest a strategy monitors: twice the switch window or the canary phase
-    deadline). ``max_gap_s``: the longest stretch without requests a PASS may span
-    (default ``error_rate_test.max_gap_s``, else three evaluation intervals).
-    """
-    t, s = env.error_rate_test, env.strategy
-    horizon = horizon_s or getattr(t, "horizon_s", None) or max(
-        2 * s.monitoring_window_s, s.canary_phase_deadline_s or 2 * s.canary_phase_s)
-    gap = max_gap_s or getattr(t, "max_gap_s", None) or 3 * s.evaluation_interval_s
-    return WatchPlan(sprt_params(env), horizon_s=float(horizon), max_gap_s=float(gap),
-                     resolution_s=getattr(t, "resolution_s", None))
-
-
-def dispersion_setting(env: Environment) -> DispersionSetting:
-    """How a lone release's error-rate test allows for bursts (``error_rate_test.dispersion``)."""
-    t = env.error_rate_test
-    configured = getattr(t, "dispersion", "auto")
-    return DispersionSetting(configured=None if configured == "auto" else float(configured),
-                             default=float(getattr(t, "default_dispersion", 30.0)),
-                             min_polls=int(getattr(t, "dispersion_min_polls", 30)))
-
-
-@dataclass(frozen=True)
-class History:
-    """Per-poll counts of a version read earlier (``stats``) and what they were (``source``)."""
-
-    stats: DispersionStats
-    source: str
 
 
 class PollHistory:
@@ -172,13 +143,6 @@ class PollHistory:
         self._last, self._at = (total, errors), now
 
 
-def baseline_waiver(env: Environment) -> str:
-    """The environment's explicit "no baseline exists" (``strategy.baseline: none``), or ""."""
-    if str(getattr(env.strategy, "baseline", "") or "").strip().lower() == "none":
-        return f"environment {env.name}: strategy.baseline is 'none'"
-    return ""
-
-
 @dataclass(frozen=True)
 class Group:
     """A set of pods under watch: a name for the reader and the labels that select them."""
@@ -197,73 +161,6 @@ class Group:
 
     def __str__(self) -> str:
         return f"{self.name} ({self.namespace}/{self.label_selector})"
-
-
-class Outcome(enum.StrEnum):
-    ROLLBACK = "ROLLBACK"
-    PASS = "PASS"  # noqa: S105 - an outcome, not a password
-    HOLD = "HOLD"
-
-
-@dataclass(frozen=True)
-class Assessment:
-    """One evaluation: a verdict per trigger and what they add up to."""
-
-    group: str
-    elapsed_s: float
-    verdicts: tuple[Verdict, ...]
-    at: float = field(default_factory=time.time)
-
-    @property
-    def breaches(self) -> list[Verdict]:
-        return [v for v in self.verdicts if v.rollback and v.status is Status.FAIL]
-
-    @property
-    def alerts(self) -> list[Verdict]:
-        return [v for v in self.verdicts if not v.rollback and v.status is Status.FAIL]
-
-    @property
-    def undecided(self) -> list[Verdict]:
-        return [v for v in self.verdicts if v.rollback and v.status in (Status.INCONCLUSIVE, Status.ERROR)]
-
-    @property
-    def outcome(self) -> Outcome:
-        if self.breaches:
-            return Outcome.ROLLBACK
-        if self.undecided:
-            return Outcome.HOLD
-        return Outcome.PASS
-
-    def summary(self) -> str:
-        """One line per evaluation for progress output: each trigger's status and value."""
-        parts = []
-        for v in self.verdicts:
-            short = v.criterion.split(" (")[0]
-            parts.append(f"{short}={v.status.value}" + (f"({_short_value(v)})" if v.observed is not None else ""))
-        return f"[{self.elapsed_s:6.1f}s] {self.group}: {self.outcome.value} — " + ", ".join(parts)
-
-    def reason(self) -> str:
-        """Why this outcome: the breaches, else what is still undecided."""
-        if self.breaches:
-            return "; ".join(v.message() for v in self.breaches)
-        if self.undecided:
-            return "; ".join(v.message() for v in self.undecided)
-        return "every rollback trigger passed"
-
-
-def _delta(now: tuple[int, int], seen: tuple[int, int]) -> tuple[int, int]:
-    """Requests and errors since ``seen``; a pod that left the selection restarts the count."""
-    total, errors = now
-    prev_total, prev_errors = seen
-    if total < prev_total or errors < prev_errors:
-        prev_total, prev_errors = min(prev_total, total), min(prev_errors, errors)
-    return total - prev_total, errors - prev_errors
-
-
-def _short_value(v: Verdict) -> str:
-    if isinstance(v.observed, float):
-        return f"{v.observed:.4g}"
-    return str(v.observed)
 
 
 class RollbackMonitor:
@@ -392,9 +289,7 @@ class RollbackMonitor:
         verdicts.extend(self._usage())
         if self.trading is not None:
             verdicts.extend(self.trading.evaluate())
-        order = {name: i for i, name in enumerate((*ROLLBACK_TRIGGERS, P95_BUDGET, CPU, MEMORY))}
-        verdicts.sort(key=lambda v: order.get(v.criterion, 99))
-        return Assessment(str(self.group), round(self.elapsed_s, 3), tuple(verdicts))
+        return assess(str(self.group), round(self.elapsed_s, 3), verdicts)
 
     # ------------------------------------------------------------------ triggers
     def _error_rate(self) -> Verdict:
@@ -414,9 +309,9 @@ class RollbackMonitor:
             if unusable is not None:  # both tracks' next counts cover this poll's time: pairs stay aligned
                 return unusable
             assert b.counts is not None
-            stable = _delta(b.counts.rounded(), self._seen_stable)
+            stable = count_delta(b.counts.rounded(), self._seen_stable)
             self._seen_stable = b.counts.rounded()
-        release = _delta(m.counts.rounded(), self._seen_counts)
+        release = count_delta(m.counts.rounded(), self._seen_counts)
         self._seen_counts = m.counts.rounded()
         now = self.elapsed_s
         step, self._seen_elapsed = max(0.0, now - self._seen_elapsed), now
@@ -432,83 +327,26 @@ class RollbackMonitor:
         assert self._window is not None
         t = self.env.thresholds
         m = self._window.latency_quantile(0.95)
-        out: list[Verdict] = []
         if m.error:
-            out.append(probe_failed(P95_BUDGET, f"could not measure: {m.error}", threshold=t.p95_latency_ms / 1000,
-                                    evidence=m.evidence()))
-            out.append(probe_failed(P95_BASELINE, f"could not measure: {m.error}", evidence=m.evidence(),
-                                    rollback=True))
-            return out
-        window = round(self.elapsed_s, 1)
-        out.append(p95_above_budget(m.value, budget_s=t.p95_latency_ms / 1000, min_samples=t.min_requests,
-                                    samples=m.samples, window_s=window, criterion=P95_BUDGET,
-                                    evidence=(m.evidence(),), interval=m.interval))
-        if self._baseline_window is not None:
-            b = self._baseline_window.latency_quantile(0.95)
-            if b.error:
-                out.append(probe_failed(P95_BASELINE, f"baseline could not be measured: {b.error}",
-                                        evidence=(m.evidence(), b.evidence()), rollback=True))
-            else:
-                out.append(p95_vs_baseline(m.value, b.value, factor=t.p95_baseline_factor,
-                                           min_samples=t.min_requests, samples=m.samples,
-                                           baseline_samples=b.samples, window_s=window,
-                                           criterion=P95_BASELINE, evidence=(m.evidence(), b.evidence()),
-                                           interval=m.interval, baseline_interval=b.interval))
-        elif self.baseline_p95_s is not None:
-            out.append(p95_vs_baseline(m.value, self.baseline_p95_s, factor=t.p95_baseline_factor,
-                                       min_samples=t.min_requests, samples=m.samples, baseline_samples=None,
-                                       window_s=window, criterion=P95_BASELINE, interval=m.interval,
-                                       evidence=(m.evidence(), Evidence("stored baseline", "",
-                                                 details={"p95_s": self.baseline_p95_s}))))
-        elif self.waiver:
-            out.append(p95_baseline_waived(self.waiver, factor=t.p95_baseline_factor, criterion=P95_BASELINE,
-                                           evidence=(m.evidence(),)))
-        else:
-            out.append(p95_vs_baseline(m.value, None, factor=t.p95_baseline_factor, min_samples=t.min_requests,
-                                       samples=m.samples, baseline_samples=None, window_s=window,
-                                       criterion=P95_BASELINE, evidence=(m.evidence(),)))
-        return out
+            return latency_unmeasured(m, t)
+        baseline = self._baseline_window.latency_quantile(0.95) if self._baseline_window is not None else None
+        return latency_triggers(m, t, window_s=round(self.elapsed_s, 1), baseline=baseline,
+                                baseline_p95_s=self.baseline_p95_s, waiver=self.waiver)
 
     def _pod_triggers(self) -> list[Verdict]:
         sel = self.group.label_selector
-        where = Evidence("kubernetes", f"pods {self.group.namespace} labelSelector={sel}")
+        query = f"pods {self.group.namespace} labelSelector={sel}"
         try:
             pods = [p for p in self._pods(sel) if not p.deleting]
         except KubernetesUnavailable as exc:
-            return [probe_failed(HEALTH, str(exc), evidence=where, rollback=True),
-                    probe_failed(OOM, str(exc), evidence=where, rollback=True)]
-        judged: list[PodHealth] = []
-        starting = []
-        for p in pods:
-            if p.ready:
-                self._ever_ready.add(p.name)
-            restarts = p.restarts - self._restarts0.get(p.name, 0)
-            if p.name not in self._ever_ready and restarts <= 0 and p.waiting_reason in _STARTING:
-                starting.append(p.name)  # never Ready yet and nothing failed: still starting
-                continue
-            judged.append(PodHealth(
-                name=p.name, ready=p.ready, phase=p.phase, restarts_in_window=max(0, restarts),
-                waiting_reason=p.waiting_reason, last_termination_reason=p.last_termination_reason,
-                last_termination_at=p.last_termination_at))
-        all_pods = [PodHealth(name=p.name, ready=p.ready, phase=p.phase,
-                              restarts_in_window=max(0, p.restarts - self._restarts0.get(p.name, 0)),
-                              waiting_reason=p.waiting_reason,
-                              last_termination_reason=p.last_termination_reason,
-                              last_termination_at=p.last_termination_at) for p in pods]
-        ev = Evidence("kubernetes", where.query, round(self.elapsed_s, 1), len(pods),
-                      {"starting": starting} if starting else {})
-        window = round(self.elapsed_s, 1)
-        tolerances = pod_tolerances(self.env.thresholds)
-        health = health_checks(judged, max_restarts=tolerances.max_restarts, max_probe_failures=0,
-                               max_unhealthy_pods=0, window_s=window, criterion=HEALTH, evidence=(ev,))
-        # Kubernetes timestamps have whole seconds: a kill in the window's first second
-        # may carry a finishedAt just before its start.
+            return pods_unmeasured(str(exc), query)
+        self._ever_ready.update(p.name for p in pods if p.ready)
+        # OOM kills of the release's own pods count from the moment the release started them.
         since = self._started_wall if self._release_started_wall is None else min(
             self._started_wall, self._release_started_wall)
-        oom = oom_kills(all_pods, window_start=since - 1.0, max_oom_kills=tolerances.max_oom_kills,
-                        criterion=OOM, evidence=(ev,))
-        # An OOM-killed pod is also an unhealthy one: the more specific cause is named first.
-        return [oom, health]
+        return pod_triggers(pods, self.env.thresholds, restarts_at_start=self._restarts0,
+                            ever_ready=self._ever_ready, window_s=round(self.elapsed_s, 1),
+                            window_start_wall=since, query=query)
 
     def _usage(self) -> list[Verdict]:
         """§8.3 alerts: CPU above 70 % and memory above 80 % of the limits (never a rollback)."""
@@ -516,47 +354,11 @@ class RollbackMonitor:
         try:
             usages = self._usage_reader(self.group.label_selector)
         except KubernetesUnavailable as exc:
-            ev = Evidence("metrics.k8s.io", f"pods {self.group.namespace} {self.group.label_selector}")
-            return [probe_failed(CPU, str(exc), threshold=t.cpu_utilization, evidence=ev),
-                    probe_failed(MEMORY, str(exc), threshold=t.memory_utilization, evidence=ev)]
-        return [cpu_vs_limit(usages, max_fraction=t.cpu_utilization, criterion=CPU),
-                memory_vs_limit(usages, max_fraction=t.memory_utilization, criterion=MEMORY)]
+            return usage_unmeasured(str(exc), f"pods {self.group.namespace} {self.group.label_selector}", t)
+        return usage_triggers(usages, t)
 
     def _disk(self) -> Verdict:
         sel = self.group.selector
         avail = self.source.instant("node_filesystem_avail_bytes", sel)
         size = self.source.instant("node_filesystem_size_bytes", sel)
-        minimum = self.env.thresholds.free_disk_ratio
-        for m in (avail, size):
-            if m.error:
-                return probe_failed(DISK, f"could not measure: {m.error}", threshold=minimum,
-                                    evidence=m.evidence(), rollback=True)
-        readings = disk_readings(avail, size)
-        return free_disk(readings, min_free_fraction=minimum, criterion=DISK,
-                         evidence=(avail.evidence(), size.evidence()))
-
-
-def _series_key(s: Mapping[str, Any]) -> tuple[str, str]:
-    pod = str(s.get("pod") or s.get("instance") or s.get("kubernetes_pod_name") or "")
-    return pod, str(s.get("mountpoint", ""))
-
-
-def disk_readings(avail: Measurement, size: Measurement) -> list[DiskReading]:
-    """Pair ``node_filesystem_avail_bytes`` with ``..._size_bytes`` per pod and mountpoint."""
-    sizes = {_series_key(s): float(s["value"]) for s in size.series if "value" in s}
-    out = []
-    for s in avail.series:
-        if "value" not in s:
-            continue
-        key = _series_key(s)
-        out.append(DiskReading(pod=key[0], avail_bytes=float(s["value"]), size_bytes=sizes.get(key),
-                               mountpoint=key[1] or "/"))
-    return out
-
-
-def worst(assessments: Sequence[Assessment]) -> Assessment | None:
-    """The first assessment that asked for a rollback, else the last one."""
-    for a in assessments:
-        if a.outcome is Outcome.ROLLBACK:
-            return a
-    return assessments[-1] if assessments else None
+        return disk_trigger(avail, size, self.env.thresholds)

@@ -25,7 +25,8 @@ guards and the drawdown still hold.
 The release's decisions are read from the start of its first phase and kept across
 phases: a bot's trading does not depend on its share of requests, so the evidence of the
 10 % phase still counts at 50 %. This module only reads, converts and carries verdicts;
-every decision is made in :mod:`goldgate.criteria`.
+every decision is made in :mod:`goldgate.criteria` (the trading triggers' own in
+:mod:`goldgate.criteria.trading.triggers`, whose names stay importable from here).
 """
 
 from __future__ import annotations
@@ -37,7 +38,15 @@ from typing import Any
 
 from goldgate.config import Environment
 from goldgate.criteria import trading as judge
-from goldgate.criteria.measured import probe_failed
+from goldgate.criteria.trading.triggers import (
+    COMPARISONS,
+    HARD_GUARDS,
+    TRADING_TRIGGERS,
+    TradingTriggers,
+    is_trading_trigger,
+    records_unreadable,
+    trigger_names,
+)
 from goldgate.probes.kubernetes import KubeClients
 from goldgate.probes.metrics import KubernetesTargets
 from goldgate.probes.trading import (
@@ -69,21 +78,7 @@ def trading_source(env: Environment, kube: KubeClients) -> TradingRecordSource:
                                verify_tls=env.http.verify_tls)
 
 
-#: Every trading verdict's criterion: the hard guards, the comparisons, the market.
-HARD_GUARDS = (judge.LIMITS, judge.DRAWDOWN)
 MARKET = judge.MARKET
-COMPARISONS = (judge.AGREEMENT, judge.TRADE_RATE, judge.REJECTS)
-TRADING_TRIGGERS = (*HARD_GUARDS, judge.MARKET, *COMPARISONS)
-
-
-def trigger_names(with_stable: bool) -> tuple[str, ...]:
-    """The trading criteria an evaluation judges (the comparisons only beside a stable version)."""
-    return (*HARD_GUARDS, judge.MARKET, *(COMPARISONS if with_stable else ()))
-
-
-def is_trading_trigger(verdict: Verdict | None) -> bool:
-    """Is this rollback reason the release's trading (so its trading is halted first)?"""
-    return verdict is not None and verdict.criterion in TRADING_TRIGGERS
 
 
 @dataclass
@@ -101,10 +96,7 @@ class TradingMonitor:
     _release_window: TrackWindow | None = None
     _stable_window: TrackWindow | None = None
     _last: tuple[TrackReading | None, TrackReading | None] = (None, None)
-    _agreement: Any = None
-    _rate: Any = None
-    _rejects: Any = None
-    _counted: tuple[int, float, int, float, int, int] = (0, 0, 0, 0, 0, 0)
+    _triggers: TradingTriggers | None = None
 
     def start(self) -> None:
         """Open the windows (once: later phases keep reading the same ones)."""
@@ -121,7 +113,9 @@ class TradingMonitor:
                                   "comparisons end with the last phase it ran in")
             self.stable, self._stable_window = None, None
         elif self.stable is None or stable.selector != self.stable.selector:
-            self.stable, self._stable_window, self._agreement = stable, None, None
+            self.stable, self._stable_window = stable, None
+            if self._triggers is not None:
+                self._triggers.restart_comparisons()
 
     def evaluate(self) -> list[Verdict]:
         """One more read of both records; the trading verdicts of the window so far."""
@@ -137,60 +131,17 @@ class TradingMonitor:
         return verdicts
 
     # ------------------------------------------------------------------ judging
-    def _tests(self) -> None:
-        """The sequential tests of the comparison with the current stable group (fresh per group)."""
-        t = self.env.trading
-        self._agreement = judge.SignalAgreement(judge.AgreementPlan(
-            min_agreement=t.min_agreement, tolerance=t.agreement_tolerance, expected_agreement=self.expected_agreement,
-            alpha=t.false_rollback, beta=t.missed_breach, min_pairs=t.min_bars))
-        self._rate = judge.TradeRate(judge.TradeRatePlan(bounds=tuple(t.trade_rate_ratio), alpha=t.false_rollback,
-                                                         beta=t.missed_breach))
-        self._rejects = judge.OrderRejects(judge.RejectPlan(margin=t.reject_margin, alpha=t.false_rollback,
-                                                            beta=t.missed_breach))
-        self._counted = (0, 0.0, 0, 0.0, 0, 0)
-
     def _judge(self, rel: TrackReading, stb: TrackReading | None) -> list[Verdict]:
-        t = self.env.trading
+        """Hand both readings to the trading triggers (:mod:`goldgate.criteria.trading.triggers`)."""
         evidence = tuple(r.evidence() for r in (rel, stb) if r is not None)
         if rel.errors or (stb is not None and stb.errors):
             why = "; ".join(f"{k}: {v}" for r in (rel, stb) if r is not None for k, v in r.errors.items())
-            return [probe_failed(name, f"could not read the decision record: {why}", evidence=evidence,
-                                 rollback=True) for name in trigger_names(stb is not None)]
-        canary = track_stream(rel, "canary")
+            return records_unreadable(why, with_stable=stb is not None, evidence=evidence)
+        if self._triggers is None:
+            self._triggers = TradingTriggers(self.env.trading, max_gap_s=3 * self.env.strategy.evaluation_interval_s)
+        self._triggers.expected_agreement = self.expected_agreement  # read when a comparison starts
         stable = track_stream(stb, "stable") if stb is not None else None
-        limits = judge.TradingLimits(
-            max_order_volume=t.limits.max_order_volume, max_notional_usd=t.limits.max_notional_usd,
-            price_collar_bps=t.limits.price_collar_bps, max_position_lots=t.limits.max_position_lots,
-            max_orders_per_minute=t.limits.max_orders_per_minute, contract_size=dict(t.limits.contract_size),
-            default_contract_size=t.limits.default_contract_size)
-        gap = 3 * self.env.strategy.evaluation_interval_s
-        verdicts = [
-            judge.pre_trade_limits(canary, limits, evidence=evidence),
-            judge.pnl_drawdown(canary, t.max_drawdown_usd, stable=stable, evidence=evidence),
-            judge.trading_evidence(canary, stable, min_bars=t.min_bars, now=time.time(), max_gap_s=gap,
-                                   evidence=evidence),
-        ]
-        if stable is None:
-            return verdicts
-        if self._agreement is None:
-            self._tests()
-        assert self._agreement is not None and self._rate is not None and self._rejects is not None
-        verdicts.append(judge.signal_agreement(self._agreement.observe(canary, stable), evidence=evidence))
-        # The rate tests take each poll's new counts: both tracks over the same poll, so a
-        # burst that hits every version at once cancels out.
-        c_orders, s_orders = len(canary.orders), len(stable.orders)
-        c_bars, s_bars = float(canary.bars), float(stable.bars)
-        c_rej = sum(1 for o in canary.orders if o.status == "rejected")
-        s_rej = sum(1 for o in stable.orders if o.status == "rejected")
-        p = self._counted
-        new = (max(0, c_orders - p[0]), max(0.0, c_bars - p[1]), max(0, s_orders - p[2]), max(0.0, s_bars - p[3]))
-        new_rej = (min(new[0], max(0, c_rej - p[4])), min(new[2], max(0, s_rej - p[5])))
-        self._counted = (max(c_orders, p[0]), max(c_bars, p[1]), max(s_orders, p[2]), max(s_bars, p[3]),
-                         max(c_rej, p[4]), max(s_rej, p[5]))
-        verdicts.append(judge.trade_rate(self._rate.observe(*new), evidence=evidence))
-        verdicts.append(judge.order_rejects(self._rejects.observe(new_rej[0], new[0], new_rej[1], new[2]),
-                                            evidence=evidence))
-        return verdicts
+        return self._triggers.judge(track_stream(rel, "canary"), stable, now=time.time(), evidence=evidence)
 
     # ------------------------------------------------------------------ numbers
     def _numbers(self, rel: TrackReading, stb: TrackReading | None, verdicts: Sequence[Verdict]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """``k8s:NAMESPACE/NAME#KEY``: one key of a Kubernetes Secret, read with the run's kubeconfig.
 
-The client is the one every Kubernetes probe uses (:func:`goldgate.probes.kubernetes.connect`
+The client is the one every Kubernetes probe uses (:func:`goldgate.clients.kubernetes.connect`
 on the environment's ``kubernetes`` target: kubeconfig, context, request timeout, bounded
 retries), so the credentials and the API server are exactly those of the run. Reading a
 Secret needs ``get`` on that one Secret; ``deploy/ci/kubernetes/20-role-read.yaml`` grants
@@ -16,7 +16,7 @@ from typing import Any
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable, connect
+from goldgate.clients.kubernetes import KubeClients, KubernetesUnavailable, connect
 from goldgate.secrets.errors import SecretResolutionError, unresolved
 from goldgate.secrets.refs import Reference
 

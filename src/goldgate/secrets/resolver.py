@@ -17,7 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from goldgate.report.redact import register_secret
+from goldgate.clients.settings import KubernetesTarget, Timeouts
+from goldgate.redact import register_secret
 from goldgate.secrets.errors import SecretResolutionError, unresolved
 from goldgate.secrets.local import read_env, read_file
 from goldgate.secrets.refs import REF_RE, Reference, is_plain_url
@@ -29,14 +30,10 @@ class Backend(Protocol):
 
 
 def _default_timeouts() -> Any:
-    from goldgate.config import Timeouts
-
     return Timeouts()
 
 
 def _default_target() -> Any:
-    from goldgate.config import KubernetesTarget
-
     return KubernetesTarget()
 
 

@@ -30,8 +30,9 @@ import hvac
 import requests
 from hvac import exceptions as vault_errors
 
-from goldgate.probes.http import _describe as describe_transport  # one wording for every HTTP probe
-from goldgate.report.redact import register_secret
+# one wording for every HTTP client
+from goldgate.clients.http import describe as describe_transport
+from goldgate.redact import register_secret
 from goldgate.secrets.errors import SecretResolutionError, unresolved
 from goldgate.secrets.refs import Reference
 from goldgate.secrets.settings import Limits, VaultSettings

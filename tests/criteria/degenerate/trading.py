@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from hypothesis import strategies as st
 
+from goldgate.config import TradingSettings
 from goldgate.criteria.trading import (
     AgreementPlan,
     AgreementState,
@@ -24,6 +25,7 @@ from goldgate.criteria.trading import (
     TradeRateState,
     TradingLimits,
 )
+from goldgate.criteria.trading.triggers import TradingTriggers
 
 PLAN = AgreementPlan()
 RATE = TradeRatePlan()
@@ -214,3 +216,18 @@ CASES = {
     "trading.pnl.pnl_drawdown": _pnl_cases(),
     "trading.market.trading_evidence": _market_cases(),
 }
+
+
+def _triggers_cases() -> st.SearchStrategy:
+    """The trading triggers of one evaluation on empty or thin records, alone or beside a stable track."""
+    def call(n: int, with_stable: bool) -> tuple:
+        canary = TrackStream(track="canary", decisions=tuple(_stream(n)))
+        stable = TrackStream(track="stable", decisions=tuple(_stream(n))) if with_stable else None
+        return ((TradingTriggers(TradingSettings(), max_gap_s=60.0), canary, stable), {"now": 1_000.0 + n})
+
+    return st.tuples(st.integers(0, 3), st.booleans()).map(lambda a: call(*a))
+
+
+CASES["trading.triggers.TradingTriggers.judge"] = _triggers_cases()
+CASES["trading.triggers.records_unreadable"] = st.tuples(st.text(max_size=40), st.booleans()).map(
+    lambda a: ((a[0],), {"with_stable": a[1]}))
