@@ -97,6 +97,10 @@ def halt_trading(source: TradingRecordSource, safety: SafetyLike, endpoints: Seq
         except ActionFailed as exc:
             out.append(PodHalt(ep.pod, ep.base_url, at, False, error=str(exc)))
             continue
+        # The halt counts from the pod's answer, not from the call: an order the pod placed
+        # while the call was in flight came before the halt took effect, and an ignored halt
+        # shows on the bars after it anyway (the record is watched for one).
+        at = time.time()
         cancelled = answer.get(f.cancelled_orders) or []
         position = answer.get(f.position) or {}
         pnl = answer.get(f.pnl)
