@@ -314,6 +314,16 @@ class Recovery(_Model):
     backups: str | None = Field(None, description="backup folder (catalogue.json or dump files); 'sandbox' = the release's")
     drill_max_age_days: float = Field(92.0, gt=0, description="§9.3 quarterly failover drills")
     postgresql_conf: str | None = Field(None, description="postgresql.conf to read PITR settings from when no database.url")
+    wal_archive: str | None = Field(
+        None, description="folder the database's archive_command copies WAL segments into (its oldest segment is "
+        "the PITR window); 'sandbox' = the sandbox's order database, which also sets database.url")
+    pitr_window_s: float = Field(604800.0, gt=0, description="§3.3 PITR 7+ days: how far back the WAL archive "
+                                 "must reach, in seconds")
+    production_db_size_gb: float = Field(
+        50.0, gt=0, description="§9.1 size of the production order database the RTO drill's measured restore rate "
+        "is projected to (GB; default 50 GB when the team states none)")
+    drill_rows: int = Field(1_000_000, ge=1000, description="§9.1 orders generated in a scratch database for the "
+                            "timed restore of the RTO drill (at least a million, so it takes seconds)")
 
 
 class Regions(_Model):

@@ -10,6 +10,7 @@ from goldgate.criteria.registry import criterion
 from goldgate.criteria.timing import duration_evidence, with_duration
 from goldgate.probes.database import Backup, PitrSettings, RestoreResult
 from goldgate.probes.http import HttpObservation
+from goldgate.probes.wal_archive import ArchiverState
 from goldgate.verdict import Evidence, Verdict
 
 
@@ -106,6 +107,82 @@ def pitr_enabled(settings: PitrSettings, backups: Sequence[Backup], now: dt.date
         return Verdict.failed(crit, days, min_days, f"recovery window reaches back {days:g} days (oldest base backup "
                               f"{bases[0].path}), need {min_days:g}", unit="days", evidence=ev)
     return Verdict.passed(crit, days, min_days, f"archiving on, window {days:g} days", unit="days", evidence=ev)
+
+
+def _finite_positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
+def _archiving_off(s: Mapping[str, str]) -> list[str]:
+    problems = []
+    if s.get("wal_level") not in ("replica", "logical"):
+        problems.append(f"wal_level = {s.get('wal_level', 'unset')} (needs replica or logical)")
+    if s.get("archive_mode") not in ("on", "always"):
+        problems.append(f"archive_mode = {s.get('archive_mode', 'unset')} (needs on)")
+    if not s.get("archive_command") or s.get("archive_command") in ("(disabled)", "/bin/true", "true", ":"):
+        problems.append(f"archive_command = {s.get('archive_command') or 'unset'}")
+    return problems
+
+
+@criterion(needs="the running server's archiving settings and pg_stat_archiver: archiving on, at least one "
+                 "segment archived, no failure since the last success, the last success within the RPO, and a "
+                 "WAL archive folder whose oldest segment reaches back the PITR window")
+def wal_archiving(state: ArchiverState, rpo_s: float, window_s: float, scaled: str = "") -> Verdict:
+    """Point-in-time recovery works only while the archiver keeps up: settings that say
+    ``on`` are necessary, not sufficient. A failure after the last success means the
+    archive stopped growing (every later transaction is outside any recovery); a last
+    success older than the RPO loses more than the RPO on a restore; an archive younger
+    than the window cannot replay back that far. ``scaled`` names the window used against
+    the guide's 7 days."""
+    crit = "point-in-time recovery: WAL archiving keeps up"
+    details = {**state.settings, "archived_count": state.archived_count, "failed_count": state.failed_count,
+               "last_archived_wal": state.last_archived_wal, "last_failed_wal": state.last_failed_wal,
+               "last_archived_time": state.last_archived_time.isoformat() if state.last_archived_time else None,
+               "last_failed_time": state.last_failed_time.isoformat() if state.last_failed_time else None,
+               "archive": state.archive, "segments": state.segments, "oldest_segment": state.oldest_segment,
+               "backup_histories": list(state.backup_histories)[-3:]}
+    ev = (Evidence("pg_stat_archiver", state.source, details=details), *duration_evidence(scaled))
+    if not _finite_positive(rpo_s):
+        return Verdict.error(crit, f"recovery.rpo_s = {rpo_s!r} is not a positive finite number of seconds")
+    if not _finite_positive(window_s):
+        return Verdict.error(crit, f"recovery.pitr_window_s = {window_s!r} is not a positive finite number of seconds")
+    problems = _archiving_off(state.settings)
+    if problems:
+        return Verdict.failed(crit, "archiving off", "archive_mode on with an archive_command",
+                              f"{state.source}: {'; '.join(problems)}", evidence=ev)
+    if state.archived_count <= 0 or state.last_archived_time is None:
+        return Verdict.failed(crit, state.archived_count, "> 0 segments archived",
+                              f"{state.source}: pg_stat_archiver shows no segment ever archived "
+                              f"({state.failed_count} failed attempts)", evidence=ev)
+    if state.last_failed_time is not None and state.last_failed_time > state.last_archived_time:
+        return Verdict.failed(crit, f"failing since {state.last_failed_time.isoformat()}",
+                              "no failure after the last archived segment",
+                              f"{state.source}: archive_command failed on {state.last_failed_wal} at "
+                              f"{state.last_failed_time.isoformat()}, after the last archived segment "
+                              f"{state.last_archived_wal} at {state.last_archived_time.isoformat()} "
+                              f"({state.failed_count} failures)", evidence=ev)
+    behind = (state.read_at - state.last_archived_time).total_seconds()
+    if behind > rpo_s:
+        return Verdict.failed(crit, round(behind), rpo_s, f"{state.source}: last segment archived {behind:.0f} s ago "
+                              f"({state.last_archived_wal}), more than the RPO of {rpo_s:g} s", unit="s", evidence=ev)
+    if state.archive is None or state.segments is None:
+        return Verdict.inconclusive(crit, f"{state.source}: archiving keeps up ({state.archived_count} segments, last "
+                                    f"{behind:.0f} s ago) but no WAL archive folder (recovery.wal_archive) was read, "
+                                    "so how far back a replay reaches is unknown", observed=state.archived_count,
+                                    evidence=ev)
+    if state.segments == 0 or state.oldest_segment_at is None:
+        return Verdict.failed(crit, "empty archive", f"segments reaching back {window_s:g} s",
+                              f"{state.archive}: no WAL segment in the archive although the server reports "
+                              f"{state.archived_count} archived", evidence=ev)
+    reach = round((state.read_at - state.oldest_segment_at).total_seconds(), 1)
+    if reach < window_s:
+        return Verdict.failed(crit, reach, window_s, with_duration(
+            f"{state.archive}: oldest segment {state.oldest_segment} archived {reach:g} s ago, the window needs "
+            f"{window_s:g} s", scaled), unit="s", evidence=ev)
+    return Verdict.passed(crit, reach, window_s, with_duration(
+        f"archive_mode {state.settings.get('archive_mode')}, {state.archived_count} segments archived, last "
+        f"{behind:.0f} s ago, no failure since; {state.segments} segments in {state.archive} reaching back "
+        f"{reach:g} s", scaled), unit="s", evidence=ev)
 
 
 @criterion(needs="a successful restore timed against a finite positive RTO")

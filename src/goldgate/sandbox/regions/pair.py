@@ -269,11 +269,14 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
             raise RegionsError(f"planting standby-lag failed: {exc}") from None
     regions = {**urls, "primary_url": primary_url, "standby_url": secondary_url,
                "standby_database_url": f"postgresql://postgres@127.0.0.1:{standby_db.port}/postgres",
+               "primary_database_url": f"postgresql://postgres@127.0.0.1:{primary_db.port}/postgres",
+               "wal_archive": str(primary_db.wal_archive),
                "secondary_context": SECONDARY_CONTEXT, "secondary_pid": second.pid,
                "health_interval_s": health_interval_s(), "faults": list(region_faults)}
     _update(where, **regions)
     return {k: regions[k] for k in ("global_url", "admin_url", "primary_url", "standby_url", "secondary_context",
-                                    "health_interval_s", "standby_database_url")}
+                                    "health_interval_s", "standby_database_url", "primary_database_url",
+                                    "wal_archive")}
 
 
 # ----------------------------------------------------------------------------- failover hooks
