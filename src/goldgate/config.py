@@ -317,6 +317,11 @@ class Recovery(_Model):
     wal_archive: str | None = Field(
         None, description="folder the database's archive_command copies WAL segments into (its oldest segment is "
         "the PITR window); 'sandbox' = the sandbox's order database, which also sets database.url")
+    second_region_backups: str | None = Field(
+        None, description="§3.3 the backup store of the second region (a catalogue.json beside copies of the "
+        "backups); 'sandbox' = the sandbox's secondary region")
+    verify_interval_s: float = Field(43200.0, gt=0, description="§3.3 backups verified at least twice a day: the "
+                                     "latest verification by a real restore at most this old (seconds)")
     pitr_window_s: float = Field(604800.0, gt=0, description="§3.3 PITR 7+ days: how far back the WAL archive "
                                  "must reach, in seconds")
     production_db_size_gb: float = Field(

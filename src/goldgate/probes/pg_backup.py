@@ -34,8 +34,8 @@ from typing import Any
 from goldgate.probes.artifacts import ArtifactUnavailable
 from goldgate.probes.database import POSTGRES_HINT, RestoreResult, redacted, restore, sha256_of
 
-__all__ = ["CATALOGUE", "VERIFICATIONS", "Verification", "connect", "psycopg_dsn", "read_verifications", "scratch_database",
-           "take_backup", "verify_backup"]
+__all__ = ["CATALOGUE", "VERIFICATIONS", "RegionCopy", "Verification", "connect", "psycopg_dsn", "read_verifications", "scratch_database",
+           "second_region_copy", "take_backup", "verify_backup"]
 
 CATALOGUE = "catalogue.json"
 VERIFICATIONS = "verifications.jsonl"
@@ -220,3 +220,30 @@ def read_verifications(folder: Path) -> list[Verification]:
             raise ArtifactUnavailable(path, f"line {number}: not a verification record ({exc})") from None
     return sorted(found, key=lambda v: v.verified_at)
 
+
+@dataclass(frozen=True)
+class RegionCopy:
+    """The latest backup of the primary store and its copy in the second region's store."""
+
+    backup: str  # file name of the latest backup in the primary store
+    taken_at: dt.datetime
+    recorded_sha256: str | None  # what the backup tool recorded when it took it
+    copy: str | None = None  # the copy's path, when the second store has one
+    copy_sha256: str | None = None  # the copy's digest, computed now
+
+
+def second_region_copy(primary: Path, second: Path) -> RegionCopy:
+    """Find the primary store's latest backup in ``second`` and hash the copy."""
+    from goldgate.probes.database import list_backups
+
+    latest = list_backups(primary)
+    if not latest:
+        raise ArtifactUnavailable(primary, "no backups in the primary region's store")
+    newest = latest[-1]
+    name = Path(newest.path).name
+    if not second.is_dir():
+        raise ArtifactUnavailable(second, "second region's backup store (recovery.second_region_backups) not found")
+    copy = second / name
+    if not copy.is_file():
+        return RegionCopy(name, newest.taken_at, newest.checksum)
+    return RegionCopy(name, newest.taken_at, newest.checksum, str(copy), sha256_of(copy))

@@ -136,6 +136,11 @@ def _region_values(environment: Environment, info: lifecycle.SandboxInfo) -> dic
     if environment.recovery.wal_archive == SANDBOX and found.get("wal_archive"):
         # the order database the bots write to (the primary region's PostgreSQL) and its archive
         update["recovery"] = {"wal_archive": found["wal_archive"]}
+        rec = environment.recovery
+        if rec.backups == SANDBOX and found.get("backups"):  # the backup job's store, not the release's
+            update["recovery"]["backups"] = found["backups"]
+        if rec.second_region_backups == SANDBOX:
+            update["recovery"]["second_region_backups"] = found.get("backups_secondary")
         if environment.database.url is None and found.get("primary_database_url"):
             update["database"] = environment.database.model_copy(update={"url": found["primary_database_url"]})
     return update
@@ -204,9 +209,10 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
         update["http"] = environment.http.model_copy(update=http)
     if recovery_update:
         update["recovery"] = environment.recovery.model_copy(update=recovery_update)
-    if environment.recovery.wal_archive == SANDBOX and "wal_archive" not in recovery_update:
-        # no second region runs in this session: the order database is not there to ask
-        update["recovery"] = update.get("recovery", environment.recovery).model_copy(update={"wal_archive": None})
+    unresolved = {f: None for f in ("wal_archive", "second_region_backups")
+                  if getattr(environment.recovery, f) == SANDBOX and f not in recovery_update}
+    if unresolved:  # no second region runs in this session: the order database is not there to ask
+        update["recovery"] = update.get("recovery", environment.recovery).model_copy(update=unresolved)
     return environment.model_copy(update=update)
 
 
