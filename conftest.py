@@ -13,6 +13,7 @@ pytest_plugins = [
     "steps.migrations",
     "steps.configuration",
     "steps.recovery",
+    "steps.database",
     "steps.load",
     "steps.rollout",
     "steps.spec",

@@ -126,6 +126,13 @@ class Thresholds(_Model):
     max_restarts: int = Field(0, ge=0, description="§6.1 container restarts tolerated before a rollback")
     max_oom_kills: int = Field(0, ge=0, description="§6.1 OOM kills tolerated before a rollback (guide: any)")
     post_deploy_error_rate: float = Field(0.001, gt=0, lt=1, description="§5.3 error rate should be < 0.1 %")
+    db_query_latency_ms: float = Field(
+        50.0, gt=0, description="§8.3 database query latency: mean execution time per statement over the window "
+        "(pg_stat_statements); the guide names the metric, 50 ms is goldgate's default")
+    db_connections_ratio: float = Field(0.8, gt=0, le=1, description="§8.3 database connection count: at most this "
+                                        "share of the server's max_connections")
+    db_min_statements: int = Field(50, ge=1, description="§8.3 fewer statements in the window than this: the "
+                                   "latency is INCONCLUSIVE")
 
 
 class ErrorRateTest(_Model):

@@ -78,3 +78,20 @@ def test_verification_twice_a_day() -> None:
     assert old.status is Status.FAIL and (old.observed, old.threshold) == (46800, 43200)
     lost = recovery.backup_verified_recently([_verification(restored={"orders": 0})], NOW, 43200, "log")
     assert lost.status is Status.FAIL and "orders: 0 restored, 5 recorded" in lost.reason
+
+
+def test_database_latency_and_connections() -> None:
+    from goldgate.criteria import database_metrics
+    from tests.criteria.degenerate.recovery_evidence import _activity
+
+    fast = database_metrics.db_query_latency(_activity(calls=500, exec_ms=250.0), 50, 50)
+    assert fast.status is Status.PASS and fast.observed == 0.5
+    slow = database_metrics.db_query_latency(_activity(calls=100, exec_ms=12000.0), 50, 50)
+    assert slow.status is Status.FAIL and (slow.observed, slow.threshold) == (120.0, 50)
+    assert "100 statements in 5 s took 12000 ms: 120 ms each on average, limit 50 ms" in slow.reason
+    quiet = database_metrics.db_query_latency(_activity(calls=3), 50, 50)
+    assert quiet.status is Status.INCONCLUSIVE
+    assert database_metrics.db_connections(_activity(connections=10), 0.8).status is Status.PASS
+    full = database_metrics.db_connections(_activity(connections=95), 0.8)
+    assert full.status is Status.FAIL and (full.observed, full.threshold) == (95, 80.0)
+    assert "95 client connections of max_connections 100, more than 80% of it (80)" in full.reason

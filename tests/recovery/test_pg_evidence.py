@@ -123,3 +123,14 @@ def test_the_drill_times_a_restore_and_reuses_its_dump(server: pg.PgServer, tmp_
     assert recovery.restore_rate_within_rto(again, 0.001, 900, 1000).status is Status.PASS
     slow = recovery.restore_rate_within_rto(again, 1000.0, 1, 1000)
     assert slow.status is Status.FAIL and "more than the RTO of 1 s" in slow.reason
+
+
+def test_statistics_views_are_read_over_a_window(server: pg.PgServer) -> None:
+    from goldgate.criteria import database_metrics
+    from goldgate.probes import pg_activity
+
+    sample = pg_activity.read_activity(server.url, 0.2)
+    assert sample.statements, sample.note
+    assert sample.connections >= 1 and sample.max_connections > 0
+    assert database_metrics.db_connections(sample, 0.8).status is Status.PASS
+    assert database_metrics.db_query_latency(sample, 50, 10_000).status is Status.INCONCLUSIVE

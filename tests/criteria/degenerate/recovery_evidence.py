@@ -9,6 +9,7 @@ import datetime as dt
 
 from hypothesis import strategies as st
 
+from goldgate.probes.pg_activity import DbActivity
 from goldgate.probes.pg_backup import RegionCopy, Verification
 from goldgate.probes.restore_drill import RestoreDrill
 from goldgate.probes.wal_archive import ArchiverState
@@ -80,4 +81,25 @@ CASES = {
     "recovery.backup_verified_recently": st.one_of(
         st.tuples(LOGS, st.just(NOW), st.just(43200.0), st.just("log")),
         st.tuples(st.just([_verification()]), st.just(NOW), NOT_A_LIMIT, st.just("log"))).map(lambda a: (a, {})),
+}
+
+
+def _activity(**kw: object) -> DbActivity:
+    base: dict[str, object] = {"source": "db", "window_s": 5.0, "statements": True, "calls": 500, "exec_ms": 50.0,
+                               "connections": 5, "max_connections": 100}
+    return DbActivity(**{**base, **kw})  # type: ignore[arg-type]
+
+
+QUIET = st.one_of(st.just(_activity(statements=False, calls=0, exec_ms=0.0)),
+                  st.integers(-5, 49).map(lambda n: _activity(calls=n)),
+                  st.sampled_from([float("nan"), float("inf"), -1.0]).map(lambda t: _activity(exec_ms=t)))
+CASES |= {
+    "database_metrics.db_query_latency": st.one_of(
+        st.tuples(QUIET, st.just(50.0), st.just(50)),
+        st.tuples(st.just(_activity()), NOT_A_LIMIT, st.just(50))).map(lambda a: (a, {})),
+    "database_metrics.db_connections": st.one_of(
+        st.tuples(st.sampled_from([_activity(max_connections=0), _activity(max_connections=-1),
+                                   _activity(connections=-1)]), st.just(0.8)),
+        st.tuples(st.just(_activity()), st.sampled_from([float("nan"), float("inf"), 0.0, -0.5, 1.5]))).map(
+        lambda a: (a, {})),
 }

@@ -180,7 +180,9 @@ def archiving_settings(server: PgServer) -> str:
     return ("\n# Point-in-time recovery: every finished WAL segment is copied into the archive.\n"
             "archive_mode = on\n"
             f"archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n"
-            f"archive_timeout = {ARCHIVE_TIMEOUT_S}\n")
+            f"archive_timeout = {ARCHIVE_TIMEOUT_S}\n"
+            "# Query statistics for the database metrics of guide §8.3 (latency per statement).\n"
+            "shared_preload_libraries = 'pg_stat_statements'\n")
 
 
 def init_primary(server: PgServer) -> None:
@@ -191,6 +193,7 @@ def init_primary(server: PgServer) -> None:
     _append_conf(server, archiving_settings(server))
     start(server)
     sql(server, f"SELECT pg_create_physical_replication_slot('{SLOT}')")
+    sql(server, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 def _append_conf(server: PgServer, lines: str) -> None:
