@@ -38,10 +38,17 @@ def _live_url(environment: Environment) -> str | None:
 
 def _pg_server(environment: Environment) -> str:
     """The server goldgate creates its scratch databases on: the scratch URL's when it is
-    PostgreSQL, else the live database's (a new database there, never the live one)."""
-    for url in (_scratch(environment), _live_url(environment)):
-        if url and database.engine_of(url) == "postgresql":
-            return url
+    PostgreSQL, else the live database's (a new database there, never the live one) —
+    except in production, whose server never carries a restore drill's load."""
+    scratch = _scratch(environment)
+    if scratch and database.engine_of(scratch) == "postgresql":
+        return scratch
+    live = _live_url(environment)
+    if live and database.engine_of(live) == "postgresql":
+        if environment.production:
+            raise ArtifactUnavailable("database.scratch_url", "restores and the RTO drill do not run on the production "
+                                      "database's server: name a PostgreSQL scratch server in database.scratch_url")
+        return live
     raise ArtifactUnavailable("database.scratch_url", "a PostgreSQL backup is restored into a scratch database "
                               "created on a PostgreSQL server: set database.scratch_url or database.url")
 
