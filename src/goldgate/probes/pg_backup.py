@@ -107,7 +107,9 @@ def take_backup(url: str, folder: Path, *, exclude_table_data: Sequence[str] = (
     name = f"orders-{kind}-{started.strftime('%Y%m%dT%H%M%S%fZ')}.dump"
     target = folder / name
     try:
-        with connect(url) as conn:
+        # autocommit, so that this BEGIN opens the transaction (psycopg would open a READ COMMITTED one
+        # implicitly, where every count takes a snapshot of its own instead of the exported one)
+        with connect(url, autocommit=True) as conn:
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             snapshot = str(conn.execute("SELECT pg_export_snapshot()").fetchone()[0])  # type: ignore[index]
             counts = _counts(conn)
