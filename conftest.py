@@ -14,6 +14,7 @@ pytest_plugins = [
     "steps.configuration",
     "steps.flags",
     "steps.recovery",
+    "steps.database",
     "steps.load",
     "steps.rollout",
     "steps.spec",

@@ -2,6 +2,8 @@
 Feature: Infrastructure readiness
   Guide §1.2: staging matches production, services are up, migrations prepared, backups
   verified, monitoring and alerting in place, certificates valid and the firewall closed.
+  The backup and point-in-time-recovery scenarios read the order database (in the sandbox
+  the primary region's PostgreSQL, hence @two_regions) and its backup job's records.
 
   Background:
     Given the release under test
@@ -15,12 +17,15 @@ Feature: Infrastructure readiness
   Scenario: Database migrations are prepared
     Then the release's declared migration is the single migration head
 
+  @two_regions
   Scenario: The latest backup is within the recovery point objective
     Then the latest backup is younger than the recovery point objective
 
+  @two_regions
   Scenario: The latest backup is verified by a restore
     Then the latest backup restores into a scratch database with the recorded row counts
 
+  @two_regions
   Scenario: Point-in-time recovery is enabled
     Then point-in-time recovery is enabled with the environment's retention
 

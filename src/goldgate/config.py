@@ -104,6 +104,13 @@ class Thresholds(_Model):
     max_restarts: int = Field(0, ge=0, description="§6.1 container restarts tolerated before a rollback")
     max_oom_kills: int = Field(0, ge=0, description="§6.1 OOM kills tolerated before a rollback (guide: any)")
     post_deploy_error_rate: float = Field(0.001, gt=0, lt=1, description="§5.3 error rate should be < 0.1 %")
+    db_query_latency_ms: float = Field(
+        50.0, gt=0, description="§8.3 database query latency: mean execution time per statement over the window "
+        "(pg_stat_statements); the guide names the metric, 50 ms is goldgate's default")
+    db_connections_ratio: float = Field(0.8, gt=0, le=1, description="§8.3 database connection count: at most this "
+                                        "share of the server's max_connections")
+    db_min_statements: int = Field(50, ge=1, description="§8.3 fewer statements in the window than this: the "
+                                   "latency is INCONCLUSIVE")
 
 
 class ErrorRateTest(_Model):
@@ -303,6 +310,21 @@ class Recovery(_Model):
     backups: str | None = Field(None, description="backup folder (catalogue.json or dump files); 'sandbox' = the release's")
     drill_max_age_days: float = Field(92.0, gt=0, description="§9.3 quarterly failover drills")
     postgresql_conf: str | None = Field(None, description="postgresql.conf to read PITR settings from when no database.url")
+    wal_archive: str | None = Field(
+        None, description="folder the database's archive_command copies WAL segments into (its oldest segment is "
+        "the PITR window); 'sandbox' = the sandbox's order database, which also sets database.url")
+    second_region_backups: str | None = Field(
+        None, description="§3.3 the backup store of the second region (a catalogue.json beside copies of the "
+        "backups); 'sandbox' = the sandbox's secondary region")
+    verify_interval_s: float = Field(43200.0, gt=0, description="§3.3 backups verified at least twice a day: the "
+                                     "latest verification by a real restore at most this old (seconds)")
+    pitr_window_s: float = Field(604800.0, gt=0, description="§3.3 PITR 7+ days: how far back the WAL archive "
+                                 "must reach, in seconds")
+    production_db_size_gb: float = Field(
+        50.0, gt=0, description="§9.1 size of the production order database the RTO drill's measured restore rate "
+        "is projected to (GB; default 50 GB when the team states none)")
+    drill_rows: int = Field(1_000_000, ge=1000, description="§9.1 orders generated in a scratch database for the "
+                            "timed restore of the RTO drill (at least a million, so it takes seconds)")
 
 
 class Regions(_Model):

@@ -25,6 +25,7 @@ GUIDE_DURATIONS: dict[str, str] = {
     "strategy.monitoring_window_s": "watch",
     "strategy.migration_monitor_s": "post-migration window",
     "recovery.rto_s": "RTO",
+    "recovery.pitr_window_s": "PITR window",
 }
 
 

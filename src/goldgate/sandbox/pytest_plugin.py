@@ -134,6 +134,16 @@ def _region_values(environment: Environment, info: lifecycle.SandboxInfo) -> dic
         if regions.secondary_context is None and found.get("secondary_context"):
             changes["secondary_context"] = found["secondary_context"]
         update["regions"] = regions.model_copy(update=changes)
+    if environment.recovery.wal_archive == SANDBOX and found.get("wal_archive"):
+        # the order database the bots write to (the primary region's PostgreSQL) and its archive
+        update["recovery"] = {"wal_archive": found["wal_archive"]}
+        rec = environment.recovery
+        if rec.backups == SANDBOX and found.get("backups"):  # the backup job's store, not the release's
+            update["recovery"]["backups"] = found["backups"]
+        if rec.second_region_backups == SANDBOX:
+            update["recovery"]["second_region_backups"] = found.get("backups_secondary")
+        if environment.database.url is None and found.get("primary_database_url"):
+            update["database"] = environment.database.model_copy(update={"url": found["primary_database_url"]})
     return update
 
 
@@ -194,6 +204,7 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
         return None
     update: dict[str, Any] = {}
     http: dict[str, Any] = {}
+    recovery_update: dict[str, Any] = {}
     if wants_cluster:
         two = _names_regions(environment) and _selected_need_regions(request)
         info = _start_cluster(request, regions=2 if two else None)
@@ -203,6 +214,9 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             http.update(values["http"])
             if "regions" in values:
                 update["regions"] = values["regions"]
+            if "database" in values:
+                update["database"] = values["database"]
+            recovery_update = values.get("recovery", {})
         elif environment.http.standby_url == SANDBOX:
             http["standby_url"] = None
         if environment.trading.market_control_url == SANDBOX:  # the rehearsal market's session control
@@ -229,8 +243,8 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             "manifest": _concrete(rel.manifest, ws.manifest),
             "reference_spec": _concrete(rel.reference_spec, ws.project / "deploy" / "k8s"),
         })
-        update["recovery"] = rec.model_copy(update={
-            "backups": _concrete(rec.backups, ws.backups),
+        recovery_update.update({
+            "backups": recovery_update.get("backups") or _concrete(rec.backups, ws.backups),
             "postgresql_conf": _concrete(rec.postgresql_conf, ws.postgresql_conf),
         })
         if wants_tls:
@@ -241,6 +255,12 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             request.addfinalizer(endpoint.stop)
     if http:
         update["http"] = environment.http.model_copy(update=http)
+    if recovery_update:
+        update["recovery"] = environment.recovery.model_copy(update=recovery_update)
+    unresolved = {f: None for f in ("wal_archive", "second_region_backups")
+                  if getattr(environment.recovery, f) == SANDBOX and f not in recovery_update}
+    if unresolved:  # no second region runs in this session: the order database is not there to ask
+        update["recovery"] = update.get("recovery", environment.recovery).model_copy(update=unresolved)
     return environment.model_copy(update=update)
 
 

@@ -154,7 +154,8 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
                            f"(or set {pg.PG_BIN_ENV}); two regions need a primary and a hot standby")
     where = folder(state_dir)
     stop(state_dir)
-    for name in ("pg-primary", "pg-secondary"):
+    # a new pair starts a new WAL history and a new backup record: nothing of an earlier one is kept
+    for name in ("pg-primary", "pg-secondary", pg.WAL_ARCHIVE, "backups", "backups-secondary"):
         shutil.rmtree(where / name, ignore_errors=True)
     where.mkdir(parents=True, exist_ok=True)
     state: dict[str, Any] = {"pg_primary_port": free_port(), "pg_secondary_port": free_port(),
@@ -261,6 +262,14 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
     secondary_url = service_url(second)
     _merge_kubeconfig(primary_info.kubeconfig, second.kubeconfig)
     urls = _start_endpoint(where, primary_url, secondary_url, "global-no-health-checks" not in region_faults)
+    from goldgate.probes.artifacts import ArtifactUnavailable
+    from goldgate.sandbox.regions import backups
+
+    try:  # the order database's backup job runs once the bots have written to it
+        backups.run(where, primary_db.url)
+    except (ArtifactUnavailable, OSError) as exc:
+        notices.append(f"the order database's backup job failed: {exc}")
+    primary_store, secondary_store = backups.stores(where)
     if "standby-lag" in region_faults:
         try:
             pg.wait_caught_up(primary_db, standby_db)
@@ -269,11 +278,15 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
             raise RegionsError(f"planting standby-lag failed: {exc}") from None
     regions = {**urls, "primary_url": primary_url, "standby_url": secondary_url,
                "standby_database_url": f"postgresql://postgres@127.0.0.1:{standby_db.port}/postgres",
+               "primary_database_url": f"postgresql://postgres@127.0.0.1:{primary_db.port}/postgres",
+               "wal_archive": str(primary_db.wal_archive),
+               "backups": str(primary_store), "backups_secondary": str(secondary_store),
                "secondary_context": SECONDARY_CONTEXT, "secondary_pid": second.pid,
                "health_interval_s": health_interval_s(), "faults": list(region_faults)}
     _update(where, **regions)
     return {k: regions[k] for k in ("global_url", "admin_url", "primary_url", "standby_url", "secondary_context",
-                                    "health_interval_s", "standby_database_url")}
+                                    "health_interval_s", "standby_database_url", "primary_database_url",
+                                    "wal_archive", "backups", "backups_secondary")}
 
 
 # ----------------------------------------------------------------------------- failover hooks

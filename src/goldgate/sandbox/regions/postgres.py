@@ -11,6 +11,15 @@ primary after the pause never reaches the standby and a failover loses it, as a 
 that fell behind does. (Pausing replay alone would not: promotion replays every WAL
 record already received.)
 
+The order database archives its write-ahead log as point-in-time recovery needs
+(``archive_mode = on``, an ``archive_command`` copying each finished segment into
+``wal-archive/`` beside the two data folders, which both servers share so a promoted
+standby keeps the same archive). Segments are 1 MB (``initdb --wal-segsize=1``) and a
+segment is closed at least every :data:`ARCHIVE_TIMEOUT_S`, so the archive keeps up with a
+quiet database without filling the disk. The settings are written into
+``postgresql.conf`` rather than the command line, so ``ALTER SYSTEM`` can change them as it
+can on any server (a rehearsal breaks the command that way).
+
 The servers refuse to run as root, so under root every command runs as ``postgres``
 (``runuser``) and the folders are handed to that user.
 """
@@ -35,6 +44,9 @@ INSTALL_HINT = "apt-get install postgresql"
 COMMAND_TIMEOUT_S = 90.0
 CONNECT_TIMEOUT_S = 3
 SLOT = "standby_region"
+#: A quiet primary still closes and archives a segment this often (seconds).
+ARCHIVE_TIMEOUT_S = 10
+WAL_ARCHIVE = "wal-archive"
 
 
 class PostgresError(RuntimeError):
@@ -68,6 +80,11 @@ class PgServer:
     @property
     def log_file(self) -> pathlib.Path:
         return self.root / "server.log"
+
+    @property
+    def wal_archive(self) -> pathlib.Path:
+        """The WAL archive both servers of the pair copy their finished segments into."""
+        return self.root.parent / WAL_ARCHIVE
 
     @property
     def url(self) -> str:
@@ -157,13 +174,36 @@ def postmaster_pid(server: PgServer) -> int | None:
     return None
 
 
+def archiving_settings(server: PgServer) -> str:
+    """The ``postgresql.conf`` lines that archive every finished WAL segment (never overwriting one)."""
+    archive = server.wal_archive
+    return ("\n# Point-in-time recovery: every finished WAL segment is copied into the archive.\n"
+            "archive_mode = on\n"
+            f"archive_command = 'test ! -f {archive}/%f && cp %p {archive}/%f'\n"
+            f"archive_timeout = {ARCHIVE_TIMEOUT_S}\n"
+            "# Query statistics for the database metrics of guide §8.3 (latency per statement).\n"
+            "shared_preload_libraries = 'pg_stat_statements'\n")
+
+
 def init_primary(server: PgServer) -> None:
-    """``initdb`` (trust on loopback, replication allowed) and start; creates the slot."""
-    _hand_to_postgres(server.root, server.socket_dir)
+    """``initdb`` (trust on loopback, replication allowed, archiving on) and start; creates the slot."""
+    _hand_to_postgres(server.root, server.socket_dir, server.wal_archive)
     _run([str(pg_bin() / "initdb"), "-D", str(server.data_dir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-          "--no-sync"], server.data_dir)
+          "--no-sync", "--wal-segsize=1"], server.data_dir)
+    _append_conf(server, archiving_settings(server))
     start(server)
     sql(server, f"SELECT pg_create_physical_replication_slot('{SLOT}')")
+    sql(server, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def _append_conf(server: PgServer, lines: str) -> None:
+    """Append to the server's ``postgresql.conf`` (written by initdb as the server's user)."""
+    conf = server.data_dir / "postgresql.conf"
+    try:
+        with conf.open("a", encoding="utf-8") as fh:
+            fh.write(lines)
+    except OSError as exc:
+        raise PostgresError(f"cannot write {conf}: {exc}") from None
 
 
 def clone_standby(primary: PgServer, standby: PgServer) -> None:
