@@ -15,9 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_ONLY = ["features/documentation", "features/configuration", "features/migrations", "features/recovery",
                 "features/checklist"]
-# Also out: the standby region (two regions) and the quarterly drill (this run keeps no audit trail).
+# Also out: the standby region (two regions), the quarterly drill and the rollback rehearsal (this run
+# keeps no audit trail and rolls nothing back).
 NO_CLUSTER = ("not staging_matches and not services_are and not pods_are_ready and not monitoring_is "
-              "and not firewall_rules "
+              "and not firewall_rules and not rollback_procedure "
               "and not no_other_deployment and not standby_region and not failover_drill_passed")
 
 pytestmark = pytest.mark.slow
