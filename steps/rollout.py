@@ -239,9 +239,32 @@ def _manifest_expected_agreement(environment: Environment) -> float | None:
         return None
 
 
-def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release) -> None:
+def _previous_in_place(ctx: RolloutContext, environment: Environment, before: DeploymentStatus) -> DeploymentStatus:
+    """Where rehearsals run, a rollout starts from the previous release, as in production.
+
+    A rehearsal that rolls the release under test out over itself would "roll back" to the
+    very version under test; the version running before it must be ``release.previous_version``.
+    Only when the release under test runs now (a previous rehearsal's rollback already left
+    the previous version in place) and the run may mutate.
+    """
+    rel = environment.release
+    if not (environment.rehearsals and rel.image and rel.previous_version) or before.images != (rel.image,):
+        return before
+    if ctx.safety.problems():
+        return before
+    previous = _image_with_tag(rel.image, rel.previous_version)
+    actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, environment.kubernetes.container,
+                    image=previous, change_cause=f"goldgate: the previous release {rel.previous_version} in place")
+    wait_for_pods(ctx, ctx.deployment, own_pods(before.selector), before.replicas,
+                  deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+    return deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+
+
+def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
+           environment: Environment) -> None:
     rollout_state.release = release
-    rollout_state.before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    rollout_state.before = _previous_in_place(rollout_ctx, environment, before)
 
 
 def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
@@ -255,7 +278,7 @@ def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState
         expected = _manifest_expected_agreement(environment)
     if expected is not None:
         release = replace(release, expected_agreement=expected)
-    _start(rollout_ctx, rollout_state, release)
+    _start(rollout_ctx, rollout_state, release, environment)
     change = rollout_ctx.safety.change if hasattr(rollout_ctx.safety, "change") else None
     cause = f"goldgate {strategy} of {release.image}" + (f" ({change})" if change else "")
     if strategy == "rolling update":
@@ -398,7 +421,8 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
     expect(judge.previous_revision_restored(
         images_before=before.images, images_now=now.images, complete=now.complete, ready=now.ready_replicas,
         replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,
-        expected_version=expected_version, evidence=ev))
+        expected_version=expected_version, release_version=environment.release.version,
+        release_image=environment.release.image, evidence=ev))
 
 
 def _expect_promoted(report: RolloutReport, criterion: str) -> None:

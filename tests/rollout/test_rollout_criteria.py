@@ -95,6 +95,21 @@ def test_previous_revision_names_every_difference() -> None:
     assert "version v2, expected v1" in bad.reason
 
 
+def test_a_previous_revision_that_is_the_release_under_test_fails() -> None:
+    same = dict(images_before=("bot:v1.2.0",), images_now=("bot:v1.2.0",), complete=True, ready=3, replicas=3,
+                http_status=200, version="v1.2.0", expected_version="v1.2.0")
+    v = judge.previous_revision_restored(**same, release_version="v1.2.0", release_image="bot:v1.2.0")
+    assert v.status is Status.FAIL
+    assert "observed previous version v1.2.0 vs threshold not the release under test (version v1.2.0)" in v.message()
+    by_image = judge.previous_revision_restored(**{**same, "expected_version": None}, release_image="bot:v1.2.0")
+    assert by_image.status is Status.FAIL and "image bot:v1.2.0" in by_image.reason
+    ok = judge.previous_revision_restored(images_before=("bot:v1.1.0",), images_now=("bot:v1.1.0",), complete=True,
+                                          ready=3, replicas=3, http_status=200, version="v1.1.0",
+                                          expected_version="v1.1.0", release_version="v1.2.0",
+                                          release_image="bot:v1.2.0")
+    assert ok.status is Status.PASS and "serving version v1.1.0" in ok.reason
+
+
 def test_promotion_passes_through_an_undecided_trigger() -> None:
     held = Verdict.inconclusive("error rate", "only 40 requests", threshold=0.01, rollback=True)
     assert judge.promoted("green promoted", outcome="rolled back", reason="r", trigger=held) is held

@@ -195,14 +195,28 @@ def rolled_back(how: str, action: str, *, outcome: str, reason: str, action_done
 def previous_revision_restored(*, images_before: Sequence[str], images_now: Sequence[str], complete: bool,
                                ready: int, replicas: int, http_status: int | None, http_error: str = "",
                                version: str | None = None, expected_version: str | None = None,
+                               release_version: str | None = None, release_image: str | None = None,
                                evidence: Evidence | Iterable[Evidence] | None = None) -> Verdict:
     """PASS when the previous images run again, the rollout is complete and the Service answers
-    (with the previous version, when it is known)."""
+    (with the previous version, when it is known).
+
+    A "previous revision" that is the release under test (its image, or the version it
+    reports) proves no rollback: the rollout went out over itself and came back to the same
+    release. That is a FAIL naming the version, whatever else holds.
+    """
     criterion = "previous revision restored (§6.2 verify rollback)"
     ev = _evidence(evidence)
     if not images_before:
         return Verdict.error(criterion, "the images before the rollout were not recorded",
                              threshold="previous revision Ready", evidence=ev)
+    same_image = bool(release_image) and tuple(images_before) == (release_image,)
+    same_version = bool(release_version) and expected_version == release_version
+    if same_image or same_version:
+        what = f"version {release_version}" if same_version else f"image {release_image}"
+        return Verdict.failed(criterion, f"previous {what}", f"not the release under test ({what})",
+                              f"the previous revision is the release under test ({what}, images "
+                              f"{list(images_before)}): the rollback restored the release it was to undo",
+                              evidence=ev, rollback=True)
     problems = []
     if tuple(images_now) != tuple(images_before):
         problems.append(f"images {list(images_now)} instead of {list(images_before)}")
