@@ -423,6 +423,59 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
         replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,
         expected_version=expected_version, release_version=environment.release.version,
         release_image=environment.release.image, evidence=ev))
+    _stable_healthy_after_rollback(rollout_ctx, environment, now)
+
+
+#: The rollback criteria a restored stable version must hold again (guide §6.1 triggers that
+#: need no baseline: the stable version is the baseline).
+POST_ROLLBACK_CRITERIA = ("error rate", "p95 latency budget", "health checks", "OOM kills", "free disk")
+
+
+def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment, status: DeploymentStatus) -> None:
+    """§6.2 steps 2 and 5 after an automatic rollback: the rollout history and the last 100 log
+    lines as evidence, and the restored version watched on the rollback criteria."""
+    from goldgate.probes.rollback_evidence import log_tails, render_history, rollout_history
+    from goldgate.probes.workloads import pod_facts, replicaset_hashes
+
+    selector = own_pods(status.selector)
+    h = replicaset_hashes(ctx.kube, ctx.namespace, selector).get(status.revision, "")
+    group = Group(f"revision {status.revision} (restored)", {**status.selector, **({"pod-template-hash": h} if h else {})},
+                  ctx.namespace)
+    monitor = RollbackMonitor(environment, ctx.kube, ctx.source, group, clock=ctx.clock)
+    window = environment.strategy.post_rollback_window_s
+    started = ctx.clock()
+    last = monitor_phase(ctx, monitor, RolloutReport("after rollback", ", ".join(status.images)),
+                         window_s=window, deadline_s=3 * window, label="after rollback")
+    watched = ctx.clock() - started
+    history = render_history(ctx.deployment, rollout_history(ctx.kube, ctx.namespace, selector))
+    pods = [p.name for p in pod_facts(ctx.kube, ctx.namespace, group.label_selector) if not p.deleting]
+    tails = log_tails(ctx.kube, ctx.namespace, pods, environment.kubernetes.container, lines=100)
+    _attach_text(f"kubectl rollout history deployment/{ctx.deployment}", history)
+    for pod, text in tails.items():
+        _attach_text(f"kubectl logs {pod} --tail=100", text)
+    ev = Evidence("kubernetes", f"rollout history deployment/{ctx.deployment}; logs --tail=100 of {len(pods)} pods",
+                  window, len(last.verdicts), {"rollout_history": history.splitlines(),
+                                               "logs": {pod: text.splitlines()[-100:] for pod, text in tails.items()}})
+    judged = [v for v in last.verdicts if v.criterion.lower().startswith(tuple(c.lower() for c in POST_ROLLBACK_CRITERIA))]
+    expect(judge.stable_healthy_after_rollback(judged, window_s=window, watched_s=watched,
+                                               evidence=(ev, *duration_evidence_of(environment))))
+
+
+def duration_evidence_of(environment: Environment) -> tuple[Evidence, ...]:
+    from goldgate.criteria.timing import duration_evidence
+
+    return tuple(duration_evidence(scaled_note(environment, "strategy.post_rollback_window_s")))
+
+
+def _attach_text(name: str, text: str) -> None:
+    try:
+        import allure
+
+        from goldgate.report.redact import REDACTOR
+
+        allure.attach(REDACTOR.redact(text), name=name, attachment_type=allure.attachment_type.TEXT)
+    except Exception:  # noqa: S110 - reporting never changes the outcome
+        pass
 
 
 def _expect_promoted(report: RolloutReport, criterion: str) -> None:

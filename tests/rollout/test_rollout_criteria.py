@@ -171,3 +171,18 @@ def test_hard_failures_use_the_environments_tolerances() -> None:
     env = SimpleNamespace(thresholds=SimpleNamespace(max_restarts=2, max_oom_kills=1))
     assert pod_tolerances(env) == PodTolerances(2, 1)  # type: ignore[arg-type]
     assert pod_tolerances(SimpleNamespace(thresholds=SimpleNamespace())) == PodTolerances(0, 0)  # type: ignore[arg-type]
+
+
+def test_stable_health_after_a_rollback_names_the_breach() -> None:
+    ok = [Verdict.passed("error rate", 0.0, 0.01), Verdict.passed("health checks", 0, 0)]
+    v = judge.stable_healthy_after_rollback(ok, window_s=6.0, watched_s=6.2)
+    assert v.status is Status.PASS and "watched 6.2s after the rollback" in v.reason
+    sick = [Verdict.passed("error rate", 0.0, 0.01),
+            Verdict.failed("health checks", 2, 0, "2 of 3 pods unhealthy", unit="unhealthy pods")]
+    v = judge.stable_healthy_after_rollback(sick, window_s=6.0, watched_s=6.2)
+    assert v.status is Status.FAIL
+    assert "health checks: observed 2 vs threshold 0" in v.reason
+    assert "vs threshold every rollback criterion PASS over 6s" in v.message()
+    thin = [Verdict.inconclusive("error rate", "40 requests")]
+    assert judge.stable_healthy_after_rollback(thin, window_s=6.0, watched_s=6.2).status is Status.INCONCLUSIVE
+    assert judge.stable_healthy_after_rollback(ok, window_s=6.0, watched_s=3.0).status is Status.INCONCLUSIVE
