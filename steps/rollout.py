@@ -423,17 +423,23 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
         replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,
         expected_version=expected_version, release_version=environment.release.version,
         release_image=environment.release.image, evidence=ev))
-    _stable_healthy_after_rollback(rollout_ctx, environment, now)
+    _stable_healthy_after_rollback(rollout_ctx, environment, now, traffic=bool(rollout_state.streams))
 
 
 #: The rollback criteria a restored stable version must hold again (guide §6.1 triggers that
-#: need no baseline: the stable version is the baseline).
-POST_ROLLBACK_CRITERIA = ("error rate", "p95 latency budget", "health checks", "OOM kills", "free disk")
+#: need no baseline: the stable version is the baseline). The first two need requests.
+TRAFFIC_CRITERIA = ("error rate", "p95 latency budget")
+POST_ROLLBACK_CRITERIA = (*TRAFFIC_CRITERIA, "health checks", "OOM kills", "free disk")
 
 
-def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment, status: DeploymentStatus) -> None:
+def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment, status: DeploymentStatus, *,
+                                   traffic: bool) -> None:
     """§6.2 steps 2 and 5 after an automatic rollback: the rollout history and the last 100 log
-    lines as evidence, and the restored version watched on the rollback criteria."""
+    lines as evidence, and the restored version watched on the rollback criteria.
+
+    A scenario that sends no traffic (a canary starved of requests) judges the pod criteria
+    only: error rate and latency cannot be measured without requests, and the verdict lists
+    the criteria it judged."""
     from goldgate.probes.rollback_evidence import log_tails, render_history, rollout_history
     from goldgate.probes.workloads import pod_facts, replicaset_hashes
 
@@ -445,7 +451,7 @@ def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment
     window = environment.strategy.post_rollback_window_s
     started = ctx.clock()
     last = monitor_phase(ctx, monitor, RolloutReport("after rollback", ", ".join(status.images)),
-                         window_s=window, deadline_s=3 * window, label="after rollback")
+                         window_s=window, deadline_s=(3 if traffic else 1) * window, label="after rollback")
     watched = ctx.clock() - started
     history = render_history(ctx.deployment, rollout_history(ctx.kube, ctx.namespace, selector))
     pods = [p.name for p in pod_facts(ctx.kube, ctx.namespace, group.label_selector) if not p.deleting]
@@ -456,7 +462,8 @@ def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment
     ev = Evidence("kubernetes", f"rollout history deployment/{ctx.deployment}; logs --tail=100 of {len(pods)} pods",
                   window, len(last.verdicts), {"rollout_history": history.splitlines(),
                                                "logs": {pod: text.splitlines()[-100:] for pod, text in tails.items()}})
-    judged = [v for v in last.verdicts if v.criterion.lower().startswith(tuple(c.lower() for c in POST_ROLLBACK_CRITERIA))]
+    wanted = POST_ROLLBACK_CRITERIA if traffic else POST_ROLLBACK_CRITERIA[len(TRAFFIC_CRITERIA):]
+    judged = [v for v in last.verdicts if v.criterion.lower().startswith(tuple(c.lower() for c in wanted))]
     expect(judge.stable_healthy_after_rollback(judged, window_s=window, watched_s=watched,
                                                evidence=(ev, *duration_evidence_of(environment))))
 
