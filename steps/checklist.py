@@ -19,6 +19,7 @@ from goldgate.config import Environment, SecretResolutionError, resolve_secret
 from goldgate.criteria import checklist as code
 from goldgate.criteria import drift, infrastructure, operational
 from goldgate.criteria import migrations as migration_criteria
+from goldgate.criteria.health import health_checks, pod_tolerances
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes import cluster_specs, promtool, targets, tls
 from goldgate.probes.artifacts import (
@@ -36,10 +37,15 @@ from goldgate.probes.artifacts.locations import ReleaseInputs, resolve
 from goldgate.probes.host import HostUnavailable, listening_ports
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.migrations import read_scripts
-from goldgate.verdict import Verdict, expect
+from goldgate.probes.workloads import pod_facts
+from goldgate.rollout.base import as_pod_health
+from goldgate.verdict import Evidence, Verdict, expect
 from steps import records as from_records
 
 T = TypeVar("T")
+#: Guide §1.2 "all services provisioned and available" read on the pods behind them (§6.1
+#: health checks: not Ready, crash-looping or restarting pods).
+POD_HEALTH = "bot pods Ready, no restarts (§6.1 health checks)"
 UNAVAILABLE = (ArtifactUnavailable, KubernetesUnavailable, tls.TlsUnavailable, HostUnavailable, SecretResolutionError)
 
 
@@ -267,6 +273,18 @@ def services_available(kube: Any, environment: Environment) -> None:
     ns = environment.kubernetes.namespace
     gate(f"all services provisioned and available in {ns}", lambda: cluster_specs.services(kube, ns),
          lambda svcs: infrastructure.services_available(svcs, ns, kube.server))
+
+
+@then("every pod of the bot is Ready, with no more restarts than the environment tolerates")
+def pods_healthy(kube: Any, environment: Environment) -> None:
+    k = environment.kubernetes
+    tolerated = pod_tolerances(environment.thresholds)
+    gate(POD_HEALTH, lambda: [p for p in pod_facts(kube, k.namespace, k.label_selector) if not p.deleting],
+         lambda pods: health_checks([as_pod_health(p, {}) for p in pods], max_restarts=tolerated.max_restarts,
+                                    max_probe_failures=0, max_unhealthy_pods=0, window_s=None, criterion=POD_HEALTH,
+                                    evidence=(Evidence("kubernetes", f"{kube.server} pods {k.namespace} "
+                                                                     f"labelSelector={k.label_selector}"),),
+                                    rollback=False))
 
 
 @then("a NetworkPolicy selects the bot's pods")

@@ -31,6 +31,7 @@ from pytest_bdd import given, parsers, then, when
 
 from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import load as load_criteria
+from goldgate.criteria import post_deploy
 from goldgate.load import baseline as baselines
 from goldgate.load import evidence, guard
 from goldgate.load.client_timings import client_timings
@@ -40,7 +41,7 @@ from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult, LoadRunError, LoadRunner, run_together
 from goldgate.probes.server_timings import ProcessWindow, release_window
 from goldgate.safety import MutationRefused, SafetyPolicy
-from goldgate.verdict import expect
+from goldgate.verdict import Status, Verdict, expect
 
 #: The Then sentences, shared by the Then steps and the early abort that reads them ahead.
 P95_BELOW = parsers.parse("the p95 latency is below {limit:g} ms")
@@ -145,7 +146,7 @@ def load_release_and_stable(load_plan: LoadPlan, environment: Environment, safet
         stable_url = environment.load.baseline_url
         start_stable = request.getfixturevalue("stable_release") if stable_url is None else None
         if start_stable is not None and not stored.is_file():
-            version = environment.release.previous_version
+            version = _baseline_build(request) or environment.release.previous_version
             if version:
                 try:
                     stable_url = stack.enter_context(start_stable(version))
@@ -193,9 +194,39 @@ def error_rate_below(load_runs: dict[str, Any], percent: float, environment: Env
                                           limits=generator_limits(environment.load)))
 
 
-@then(parsers.parse("the p95 latency is at most {factor:g} times the baseline"))
-def p95_vs_baseline(load_runs: dict[str, Any], factor: float, environment: Environment) -> None:
-    expect(load_criteria.p95_within_baseline(
+def _baseline_verdict(load_runs: dict[str, Any], factor: float, environment: Environment) -> Verdict:
+    return load_criteria.p95_within_baseline(
         _measured(load_runs["release"], environment), _measured(load_runs["baseline"], environment), factor,
         min_requests=environment.thresholds.min_requests, limits=generator_limits(environment.load),
-        release_server=load_runs.get("release_server"), baseline_server=load_runs.get("baseline_server")))
+        release_server=load_runs.get("release_server"), baseline_server=load_runs.get("baseline_server"))
+
+
+@then(parsers.parse("the p95 latency is at most {factor:g} times the baseline"))
+def p95_vs_baseline(load_runs: dict[str, Any], factor: float, environment: Environment) -> None:
+    expect(_baseline_verdict(load_runs, factor, environment))
+
+
+def _baseline_build(request: pytest.FixtureRequest) -> str | None:
+    """The stable build a rehearsal chose (``baseline_build``), else None: the previous release."""
+    try:
+        return request.getfixturevalue("baseline_build")
+    except pytest.FixtureLookupError:
+        return None
+
+
+@given(parsers.parse('the stable version is the faster build "{build}" of the previous release'),
+       target_fixture="baseline_build")
+def faster_baseline_build(build: str, environment: Environment) -> str:
+    """A rehearsal: the baseline is a build of the previous release much faster than the release."""
+    if not environment.rehearsals:
+        pytest.skip(f"{environment.source_file}: rehearsals is not true — faster builds are run only where "
+                    "goldgate may plant them")
+    if not environment.release.previous_version:
+        pytest.skip(f"{environment.source_file}: release.previous_version is not set — no stable build to vary")
+    return f"{environment.release.previous_version}-{build}"
+
+
+@then(parsers.parse("the p95 latency check at most {factor:g} times the baseline fails"))
+def p95_vs_baseline_fails(load_runs: dict[str, Any], factor: float, environment: Environment) -> None:
+    expect(post_deploy.shows_status(_baseline_verdict(load_runs, factor, environment), Status.FAIL,
+                                    criterion=f"a baseline build genuinely faster fails p95 at most {factor:g}x"))

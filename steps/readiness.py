@@ -20,11 +20,14 @@ from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes.artifacts import ArtifactUnavailable
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.probes.readiness import (
+    AuditRun,
     ReleaseReadiness,
     probe_channel,
     read_audit_runs,
     read_readiness,
+    this_run,
 )
+from goldgate.safety import SafetyPolicy
 from goldgate.verdict import Evidence, expect
 from steps import records as from_records
 
@@ -75,20 +78,22 @@ def on_call_covers(release: ReleaseInputs, environment: Environment) -> None:
 
 
 @then(parsers.parse("the audit trail records a rollback rehearsal within the last {days:g} days"))
-def rehearsed(release: ReleaseInputs, days: float, pytestconfig: pytest.Config,
-              gate_clock: Callable[[], dt.datetime]) -> None:
-    def measure() -> tuple[Path, list]:
-        log = _facts(release).rehearsal_log
-        if log is None:
-            run_log = pytestconfig.getoption("goldgate_audit_log", "") or ""
-            if not run_log:
-                raise ArtifactUnavailable(release.source, "neither the release manifest's rollback_rehearsal_log "
-                                                          "nor --audit-log names an audit trail")
-            log = Path(run_log)
-        return log, read_audit_runs(log.resolve())
+def rehearsed(release: ReleaseInputs, days: float, pytestconfig: pytest.Config, environment: Environment,
+              safety: SafetyPolicy, gate_clock: Callable[[], dt.datetime]) -> None:
+    now = gate_clock()
+
+    def measure() -> tuple[str, list[AuditRun]]:
+        named = _facts(release).rehearsal_log
+        run_log = pytestconfig.getoption("goldgate_audit_log", "") or ""
+        log = named or (Path(run_log) if run_log else None)
+        # The run's own trail may not exist yet (a fresh checkout): no earlier run, not an error.
+        earlier = read_audit_runs(log.resolve()) if log is not None and (named or log.is_file()) else []
+        current = this_run(safety.actions, environment=environment.name, production=environment.production,
+                           reason=str(pytestconfig.getoption("goldgate_reason", "") or ""), finished_at=now)
+        return (str(log) if log else "no audit trail file") + " + this run's actions", [*earlier, current]
 
     expect(measure_and_judge("rollback procedure tested", measure,
                              lambda got: readiness.rollback_rehearsed(
-                                 got[1], now=gate_clock(), max_age_days=days,
-                                 evidence=(Evidence("audit trail", str(got[0])),)),
+                                 got[1], now=now, max_age_days=days,
+                                 evidence=(Evidence("audit trail", got[0]),)),
                              (ArtifactUnavailable,)))

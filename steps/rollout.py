@@ -239,9 +239,32 @@ def _manifest_expected_agreement(environment: Environment) -> float | None:
         return None
 
 
-def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release) -> None:
+def _previous_in_place(ctx: RolloutContext, environment: Environment, before: DeploymentStatus) -> DeploymentStatus:
+    """Where rehearsals run, a rollout starts from the previous release, as in production.
+
+    A rehearsal that rolls the release under test out over itself would "roll back" to the
+    very version under test; the version running before it must be ``release.previous_version``.
+    Only when the release under test runs now (a previous rehearsal's rollback already left
+    the previous version in place) and the run may mutate.
+    """
+    rel = environment.release
+    if not (environment.rehearsals and rel.image and rel.previous_version) or before.images != (rel.image,):
+        return before
+    if ctx.safety.problems():
+        return before
+    previous = _image_with_tag(rel.image, rel.previous_version)
+    actions.release(ctx.kube, ctx.safety, ctx.namespace, ctx.deployment, environment.kubernetes.container,
+                    image=previous, change_cause=f"goldgate: the previous release {rel.previous_version} in place")
+    wait_for_pods(ctx, ctx.deployment, own_pods(before.selector), before.replicas,
+                  deadline_s=environment.strategy.rollout_timeout_s, complete=True, fail_fast=False)
+    return deployment_status(ctx.kube, ctx.namespace, ctx.deployment)
+
+
+def _start(rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
+           environment: Environment) -> None:
     rollout_state.release = release
-    rollout_state.before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    before = deployment_status(rollout_ctx.kube, rollout_ctx.namespace, rollout_ctx.deployment)
+    rollout_state.before = _previous_in_place(rollout_ctx, environment, before)
 
 
 def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState, release: Release,
@@ -255,7 +278,7 @@ def _run(strategy: str, rollout_ctx: RolloutContext, rollout_state: RolloutState
         expected = _manifest_expected_agreement(environment)
     if expected is not None:
         release = replace(release, expected_agreement=expected)
-    _start(rollout_ctx, rollout_state, release)
+    _start(rollout_ctx, rollout_state, release, environment)
     change = rollout_ctx.safety.change if hasattr(rollout_ctx.safety, "change") else None
     cause = f"goldgate {strategy} of {release.image}" + (f" ({change})" if change else "")
     if strategy == "rolling update":
@@ -398,7 +421,68 @@ def previous_revision_back(rollout_ctx: RolloutContext, rollout_state: RolloutSt
     expect(judge.previous_revision_restored(
         images_before=before.images, images_now=now.images, complete=now.complete, ready=now.ready_replicas,
         replicas=now.replicas, http_status=answer.status, http_error=str(answer.error or ""), version=version,
-        expected_version=expected_version, evidence=ev))
+        expected_version=expected_version, release_version=environment.release.version,
+        release_image=environment.release.image, evidence=ev))
+    _stable_healthy_after_rollback(rollout_ctx, environment, now, traffic=bool(rollout_state.streams))
+
+
+#: The rollback criteria a restored stable version must hold again (guide §6.1 triggers that
+#: need no baseline: the stable version is the baseline). The first two need requests.
+TRAFFIC_CRITERIA = ("error rate", "p95 latency budget")
+POST_ROLLBACK_CRITERIA = (*TRAFFIC_CRITERIA, "health checks", "OOM kills", "free disk")
+
+
+def _stable_healthy_after_rollback(ctx: RolloutContext, environment: Environment, status: DeploymentStatus, *,
+                                   traffic: bool) -> None:
+    """§6.2 steps 2 and 5 after an automatic rollback: the rollout history and the last 100 log
+    lines as evidence, and the restored version watched on the rollback criteria.
+
+    A scenario that sends no traffic (a canary starved of requests) judges the pod criteria
+    only: error rate and latency cannot be measured without requests, and the verdict lists
+    the criteria it judged."""
+    from goldgate.probes.rollback_evidence import log_tails, render_history, rollout_history
+    from goldgate.probes.workloads import pod_facts, replicaset_hashes
+
+    selector = own_pods(status.selector)
+    h = replicaset_hashes(ctx.kube, ctx.namespace, selector).get(status.revision, "")
+    group = Group(f"revision {status.revision} (restored)", {**status.selector, **({"pod-template-hash": h} if h else {})},
+                  ctx.namespace)
+    monitor = RollbackMonitor(environment, ctx.kube, ctx.source, group, clock=ctx.clock)
+    window = environment.strategy.post_rollback_window_s
+    started = ctx.clock()
+    last = monitor_phase(ctx, monitor, RolloutReport("after rollback", ", ".join(status.images)),
+                         window_s=window, deadline_s=(3 if traffic else 1) * window, label="after rollback")
+    watched = ctx.clock() - started
+    history = render_history(ctx.deployment, rollout_history(ctx.kube, ctx.namespace, selector))
+    pods = [p.name for p in pod_facts(ctx.kube, ctx.namespace, group.label_selector) if not p.deleting]
+    tails = log_tails(ctx.kube, ctx.namespace, pods, environment.kubernetes.container, lines=100)
+    _attach_text(f"kubectl rollout history deployment/{ctx.deployment}", history)
+    for pod, text in tails.items():
+        _attach_text(f"kubectl logs {pod} --tail=100", text)
+    ev = Evidence("kubernetes", f"rollout history deployment/{ctx.deployment}; logs --tail=100 of {len(pods)} pods",
+                  window, len(last.verdicts), {"rollout_history": history.splitlines(),
+                                               "logs": {pod: text.splitlines()[-100:] for pod, text in tails.items()}})
+    wanted = POST_ROLLBACK_CRITERIA if traffic else POST_ROLLBACK_CRITERIA[len(TRAFFIC_CRITERIA):]
+    judged = [v for v in last.verdicts if v.criterion.lower().startswith(tuple(c.lower() for c in wanted))]
+    expect(judge.stable_healthy_after_rollback(judged, window_s=window, watched_s=watched,
+                                               evidence=(ev, *duration_evidence_of(environment))))
+
+
+def duration_evidence_of(environment: Environment) -> tuple[Evidence, ...]:
+    from goldgate.criteria.timing import duration_evidence
+
+    return tuple(duration_evidence(scaled_note(environment, "strategy.post_rollback_window_s")))
+
+
+def _attach_text(name: str, text: str) -> None:
+    try:
+        import allure
+
+        from goldgate.report.redact import REDACTOR
+
+        allure.attach(REDACTOR.redact(text), name=name, attachment_type=allure.attachment_type.TEXT)
+    except Exception:  # noqa: S110 - reporting never changes the outcome
+        pass
 
 
 def _expect_promoted(report: RolloutReport, criterion: str) -> None:

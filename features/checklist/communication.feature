@@ -5,6 +5,11 @@ Feature: Communication and rollback readiness
   on a record that could be false: the channel URL answers, a notification is dated
   before the deployment window, confirmed on-call shifts cover the window, and goldgate's
   own audit trail holds a rollback rehearsal no older than the guide's §6.3 monthly cadence.
+  A rehearsal is a rollback goldgate really did outside production: a completed
+  `rollout undo` in an earlier run's audit record (the release manifest's
+  rollback_rehearsal_log, else --audit-log) or among this run's own actions. That check runs
+  after every other selected check (@after_rollbacks), so a run that rehearses its rollbacks
+  counts them even on a fresh trail.
 
   Background:
     Given the release under test
@@ -18,5 +23,6 @@ Feature: Communication and rollback readiness
   Scenario: Team availability is confirmed for the whole deployment window
     Then confirmed on-call shifts cover the whole deployment window
 
+  @after_rollbacks
   Scenario: The rollback procedure was tested within the last month
     Then the audit trail records a rollback rehearsal within the last 30 days

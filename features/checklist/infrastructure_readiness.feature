@@ -14,6 +14,9 @@ Feature: Infrastructure readiness
   Scenario: All services are provisioned and available
     Then every Service in the namespace has ready endpoints
 
+  Scenario: The bot's pods are Ready and do not restart
+    Then every pod of the bot is Ready, with no more restarts than the environment tolerates
+
   Scenario: Database migrations are prepared
     Then the release's declared migration is the single migration head
 

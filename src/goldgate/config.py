@@ -177,6 +177,9 @@ class Strategy(_Model):
         None, gt=0, description="§5.3 window over which the post-deploy error rate (< 0.1 %) is counted "
         "(default: monitoring_window_s)")
     drain_timeout_s: float = Field(30.0, ge=0, description="§7.3 30-second drain")
+    post_rollback_window_s: float = Field(
+        600.0, gt=0, description="§6.2 step 5 'monitor metrics': how long the restored stable version is watched "
+        "on the rollback criteria after every automatic rollback (the guide names no duration: 10 minutes)")
     baseline: Literal["none"] | None = Field(
         None, description="'none' states that no baseline exists: the p95-vs-baseline trigger is waived, "
         "visibly, instead of holding every phase INCONCLUSIVE")

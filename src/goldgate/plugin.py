@@ -50,6 +50,8 @@ DEFAULT_ENV = "local"
 REHEARSAL = "rehearsal"
 #: Feature tags of the strategy scenarios, by ``strategy.kind``.
 STRATEGY_MARKERS = {"rolling": "rolling_update", "canary": "canary", "blue-green": "blue_green"}
+#: Marker (feature tag) of checks that read this run's audit trail: they run last.
+AFTER_ROLLBACKS = "after_rollbacks"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -126,6 +128,8 @@ def pytest_configure(config: pytest.Config) -> None:
                             "deselected unless the environment sets rehearsals: true")
     for marker in STRATEGY_MARKERS.values():
         config.addinivalue_line("markers", f"{marker}: a scenario of that deployment strategy (guide §2)")
+    config.addinivalue_line("markers", f"{AFTER_ROLLBACKS}: reads what this run's rollbacks recorded; "
+                            "runs after every other selected check")
     if not selected(config):
         return
     run = report_session.begin(config)
@@ -249,6 +253,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    # Checks that read this run's audit trail (a rollback rehearsal) come after the checks that roll back.
+    items.sort(key=lambda item: item.get_closest_marker(AFTER_ROLLBACKS) is not None)
 
 
 def _attach(verdict: Verdict) -> None:

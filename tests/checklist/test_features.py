@@ -4,6 +4,7 @@ the path. (Scenarios that need the sandbox cluster are deselected here.)"""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,9 +15,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_ONLY = ["features/documentation", "features/configuration", "features/migrations", "features/recovery",
                 "features/checklist"]
-# Also out: the standby region and the order database's evidence (two regions) and the quarterly
-# drill (this run keeps no audit trail).
-NO_CLUSTER = ("not staging_matches and not services_are and not monitoring_is and not firewall_rules "
+# Also out: the standby region and the order database's evidence (two regions), the quarterly drill
+# and the rollback rehearsal (this run keeps no audit trail and rolls nothing back).
+NO_CLUSTER = ("not staging_matches and not services_are and not pods_are_ready and not monitoring_is "
+              "and not firewall_rules and not rollback_procedure "
               "and not no_other_deployment and not standby_region and not failover_drill_passed "
               # the order database's evidence (two regions: its PostgreSQL, backup job and WAL archive)
               "and not recovery_point_objective and not verified_by_a_restore and not pointintime "
@@ -61,3 +63,20 @@ def test_missing_project_is_an_error_naming_the_path(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout[-3000:]
     assert "1 error" in run.stdout
     assert f"{tmp_path / 'checkout' / 'CHANGELOG.md'}: changelog not found" in run.stdout
+
+
+def test_a_crash_looping_release_is_judged_no_go_with_its_pods_state(tmp_path: Path) -> None:
+    """A broken release is judged, not refused: the sandbox comes up with its pods in
+    CrashLoopBackOff and the checks on services and pods FAIL naming that state."""
+    verdict_file = tmp_path / "verdict.json"
+    run = _pytest(tmp_path, "features/checklist", "--sandbox-fault=crash-loop", f"--verdict-file={verdict_file}",
+                  "-k", "services_are or pods_are_ready")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert "sandbox could not start" not in run.stdout + run.stderr
+    assert "2 failed" in run.stdout, run.stdout[-3000:]
+    assert json.loads(verdict_file.read_text(encoding="utf-8"))["decision"] == "NO-GO"
+    lines = [line for line in run.stdout.splitlines() if line.startswith("  features/") and ": FAIL: " in line]
+    services = next(line for line in lines if "all services provisioned and available" in line)
+    pods = next(line for line in lines if "bot pods Ready, no restarts" in line)
+    assert "0 ready endpoints" in services and "CrashLoopBackOff" in services and " restarts" in services
+    assert "observed 3 unhealthy pods vs threshold 0" in pods and "CrashLoopBackOff" in pods

@@ -156,6 +156,24 @@ def test_recent_rehearsal_passes_and_old_one_fails() -> None:
     assert v.status is Status.FAIL and "observed 45 days vs threshold 30 days" in v.message()
 
 
+def test_an_empty_trail_fails_naming_the_missing_rehearsal() -> None:
+    v = readiness.rollback_rehearsed([], now=NOW, max_age_days=30)
+    assert v.status is Status.FAIL and "no rollback rehearsal in the trail" in v.message()
+    assert "observed no rehearsal vs threshold one within 30 days" in v.message()
+
+
+def test_this_runs_completed_undo_counts_as_a_rehearsal() -> None:
+    from goldgate.probes.readiness import this_run
+
+    actions = [{"action": "rollout undo", "target": "deployment/trading-bot -n trading", "outcome": "done",
+                "change": None, "reason": "error rate 3 % above 1 %"}]
+    current = this_run(actions, environment="local", production=False, reason="", finished_at=NOW)
+    assert readiness.rollback_rehearsed([current], now=NOW, max_age_days=30).status is Status.PASS
+    idle = this_run([], environment="local", production=False, reason="", finished_at=NOW)
+    v = readiness.rollback_rehearsed([idle], now=NOW, max_age_days=30)
+    assert v.status is Status.FAIL and "no rollback rehearsal in the trail" in v.message()
+
+
 def test_production_rollback_or_failed_undo_is_no_rehearsal() -> None:
     runs = [_run(D, production=True), _run(D, outcome="failed"), _run(D, action="scale")]
     v = readiness.rollback_rehearsed(runs, now=NOW, max_age_days=30)

@@ -95,6 +95,21 @@ def test_previous_revision_names_every_difference() -> None:
     assert "version v2, expected v1" in bad.reason
 
 
+def test_a_previous_revision_that_is_the_release_under_test_fails() -> None:
+    same = dict(images_before=("bot:v1.2.0",), images_now=("bot:v1.2.0",), complete=True, ready=3, replicas=3,
+                http_status=200, version="v1.2.0", expected_version="v1.2.0")
+    v = judge.previous_revision_restored(**same, release_version="v1.2.0", release_image="bot:v1.2.0")
+    assert v.status is Status.FAIL
+    assert "observed previous version v1.2.0 vs threshold not the release under test (version v1.2.0)" in v.message()
+    by_image = judge.previous_revision_restored(**{**same, "expected_version": None}, release_image="bot:v1.2.0")
+    assert by_image.status is Status.FAIL and "image bot:v1.2.0" in by_image.reason
+    ok = judge.previous_revision_restored(images_before=("bot:v1.1.0",), images_now=("bot:v1.1.0",), complete=True,
+                                          ready=3, replicas=3, http_status=200, version="v1.1.0",
+                                          expected_version="v1.1.0", release_version="v1.2.0",
+                                          release_image="bot:v1.2.0")
+    assert ok.status is Status.PASS and "serving version v1.1.0" in ok.reason
+
+
 def test_promotion_passes_through_an_undecided_trigger() -> None:
     held = Verdict.inconclusive("error rate", "only 40 requests", threshold=0.01, rollback=True)
     assert judge.promoted("green promoted", outcome="rolled back", reason="r", trigger=held) is held
@@ -156,3 +171,18 @@ def test_hard_failures_use_the_environments_tolerances() -> None:
     env = SimpleNamespace(thresholds=SimpleNamespace(max_restarts=2, max_oom_kills=1))
     assert pod_tolerances(env) == PodTolerances(2, 1)  # type: ignore[arg-type]
     assert pod_tolerances(SimpleNamespace(thresholds=SimpleNamespace())) == PodTolerances(0, 0)  # type: ignore[arg-type]
+
+
+def test_stable_health_after_a_rollback_names_the_breach() -> None:
+    ok = [Verdict.passed("error rate", 0.0, 0.01), Verdict.passed("health checks", 0, 0)]
+    v = judge.stable_healthy_after_rollback(ok, window_s=6.0, watched_s=6.2)
+    assert v.status is Status.PASS and "watched 6.2s after the rollback" in v.reason
+    sick = [Verdict.passed("error rate", 0.0, 0.01),
+            Verdict.failed("health checks", 2, 0, "2 of 3 pods unhealthy", unit="unhealthy pods")]
+    v = judge.stable_healthy_after_rollback(sick, window_s=6.0, watched_s=6.2)
+    assert v.status is Status.FAIL
+    assert "health checks: observed 2 vs threshold 0" in v.reason
+    assert "vs threshold every rollback criterion PASS over 6s" in v.message()
+    thin = [Verdict.inconclusive("error rate", "40 requests")]
+    assert judge.stable_healthy_after_rollback(thin, window_s=6.0, watched_s=6.2).status is Status.INCONCLUSIVE
+    assert judge.stable_healthy_after_rollback(ok, window_s=6.0, watched_s=3.0).status is Status.INCONCLUSIVE

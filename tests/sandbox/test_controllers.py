@@ -66,6 +66,10 @@ def test_template_hash_ignores_hash_label_and_changes_with_template() -> None:
      {"FAULT_SLOWDOWN_FACTOR": "3"}),
     ("trading-bot:v1.3.0-errors", "bot", "v1.3.0-errors", {"FAULT_ERROR_RATE": "0.03"}),
     ("trading-bot:v1.3.0-broken", "bot", "v1.3.0-broken", {"FAULT_NEVER_READY": "true"}),
+    # The previous release is its own build (16 ms inference); "-fast" overrides it (1 ms).
+    ("trading-bot:v1.1.0", "bot", "v1.1.0", {"BOT_SIGNAL_BASE_MS": "16"}),
+    ("trading-bot:v1.1.0-fast", "bot", "v1.1.0-fast", {"BOT_SIGNAL_BASE_MS": "1"}),
+    ("trading-bot:v1.1.0-errors", "bot", "v1.1.0-errors", {"BOT_SIGNAL_BASE_MS": "16", "FAULT_ERROR_RATE": "0.03"}),
     ("localhost:5000/trading-bot", "bot", "latest", {}),
     ("sandbox/pause", "pause", "latest", {}),
     ("registry.k8s.io/pause:3.9", "pause", "3.9", {}),

@@ -18,7 +18,25 @@ from goldgate.probes.host import ListeningPorts
 from goldgate.probes.promtool import AlertRulesReport
 from goldgate.probes.targets import Target
 from goldgate.probes.tls import TlsObservation
+from goldgate.probes.workloads import PodFact
 from goldgate.verdict import Evidence, Verdict
+
+
+def _pod_state(pod: PodFact) -> dict[str, Any]:
+    return {"name": pod.name, "phase": pod.phase, "ready": pod.ready, "waiting": pod.waiting_reason,
+            "restarts": pod.restarts, "last_exit": pod.last_termination_reason}
+
+
+def _pods_why(svc: ServiceState) -> str:
+    """Why a Service has no ready endpoint, from its pods: waiting reason, restarts, last exit."""
+    if not svc.pods:
+        return ", no pod selected" if svc.selector else ""
+    states = []
+    for p in svc.pods:
+        state = p.waiting_reason or ("Ready" if p.ready else f"{p.phase or 'Unknown'}, not Ready")
+        last = f", last exit {p.last_termination_reason}" if p.last_termination_reason else ""
+        states.append(f"{p.name} {state}, {p.restarts} restarts{last}")
+    return f"; pods: {', '.join(states)}"
 
 
 @criterion(needs="at least one Service in the namespace")
@@ -27,9 +45,12 @@ def services_available(svcs: Sequence[ServiceState], namespace: str, server: str
     ev = Evidence("kubernetes", f"{server} services in {namespace}", samples=len(svcs))
     if not svcs:
         return Verdict.failed(crit, 0, ">= 1 service", f"no Services in namespace {namespace}", evidence=ev)
-    bad = [f"service/{s.name}: {s.ready_endpoints} ready endpoints ({s.not_ready_endpoints} not ready)"
-           for s in svcs if s.selector and s.ready_endpoints == 0]
-    if bad:
+    empty = [s for s in svcs if s.selector and s.ready_endpoints == 0]
+    if empty:
+        bad = [f"service/{s.name}: {s.ready_endpoints} ready endpoints ({s.not_ready_endpoints} not ready)"
+               f"{_pods_why(s)}" for s in empty]
+        ev = Evidence("kubernetes", ev.query, samples=len(svcs), details={"pods": {
+            s.name: [_pod_state(p) for p in s.pods] for s in empty}})
         return Verdict.failed(crit, len(bad), 0, "; ".join(bad), evidence=ev)
     return Verdict.passed(crit, {s.name: s.ready_endpoints for s in svcs}, ">= 1 ready endpoint each", "every service has ready endpoints", evidence=ev)
 

@@ -188,9 +188,9 @@ def rollback_rehearsed(runs: Sequence[AuditRunLike], *, now: dt.datetime, max_ag
                              threshold=max_age_days, evidence=ev, **kw)
     if not _aware(now):
         return Verdict.error(criterion, "no time-zone-aware current time", threshold=max_age_days, evidence=ev, **kw)
-    if not runs:
-        return Verdict.inconclusive(criterion, "the audit trail holds no run", threshold=max_age_days,
-                                    evidence=ev, **kw)
+    if not runs:  # a trail that was read and holds nothing: the rehearsal is missing, a measured fact
+        return Verdict.failed(criterion, "no rehearsal", f"one within {max_age_days:g} days",
+                              "no rollback rehearsal in the trail: it holds no run", evidence=ev)
     rehearsals = [r for r in runs
                   if (r.production is False or "rehearsal" in (r.reason or "").lower())
                   and _aware(r.finished_at) and r.finished_at <= now  # type: ignore[operator]
@@ -200,7 +200,8 @@ def rollback_rehearsed(runs: Sequence[AuditRunLike], *, now: dt.datetime, max_ag
                        for r in rehearsals][-10:]}))
     if not rehearsals:
         return Verdict.failed(criterion, "no rehearsal", f"one within {max_age_days:g} days",
-                              f"no rollback rehearsal outside production among {len(runs)} audit records",
+                              f"no rollback rehearsal in the trail: none of its {len(runs)} audit records "
+                              "completed a rollback outside production",
                               evidence=ev)
     newest = max(rehearsals, key=lambda r: r.finished_at)  # type: ignore[arg-type, return-value]
     age = (now - newest.finished_at).total_seconds() / 86400  # type: ignore[operator]

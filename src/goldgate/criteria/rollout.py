@@ -195,14 +195,28 @@ def rolled_back(how: str, action: str, *, outcome: str, reason: str, action_done
 def previous_revision_restored(*, images_before: Sequence[str], images_now: Sequence[str], complete: bool,
                                ready: int, replicas: int, http_status: int | None, http_error: str = "",
                                version: str | None = None, expected_version: str | None = None,
+                               release_version: str | None = None, release_image: str | None = None,
                                evidence: Evidence | Iterable[Evidence] | None = None) -> Verdict:
     """PASS when the previous images run again, the rollout is complete and the Service answers
-    (with the previous version, when it is known)."""
+    (with the previous version, when it is known).
+
+    A "previous revision" that is the release under test (its image, or the version it
+    reports) proves no rollback: the rollout went out over itself and came back to the same
+    release. That is a FAIL naming the version, whatever else holds.
+    """
     criterion = "previous revision restored (§6.2 verify rollback)"
     ev = _evidence(evidence)
     if not images_before:
         return Verdict.error(criterion, "the images before the rollout were not recorded",
                              threshold="previous revision Ready", evidence=ev)
+    same_image = bool(release_image) and tuple(images_before) == (release_image,)
+    same_version = bool(release_version) and expected_version == release_version
+    if same_image or same_version:
+        what = f"version {release_version}" if same_version else f"image {release_image}"
+        return Verdict.failed(criterion, f"previous {what}", f"not the release under test ({what})",
+                              f"the previous revision is the release under test ({what}, images "
+                              f"{list(images_before)}): the rollback restored the release it was to undo",
+                              evidence=ev, rollback=True)
     problems = []
     if tuple(images_now) != tuple(images_before):
         problems.append(f"images {list(images_now)} instead of {list(images_before)}")
@@ -308,3 +322,43 @@ def recorded_verdict(name: str, recorded: Sequence[Verdict], *, why: str, by_pre
         if v.criterion == name or (by_prefix and v.criterion.lower().startswith(name.lower())):
             return dataclasses.replace(v, evidence=(*v.evidence, *duration_evidence(scaled))) if scaled else v
     return Verdict.error(name, why)
+
+
+@registered(needs="the rollback monitor's verdicts over a window after the rollback (at least one), and the window")
+def stable_healthy_after_rollback(verdicts: Sequence[Verdict], *, window_s: float, watched_s: float,
+                                  evidence: Evidence | Iterable[Evidence] | None = None) -> Verdict:
+    """Guide §6.2 step 5 "monitor metrics": the restored stable version healthy again.
+
+    The stable version is watched with the rollback criteria the rollout used (error rate,
+    latency, health checks, OOM kills, free disk) for ``window_s`` after the rollback. FAIL
+    names every breached criterion with its value and threshold; a criterion that could not
+    decide (thin traffic, no data) leaves it INCONCLUSIVE; a watch shorter than the window,
+    or with no verdict, is never a pass.
+    """
+    criterion = "stable version healthy after the rollback (§6.2 monitor metrics)"
+    ev = _evidence(evidence)
+    if not (isinstance(window_s, int | float) and math.isfinite(window_s) and window_s > 0):
+        return Verdict.error(criterion, f"the window {window_s!r} is not a positive duration", evidence=ev)
+    threshold = f"every rollback criterion PASS over {window_s:g}s"
+    if not (isinstance(watched_s, int | float) and math.isfinite(watched_s) and watched_s >= 0):
+        return Verdict.error(criterion, f"the watched time {watched_s!r} is not a duration", evidence=ev)
+    if not verdicts:
+        return Verdict.inconclusive(criterion, "the monitor recorded no verdict after the rollback",
+                                    threshold=threshold, evidence=ev)
+    failed = [v for v in verdicts if v.status is Status.FAIL]
+    if failed:
+        listing = "; ".join(f"{v.criterion}: observed {v.observed} vs threshold {v.threshold}" for v in failed)
+        return Verdict.failed(criterion, f"{len(failed)} of {len(verdicts)} criteria breached", threshold,
+                              f"the stable version is not healthy {watched_s:.3g}s after the rollback: {listing}",
+                              evidence=ev)
+    undecided = [v for v in verdicts if v.status is not Status.PASS]
+    if undecided:
+        listing = "; ".join(f"{v.criterion}: {v.status.value}" for v in undecided)
+        return Verdict.inconclusive(criterion, f"not every criterion decided after {watched_s:.3g}s: {listing}",
+                                    threshold=threshold, evidence=ev)
+    if watched_s < window_s:
+        return Verdict.inconclusive(criterion, f"watched {watched_s:.3g}s of the {window_s:g}s window",
+                                    observed=f"{watched_s:.3g}s", threshold=threshold, evidence=ev)
+    names = ", ".join(v.criterion for v in verdicts)
+    return Verdict.passed(criterion, f"{len(verdicts)} of {len(verdicts)} criteria PASS", threshold,
+                          f"watched {watched_s:.3g}s after the rollback: {names}", evidence=ev)

@@ -10,13 +10,14 @@ second cluster; the reference may be any kind with a pod template, not only a De
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from goldgate.probes import manifests
 from goldgate.probes.artifacts import ArtifactUnavailable
-from goldgate.probes.kubernetes import KubeClients, call
+from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable, call
+from goldgate.probes.workloads import PodFact, pod_facts
 
 Obj = dict[str, Any]
 
@@ -103,6 +104,19 @@ class ServiceState:
     ready_endpoints: int
     not_ready_endpoints: int
     selector: dict[str, str]
+    #: The pods the selector picks, as the kubelet reports them: why an endpoint is not
+    #: ready (CrashLoopBackOff, restarts, the last exit) is the evidence a FAIL shows.
+    pods: tuple[PodFact, ...] = field(default=())
+
+
+def _selected_pods(kube: KubeClients, namespace: str, selector: dict[str, str]) -> tuple[PodFact, ...]:
+    if not selector:
+        return ()
+    try:
+        return tuple(p for p in pod_facts(kube, namespace, ",".join(f"{k}={v}" for k, v in sorted(selector.items())))
+                     if not p.deleting)
+    except KubernetesUnavailable:  # the endpoints were read: the pods only explain them
+        return ()
 
 
 def services(kube: KubeClients, namespace: str) -> list[ServiceState]:
@@ -117,5 +131,7 @@ def services(kube: KubeClients, namespace: str) -> list[ServiceState]:
             subsets = []
         ready = sum(len(s.addresses or []) for s in subsets)
         not_ready = sum(len(s.not_ready_addresses or []) for s in subsets)
-        out.append(ServiceState(name, ready, not_ready, dict(svc.spec.selector or {})))
+        selector = dict(svc.spec.selector or {})
+        pods = _selected_pods(kube, namespace, selector) if ready == 0 else ()
+        out.append(ServiceState(name, ready, not_ready, selector, pods))
     return out

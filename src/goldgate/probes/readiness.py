@@ -29,7 +29,7 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -210,3 +210,15 @@ def read_audit_runs(path: Path) -> list[AuditRun]:
                              str(where.get("environment", "")), where.get("production") is not False,
                              str(why.get("reason") or ""), acts))
     return runs
+
+
+def this_run(actions: Sequence[Mapping[str, Any]], *, environment: str, production: bool, reason: str,
+             finished_at: dt.datetime) -> AuditRun:
+    """The running run as an audit record so far: the actions the safety policy recorded.
+
+    Its own record is appended to the trail only when the run ends; a check of the trail
+    made during the run reads this instead, so the rollbacks it did already count.
+    """
+    acts = tuple(AuditAction(str(a.get("action", "")), str(a.get("outcome", "")), str(a.get("reason") or ""))
+                 for a in actions if isinstance(a, Mapping))
+    return AuditRun("this run", finished_at, environment, production, reason, acts)

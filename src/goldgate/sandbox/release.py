@@ -147,9 +147,11 @@ def _render_dates(ws: Workspace, now: dt.datetime) -> None:
 
 
 def _render_readiness(ws: Workspace, manifest: dict, now: dt.datetime) -> None:
-    """§1.3 evidence: a live channel, a notice the day before, on-call over the window, and
-    a rollback rehearsal six days ago in goldgate's audit-trail format."""
-    from goldgate.report import audit
+    """§1.3 evidence: a live channel, a notice the day before, on-call over the window.
+
+    No rollback rehearsal is written: "rollback procedure tested" reads the rollbacks goldgate
+    really did (the run's audit trail), never a record made up for it.
+    """
     from goldgate.sandbox.chat import webhook_url
 
     manifest.setdefault("communication", {})["url"] = webhook_url()
@@ -157,16 +159,6 @@ def _render_readiness(ws: Workspace, manifest: dict, now: dt.datetime) -> None:
         note["sent_at"] = iso(now - dt.timedelta(hours=18))
     for shift in manifest.get("on_call_schedule", []):
         shift["start"], shift["end"] = iso(now - dt.timedelta(hours=2)), iso(now + dt.timedelta(hours=6))
-    rehearsed = iso(now - dt.timedelta(days=6))
-    audit.append(ws.project / manifest.get("rollback_rehearsal_log", "../audit/rehearsals.jsonl"), {
-        "schema": audit.SCHEMA, "run_id": "rehearsal-" + rehearsed[:10], "who": {"user": "chen.wei", "via": "ci"},
-        "what": {"version": manifest.get("version"), "previous_version": manifest.get("previous_version")},
-        "when": {"started": rehearsed, "finished": rehearsed},
-        "where": {"environment": "staging", "production": False, "namespace": "trading", "deployment": "trading-bot"},
-        "why": {"change": None, "reason": "monthly rollback rehearsal", "approvals": None},
-        "status": {"decision": "ROLLBACK", "reasons": ["rehearsal: rolled back as planned"]},
-        "actions": [{"action": "rollout undo", "target": "deployment/trading-bot -n trading", "outcome": "done",
-                     "reason": "rollback rehearsal"}]})
 
 
 def write_yaml(path: Path, data: object) -> None:

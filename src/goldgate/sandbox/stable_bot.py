@@ -1,4 +1,4 @@
-"""The stable version for the load baseline: a reference bot of the previous release.
+"""The stable version for the load baseline: a reference bot of the previous release's build.
 
 The sandbox has no second colour or standby running the stable version, so the load
 gate's baseline (guide §6.1: p95 above 2x baseline) is measured against a reference bot
@@ -21,6 +21,7 @@ import requests
 
 from goldgate.children import with_default_signals
 from goldgate.load.baseline import BaselineError
+from goldgate.sandbox.controllers.images import bot_build_env
 from goldgate.sandbox.ports import free_port
 
 READY_TIMEOUT_S = 20.0
@@ -38,6 +39,7 @@ def stable_bot(version: str, market_url: str | None = None) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FAULT_")}
     if market_url:
         env["MARKET_FEED_URL"] = market_url
+    env.update(bot_build_env(version))  # the previous release's own build, as its image runs it
     env.update({"BOT_HOST": "127.0.0.1", "BOT_PORT": str(port), "BOT_VERSION": version,
                 "BOT_DATA_DIR": str(data_dir), "BOT_WARMUP_S": "0"})
     log = (data_dir / "bot.log").open("wb")

@@ -211,4 +211,12 @@ CASES = {
     "rollout.smoke_on_green_only": st.tuples(st.just([])).map(
         lambda a: (a, {"url": "", "production_url": "http://x", "outcome": "", "reason": ""})),
     "rollout.recorded_verdict": st.tuples(st.just("quorum"), st.just([])).map(lambda a: (a, {"why": "not run"})),
+    "rollout.stable_healthy_after_rollback": st.one_of(
+        st.just((([],), {"window_s": 6.0, "watched_s": 6.0})),
+        st.lists(_verdict(NOT_PASSED), min_size=1, max_size=3).map(lambda vs: ((vs,), {"window_s": 6.0,
+                                                                                      "watched_s": 6.0})),
+        st.tuples(NOT_A_READING, st.just(6.0)).map(lambda a: (([Verdict("x", Status.PASS, 0, 0)],),
+                                                               {"window_s": a[0], "watched_s": a[1]})),
+        st.tuples(st.just(6.0), st.one_of(NOT_A_READING, st.floats(0, 5.9))).map(
+            lambda a: (([Verdict("x", Status.PASS, 0, 0)],), {"window_s": a[0], "watched_s": a[1]}))),
 }

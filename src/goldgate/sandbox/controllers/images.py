@@ -49,7 +49,34 @@ FAULTY_BUILDS: dict[str, dict[str, str]] = {
     "-nokill": {"FAULT_IGNORE_KILL_SWITCH": "true", "FAULT_ORDER_SIZE_MULTIPLIER": "10"},
     # Not a fault: a legitimately retrained model (about 97 % signal agreement with 1.0).
     "-retrained": {"BOT_MODEL": "logit-ma-1.1"},
+    # Not a fault: a build much faster than the release (1 ms inference), the load baseline's
+    # rehearsal: beside it the release is more than 2x slower.
+    "-fast": {"BOT_SIGNAL_BASE_MS": "1"},
 }
+
+#: version -> what that release's build does differently from the reference bot's defaults.
+#: The previous release is another build, not the release under another name: its inference
+#: path takes 16 ms per signal where v1.2.0's takes 20 ms, so "p95 at most 2x the baseline"
+#: compares two builds with their own timings. Its model decides as v1.2.0's does (the
+#: trading canary compares decisions bar by bar, and a model change is declared in release.yaml).
+RELEASE_BUILDS: dict[str, dict[str, str]] = {
+    "v1.1.0": {"BOT_SIGNAL_BASE_MS": "16"},
+}
+
+
+def bot_build_env(tag: str) -> dict[str, str]:
+    """The environment a reference-bot image of ``tag`` starts with: its version, its release's
+    build (:data:`RELEASE_BUILDS`) and a faulty build's knobs (:data:`FAULTY_BUILDS`)."""
+    env = {"BOT_VERSION": tag}
+    base = tag
+    knobs: dict[str, str] = {}
+    for suffix, values in FAULTY_BUILDS.items():
+        if tag.endswith(suffix):
+            base = tag[: -len(suffix)]
+            knobs.update(values)
+    env.update(RELEASE_BUILDS.get(base, {}))
+    env.update(knobs)
+    return env
 
 
 class ImagePullError(Exception):
@@ -99,11 +126,7 @@ def resolve_image(image: str) -> ImageSpec:
     repository, tag = split_image(image.strip())
     last = repository.rsplit("/", 1)[-1]
     if last.endswith(BOT_REPOSITORY_SUFFIX):
-        env = {"BOT_VERSION": tag}
-        for suffix, knobs in FAULTY_BUILDS.items():
-            if tag.endswith(suffix):
-                env.update(knobs)
-        return ImageSpec("bot", repository, tag, env)
+        return ImageSpec("bot", repository, tag, bot_build_env(tag))
     if last == GOLDGATE_REPOSITORY:
         return ImageSpec("goldgate", repository, tag)
     if last == "pause":

@@ -147,6 +147,27 @@ def _region_manifests(source: pathlib.Path, target: pathlib.Path, database_url: 
     return target
 
 
+def _create_order_schema(primary: pg.PgServer) -> None:
+    """The orders table exists before any bot starts, as a migration run leaves it on a cluster.
+
+    The standby region's bots read a hot standby, which cannot create tables: without this
+    they would wait for the primary region's bots to create it. A release whose pods
+    crash-loop would then keep the second region from ever becoming Ready, and the run
+    would stop at sandbox start instead of the gate judging the broken release.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from goldgate.sandbox.bot.db import make_engine, metadata
+
+    engine = make_engine(primary.url)
+    try:
+        metadata.create_all(engine, checkfirst=True)
+    except SQLAlchemyError as exc:
+        raise pg.PostgresError(f"{primary.name}: creating the orders table failed: {type(exc).__name__}") from None
+    finally:
+        engine.dispose()
+
+
 def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     """Start the PostgreSQL pair and return the primary region's manifests folder."""
     if not pg.binaries_present():
@@ -169,6 +190,7 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     primary, standby = servers(where)
     try:
         pg.init_primary(primary)
+        _create_order_schema(primary)
         pg.clone_standby(primary, standby)
     except pg.PostgresError as exc:
         raise RegionsError(f"the PostgreSQL pair under {where} did not start: {exc}") from None
