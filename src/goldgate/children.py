@@ -16,10 +16,13 @@ whatever it inherited, so its ``finally`` stops what it started.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 #: Put the stop signals back to their defaults, then become the real program.
@@ -61,3 +64,31 @@ def stop_on_signals() -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
+class NpmInstallError(RuntimeError):
+    """A pinned npm tool could not be installed; the message says why and what to do."""
+
+
+def npm_ci(pinned: Path, target: Path, *, package: str, timeout_s: float) -> None:
+    """``npm ci`` of the package.json + package-lock.json in ``pinned`` into ``target``.
+
+    The tools goldgate runs from npm (the Allure CLI, the sandbox's Unleash server) are
+    pinned by a lock file kept in the repository and installed into an ignored folder, so
+    every machine runs the same versions; ``package`` names the npm package in messages.
+    """
+    if not (pinned / "package.json").is_file() or not (pinned / "package-lock.json").is_file():
+        raise NpmInstallError(f"{pinned}/package.json and package-lock.json are missing: cannot install {package}")
+    npm = shutil.which("npm")
+    if npm is None:
+        raise NpmInstallError(f"npm is not installed: apt-get install nodejs npm ({package} comes from npm)")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(pinned / name, target / name)
+    try:
+        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
+                              capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        raise NpmInstallError(f"npm ci in {target} took longer than {timeout_s:.0f}s") from None
+    if done.returncode != 0:
+        raise NpmInstallError(f"npm ci in {target} failed ({done.returncode}): {done.stderr.strip()[-800:]}")

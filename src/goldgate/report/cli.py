@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from goldgate.children import NpmInstallError, npm_ci
+
 TOOLS_DIR = Path(".goldgate") / "tools"
 GENERATE_TIMEOUT_S = 300
 INSTALL_TIMEOUT_S = 300
@@ -60,25 +62,11 @@ def java_available() -> bool:
 
 def install_allure(root: Path) -> Path:
     """``npm ci`` the pinned tools/package.json into .goldgate/tools; returns the allure binary."""
-    pinned = root / "tools"
-    if not (pinned / "package.json").is_file() or not (pinned / "package-lock.json").is_file():
-        raise ReportError(f"{pinned}/package.json and package-lock.json are missing: cannot install a pinned Allure CLI")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise ReportError("npm is not installed: apt-get install nodejs npm (Allure CLI comes from npm allure-commandline)")
     target = root / TOOLS_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(pinned / name, target / name)
     try:
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=target, capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise ReportError(f"npm ci in {target} took longer than {INSTALL_TIMEOUT_S}s") from None
-    if done.returncode != 0:
-        raise ReportError(f"npm ci in {target} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+        npm_ci(root / "tools", target, package="the Allure CLI (allure-commandline)", timeout_s=INSTALL_TIMEOUT_S)
+    except NpmInstallError as exc:
+        raise ReportError(str(exc)) from None
     binary = target / "node_modules" / ".bin" / "allure"
     if not binary.is_file():
         raise ReportError(f"npm ci succeeded but {binary} is missing")

@@ -36,6 +36,7 @@ import psutil
 import requests
 import yaml
 
+from goldgate.children import NpmInstallError, npm_ci
 from goldgate.sandbox.ports import free_port
 from goldgate.sandbox.regions import postgres as pg
 
@@ -104,23 +105,11 @@ def wanted() -> bool:
 def install(root: pathlib.Path | None = None) -> pathlib.Path:
     """``npm ci`` of the pinned tools/unleash into .goldgate/tools/unleash; returns server.js."""
     root = root or repo_root()
-    pinned = root / PINNED_DIR
-    if not (pinned / "package.json").is_file() or not (pinned / "package-lock.json").is_file():
-        raise UnleashError(f"{pinned}/package.json and package-lock.json are missing: cannot install Unleash")
-    npm = shutil.which("npm")
-    if npm is None:
-        raise UnleashError("npm is not installed: apt-get install nodejs npm (Unleash comes from npm unleash-server)")
     target = root / TOOLS_DIR
-    target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(pinned / name, target / name)
     try:
-        done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
-                              capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
-        raise UnleashError(f"npm ci in {target} took longer than {INSTALL_TIMEOUT_S:.0f}s") from None
-    if done.returncode != 0:
-        raise UnleashError(f"npm ci in {target} failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+        npm_ci(root / PINNED_DIR, target, package="the Unleash server (unleash-server)", timeout_s=INSTALL_TIMEOUT_S)
+    except NpmInstallError as exc:
+        raise UnleashError(str(exc)) from None
     script = target / "node_modules" / "unleash-server" / "dist" / "server.js"
     if not script.is_file():
         raise UnleashError(f"npm ci succeeded but {script} is missing")
