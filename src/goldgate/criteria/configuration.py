@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from goldgate.config import find_literal_secrets
+from goldgate.criteria.changelog_flags import named_flag, new_features
 from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.botconfig import Flag
 from goldgate.probes.artifacts.changelog import ChangelogEntry
@@ -101,10 +101,6 @@ def secrets_by_reference(configs: Configs) -> Verdict:
     return Verdict.passed(crit, 0, 0, "every secret is a reference", evidence=ev)
 
 
-# "flag: name", "(flag `name`)", "behind flag name", "feature flag: name"
-_FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", re.I)
-
-
 @criterion(needs="the release's changelog entry, and for each of its new features a flag that is a killswitch",
            provenance=DECLARED)
 def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag] | None, changelog: str,
@@ -121,21 +117,21 @@ def features_have_killswitch(entry: ChangelogEntry | None, flags: Sequence[Flag]
     ev = Evidence("feature flags", flags_path if not no_file else f"{flags_path} (absent)", samples=len(flags))
     if entry is None:
         return Verdict.failed(crit, "no changelog entry", "a flag per feature", f"{changelog}: no entry for the release, its features are unknown", evidence=ev)
-    features = next((items for name, items in entry.sections.items() if name.lower() == section.lower()), [])
+    features = new_features(entry, section)
     if not features:
         return Verdict.passed(crit, "0 features", "0 without", f"{changelog}:{entry.line}: the release adds no feature",
                               evidence=ev)
     by_name = {f.name: f for f in flags}
     problems = []
     for feature in features:
-        m = _FLAG_REF.search(feature)
-        if not m:
+        flag = named_flag(feature)
+        if flag is None:
             problems.append(f"{changelog}: feature '{feature[:60]}' names no flag")
-        elif m[1] not in by_name:
+        elif flag not in by_name:
             where = f"no flags file {flags_path}" if no_file else flags_path
-            problems.append(f"{where}: no flag {m[1]} for feature '{feature[:60]}'")
-        elif not by_name[m[1]].killswitch:
-            problems.append(f"{flags_path}:{by_name[m[1]].line}: flag {m[1]}: killswitch is not true")
+            problems.append(f"{where}: no flag {flag} for feature '{feature[:60]}'")
+        elif not by_name[flag].killswitch:
+            problems.append(f"{flags_path}:{by_name[flag].line}: flag {flag}: killswitch is not true")
     if problems:
         return Verdict.failed(crit, f"{len(problems)} without", "0 without", "; ".join(problems), evidence=ev)
     return Verdict.passed(crit, f"{len(features)} features flagged", "0 without", "every feature can be switched off", evidence=ev)

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping, Sequence
 from statistics import NormalDist
 
+from goldgate.criteria.changelog_flags import named_flag, new_features
 from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.changelog import ChangelogEntry
 from goldgate.probes.feature_pods import KillSwitchRun
 from goldgate.probes.flags import FlagUsage, ServerFlag
 from goldgate.verdict import Evidence, Status, Verdict
-
-#: The flag a changelog item names ("... (flag: `order_idempotency`)"), as the flags-file check reads it.
-_FLAG_REF = re.compile(r"\bflag\b\s*[:=]?\s*`?([A-Za-z0-9_.-]*[A-Za-z0-9_])`?", re.I)
 
 
 @criterion(needs="the release's changelog entry and the server's flags of the project")
@@ -34,22 +31,22 @@ def features_on_server(entry: ChangelogEntry | None, flags: Sequence[ServerFlag]
     if entry is None:
         return Verdict.failed(crit, "no changelog entry", "a flag per feature",
                               f"{changelog}: no entry for the release, its features are unknown", evidence=ev)
-    features = next((items for name, items in entry.sections.items() if name.lower() == section.lower()), [])
+    features = new_features(entry, section)
     if not features:
         return Verdict.inconclusive(crit, f"{changelog}:{entry.line}: the release adds no feature to look up",
                                     evidence=ev)
     by_name = {f.name: f for f in flags}
     problems = []
     for feature in features:
-        m = _FLAG_REF.search(feature)
-        if not m:
+        flag = named_flag(feature)
+        if flag is None:
             problems.append(f"{changelog}: feature '{feature[:60]}' names no flag")
-        elif m[1] not in by_name:
-            problems.append(f"{server}: no flag {m[1]} for feature '{feature[:60]}'")
-        elif not by_name[m[1]].killswitch:
-            problems.append(f"{server}: flag {m[1]} is of type {by_name[m[1]].type or '?'}, not kill-switch")
-        elif by_name[m[1]].enabled is None:
-            problems.append(f"{server}: flag {m[1]} is not in the judged environment")
+        elif flag not in by_name:
+            problems.append(f"{server}: no flag {flag} for feature '{feature[:60]}'")
+        elif not by_name[flag].killswitch:
+            problems.append(f"{server}: flag {flag} is of type {by_name[flag].type or '?'}, not kill-switch")
+        elif by_name[flag].enabled is None:
+            problems.append(f"{server}: flag {flag} is not in the judged environment")
     if problems:
         return Verdict.failed(crit, f"{len(problems)} without", "0 without", "; ".join(problems), evidence=ev)
     return Verdict.passed(crit, f"{len(features)} features flagged", "0 without",
