@@ -138,7 +138,8 @@ def totals(entries: list[dict]) -> Counter[str]:
 
 
 def _cell(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """One table cell: on one line, its pipes escaped, and ``<x>`` shown rather than read as HTML."""
+    return " ".join(str(text).split()).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _check_cell(check: str) -> str:
