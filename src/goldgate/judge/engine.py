@@ -11,9 +11,11 @@ evaluation; until evidence accumulates the answer is INCONCLUSIVE, never PASS.
 
 After every evaluation the run is written to the :class:`~goldgate.judge.store.RunStore`:
 the pods it watches, the error-rate test's state (the same snapshot ``goldgate watch``
-resumes from), the evaluation count and the last answer. A judge restarted mid-run answers
-the run's last verdict at once and continues the same sequential test; the latency window
-and pod restart counts start again from the restart (said in the evidence). A run nobody
+resumes from), the trading monitor's snapshot (its record cursor and the comparisons'
+sequential tests), the evaluation count and the last answer. A judge restarted mid-run
+answers the run's last verdict at once and continues the same sequential tests, trading
+ones included (a snapshot it cannot continue starts them again, said with the reason); the
+latency window and pod restart counts start again from the restart (said in the evidence). A run nobody
 asked about for ``judge.idle_run_s`` stops being evaluated; its record stays.
 
 Blocking probe calls run on a bounded thread pool (``judge.workers``); one evaluation per
