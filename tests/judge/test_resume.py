@@ -149,7 +149,7 @@ def test_a_rollback_reached_only_by_bars_before_and_after_a_judge_restart(
         j.open_pool.shutdown()
 
 
-def test_stored_trading_evidence_that_cannot_continue_starts_again_and_says_why(
+def test_kept_evidence_that_cannot_continue_starts_again_and_says_why(
         bot_env: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     record = Record(bot_env, differ=0.0)
     first = _judge(bot_env, tmp_path / "runs.sqlite3", record, monkeypatch)
