@@ -11,9 +11,11 @@ evaluation; until evidence accumulates the answer is INCONCLUSIVE, never PASS.
 
 After every evaluation the run is written to the :class:`~goldgate.judge.store.RunStore`:
 the pods it watches, the error-rate test's state (the same snapshot ``goldgate watch``
-resumes from), the evaluation count and the last answer. A judge restarted mid-run answers
-the run's last verdict at once and continues the same sequential test; the latency window
-and pod restart counts start again from the restart (said in the evidence). A run nobody
+resumes from), the trading monitor's snapshot (its record cursor and the comparisons'
+sequential tests), the evaluation count and the last answer. A judge restarted mid-run
+answers the run's last verdict at once and continues the same sequential tests, trading
+ones included (a snapshot it cannot continue starts them again, said with the reason); the
+latency window and pod restart counts start again from the restart (said in the evidence). A run nobody
 asked about for ``judge.idle_run_s`` stops being evaluated; its record stays.
 
 Blocking probe calls run on a bounded thread pool (``judge.workers``); one evaluation per
@@ -115,12 +117,27 @@ class Run:
     first: threading.Event = field(default_factory=threading.Event)
     task: asyncio.Task[None] | None = None
     finished: str = ""
+    #: what became of the stored trading evidence on a restart (said in the evidence)
+    trading_note: str = ""
 
     def record(self) -> dict[str, Any]:
+        trading = getattr(self.monitor, "trading", None)
         return {"key": str(self.key), "target": self.target.to_dict(), "started_at": self.started_at,
                 "elapsed_s": round(self.offset_s + self.monitor.elapsed_s, 3), "evaluations": self.evaluations,
                 "error_rate": self.monitor.error_rate.snapshot(), "history": self.history[-HISTORY:],
-                "last": self.last, "finished": self.finished}
+                "last": self.last, "finished": self.finished,
+                "trading": trading.snapshot() if trading is not None else None}
+
+
+def _restore_trading(monitor: Any, stored: Any) -> str:
+    """Continue the run's trading evidence from the store; the sentence the evidence says about it."""
+    trading = getattr(monitor, "trading", None)
+    if trading is None:
+        return ""
+    why = trading.restore(stored) if stored is not None else "nothing was stored for it"
+    if why:
+        return f"trading evidence starts again from the restart: {why}"
+    return f"trading evidence continued from {trading.restored_bars} bars before the restart"
 
 
 class Judge:
@@ -168,6 +185,7 @@ class Judge:
             run.last = stored.get("last")
             run.finished = str(stored.get("finished") or "")
             run.restored = True
+            run.trading_note = _restore_trading(monitor, stored.get("trading"))
             if run.last:  # answered at once after a restart: say that it is the stored answer
                 evidence = {**(run.last.get("evidence") or {}), "restored": True}
                 run.last = {**run.last, "evidence": evidence}
@@ -213,8 +231,8 @@ class Judge:
             "restored": run.restored,
             "history": run.history[-HISTORY:],
             "notes": list(run.target.notes) + list(run.monitor.notes) + (
-                ["restored from the store: the error-rate test continues; latency, restarts and the trading "
-                 "record count from the restart"] if run.restored else []),
+                ["restored from the store: the error-rate test continues; latency and pod restarts count from "
+                 "the restart"] if run.restored else []) + ([run.trading_note] if run.trading_note else []),
             "summary": assessment.summary() if assessment is not None else "",
             "environment": self.env.name,
         }

@@ -1,7 +1,7 @@
 """Where a run's evidence outlives the judge process: PostgreSQL when configured, else one SQLite file.
 
-Each run is one row (its key, the pods it watches, the error-rate test's state, the number
-of evaluations, the last answer) rewritten after every evaluation, so a judge restarted
+Each run is one row (its key, the pods it watches, the error-rate test's state, the trading
+evidence's snapshot, the number of evaluations, the last answer) rewritten after every evaluation, so a judge restarted
 mid-run continues the same sequential test instead of starting a fresh one (which would
 re-spend the false-rollback budget and forget the requests already counted). SQLite in WAL
 mode lets several evaluation threads write without corrupting the file; a killed process

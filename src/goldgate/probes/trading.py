@@ -346,6 +346,18 @@ class TrackWindow:
     def elapsed_s(self) -> float:
         return self._clock() - self._opened
 
+    def cursor(self) -> dict[str, Any]:
+        """Where this window reads from (its opening time) and the P&L it has seen: what a
+        restarted judge needs to read the same record again, no bar skipped."""
+        return {"opened_wall": self.opened_wall, "pnl_series": [list(p) for p in self.pnl_series]}
+
+    def resume(self, opened_wall: float, pnl_series: Sequence[tuple[float, float]]) -> None:
+        """Read from an earlier opening (before any :meth:`read`): bars since then are read again."""
+        self._opened -= max(0.0, self.opened_wall - opened_wall)
+        self.opened_wall = opened_wall
+        self._since = since_text(self.source.settings, opened_wall)
+        self.pnl_series = [(float(t), float(v)) for t, v in pnl_series]
+
     def read(self) -> TrackReading:
         """Read every selected pod's record once more (new bars and the last few again)."""
         errors: dict[str, str] = {}

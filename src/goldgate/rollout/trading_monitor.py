@@ -31,6 +31,7 @@ every decision is made in :mod:`goldgate.criteria` (the trading triggers' own in
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from typing import Any
 
 from goldgate.config import Environment
 from goldgate.criteria import trading as judge
+from goldgate.criteria.trading.resume import VERSION, SnapshotRefusedError, plain, unnum
 from goldgate.criteria.trading.triggers import (
     COMPARISONS,
     HARD_GUARDS,
@@ -97,6 +99,8 @@ class TradingMonitor:
     _stable_window: TrackWindow | None = None
     _last: tuple[TrackReading | None, TrackReading | None] = (None, None)
     _triggers: TradingTriggers | None = None
+    #: bars of the release's record before a restart this monitor continued from (0: not restored)
+    restored_bars: int = 0
 
     def start(self) -> None:
         """Open the windows (once: later phases keep reading the same ones)."""
@@ -129,6 +133,56 @@ class TradingMonitor:
         verdicts = self._judge(rel, stb)
         self.history.append(self._numbers(rel, stb, verdicts))
         return verdicts
+
+    # ------------------------------------------------------------------ restart
+    def snapshot(self) -> dict[str, Any]:
+        """What a restarted judge needs to continue this run's trading evidence, as plain JSON.
+
+        The record cursor (each window's opening: bars since then are read again, so none is
+        skipped) with the P&L series seen, and the comparisons' state with the orders and bars
+        they already counted (so none is counted twice). No I/O.
+        """
+        def window(w: TrackWindow | None, group: Any) -> dict[str, Any] | None:
+            if w is None or group is None:
+                return None
+            return {"selector": group.selector.label_selector(), **plain(w.cursor())}
+
+        last = self._last[0]
+        return {"version": VERSION, "kind": "TradingMonitor", "bars": last.bars if last is not None else 0,
+                "release": window(self._release_window, self.release),
+                "stable": window(self._stable_window, self.stable),
+                "triggers": self._triggers.snapshot() if self._triggers is not None else None}
+
+    def restore(self, snap: Any) -> str:
+        """Continue from :meth:`snapshot` (before the first evaluation); '' when continued, else why the
+        trading evidence starts afresh. Never raises: a refused snapshot is a fresh start."""
+        try:
+            if not isinstance(snap, dict) or snap.get("kind") != "TradingMonitor":
+                raise SnapshotRefusedError("the stored trading evidence is not a trading monitor's")
+            if snap.get("version") != VERSION:
+                raise SnapshotRefusedError(f"trading snapshot version {snap.get('version')!r}, this judge reads "
+                                           f"{VERSION}")
+            cursors = {"release": _cursor(snap.get("release"), self.release, "release")}
+            if self.stable is not None and snap.get("stable") is not None:
+                cursors["stable"] = _cursor(snap.get("stable"), self.stable, "stable")
+            elif (self.stable is None) != (snap.get("stable") is None):
+                raise SnapshotRefusedError("the version beside the release changed since the snapshot")
+            triggers = TradingTriggers(self.env.trading, max_gap_s=3 * self.env.strategy.evaluation_interval_s,
+                                       expected_agreement=self.expected_agreement)
+            if snap.get("triggers") is not None:
+                why = triggers.restore(snap.get("triggers"))
+                if why:
+                    raise SnapshotRefusedError(why)
+        except SnapshotRefusedError as exc:
+            return str(exc)
+        self.start()
+        assert self._release_window is not None
+        self._release_window.resume(*cursors["release"])
+        if "stable" in cursors and self._stable_window is not None:
+            self._stable_window.resume(*cursors["stable"])
+        self._triggers = triggers
+        self.restored_bars = int(snap.get("bars") or 0) if isinstance(snap.get("bars"), int) else 0
+        return ""
 
     # ------------------------------------------------------------------ judging
     def _judge(self, rel: TrackReading, stb: TrackReading | None) -> list[Verdict]:
@@ -173,6 +227,25 @@ class TradingMonitor:
     def release_endpoints(self) -> list[PodEndpoint]:
         """The release's pods as the record source reaches them (for the kill switch)."""
         return self.source.endpoints(self.release.selector)
+
+
+def _cursor(snap: Any, group: Any, track: str) -> tuple[float, list[tuple[float, float]]]:
+    """A window's stored cursor, checked: the same pods, a finite opening, a P&L series of numbers."""
+    if not isinstance(snap, dict):
+        raise SnapshotRefusedError(f"the {track} record cursor is missing")
+    if snap.get("selector") != group.selector.label_selector():
+        raise SnapshotRefusedError(f"the {track} pods changed since the snapshot ({snap.get('selector')!r}, now "
+                                   f"{group.selector.label_selector()!r})")
+    opened = unnum(snap.get("opened_wall"), f"{track}.opened_wall")
+    if not math.isfinite(opened) or opened <= 0 or opened > time.time() + 60:
+        raise SnapshotRefusedError(f"the {track} record cursor is not a past time: {snap.get('opened_wall')!r}")
+    series = snap.get("pnl_series")
+    if not isinstance(series, list) or not all(isinstance(p, list) and len(p) == 2 for p in series):
+        raise SnapshotRefusedError(f"the {track} P&L series is malformed")
+    points = [(unnum(t, f"{track}.pnl_series"), unnum(v, f"{track}.pnl_series")) for t, v in series]
+    if not all(math.isfinite(t) and math.isfinite(v) for t, v in points):
+        raise SnapshotRefusedError(f"the {track} P&L series has a non-finite point")
+    return opened, points
 
 
 def pair_counts(release: Sequence[BarDecision], stable: Sequence[BarDecision]) -> tuple[int, int]:

@@ -9,6 +9,7 @@ which are fed each poll's new counts so a burst both versions see cancels out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,6 +28,14 @@ from goldgate.criteria.trading.pnl import DRAWDOWN, pnl_drawdown
 from goldgate.criteria.trading.rates import TRADE_RATE, TradeRate, TradeRatePlan, trade_rate
 from goldgate.criteria.trading.records import TrackStream, TradingLimits
 from goldgate.criteria.trading.rejects import REJECTS, OrderRejects, RejectPlan, order_rejects
+from goldgate.criteria.trading.resume import (
+    VERSION,
+    SnapshotRefusedError,
+    num,
+    restore_test,
+    snapshot_test,
+    unnum,
+)
 from goldgate.verdict import Evidence, Verdict
 
 #: Every trading verdict's criterion: the hard guards, the comparisons, the market.
@@ -79,6 +88,60 @@ class TradingTriggers:
         self._rate: TradeRate | None = None
         self._rejects: OrderRejects | None = None
         self._counted: tuple[int, float, int, float, int, int] = (0, 0, 0, 0, 0, 0)
+
+    # ------------------------------------------------------------------ restart
+    def snapshot(self) -> dict[str, Any]:
+        """The comparisons' state as plain JSON (:mod:`goldgate.criteria.trading.resume`), for the run's record.
+
+        The hard guards and the market trigger keep no state of their own: they judge the
+        release's whole record, which the record cursor (the monitor's) re-reads after a restart.
+        """
+        comparisons = None
+        if self._agreement is not None and self._rate is not None and self._rejects is not None:
+            comparisons = {"agreement": snapshot_test(self._agreement), "rate": snapshot_test(self._rate),
+                           "rejects": snapshot_test(self._rejects), "counted": [num(c) for c in self._counted]}
+        return {"version": VERSION, "kind": "TradingTriggers", "expected_agreement": self.expected_agreement,
+                "comparisons": comparisons}
+
+    def restore(self, snap: Any) -> str:
+        """Continue from :meth:`snapshot`; '' when continued, else why the comparisons start afresh.
+
+        A refused snapshot (another version, changed settings, malformed) leaves the
+        comparisons fresh: they wait for new evidence, never pass on the refused one.
+        """
+        self._agreement = self._rate = self._rejects = None
+        self._counted = (0, 0, 0, 0, 0, 0)
+        try:
+            if not isinstance(snap, dict) or snap.get("kind") != "TradingTriggers":
+                raise SnapshotRefusedError("the trading snapshot is not one of the trading triggers")
+            if snap.get("version") != VERSION:
+                raise SnapshotRefusedError(f"trading snapshot version {snap.get('version')!r}, this judge reads "
+                                           f"{VERSION}")
+            if snap.get("expected_agreement") != self.expected_agreement:
+                raise SnapshotRefusedError(f"the expected agreement changed since the snapshot "
+                                           f"({snap.get('expected_agreement')!r}, now {self.expected_agreement!r})")
+            comparisons = snap.get("comparisons")
+            if comparisons is None:
+                return ""
+            if not isinstance(comparisons, dict):
+                raise SnapshotRefusedError("the comparisons' snapshot is not an object")
+            self._tests()
+            assert self._agreement is not None and self._rate is not None and self._rejects is not None
+            restore_test(self._agreement, comparisons.get("agreement"))
+            restore_test(self._rate, comparisons.get("rate"))
+            restore_test(self._rejects, comparisons.get("rejects"))
+            counted = comparisons.get("counted")
+            if not isinstance(counted, list) or len(counted) != 6:
+                raise SnapshotRefusedError(f"the counted orders and bars are malformed: {counted!r}")
+            c = [unnum(x, "counted") for x in counted]
+            if not all(math.isfinite(x) and x >= 0 for x in c):
+                raise SnapshotRefusedError(f"the counted orders and bars are malformed: {counted!r}")
+            self._counted = (int(c[0]), c[1], int(c[2]), c[3], int(c[4]), int(c[5]))
+        except SnapshotRefusedError as exc:
+            self._agreement = self._rate = self._rejects = None
+            self._counted = (0, 0, 0, 0, 0, 0)
+            return str(exc)
+        return ""
 
     def restart_comparisons(self) -> None:
         """A new stable group: the comparisons' tests start again at the next evaluation."""
