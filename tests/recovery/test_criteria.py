@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from goldgate.criteria import recovery
 from goldgate.probes.pg_backup import RegionCopy
 from goldgate.verdict import Status
@@ -38,6 +40,35 @@ def test_an_archive_younger_than_the_window_fails_with_value_and_threshold() -> 
     assert verdict.status is Status.FAIL
     assert (verdict.observed, verdict.threshold) == (3600.0, 604800)
     assert "the window needs 604800 s" in verdict.reason and "[PITR window 168 h]" in verdict.reason
+
+
+def test_a_database_younger_than_the_window_is_inconclusive_never_pass_nor_fail() -> None:
+    young = _state(initialised_at=NOW - dt.timedelta(seconds=3700))
+    verdict = recovery.wal_archiving(young, 3600, 604800, "PITR window 168 h")
+    assert verdict.status is Status.INCONCLUSIVE, verdict.message()
+    assert (verdict.observed, verdict.threshold) == (3600.0, 604800)
+    assert "initialised 3700 s ago, less than the PITR window of 604800 s" in verdict.reason
+    # As old as the window and still short of it: the archive lost history, a breach.
+    old = _state(initialised_at=NOW - dt.timedelta(days=8))
+    assert recovery.wal_archiving(old, 3600, 604800).status is Status.FAIL
+
+
+def test_the_wait_for_a_young_database_is_what_its_archive_lacks_of_the_window() -> None:
+    from goldgate.probes import wal_archive
+
+    def young(age_s: float, reach_s: float | None) -> object:
+        return _state(initialised_at=NOW - dt.timedelta(seconds=age_s),
+                      oldest_segment_at=None if reach_s is None else NOW - dt.timedelta(seconds=reach_s))
+
+    assert wal_archive.seconds_until_window(young(19, 8.9), 10, 60) == pytest.approx(2.1)  # seen in a fresh run
+    assert wal_archive.seconds_until_window(young(4, None), 10, 60) == 11.0  # nothing archived yet
+    assert wal_archive.seconds_until_window(young(19, 12), 10, 60) == 0.0  # already reaches back
+    assert wal_archive.seconds_until_window(young(600, 3), 10, 60) == 0.0  # old database: judged as read
+    assert wal_archive.seconds_until_window(young(100, 3), 604800, 60) == 0.0  # the guide's 7 days: no wait
+    assert wal_archive.seconds_until_window(_state(), 10, 60) == 0.0  # age unknown: judged as read
+    assert wal_archive.initialised_at((1_700_000_000 << 32) | 12345) == dt.datetime.fromtimestamp(1_700_000_000, dt.UTC)
+    for bad in (None, 0, -5, True, "7", 2**200):
+        assert wal_archive.initialised_at(bad) is None
 
 
 def test_an_archiver_behind_the_rpo_fails() -> None:

@@ -67,9 +67,18 @@ def test_archiving_is_read_from_the_server_and_a_failing_command_fails(server: p
 
 def test_the_archive_window_is_what_the_folder_holds(server: pg.PgServer) -> None:
     state = _archiver(server)
+    # The cluster's initdb moment, decoded from its system identifier: this test's server is new.
+    assert state.initialised_at is not None
+    assert 0 <= (state.read_at - state.initialised_at).total_seconds() < 600
     assert state.segments and state.oldest_segment_at is not None
+    # A server initialised seconds ago cannot reach back 7 days: not yet judged, never PASS.
     young = recovery.wal_archiving(state, 3600, 604800)
-    assert young.status is Status.FAIL and young.threshold == 604800
+    assert young.status is Status.INCONCLUSIVE and young.threshold == 604800
+    assert "the database was initialised" in young.reason
+    # The same archive, had the server been initialised 8 days ago, lost history: FAIL.
+    aged = wal_archive.ArchiverState(**{**state.__dict__,
+                                        "initialised_at": state.read_at - dt.timedelta(days=8)})
+    assert recovery.wal_archiving(aged, 3600, 604800).status is Status.FAIL
 
 
 def test_a_refused_connection_is_unavailable_naming_the_setting() -> None:

@@ -177,6 +177,15 @@ def wal_archiving(state: ArchiverState, rpo_s: float, window_s: float, scaled: s
                               f"{state.archive}: no WAL segment in the archive although the server reports "
                               f"{state.archived_count} archived", evidence=ev)
     reach = round((state.read_at - state.oldest_segment_at).total_seconds(), 1)
+    if reach < window_s and state.initialised_at is not None:
+        age = round((state.read_at - state.initialised_at).total_seconds(), 1)
+        if age < window_s:
+            # A database younger than the window cannot have history that old: nothing is
+            # lost yet, and nothing shows yet that the archive will keep the whole window.
+            return Verdict.inconclusive(crit, with_duration(
+                f"{state.source}: the database was initialised {age:g} s ago, less than the PITR window of "
+                f"{window_s:g} s; its archive reaches back {reach:g} s", scaled), observed=reach, threshold=window_s,
+                unit="s", evidence=ev)
     if reach < window_s:
         return Verdict.failed(crit, reach, window_s, with_duration(
             f"{state.archive}: oldest segment {state.oldest_segment} archived {reach:g} s ago, the window needs "

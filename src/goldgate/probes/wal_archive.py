@@ -51,6 +51,8 @@ class ArchiverState:
     oldest_segment: str | None = None
     oldest_segment_at: dt.datetime | None = None  # when it was archived (the copy's modification time)
     backup_histories: list[str] = field(default_factory=list)  # base backups' ``.backup`` history files
+    #: When the database cluster was initialised (``initdb``): no archive can reach back before it.
+    initialised_at: dt.datetime | None = None
 
 
 def _aware(moment: object) -> dt.datetime | None:
@@ -75,6 +77,32 @@ def read_archive_folder(folder: Path) -> tuple[int, str | None, dt.datetime | No
     return len(segments), oldest.name, dt.datetime.fromtimestamp(oldest.stat().st_mtime, dt.UTC), histories
 
 
+def initialised_at(system_identifier: object) -> dt.datetime | None:
+    """When ``initdb`` made the cluster: PostgreSQL builds the system identifier from that
+    moment, its seconds since the epoch in the upper 32 bits (``BootStrapXLOG``)."""
+    if not isinstance(system_identifier, int) or isinstance(system_identifier, bool) or system_identifier <= 0:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(system_identifier >> 32, dt.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def seconds_until_window(state: ArchiverState, window_s: float, max_wait_s: float) -> float:
+    """How long a run that started its own order database (as the sandbox does) should wait
+    before its archive can reach back the PITR window: the archive's shortfall plus a second,
+    when the database is younger than the window plus ``max_wait_s`` and the shortfall fits in
+    ``max_wait_s``; 0 otherwise (an older database's archive is judged as it is read)."""
+    if state.initialised_at is None or not (window_s > 0) or not (max_wait_s > 0):
+        return 0.0
+    age = (state.read_at - state.initialised_at).total_seconds()
+    if age >= window_s + max_wait_s:
+        return 0.0
+    reach = (state.read_at - state.oldest_segment_at).total_seconds() if state.oldest_segment_at else 0.0
+    wait = window_s - reach + 1.0
+    return wait if 0 < wait <= max_wait_s else 0.0
+
+
 def read_archiver(url: str, archive: Path | None = None, setting: str = "database.url") -> ArchiverState:
     """``SHOW`` the archiving settings and read ``pg_stat_archiver`` on the server at ``url``
     (a SQLAlchemy or libpq URL), then the archive folder when one is named."""
@@ -89,6 +117,7 @@ def read_archiver(url: str, archive: Path | None = None, setting: str = "databas
             row = conn.execute("SELECT archived_count, last_archived_wal, last_archived_time, failed_count, "
                                "last_failed_wal, last_failed_time, now(), pg_is_in_recovery() "
                                "FROM pg_stat_archiver").fetchone()
+            control = conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()
     except psycopg.Error as exc:
         raise ArtifactUnavailable(shown, f"cannot read the archiver: {type(exc).__name__}: "
                                          f"{str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}") from None
@@ -96,7 +125,8 @@ def read_archiver(url: str, archive: Path | None = None, setting: str = "databas
         raise ArtifactUnavailable(shown, "pg_stat_archiver returned no row")
     archived, last_wal, last_time, failed, failed_wal, failed_time, now, recovering = row
     state = ArchiverState(shown, _aware(now) or dt.datetime.now(dt.UTC), settings, int(archived), int(failed),
-                          last_wal, _aware(last_time), failed_wal, _aware(failed_time), bool(recovering))
+                          last_wal, _aware(last_time), failed_wal, _aware(failed_time), bool(recovering),
+                          initialised_at=initialised_at(control[0] if control else None))
     if archive is None:
         return state
     count, oldest, oldest_at, histories = read_archive_folder(archive)
