@@ -20,11 +20,6 @@ Feature: Disaster recovery drills
   Scenario: The running configuration can be recovered from Git
     Then the running manifests equal those at the release tag in Git
 
-  @rollout @destructive @rehearsal
-  Scenario: A live edit that Git does not hold fails configuration recovery
-    Given a live edit sets LOG_LEVEL to "DEBUG" in the ConfigMap trading-bot-config, not in Git
-    Then the configuration-from-Git check fails naming data.LOG_LEVEL
-
   @two_regions
   Scenario: The standby region is healthy
     Given the standby named in the environment

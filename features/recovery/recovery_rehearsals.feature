@@ -1,9 +1,9 @@
 @recovery
 Feature: Rehearsals of the recovery checks
-  Each check of the order database's recovery evidence is shown to fail on the fault it
-  exists for: an archiver whose command fails while archive_mode still reads on, a backup
-  that lost a table's rows, a restore too slow for the RTO. They run where the environment
-  allows rehearsals (the sandbox), never against production.
+  Each recovery check is shown to fail on the fault it exists for: an archiver whose
+  command fails while archive_mode still reads on, a backup that lost a table's rows, a
+  restore too slow for the RTO, a live configuration edit that Git does not hold. They run
+  where the environment allows rehearsals (the sandbox), never against production.
 
   @rehearsal @destructive @two_regions
   Scenario: An archive command that fails is caught by the point-in-time recovery check
@@ -18,3 +18,10 @@ Feature: Rehearsals of the recovery checks
   @rehearsal @two_regions
   Scenario: A restore slower than the RTO is caught
     Then the restore-rate check fails against an RTO of 1 seconds
+
+  # Guide §9.2: the configuration-from-Git check (recovery.feature) on a live edit Git does not hold.
+  @rollout @destructive @rehearsal
+  Scenario: A live edit that Git does not hold fails configuration recovery
+    Given the release under test
+    And a live edit sets LOG_LEVEL to "DEBUG" in the ConfigMap trading-bot-config, not in Git
+    Then the configuration-from-Git check fails naming data.LOG_LEVEL

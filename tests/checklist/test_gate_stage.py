@@ -25,17 +25,19 @@ def _gate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 QUARTERLY = "features/recovery/test_failover.py::test_a_failover_drill_passed_within_the_last_quarter"
+REHEARSED = "features/checklist/test_checklist.py::test_the_rollback_procedure_was_tested_within_the_last_month"
 
 
 def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
     import json
 
-    # A fresh audit trail holds no failover drill: the quarterly check is taken out here and
-    # shown NO-GO on its own below (tests/regions/test_drill.py passes it on a drill's record).
-    healthy = _gate(tmp_path / "healthy", "--deselect", QUARTERLY)
+    # A fresh audit trail holds no failover drill and no rollback rehearsal: those two checks are
+    # taken out here and shown NO-GO on their own below (tests/regions/test_drill.py passes the
+    # drill on a drill's record; the main job rehearses its rollbacks before it reads them).
+    healthy = _gate(tmp_path / "healthy", "--deselect", QUARTERLY, "--deselect", REHEARSED)
     assert healthy.returncode == 0, healthy.stdout[-3000:]
     assert json.loads((tmp_path / "healthy" / "verdict.json").read_text())["decision"] == "GO"
-    drifted = _gate(tmp_path / "drifted", "features/checklist", "--sandbox-fault=drifted-staging")
+    drifted = _gate(tmp_path / "drifted", "features/checklist", "--sandbox-fault=drifted-staging", "--deselect", REHEARSED)
     assert drifted.returncode == 1, drifted.stdout[-3000:]
     assert "1 failed" in drifted.stdout
     assert "FAILED features/checklist/test_checklist.py::test_staging_matches_production" in drifted.stdout
@@ -54,3 +56,6 @@ def test_no_drill_on_record_is_no_go(tmp_path: Path) -> None:
     untracked = _gate(tmp_path / "no-trail", QUARTERLY, "--audit-log=")
     assert untracked.returncode == 1, untracked.stdout[-3000:]
     assert "no audit trail in this run (--audit-log is empty)" in untracked.stdout
+    unrehearsed = _gate(tmp_path / "unrehearsed", REHEARSED)
+    assert unrehearsed.returncode == 1, unrehearsed.stdout[-3000:]
+    assert "no rollback rehearsal in the trail" in unrehearsed.stdout
