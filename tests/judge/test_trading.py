@@ -8,8 +8,10 @@ verdict in the body; https://argoproj.github.io/argo-rollouts/analysis/web/) and
 
 * a faulty release runs as ``trading-bot-canary`` beside the stable ``trading-bot`` (the
   companion Deployment a goldgate canary starts): half its signals flipped
-  (FAULT_SIGNAL_FLIP, caught by signal agreement against the stable pods), or orders ten
-  times the volume limit (FAULT_ORDER_SIZE_MULTIPLIER, the pre-trade limits guard);
+  (FAULT_SIGNAL_FLIP, caught by signal agreement against the stable pods), three times the
+  stable's entries (FAULT_TRADE_MULTIPLIER, the trade-rate test beside the stable), orders ten
+  times the volume limit (FAULT_ORDER_SIZE_MULTIPLIER, the pre-trade limits guard), or fills
+  50 bps worse (FAULT_FILL_SLIPPAGE_BPS, the P&L drawdown guard);
 * the market closed (the sandbox market's session control): INCONCLUSIVE naming the
   market, 409 on Flagger's confirm hooks, 200 with INCONCLUSIVE for Argo, exit 3.
 """
@@ -70,8 +72,10 @@ def _judge_job(args: list[str]) -> int:
 
 @pytest.mark.parametrize(("faulty_canary", "trigger"), [
     ({"FAULT_SIGNAL_FLIP": "0.5"}, "signal agreement"),
+    ({"FAULT_TRADE_MULTIPLIER": "3"}, "trade rate"),
     ({"FAULT_ORDER_SIZE_MULTIPLIER": "10"}, "pre-trade limits"),
-], ids=["flip", "oversize"], indirect=["faulty_canary"])
+    ({"FAULT_FILL_SLIPPAGE_BPS": "50"}, "p&l drawdown"),
+], ids=["flip", "overtrade", "oversize", "slippage"], indirect=["faulty_canary"])
 def test_a_trading_fault_is_a_rollback_with_its_reason_for_every_controller(
         faulty_canary: str, trigger: str, env: Environment, kube: KubeClients, sandbox: Any, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
