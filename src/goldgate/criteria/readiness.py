@@ -23,6 +23,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
+from goldgate.criteria.coverage import covered_from
 from goldgate.criteria.registry import criterion
 from goldgate.verdict import DECLARED, Evidence, Verdict
 
@@ -151,16 +152,10 @@ def on_call_covers_window(shifts: Sequence[ShiftLike], *, window_start: dt.datet
     usable = sorted(((s.start, s.end, s.name) for s in shifts
                      if s.confirmed is True and _aware(s.start) and _aware(s.end) and s.start < s.end),  # type: ignore[operator]
                     key=lambda t: t[0])
-    covered_to, names = window_start, []
-    for start, end, name in usable:
-        if end <= covered_to:
-            continue
-        if start > covered_to:
-            break
-        covered_to, names = end, [*names, name]  # type: ignore[assignment]
-        if covered_to >= window_end:
-            return Verdict.passed(criterion, "covered", threshold,
-                                  f"confirmed on-call {', '.join(names)} cover the window", evidence=ev)
+    covered_to, names = covered_from(usable, window_start, window_end)
+    if covered_to >= window_end:
+        return Verdict.passed(criterion, "covered", threshold,
+                              f"confirmed on-call {', '.join(names)} cover the window", evidence=ev)
     unconfirmed = sum(1 for s in shifts if s.confirmed is not True)
     extra = f"; {unconfirmed} unconfirmed shifts not counted" if unconfirmed else ""
     gap_end = next((s for s, _, _ in usable if s > covered_to), window_end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from goldgate.criteria.coverage import covered_from
 from goldgate.criteria.registry import criterion
 from goldgate.probes.records.facts import (
     ChangeRecord,
@@ -88,24 +89,6 @@ def reviews_approved(record: ReviewRecord, release_commit: str, minimum: int) ->
                           f"{reviewed[:12]}, need {required}{note}", evidence=ev)
 
 
-def _covered(entries: Sequence[tuple[dt.datetime | None, dt.datetime | None, str]], start: dt.datetime,
-             end: dt.datetime) -> tuple[dt.datetime, list[str]]:
-    """How far from ``start`` the entries cover without a gap, and who covers it."""
-    far_past, far_future = dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC)
-    spans = sorted(((s or far_past, e or far_future, who) for s, e, who in entries if (s or far_past) < (e or far_future)),
-                   key=lambda t: t[0])
-    reached, names = start, []
-    for s, e, who in spans:
-        if e <= reached:
-            continue
-        if s > reached:
-            break
-        reached, names = e, [*names, who]
-        if reached >= end:
-            break
-    return reached, names
-
-
 @criterion(needs="the on-call entries of the primary (level 1) and secondary (level 2) over a non-empty "
                  "deployment window; every instant covered at both levels by distinct people")
 def on_call_covers(record: OnCallRecord, window_start: dt.datetime | None, window_end: dt.datetime | None,
@@ -121,7 +104,7 @@ def on_call_covers(record: OnCallRecord, window_start: dt.datetime | None, windo
     assert window_start is not None and window_end is not None
     for level, name in ((1, "primary"), (2, "secondary")):
         mine = [(e.start, e.end, e.person) for e in record.entries if e.level == level]
-        reached, _ = _covered(mine, window_start, window_end)
+        reached, _ = covered_from(mine, window_start, window_end)
         if reached < window_end:
             later = [s for s, _, _ in mine if s is not None and reached < s < window_end]
             gap_end = min(later) if later else window_end
