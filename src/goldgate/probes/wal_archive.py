@@ -89,7 +89,7 @@ def initialised_at(system_identifier: object) -> dt.datetime | None:
 
 
 def seconds_until_window(state: ArchiverState, window_s: float, max_wait_s: float) -> float:
-    """How long a run that started its own order database (as the sandbox does) should wait
+    """How long a run that started its own order database (a rehearsal environment) should wait
     before its archive can reach back the PITR window: the archive's shortfall plus a second,
     when the database is younger than the window plus ``max_wait_s`` and the shortfall fits in
     ``max_wait_s``; 0 otherwise (an older database's archive is judged as it is read)."""
