@@ -147,25 +147,37 @@ def _region_manifests(source: pathlib.Path, target: pathlib.Path, database_url: 
     return target
 
 
-def _create_order_schema(primary: pg.PgServer) -> None:
-    """The orders table exists before any bot starts, as a migration run leaves it on a cluster.
+#: Bounds the release's ``alembic upgrade head`` on the empty order database (~1-2 s).
+MIGRATE_TIMEOUT_S = 120.0
 
-    The standby region's bots read a hot standby, which cannot create tables: without this
-    they would wait for the primary region's bots to create it. A release whose pods
-    crash-loop would then keep the second region from ever becoming Ready, and the run
-    would stop at sandbox start instead of the gate judging the broken release.
+
+def _migrate_order_database(primary: pg.PgServer) -> None:
+    """The deploy pipeline's step: ``alembic upgrade head`` of the release's own project
+    (its ``alembic.ini`` and ``env.py``, ``DATABASE_URL`` pointing at the primary).
+
+    It runs before any bot starts: the standby region's bots read a hot standby, which
+    cannot create tables, so without the migrated table they would wait for the primary
+    region's bots to create it. A release whose pods crash-loop would then keep the second
+    region from ever becoming Ready, and the run would stop at sandbox start instead of the
+    gate judging the broken release. The migration (not ``metadata.create_all``) leaves
+    ``alembic_version`` and its commit time behind, which is what the post-migration watch
+    reads: the database the release runs on is migrated, as a team's pipeline leaves it.
     """
-    from sqlalchemy.exc import SQLAlchemyError
+    from goldgate.sandbox.release import PROJECT_SOURCE
 
-    from goldgate.sandbox.bot.db import make_engine, metadata
-
-    engine = make_engine(primary.url)
+    ini = PROJECT_SOURCE / "alembic.ini"
+    cmd = [sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head"]
+    env = {**os.environ, "DATABASE_URL": primary.url}
     try:
-        metadata.create_all(engine, checkfirst=True)
-    except SQLAlchemyError as exc:
-        raise pg.PostgresError(f"{primary.name}: creating the orders table failed: {type(exc).__name__}") from None
-    finally:
-        engine.dispose()
+        done = subprocess.run(cmd, cwd=PROJECT_SOURCE, env=env, capture_output=True, text=True,
+                              timeout=MIGRATE_TIMEOUT_S, check=False, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise pg.PostgresError(f"{primary.name}: alembic upgrade head ({ini}) did not finish within "
+                               f"{MIGRATE_TIMEOUT_S:.0f}s") from None
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise pg.PostgresError(f"{primary.name}: alembic upgrade head ({ini}) failed (exit {done.returncode}): "
+                               f"{tail[0][:300]}")
 
 
 def prepare(state_dir: pathlib.Path) -> pathlib.Path:
@@ -190,7 +202,7 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     primary, standby = servers(where)
     try:
         pg.init_primary(primary)
-        _create_order_schema(primary)
+        _migrate_order_database(primary)
         pg.clone_standby(primary, standby)
     except pg.PostgresError as exc:
         raise RegionsError(f"the PostgreSQL pair under {where} did not start: {exc}") from None

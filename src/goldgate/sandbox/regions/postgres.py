@@ -18,7 +18,9 @@ standby keeps the same archive). Segments are 1 MB (``initdb --wal-segsize=1``) 
 segment is closed at least every :data:`ARCHIVE_TIMEOUT_S`, so the archive keeps up with a
 quiet database without filling the disk. The settings are written into
 ``postgresql.conf`` rather than the command line, so ``ALTER SYSTEM`` can change them as it
-can on any server (a rehearsal breaks the command that way).
+can on any server (a rehearsal breaks the command that way). ``track_commit_timestamp``
+is on, so the commit time of the release's migration (the ``alembic_version`` row's
+transaction) can be read back.
 
 The servers refuse to run as root, so under root every command runs as ``postgres``
 (``runuser``) and the folders are handed to that user.
@@ -185,12 +187,19 @@ def archiving_settings(server: PgServer) -> str:
             "shared_preload_libraries = 'pg_stat_statements'\n")
 
 
+#: Each transaction's commit time is kept (``pg_xact_commit_timestamp``), so the time the
+#: deploy pipeline's migration committed can be read back from ``alembic_version``'s row.
+#: Read at server start only: it is written before the first start.
+COMMIT_TIMESTAMPS = ("# When each transaction committed (the migration's commit time, read by the "
+                     "post-migration watch).\ntrack_commit_timestamp = on\n")
+
+
 def init_primary(server: PgServer) -> None:
     """``initdb`` (trust on loopback, replication allowed, archiving on) and start; creates the slot."""
     _hand_to_postgres(server.root, server.socket_dir, server.wal_archive)
     _run([str(pg_bin() / "initdb"), "-D", str(server.data_dir), "-A", "trust", "-U", "postgres", "-E", "UTF8",
           "--no-sync", "--wal-segsize=1"], server.data_dir)
-    _append_conf(server, archiving_settings(server))
+    _append_conf(server, archiving_settings(server) + COMMIT_TIMESTAMPS)
     start(server)
     sql(server, f"SELECT pg_create_physical_replication_slot('{SLOT}')")
     sql(server, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
