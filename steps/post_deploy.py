@@ -8,6 +8,8 @@ Windows and limits come from the environment: ``strategy.migration_monitor_s``,
 ``strategy.drain_timeout_s``, ``thresholds.post_deploy_error_rate``,
 ``thresholds.cpu_utilization`` / ``memory_utilization``; the post-deploy window is
 ``strategy.post_deploy_window_s`` when the schema has it, else the monitoring window.
+The post-migration watch reads the migration from the database the release runs on
+(``database.url``, read only) and compares it with the release's declared head.
 """
 
 from __future__ import annotations
@@ -22,12 +24,18 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 
 from goldgate.actions import kubernetes as actions
-from goldgate.config import Environment
+from goldgate.config import Environment, resolve_secret
+from goldgate.criteria import migrations as migration_criteria
 from goldgate.criteria import post_deploy, resources
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.durations import scaled_note
+from goldgate.probes import applied_migration as applied_probe
+from goldgate.probes.applied_migration import AppliedMigration
+from goldgate.probes.artifacts import manifest
+from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.metrics import Measurement, Selector
+from goldgate.probes.migrations import read_scripts
 from goldgate.probes.workloads import deployment_status, pod_facts, pod_usage
 from goldgate.rollout.base import (
     RolloutContext,
@@ -48,6 +56,7 @@ from goldgate.rollout.post_deploy import count_requests
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.rollout.traffic import NotLoopback, TrafficStream
 from goldgate.verdict import Evidence, Status, Verdict, expect
+from steps.checklist import UNAVAILABLE, gate
 
 
 def _pct(fraction: float) -> str:
@@ -112,19 +121,60 @@ def post_deploy_rate_fails(post_deploy_counts: Measurement, environment: Environ
 
 
 # ----------------------------------------------------------------------------- §3.2
+MIGRATION_APPLIED = "the release's migration is applied to the database it runs on (§3.2)"
+
+
+@pytest.fixture
+def applied_migration() -> AppliedMigration | None:
+    """The live database's migration, once a scenario read it (its Given); None before."""
+    return None
+
+
+def _live_database(environment: Environment) -> str:
+    url = resolve_secret(environment.database.url) if environment.database.url else None
+    if not url:
+        pytest.skip(f"{environment.source_file or environment.name}: database.url is not set: no database the "
+                    "release runs on to read its migration from (in the sandbox: recovery.wal_archive: sandbox "
+                    "with two regions running)")
+    return url
+
+
+def _release_head(release: ReleaseInputs) -> tuple[str | None, list[str], str]:
+    """(release.yaml's database.migration_head, the scripts' heads, the manifest's path)."""
+    path = release.need("manifest")
+    return manifest.read_manifest(path).migration_head, list(read_scripts(release.need("project")).heads), str(path)
+
+
+@given("the release's migration is applied to the database it runs on", target_fixture="applied_migration")
+def migration_applied(environment: Environment, release_inputs: ReleaseInputs) -> AppliedMigration:
+    """The deploy pipeline migrated the live database: its alembic_version is the release's head."""
+    url = _live_database(environment)
+    read: list[AppliedMigration] = []
+
+    def measure() -> tuple[AppliedMigration, tuple[str | None, list[str], str]]:
+        read.append(applied_probe.read_applied(url))
+        return read[-1], _release_head(release_inputs)
+
+    gate(MIGRATION_APPLIED, measure,
+         lambda r: migration_criteria.migration_applied(r[0], r[1][0], r[1][1], manifest=r[1][2]))
+    return read[-1]
+
+
 @dataclass(frozen=True)
 class MigrationWatch:
     assessment: Assessment
     required_s: float
     report: RolloutReport
+    started_at: float  # epoch seconds, this machine's clock
 
 
 def _watch(environment: Environment, ctx: RolloutContext, window_s: float) -> MigrationWatch:
     group = _release_group(ctx)
     monitor = RollbackMonitor(environment, ctx.kube, ctx.source, group, clock=ctx.clock)
     report = RolloutReport("post-migration watch", group.name)
+    started_at = time.time()
     a = monitor_phase(ctx, monitor, report, window_s=window_s, deadline_s=window_s, label="post-migration")
-    return MigrationWatch(a, environment.strategy.migration_monitor_s, report)
+    return MigrationWatch(a, environment.strategy.migration_monitor_s, report, started_at)
 
 
 @when("the running release is watched for the post-migration monitoring window", target_fixture="migration_watch")
@@ -138,21 +188,33 @@ def watch_briefly(seconds: float, environment: Environment, rollout_ctx: Rollout
     return _watch(environment, rollout_ctx, seconds)
 
 
-def _migration_verdict(watch: MigrationWatch, environment: Environment) -> Any:
+def _migration_verdict(watch: MigrationWatch, environment: Environment,
+                       applied: AppliedMigration | None = None) -> Verdict:
+    """The window's verdict; after a read migration, the database is read again at the end of
+    the watch, so a migration that committed during the window is seen."""
     a = watch.assessment
     # No stable version runs beside a migrated release, so p95-vs-baseline counts only when it measured a breach.
     triggers = [v for v in a.verdicts if v.criterion in (ERROR_RATE, P95_BUDGET)
                 or (v.criterion == P95_BASELINE and v.status is Status.FAIL)]
-    return post_deploy.migration_monitoring_window(
-        a.elapsed_s, watch.required_s, triggers,
-        criterion=f"post-migration monitoring (§3.2 {watch.required_s:g} s window)",
-        evidence=(watch.report.evidence(),),
-        scaled=scaled_note(environment, "strategy.migration_monitor_s", watch.required_s))
+    label = f"post-migration monitoring (§3.2 {watch.required_s:g} s window)"
+
+    def judge(migration: AppliedMigration | None) -> Verdict:
+        return post_deploy.migration_monitoring_window(
+            a.elapsed_s, watch.required_s, triggers, criterion=label, evidence=(watch.report.evidence(),),
+            scaled=scaled_note(environment, "strategy.migration_monitor_s", watch.required_s),
+            migration=migration, watch_started_at=watch.started_at)
+
+    if applied is None:
+        return judge(None)
+    url = _live_database(environment)
+    return measure_and_judge(label, lambda: applied_probe.since(applied, applied_probe.read_applied(url)), judge,
+                             UNAVAILABLE)
 
 
 @then("the error-rate and latency triggers held over the whole post-migration window")
-def migration_window_held(migration_watch: MigrationWatch, environment: Environment) -> None:
-    expect(_migration_verdict(migration_watch, environment))
+def migration_window_held(migration_watch: MigrationWatch, environment: Environment,
+                          applied_migration: AppliedMigration | None) -> None:
+    expect(_migration_verdict(migration_watch, environment, applied_migration))
 
 
 @then("the post-migration check is INCONCLUSIVE, not PASS")

@@ -1,7 +1,8 @@
 """Database migrations (guide §3.1/§3.2), one rule per function, each with a stable id.
 
 ``single-head``, ``upgrade``, ``reversible``, ``models-match``, ``backward-compatible``,
-``descriptive-names`` (and ``migrations-prepared`` of the checklist). Pure: the walk in
+``descriptive-names`` (and ``migrations-prepared`` of the checklist), and
+:func:`migration_applied`: the live database carries the release's migration head. Pure: the walk in
 ``goldgate.probes.migrations`` measured everything on a scratch database and proved it
 ran there; these functions only decide. An empty history never passes anything: with
 no revision there is nothing to judge, which is INCONCLUSIVE.
@@ -9,8 +10,11 @@ no revision there is nothing to judge, which is INCONCLUSIVE.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Protocol
 
 from goldgate.criteria.registry import criterion
 from goldgate.probes.migrations.loading import MigrationScripts
@@ -195,3 +199,67 @@ def migrations_prepared(s: MigrationScripts, declared: str | None, manifest: str
         return Verdict.passed(crit, declared, declared, "the release's migration is the single head", evidence=ev)
     return Verdict.failed(crit, s.heads, declared, f"{manifest} declares migration head {declared}, the scripts "
                                                    f"have {', '.join(s.heads) or 'none'}", evidence=ev)
+
+
+class AppliedMigrationLike(Protocol):
+    """What :mod:`goldgate.probes.applied_migration` read from the live database."""
+
+    source: str
+    has_version_table: bool
+    committed_at: dt.datetime | None
+    commit_note: str
+
+    @property
+    def revision(self) -> str | None: ...
+
+
+def _commit_text(applied: AppliedMigrationLike) -> str:
+    when = getattr(applied, "committed_at", None)
+    if isinstance(when, dt.datetime):
+        return f"committed at {when.isoformat(timespec='seconds')}"
+    return f"commit time unknown ({getattr(applied, 'commit_note', '') or 'not read'})"
+
+
+def applied_evidence(applied: AppliedMigrationLike) -> Evidence:
+    """The live database's migration as evidence: source, revision, commit time or why unknown."""
+    when = getattr(applied, "committed_at", None)
+    return Evidence("alembic_version", str(getattr(applied, "source", "")), details={
+        "revision": getattr(applied, "revision", None),
+        "committed_at": when.isoformat() if isinstance(when, dt.datetime) else "unknown",
+        "commit_note": getattr(applied, "commit_note", "")})
+
+
+@criterion(needs="the live database's alembic_version as read, and the release's migration head (release.yaml's "
+                 "database.migration_head, else the scripts' single head)")
+def migration_applied(applied: AppliedMigrationLike | None, declared: str | None, heads: Sequence[str] = (), *,
+                      manifest: str = "release.yaml",
+                      criterion: str = "the release's migration is applied to the database it runs on") -> Verdict:
+    """Guide §3.2: the database the release runs on carries the release's migration.
+
+    A release running on a schema behind its migration (never migrated, or stopped at an
+    earlier revision) is a measured breach: FAIL naming both revisions. The head comes from
+    the release manifest; without one, from the scripts when they have a single head; with
+    neither there is nothing to compare (ERROR).
+    """
+    head_list = [h for h in heads if isinstance(h, str) and h] if isinstance(heads, list | tuple) else []
+    target = declared if isinstance(declared, str) and declared else (head_list[0] if len(head_list) == 1 else None)
+    if applied is None or not hasattr(applied, "has_version_table"):
+        return Verdict.inconclusive(criterion, "no reading of the live database's migration", threshold=target)
+    ev = applied_evidence(applied)
+    kw = {"evidence": (ev, Evidence("alembic", manifest, details={"declared": declared, "heads": head_list}))}
+    if target is None:
+        return Verdict.error(criterion, f"{manifest}: database.migration_head is not set and the scripts have "
+                                        f"{len(head_list)} heads: no release migration to compare with", **kw)
+    if not applied.has_version_table:
+        return Verdict.failed(criterion, "no alembic_version", target,
+                              f"{applied.source} was never migrated (no alembic_version table); the release's "
+                              f"migration head is {target}", **kw)
+    live = applied.revision
+    if not live:
+        return Verdict.failed(criterion, "base (alembic_version empty)", target,
+                              f"{applied.source} is at base; the release's migration head is {target}", **kw)
+    if live != target:
+        return Verdict.failed(criterion, live, target, f"{applied.source} runs revision {live}, the release's "
+                                                       f"migration head is {target}: the release runs on a schema "
+                                                       "that is not its own", **kw)
+    return Verdict.passed(criterion, live, target, f"{applied.source} is at {live}, {_commit_text(applied)}", **kw)

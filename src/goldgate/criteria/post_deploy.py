@@ -22,15 +22,19 @@ many requests would be needed: with ``k`` errors so far, the smallest ``n'`` who
 (refused, reset, 5xx) is a request the drain lost.
 
 §3.2's window is a duration: a watch that covered less than the configured
-``strategy.migration_monitor_s`` has not monitored "1+ hour", whatever its triggers said.
+``strategy.migration_monitor_s`` has not monitored "1+ hour", whatever its triggers said; and a
+watch after a migration counts only when the whole window lies after the migration committed
+(read from the database the release runs on), which its verdict states.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
+from goldgate.criteria.migrations import applied_evidence
 from goldgate.criteria.registry import criterion
 from goldgate.criteria.timing import duration_evidence, with_duration
 from goldgate.verdict import Evidence, Status, Verdict
@@ -212,15 +216,26 @@ def migration_monitoring_window(
     criterion: str = "post-migration monitoring window",
     evidence: Iterable[Evidence] = (),
     scaled: str = "",
+    migration: MigrationLike | None = None,
+    watch_started_at: float | None = None,
 ) -> Verdict:
     """§3.2: the triggers held over a window at least as long as the configured one.
 
     A breach inside the window is a FAIL whatever the window's length (it was measured);
     anything else short of every trigger passing over the whole window is INCONCLUSIVE.
     ``scaled`` names the window used against the guide's hour (goldgate.durations).
+
+    With ``migration`` (the live database's migration, read at the end of the watch) the
+    window must lie wholly after the migration committed: a watch that began
+    (``watch_started_at``, epoch seconds) before it watched the old schema for part of the
+    window, which is INCONCLUSIVE. When the server keeps no commit time, the first read that
+    already saw the revision bounds it; the verdict says the time was unknown.
     """
     ev = (*evidence, *duration_evidence(scaled), Evidence("watch", "", covered_s if isinstance(covered_s, int | float) else None,
-                              len(triggers), {"triggers": [v.message() for v in triggers]}))
+                              len(triggers), {"triggers": [v.message() for v in triggers],
+                                              "watch_started_at": watch_started_at}))
+    if migration is not None:
+        ev = (*ev, applied_evidence(migration))
     kw = {"evidence": ev, "unit": "s"}
     if not (isinstance(required_s, int | float) and math.isfinite(required_s) and required_s > 0):
         return Verdict.error(criterion, f"the required window {required_s!r} is not a positive duration",
@@ -243,10 +258,59 @@ def migration_monitoring_window(
     if undecided:
         return Verdict.inconclusive(criterion, "not every trigger passed: " + "; ".join(v.message() for v in undecided),
                                     observed=covered_s, threshold=required_s, **kw)
+    after = ""
+    if migration is not None:
+        after, unmet = _after_migration(migration, watch_started_at)
+        if unmet:
+            return Verdict.inconclusive(criterion, unmet, observed=covered_s, threshold=required_s, **kw)
     names = ", ".join(v.criterion.split(" (")[0] for v in triggers)
     return Verdict.passed(criterion, covered_s, required_s,
-                          with_duration(f"watched {covered_s:g} s (required {required_s:g} s); {names} passed",
-                                        scaled), **kw)
+                          with_duration(f"watched {covered_s:g} s (required {required_s:g} s){after}; {names} "
+                                        "passed", scaled), **kw)
+
+
+class MigrationLike(Protocol):
+    """The live database's migration as :mod:`goldgate.probes.applied_migration` reads it."""
+
+    source: str
+    committed_at: dt.datetime | None
+    commit_note: str
+    read_locally_at: float
+    seen_since: float | None
+
+    @property
+    def revision(self) -> str | None: ...
+
+    def committed_locally_at(self) -> float | None: ...
+
+
+def _finite(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _after_migration(m: MigrationLike, started: float | None) -> tuple[str, str]:
+    """(the PASS message's clause, the reason it does not count) of a watch after ``m``."""
+    revision = getattr(m, "revision", None)
+    if not revision:
+        return "", "no migration is recorded in the database the release runs on: nothing was watched after one"
+    if not _finite(started):
+        return "", f"the watch's start is unknown ({started!r}): it cannot be placed after migration {revision}"
+    committed = m.committed_locally_at() if callable(getattr(m, "committed_locally_at", None)) else None
+    if _finite(committed):
+        when = m.committed_at.isoformat(timespec="seconds") if isinstance(m.committed_at, dt.datetime) else "?"
+        if committed > started:  # type: ignore[operator]
+            return "", (f"the watch began {committed - started:.1f} s before migration {revision} committed "  # type: ignore[operator]
+                        f"({when}): part of the window watched the schema before it, so it does not count")
+        return (f", wholly after migration {revision} committed at {when} ({started - committed:.1f} s before the "  # type: ignore[operator]
+                "watch began)"), ""
+    seen = getattr(m, "seen_since", None)
+    seen = seen if _finite(seen) else getattr(m, "read_locally_at", None)
+    note = getattr(m, "commit_note", "") or "not read"
+    if not _finite(seen) or seen > started:  # type: ignore[operator]
+        return "", (f"migration {revision}'s commit time is unknown ({note}) and it was not seen applied before the "
+                    "watch began: the window cannot be placed after it")
+    return (f", after migration {revision} (commit time unknown: {note}; already applied when read "
+            f"{started - seen:.1f} s before the watch began)"), ""  # type: ignore[operator]
 
 
 class _CountsLike(Protocol):
