@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from goldgate.probes.applied_migration import AppliedMigration
 from goldgate.probes.migrations.loading import MigrationScripts, Revision
 from goldgate.probes.migrations.results import (
     ModelsComparison,
@@ -80,4 +81,11 @@ CASES = {
     "migrations.migrations_prepared": st.one_of(
         st.tuples(EMPTY_SCRIPTS, st.one_of(st.none(), IDS), st.just("release.yaml")),
         st.tuples(NAMED, st.sampled_from([None, ""]), st.just("release.yaml"))).map(lambda a: (a, {})),
+    "migrations.migration_applied": st.one_of(
+        # no reading at all; nothing to compare with; never migrated; at base; another revision; malformed heads
+        st.tuples(st.sampled_from([None, "b2", 3]), st.just("b2")),
+        st.tuples(st.just(AppliedMigration("database.url x", True, ("b2",))), st.sampled_from([None, ""]),
+                  st.sampled_from([(), ["a1", "b2"], "b2", [None], None])),
+        st.tuples(st.builds(lambda revs: AppliedMigration("database.url x", bool(revs), tuple(revs)),
+                            st.lists(IDS, max_size=2)), st.just("ffff0000ffff"))).map(lambda a: (a, {})),
 }

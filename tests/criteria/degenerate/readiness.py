@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from hypothesis import strategies as st
 
+from goldgate.probes.applied_migration import AppliedMigration
 from goldgate.verdict import Status, Verdict
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
@@ -153,7 +154,18 @@ def _window():
     no_triggers = st.just(((10.0, 10.0, []), {}))
     undecided = st.just(((10.0, 10.0, [passing, held]), {}))
     bad_required = st.sampled_from([0, -5, float("nan"), float("inf")]).map(lambda r: ((100.0, r, [passing]), {}))
-    return st.one_of(short, unknown, no_triggers, undecided, bad_required)
+    # a watch that began before the migration committed, an unknown start, no migration recorded
+    committed = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    late = AppliedMigration("database.url x", True, ("b2",), committed, "", committed, 1000.0)
+    unmigrated = AppliedMigration("database.url x", False, (), None, "no alembic_version table", None, 1000.0)
+    unseen = AppliedMigration("database.url x", True, ("b2",), None, "track_commit_timestamp is off", None, 1000.0)
+    before = st.tuples(st.sampled_from([late, unseen]), st.floats(0, 999.9)).map(
+        lambda a: ((10.0, 10.0, [passing]), {"migration": a[0], "watch_started_at": a[1]}))
+    no_start = st.tuples(st.sampled_from([late, unmigrated, unseen]),
+                         st.sampled_from([None, float("nan"), float("inf")])).map(
+        lambda a: ((10.0, 10.0, [passing]), {"migration": a[0], "watch_started_at": a[1]}))
+    nothing = st.just(((10.0, 10.0, [passing]), {"migration": unmigrated, "watch_started_at": 2000.0}))
+    return st.one_of(short, unknown, no_triggers, undecided, bad_required, before, no_start, nothing)
 
 
 def _drained():
