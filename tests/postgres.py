@@ -59,7 +59,8 @@ def throwaway_postgres(*, wal_archive: bool = False) -> Iterator[str]:
         for folder in (workdir, sockets, archive):
             shutil.chown(folder, "postgres")
     port = _free_port()
-    options = {"listen_addresses": "127.0.0.1", "fsync": "off"}
+    # track_commit_timestamp: the applied-migration probe reads when alembic_version's row committed
+    options = {"listen_addresses": "127.0.0.1", "fsync": "off", "track_commit_timestamp": "on"}
     if wal_archive:
         options |= {"wal_level": "replica", "archive_mode": "on", "archive_command": f"'cp %p {archive}/%f'"}
     opts = f"-p {port} -k {sockets} " + " ".join(f"-c {k}={v}" for k, v in options.items())
