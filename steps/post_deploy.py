@@ -156,7 +156,8 @@ def migration_applied(environment: Environment, release_inputs: ReleaseInputs) -
         return read[-1], _release_head(release_inputs)
 
     gate(MIGRATION_APPLIED, measure,
-         lambda r: migration_criteria.migration_applied(r[0], r[1][0], r[1][1], manifest=r[1][2]))
+         lambda r: migration_criteria.migration_applied(r[0], r[1][0], r[1][1], manifest=r[1][2],
+                                                           criterion=MIGRATION_APPLIED))
     return read[-1]
 
 

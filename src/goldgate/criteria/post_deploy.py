@@ -233,7 +233,7 @@ def migration_monitoring_window(
     """
     ev = (*evidence, *duration_evidence(scaled), Evidence("watch", "", covered_s if isinstance(covered_s, int | float) else None,
                               len(triggers), {"triggers": [v.message() for v in triggers],
-                                              "watch_started_at": watch_started_at}))
+                                              "watch_started_at": _iso(watch_started_at)}))
     if migration is not None:
         ev = (*ev, applied_evidence(migration))
     kw = {"evidence": ev, "unit": "s"}
@@ -282,6 +282,16 @@ class MigrationLike(Protocol):
     def revision(self) -> str | None: ...
 
     def committed_locally_at(self) -> float | None: ...
+
+
+def _iso(epoch: object) -> object:
+    """An epoch time as ISO 8601 (UTC) for the evidence; anything else as it came."""
+    if not _finite(epoch):
+        return epoch
+    try:
+        return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds")  # type: ignore[arg-type]
+    except (OverflowError, OSError, ValueError):
+        return epoch
 
 
 def _finite(x: object) -> bool:
