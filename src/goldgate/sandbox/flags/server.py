@@ -206,15 +206,42 @@ def seed(p: UnleashPlan, flags_file: pathlib.Path) -> list[str]:
     for entry in entries:
         name = str(entry["name"])
         names.append(name)
-        kind = "kill-switch" if entry.get("killswitch") else "release"
+        kind = str(entry.get("type") or ("kill-switch" if entry.get("killswitch") else "release"))
         _admin(p, "POST", base, {"name": name, "type": kind,
                                  "description": f"introduced {entry.get('introduced', '?')}, "
                                                 f"clean up by {entry.get('cleanup_by', '?')}"})
         env_path = f"{base}/{name}/environments/{ENVIRONMENT}"
-        _admin(p, "POST", f"{env_path}/strategies", {"name": "default", "parameters": {}})
+        variants = strategy_variants(flags_file, name, entry.get("variants"))
+        strategy: dict[str, Any] = {"name": "default", "parameters": {}}
+        if variants:  # a gradual rollout to everyone, split between the variants
+            strategy = {"name": "flexibleRollout", "variants": variants,
+                        "parameters": {"rollout": "100", "stickiness": "default", "groupId": name}}
+        _admin(p, "POST", f"{env_path}/strategies", strategy)
         if entry.get("enabled", True):
             _admin(p, "POST", f"{env_path}/on")
     return names
+
+
+def strategy_variants(flags_file: pathlib.Path, name: str, split: Any) -> list[dict[str, Any]]:
+    """flags.yaml's ``variants: {A: 50, B: 50}`` (percent of requests) as Unleash strategy variants.
+
+    Unleash weighs variants in thousandths and spreads its "variable" weights evenly over the
+    variants that have one, so every variant but the last gets its share as a "fix" weight
+    and the last the remainder: the split on the server is the one the release declares.
+    """
+    if split in (None, {}):
+        return []
+    if not isinstance(split, dict) or len(split) < 2 or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or v <= 0 for v in split.values()):
+        raise UnleashError(f"{flags_file}: flag {name}: variants must map two or more names to positive percents")
+    if abs(sum(split.values()) - 100) > 1e-6:
+        raise UnleashError(f"{flags_file}: flag {name}: variant percents add up to {sum(split.values()):g}, not 100")
+    items = list(split.items())
+    out = [{"name": str(v), "weight": round(float(pct) * 10), "weightType": "fix", "stickiness": "default"}
+           for v, pct in items[:-1]]
+    out.append({"name": str(items[-1][0]), "weight": 1000 - sum(int(v["weight"]) for v in out),
+                "weightType": "variable", "stickiness": "default"})
+    return out
 
 
 def stop(folder: pathlib.Path, proc: subprocess.Popen[bytes] | None = None) -> None:
