@@ -51,6 +51,7 @@ URL_ENV = "GOLDGATE_UNLEASH_URL"
 CLIENT_TOKEN_ENV = "GOLDGATE_UNLEASH_CLIENT_TOKEN"  # noqa: S105 - a variable's name
 STATE_FILE = "unleash.json"
 ADMIN_TOKEN_FILE = "unleash-admin-token"  # noqa: S105 - a file name
+CLIENT_TOKEN_FILE = "unleash-client-token"  # noqa: S105 - a file name
 LOG_FILE = "unleash.log"
 DATABASE = "unleash"
 PROJECT = "default"
@@ -132,14 +133,29 @@ def _pg(p: UnleashPlan) -> pg.PgServer:
 
 
 def record(p: UnleashPlan, **extra: Any) -> None:
-    """``unleash.json`` (no token in it) and the admin token file beside it (0600)."""
+    """``unleash.json`` (no token in it) and the admin and client token files beside it (0600).
+
+    The client token file is what a second region's pods are given: one flag server per
+    deployment, as teams run it, its clients in every region."""
     folder = pathlib.Path(p.folder)
     token_file = folder / ADMIN_TOKEN_FILE
-    token_file.write_text(p.admin_token)
-    token_file.chmod(0o600)
+    for name, token in ((ADMIN_TOKEN_FILE, p.admin_token), (CLIENT_TOKEN_FILE, p.client_token)):
+        (folder / name).write_text(token)
+        (folder / name).chmod(0o600)
     data = {k: v for k, v in asdict(p).items() if k not in ("admin_token", "client_token")}
     data.update({"url": p.url, "admin_token_file": str(token_file), **extra})
     (folder / STATE_FILE).write_text(json.dumps(data, indent=1))
+
+
+def client_env(folder: pathlib.Path) -> dict[str, str]:
+    """The daemon variables that give a (second region's) kubelet this server's URL and client
+    token; empty when no server was planned in ``folder``."""
+    url = read_state(folder).get("url")
+    try:
+        token = (folder / CLIENT_TOKEN_FILE).read_text().strip()
+    except OSError:
+        return {}
+    return {URL_ENV: str(url), CLIENT_TOKEN_ENV: token} if url and token else {}
 
 
 def read_state(folder: pathlib.Path) -> dict[str, Any]:
@@ -263,6 +279,6 @@ def stop(folder: pathlib.Path, proc: subprocess.Popen[bytes] | None = None) -> N
         server = pg.PgServer("unleash", pathlib.Path(state["pg_root"]), int(state["pg_port"]))
         pg.stop(server, mode="immediate")
         shutil.rmtree(state["pg_root"], ignore_errors=True)
-    for name in (STATE_FILE, ADMIN_TOKEN_FILE):
+    for name in (STATE_FILE, ADMIN_TOKEN_FILE, CLIENT_TOKEN_FILE):
         with contextlib.suppress(FileNotFoundError):
             (folder / name).unlink()
