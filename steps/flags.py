@@ -17,14 +17,16 @@ from goldgate.criteria.measured import measure_and_judge
 from goldgate.probes.artifacts import ArtifactUnavailable, changelog
 from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.probes.feature_pods import FeaturePods
+from goldgate.probes.flag_variants import VariantCounts, VariantReadError, VariantWindow
 from goldgate.probes.flags import FlagServerError, UnleashAdmin, read_usage
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.metrics import KubernetesTargets, ScrapeSource
 from goldgate.rollout.sources import PORT_MAP_ANNOTATION
+from goldgate.rollout.traffic import NotLoopback, TrafficStream
 from goldgate.safety import SafetyPolicy
 from goldgate.verdict import Verdict, expect
 
-UNAVAILABLE = (FlagServerError, SecretResolutionError, ArtifactUnavailable, KubernetesUnavailable)
+UNAVAILABLE = (FlagServerError, SecretResolutionError, ArtifactUnavailable, KubernetesUnavailable, VariantReadError)
 
 
 def _gate(criterion: str, measure: Callable[[], Any], judge: Callable[[Any], Verdict]) -> Verdict:
@@ -123,3 +125,36 @@ def kill_switches(environment: Environment, flag_server: UnleashAdmin, feature_p
 
     _gate("kill switches work without redeployment", measure,
           lambda runs: crit.kill_switches_obeyed(runs, limit, flag_server.url))
+
+
+@then("every A/B flag on the flag server splits the release's requests as configured")
+def variant_splits(environment: Environment, flag_server: UnleashAdmin, feature_pods: FeaturePods,
+                   bot_url: str) -> None:
+    """The pods' per-variant counts over ``flags.variant_window_s``, against the server's weights.
+    Where the bot is on loopback (no users), goldgate sends the window's signal requests itself."""
+    conf = _settings(environment)
+    t = environment.timeouts
+    counter = VariantCounts(feature_pods.scrape, feature_pods.namespace, feature_pods.label_selector,
+                            conf.variant_metric)
+
+    def measure() -> tuple[list[VariantWindow], dict[str, dict[str, int]]]:
+        ab = [f for f in flag_server.flags() if f.enabled]
+        weights = {f.name: {v.name: v.weight for v in flag_server.flag(f.name).variants} for f in ab}
+        weights = {name: split for name, split in weights.items() if len(split) >= 2}
+        if not weights:
+            return [], {}
+        stream = None
+        if conf.variant_traffic_rps > 0:
+            try:
+                stream = TrafficStream(bot_url, rate_rps=conf.variant_traffic_rps,
+                                       max_duration_s=conf.variant_window_s + 2.0, timeout=(t.connect_s, t.read_s))
+            except NotLoopback:
+                stream = None  # a real cluster is judged on its users' requests
+        if stream is None:
+            return counter.over_window(sorted(weights), conf.variant_window_s), weights
+        with stream:
+            return counter.over_window(sorted(weights), conf.variant_window_s), weights
+
+    _gate("A/B variants split requests as configured", measure,
+          lambda r: crit.variant_splits_match(r[0], r[1], conf.variant_confidence, conf.min_variant_samples,
+                                              flag_server.url))

@@ -553,6 +553,12 @@ class FlagServer(_Model):
     variant_confidence: float = Field(0.99, gt=0.5, lt=1, description="confidence of the bound an A/B variant's "
                                       "share of requests must fall within")
     min_variant_samples: int = Field(100, ge=10, description="evaluations needed before an A/B split is judged")
+    variant_metric: str = Field("bot_flag_variant_requests_total", min_length=1, description="counter each pod "
+                                "exports of the requests it answered per A/B variant (labels flag, variant)")
+    variant_window_s: float = Field(60.0, gt=0, description="window over which the pods' per-variant request "
+                                    "counts are read for the A/B split")
+    variant_traffic_rps: float = Field(0.0, ge=0, description="signal requests per second goldgate sends during "
+                                       "that window (loopback targets only; 0: the users' traffic is the sample)")
 
 
 class Judge(_Model):

@@ -10,8 +10,10 @@ from goldgate.criteria.flags import (
     kill_switches_obeyed,
     usage_tracked,
     variant_split_matches,
+    variant_splits_match,
 )
 from goldgate.probes.feature_pods import KillSwitchRun, PodFeature
+from goldgate.probes.flag_variants import VariantWindow
 from goldgate.probes.flags import FlagUsage
 from goldgate.verdict import Status
 
@@ -72,3 +74,16 @@ def test_age_is_measured_from_the_servers_creation_time() -> None:
     assert server_flags_not_stale([young], now, 90, "u").status is Status.PASS
     verdict = server_flags_not_stale([young, old], now, 90, "u")
     assert verdict.status is Status.FAIL and "g: 100 days old > 90" in verdict.reason
+
+
+def test_every_ab_flag_judged_the_worst_split_decides() -> None:
+    weights = {"ab": {"A": 500, "B": 500}, "cd": {"C": 800, "D": 200}}
+    fine = VariantWindow("ab", 15.0, {"A": 150, "B": 148}, ("p1",))
+    skewed = VariantWindow("cd", 15.0, {"C": 150, "D": 150}, ("p1",))
+    ok = variant_splits_match([fine], weights, 0.99, 100, "unleash")
+    assert ok.status is Status.PASS and ok.observed == {"ab": {"A": 0.5034, "B": 0.4966}}
+    bad = variant_splits_match([fine, skewed], weights, 0.99, 100, "unleash")
+    assert bad.status is Status.FAIL and "C: 50.0% vs 80.0% +-" in bad.reason
+    assert bad.threshold == {"C": 0.8, "D": 0.2}
+    none = variant_splits_match([], weights, 0.99, 100, "unleash")
+    assert none.status is Status.INCONCLUSIVE and "no A/B flag" in none.reason

@@ -25,7 +25,7 @@ def _entry(*features: str) -> ChangelogEntry:
 
 def test_release_features_have_flags_on_the_server(unleash: Unleash) -> None:
     flags = unleash.admin().flags()
-    assert {f.name for f in flags} == {"order_idempotency", "adaptive_stop_loss"}
+    assert {f.name for f in flags} == {"order_idempotency", "adaptive_stop_loss", "signal_model_ab"}
     ok = features_on_server(_entry("Idempotent orders (flag: `order_idempotency`)."), flags, "CHANGELOG.md",
                             unleash.plan.url)
     assert ok.status is Status.PASS, ok.reason

@@ -18,6 +18,7 @@ from goldgate.criteria.changelog_flags import named_flag, new_features
 from goldgate.criteria.registry import criterion
 from goldgate.probes.artifacts.changelog import ChangelogEntry
 from goldgate.probes.feature_pods import KillSwitchRun
+from goldgate.probes.flag_variants import VariantWindow
 from goldgate.probes.flags import FlagUsage, ServerFlag
 from goldgate.verdict import Evidence, Status, Verdict
 
@@ -203,3 +204,28 @@ def variant_split_matches(counts: Mapping[str, int], weights: Mapping[str, int],
                               f"{n} evaluations; outside the {confidence:.0%} bound: {'; '.join(off)}", evidence=ev)
     return Verdict.passed(crit, shares, {k: round(w / total_w, 4) for k, w in weights.items()},
                           f"{n} evaluations, every share within its {confidence:.0%} bound", evidence=ev)
+
+
+@criterion(needs="at least one A/B flag on in the judged environment, each with per-variant request counts "
+                 "over a window, enough of them")
+def variant_splits_match(windows: Sequence[VariantWindow], weights: Mapping[str, Mapping[str, int]],
+                         confidence: float, min_samples: int, server: str) -> Verdict:
+    """Every A/B flag's requests split as its weights on the server say (:func:`variant_split_matches`)."""
+    crit = "A/B variants split requests as configured"
+    if not windows:
+        return Verdict.inconclusive(crit, f"{server}: no A/B flag (two or more variants) is on in the judged "
+                                    "environment", evidence=Evidence("unleash", server, samples=0))
+    verdicts = [variant_split_matches(w.counts, weights.get(w.flag, {}), confidence, min_samples, w.flag)
+                for w in windows]
+    worst = next((v for status in (Status.FAIL, Status.ERROR, Status.INCONCLUSIVE) for v in verdicts
+                  if v.status == status), None)
+    if worst is not None:
+        return worst
+    total = sum(sum(w.counts.values()) for w in windows)
+    return Verdict.passed(crit, {w.flag: v.observed for w, v in zip(windows, verdicts, strict=True)},
+                          {w.flag: v.threshold for w, v in zip(windows, verdicts, strict=True)},
+                          f"{len(windows)} A/B flags ({', '.join(w.flag for w in windows)}), {total} requests, "
+                          f"every share within its {confidence:.0%} bound",
+                          evidence=Evidence("pods", server, window=max(w.window_s for w in windows), samples=total,
+                                            details={w.flag: {"counts": dict(w.counts), "pods": list(w.pods)}
+                                                     for w in windows}))

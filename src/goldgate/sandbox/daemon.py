@@ -201,7 +201,8 @@ def _flag_server(state_dir: pathlib.Path) -> asyncio.Task[Any] | None:
     Its URL and client token are fixed first and go into this process's environment, where
     the kubelet reads them for every bot pod (``UNLEASH_URL``, ``UNLEASH_API_TOKEN``); the
     bots' flag client finds the server a few refreshes later. A second region reads the
-    primary's market and runs no flag server of its own.
+    primary's market and runs no flag server of its own: its daemon is started with the
+    primary's URL and client token (one flag server per deployment, clients in every region).
     """
     from goldgate.sandbox.flags import server as unleash
 

@@ -26,7 +26,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -376,6 +376,7 @@ def ensure_running(
     regions: int | None = None,
     manifests: pathlib.Path | None = None,
     market_url: str | None = None,
+    daemon_env: Mapping[str, str] | None = None,
 ) -> SandboxInfo:
     """Reuse the running sandbox or start one and wait until the bot is Ready.
 
@@ -432,7 +433,7 @@ def ensure_running(
             info = _start_two_regions(state_dir, list(faults), port=port, timeout=timeout, notices=notices)
         else:
             info = _start(state_dir, list(faults), port=port, timeout=timeout, api_only=api_only, notices=notices,
-                          manifests=manifests, market_url=market_url)
+                          manifests=manifests, market_url=market_url, daemon_env=daemon_env)
         info.started = True
         return info
 
@@ -491,6 +492,7 @@ def _start(
     manifests: pathlib.Path | None = None,
     daemon_faults: list[str] | None = None,
     market_url: str | None = None,
+    daemon_env: Mapping[str, str] | None = None,
 ) -> SandboxInfo:
     tls = ensure_tls(state_dir / "tls")
     token = secrets.token_urlsafe(32)
@@ -509,6 +511,7 @@ def _start(
     env.update({TOKEN_ENV: token, DIR_ENV: str(state_dir)})
     if market_url:
         env[MARKET_URL_ENV] = market_url
+    env.update(daemon_env or {})  # a second region: the primary's flag server for its pods
     with (state_dir / LOG_FILE).open("ab") as log:
         log.write(f"\n--- starting sandbox at {dt.datetime.now(dt.UTC).isoformat()} ---\n".encode())
         log.flush()

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from goldgate.probes.artifacts.changelog import ChangelogEntry
 from goldgate.probes.feature_pods import KillSwitchRun, PodFeature
+from goldgate.probes.flag_variants import VariantWindow
 from goldgate.probes.flags import FlagUsage, ServerFlag
 
 NOW = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
@@ -61,5 +62,14 @@ CASES = {
         st.just(_args({"A": 500, "C": 500}, {"A": 500, "B": 500}, 0.99, 10, "f")),
         st.tuples(st.sampled_from([float("nan"), 0.0, 1.0, 2.0])).map(
             lambda t: _args({"A": 500, "B": 500}, {"A": 500, "B": 500}, t[0], 10, "f")),
+    ),
+    "flags.variant_splits_match": st.one_of(
+        st.just(_args([], {}, 0.99, 100, "u")),
+        st.just(_args([VariantWindow("f", 10.0, {})], {"f": {"A": 500, "B": 500}}, 0.99, 100, "u")),
+        st.just(_args([VariantWindow("f", 10.0, {"A": 60, "B": 60})], {}, 0.99, 100, "u")),
+        st.just(_args([VariantWindow("f", 10.0, {"A": 3, "B": 2})], {"f": {"A": 500, "B": 500}}, 0.99, 100, "u")),
+        st.tuples(st.sampled_from([float("nan"), float("inf"), 0.0, 1.0])).map(
+            lambda t: _args([VariantWindow("f", 10.0, {"A": 500, "B": 500})], {"f": {"A": 500, "B": 500}}, t[0],
+                            10, "u")),
     ),
 }

@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,8 @@ METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DECISIONS_DEFAULT_LIMIT = 1000
 DECISIONS_MAX_LIMIT = 5000
 HALT_REASON_MAX = 200
+#: The release's A/B experiment on its signal model (flags.yaml), counted per variant.
+AB_FLAG = "signal_model_ab"
 
 
 def _utc_iso(moment: dt.datetime) -> str:
@@ -181,7 +184,11 @@ async def signal(request: Request) -> JSONResponse:
     await asyncio.sleep(state.settings.signal_base_ms * state.knobs.slowdown_factor / 1000)
     result = model.predict(symbol, model.current_minute(), state.settings.model_version)
     state.metrics.inference.observe(time.perf_counter() - began)
-    return JSONResponse(result.as_dict())
+    # The A/B experiment: one variant per request, sticky to the request's id.
+    request_id = request.headers.get("x-request-id", "").strip()[:64] or uuid.uuid4().hex
+    variant = state.flags.variant(AB_FLAG, request_id)
+    state.metrics.flag_variants.labels(flag=AB_FLAG, variant=variant).inc()
+    return JSONResponse(result.as_dict(), headers={"X-Signal-Variant": variant})
 
 
 def _validate_order(body: Any) -> tuple[dict[str, Any] | None, list[str]]:
@@ -451,7 +458,7 @@ def build_app(settings: Settings, knobs: FaultKnobs, started: float | None = Non
                          order_volume=settings.order_volume,
                          max_position_lots=settings.max_position_lots,
                          hold_bars=settings.hold_bars, keep=settings.decisions_keep),
-        flags=feature_flags.from_env(ignore_changes=knobs.ignore_flags),
+        flags=feature_flags.from_env(ignore_changes=knobs.ignore_flags, skew_variants=knobs.variant_skew),
     )
     request_log = RequestLog(settings.request_log) if settings.request_log else None
 

@@ -7,8 +7,14 @@ short refresh interval so a flag turned off reaches the pod within seconds, and 
 metrics interval so the server's usage counts show the pod evaluating its flags. Without a
 server the release's defaults hold.
 
+``signal_model_ab`` is an A/B experiment: every signal request asks the client for its
+variant (:meth:`Flags.variant`), with the request's id as Unleash's ``sessionId`` so the
+split is per request, and the bot counts the answers per variant on ``/metrics``.
+
 ``FAULT_IGNORE_FLAGS`` is the rehearsal of a kill switch that does not work: the bot keeps
 the first value it evaluated for each flag and never reads a change again.
+``FAULT_VARIANT_SKEW`` is the rehearsal of an experiment whose split is ignored: every
+request gets the first variant.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from typing import Any
 log = logging.getLogger("goldgate.bot.flags")
 
 #: The release's features and their values without a flag server.
-DEFAULTS = {"order_idempotency": True, "adaptive_stop_loss": False}
+DEFAULTS = {"order_idempotency": True, "adaptive_stop_loss": False, "signal_model_ab": True}
+#: A/B flags and the variant that answers without a flag server (or while the flag is off).
+VARIANT_DEFAULTS = {"signal_model_ab": "A"}
 APP_NAME = "trading-bot"
 REFRESH_INTERVAL_S = 1
 METRICS_INTERVAL_S = 2
@@ -37,10 +45,12 @@ class Flags:
     has fetched the server's flags, the release's defaults answer.
     """
 
-    def __init__(self, client: Any | None = None, *, ignore_changes: bool = False, remote: bool = False) -> None:
+    def __init__(self, client: Any | None = None, *, ignore_changes: bool = False, remote: bool = False,
+                 skew_variants: bool = False) -> None:
         self.client = client
         self.remote = remote or client is not None
         self.ignore_changes = ignore_changes
+        self.skew_variants = skew_variants
         self._first: dict[str, bool] = {}
         self._fetched = False
         self._lock = threading.Lock()
@@ -73,6 +83,19 @@ class Flags:
                 value = self._first.setdefault(name, value)
         return value
 
+    def variant(self, name: str, request_id: str) -> str:
+        """The variant of A/B flag ``name`` for one request (its id is the stickiness key)."""
+        default = VARIANT_DEFAULTS[name]
+        if self.skew_variants or not self._server_answered():
+            return default
+        try:
+            answer = self.client.get_variant(name, context={"sessionId": request_id})  # type: ignore[union-attr]
+        except Exception:  # a client failure keeps the release's default
+            log.exception("flag %s: variant evaluation failed; default %s", name, default)
+            return default
+        chosen = answer.get("name") if isinstance(answer, dict) and answer.get("enabled") else None
+        return str(chosen) if chosen else default
+
     def snapshot(self) -> dict[str, bool]:
         """Every flag evaluated now (this also counts as usage on the server)."""
         return {name: self.enabled(name) for name in DEFAULTS}
@@ -83,11 +106,12 @@ class Flags:
                 self.client.destroy()
 
 
-def from_env(environ: Mapping[str, str] | None = None, *, ignore_changes: bool = False) -> Flags:
+def from_env(environ: Mapping[str, str] | None = None, *, ignore_changes: bool = False,
+             skew_variants: bool = False) -> Flags:
     """Flags read from ``UNLEASH_URL`` (or the defaults); the client starts in the background."""
     env = dict(os.environ if environ is None else environ)
     url = env.get("UNLEASH_URL", "").strip()
-    flags = Flags(None, ignore_changes=ignore_changes, remote=bool(url))
+    flags = Flags(None, ignore_changes=ignore_changes, remote=bool(url), skew_variants=skew_variants)
     if url:
         threading.Thread(target=_connect, args=(flags, url, env), name="unleash-init", daemon=True).start()
     return flags

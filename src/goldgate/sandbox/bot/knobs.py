@@ -195,6 +195,9 @@ class FaultKnobs:
     ignore_flags: bool = knob("FAULT_IGNORE_FLAGS", "true", parse_bool, False)
     """The bot keeps the first value it evaluated for each feature flag and ignores every later change (a kill switch that does not work)."""
 
+    variant_skew: bool = knob("FAULT_VARIANT_SKEW", "true", parse_bool, False)
+    """Every signal request gets variant A of the A/B flag, whatever split the flag server holds (an experiment whose split is ignored)."""
+
     @property
     def stalls(self) -> bool:
         return self.stall_every_s is not None and self.stall_s is not None

@@ -94,6 +94,9 @@ class BotMetrics:
                                 ["version", "model"], registry=r)
         self.feature_enabled = Gauge("bot_feature_enabled", "1 while the feature's flag is on, as "
                                      "this pod last evaluated it (0 off).", ["feature"], registry=r)
+        self.flag_variants = Counter("bot_flag_variant_requests_total", "Signal requests by the A/B "
+                                     "flag's variant this pod answered them with.", ["flag", "variant"],
+                                     registry=r)
         self._trading_series(r, symbols)
         self.broker_connected.set(1)
         self.build_info.labels(version=version, model=model_version).set(1)

@@ -51,6 +51,7 @@ URL_ENV = "GOLDGATE_UNLEASH_URL"
 CLIENT_TOKEN_ENV = "GOLDGATE_UNLEASH_CLIENT_TOKEN"  # noqa: S105 - a variable's name
 STATE_FILE = "unleash.json"
 ADMIN_TOKEN_FILE = "unleash-admin-token"  # noqa: S105 - a file name
+CLIENT_TOKEN_FILE = "unleash-client-token"  # noqa: S105 - a file name
 LOG_FILE = "unleash.log"
 DATABASE = "unleash"
 PROJECT = "default"
@@ -132,14 +133,29 @@ def _pg(p: UnleashPlan) -> pg.PgServer:
 
 
 def record(p: UnleashPlan, **extra: Any) -> None:
-    """``unleash.json`` (no token in it) and the admin token file beside it (0600)."""
+    """``unleash.json`` (no token in it) and the admin and client token files beside it (0600).
+
+    The client token file is what a second region's pods are given: one flag server per
+    deployment, as teams run it, its clients in every region."""
     folder = pathlib.Path(p.folder)
     token_file = folder / ADMIN_TOKEN_FILE
-    token_file.write_text(p.admin_token)
-    token_file.chmod(0o600)
+    for name, token in ((ADMIN_TOKEN_FILE, p.admin_token), (CLIENT_TOKEN_FILE, p.client_token)):
+        (folder / name).write_text(token)
+        (folder / name).chmod(0o600)
     data = {k: v for k, v in asdict(p).items() if k not in ("admin_token", "client_token")}
     data.update({"url": p.url, "admin_token_file": str(token_file), **extra})
     (folder / STATE_FILE).write_text(json.dumps(data, indent=1))
+
+
+def client_env(folder: pathlib.Path) -> dict[str, str]:
+    """The daemon variables that give a (second region's) kubelet this server's URL and client
+    token; empty when no server was planned in ``folder``."""
+    url = read_state(folder).get("url")
+    try:
+        token = (folder / CLIENT_TOKEN_FILE).read_text().strip()
+    except OSError:
+        return {}
+    return {URL_ENV: str(url), CLIENT_TOKEN_ENV: token} if url and token else {}
 
 
 def read_state(folder: pathlib.Path) -> dict[str, Any]:
@@ -206,15 +222,42 @@ def seed(p: UnleashPlan, flags_file: pathlib.Path) -> list[str]:
     for entry in entries:
         name = str(entry["name"])
         names.append(name)
-        kind = "kill-switch" if entry.get("killswitch") else "release"
+        kind = str(entry.get("type") or ("kill-switch" if entry.get("killswitch") else "release"))
         _admin(p, "POST", base, {"name": name, "type": kind,
                                  "description": f"introduced {entry.get('introduced', '?')}, "
                                                 f"clean up by {entry.get('cleanup_by', '?')}"})
         env_path = f"{base}/{name}/environments/{ENVIRONMENT}"
-        _admin(p, "POST", f"{env_path}/strategies", {"name": "default", "parameters": {}})
+        variants = strategy_variants(flags_file, name, entry.get("variants"))
+        strategy: dict[str, Any] = {"name": "default", "parameters": {}}
+        if variants:  # a gradual rollout to everyone, split between the variants
+            strategy = {"name": "flexibleRollout", "variants": variants,
+                        "parameters": {"rollout": "100", "stickiness": "default", "groupId": name}}
+        _admin(p, "POST", f"{env_path}/strategies", strategy)
         if entry.get("enabled", True):
             _admin(p, "POST", f"{env_path}/on")
     return names
+
+
+def strategy_variants(flags_file: pathlib.Path, name: str, split: Any) -> list[dict[str, Any]]:
+    """flags.yaml's ``variants: {A: 50, B: 50}`` (percent of requests) as Unleash strategy variants.
+
+    Unleash weighs variants in thousandths and spreads its "variable" weights evenly over the
+    variants that have one, so every variant but the last gets its share as a "fix" weight
+    and the last the remainder: the split on the server is the one the release declares.
+    """
+    if split in (None, {}):
+        return []
+    if not isinstance(split, dict) or len(split) < 2 or any(
+            isinstance(v, bool) or not isinstance(v, int | float) or v <= 0 for v in split.values()):
+        raise UnleashError(f"{flags_file}: flag {name}: variants must map two or more names to positive percents")
+    if abs(sum(split.values()) - 100) > 1e-6:
+        raise UnleashError(f"{flags_file}: flag {name}: variant percents add up to {sum(split.values()):g}, not 100")
+    items = list(split.items())
+    out = [{"name": str(v), "weight": round(float(pct) * 10), "weightType": "fix", "stickiness": "default"}
+           for v, pct in items[:-1]]
+    out.append({"name": str(items[-1][0]), "weight": 1000 - sum(int(v["weight"]) for v in out),
+                "weightType": "variable", "stickiness": "default"})
+    return out
 
 
 def stop(folder: pathlib.Path, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -236,6 +279,6 @@ def stop(folder: pathlib.Path, proc: subprocess.Popen[bytes] | None = None) -> N
         server = pg.PgServer("unleash", pathlib.Path(state["pg_root"]), int(state["pg_port"]))
         pg.stop(server, mode="immediate")
         shutil.rmtree(state["pg_root"], ignore_errors=True)
-    for name in (STATE_FILE, ADMIN_TOKEN_FILE):
+    for name in (STATE_FILE, ADMIN_TOKEN_FILE, CLIENT_TOKEN_FILE):
         with contextlib.suppress(FileNotFoundError):
             (folder / name).unlink()

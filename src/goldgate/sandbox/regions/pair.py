@@ -290,13 +290,16 @@ def start_secondary(state_dir: pathlib.Path, primary_info: Any, region_faults: S
     where = folder(state_dir)
     primary_db, standby_db = servers(where)
     secondary_faults = ["never-ready"] if "secondary-not-ready" in region_faults else []
+    from goldgate.sandbox.flags import server as unleash
     from goldgate.sandbox.market.process import feed_url
 
     try:  # one market for both regions: the secondary's bots read the primary's feed
         # regions=1: the secondary is one region, whatever $GOLDGATE_SANDBOX_REGIONS asks of the whole sandbox.
+        # One flag server per deployment: the secondary's bots evaluate their flags on the primary's Unleash.
         second = lifecycle.ensure_running(where / SECONDARY_DIR, secondary_faults, timeout=timeout, notices=notices,
                                           manifests=where / "manifests-secondary", regions=1,
-                                          market_url=feed_url(state_dir))
+                                          market_url=feed_url(state_dir),
+                                          daemon_env=unleash.client_env(state_dir / "flags"))
     except lifecycle.SandboxError as exc:
         raise RegionsError(f"the secondary region did not start: {exc}") from None
     primary_url = service_url(primary_info)
