@@ -16,11 +16,13 @@ import email.utils
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
-__all__ = ["RecordClient", "RecordUnavailable", "Reply"]
+__all__ = ["RecordClient", "RecordUnavailable", "Refusal", "Reply"]
+
+T = TypeVar("T")
 
 RETRYABLE = {429, 500, 502, 503, 504}
 
@@ -39,6 +41,20 @@ class Reply:
     body: Any
     headers: Mapping[str, str]
     url: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """What a provider's own client raised, in the reader's terms.
+
+    ``status`` is the HTTP status (None: no answer at all - connection refused, timed out);
+    ``retry_after`` the raw ``Retry-After`` header of a 429; ``where`` the URL without query.
+    """
+
+    status: int | None
+    retry_after: str | None = None
+    where: str = ""
+    detail: str = ""
 
 
 def retry_after_s(value: str | None, now: float | None = None) -> float | None:
@@ -111,6 +127,49 @@ class RecordClient:
                 continue
             return self._reply(call, url, resp)
 
+    def run(self, call: str, fn: Callable[[], T], refusal: Callable[[Exception], Refusal | None]) -> T:
+        """``fn()`` - one call through a provider's own client - under the same bounds as :meth:`get`.
+
+        The provider's client is built with its own retries off; ``refusal`` maps what it raises
+        to a :class:`Refusal` (None: not a failure of the service, raised as it is). 429, 5xx and
+        no answer are retried ``retries`` times, Retry-After honoured only within ``budget_s``;
+        401/403 and the rest end as one :class:`RecordUnavailable` naming provider and call.
+        """
+        attempt = 0
+        while True:
+            if self._remaining() <= 0:
+                raise RecordUnavailable(self.provider, call, f"no answer within the probe's {self.budget_s:g} s")
+            try:
+                return fn()
+            except RecordUnavailable:
+                raise
+            except Exception as exc:  # classified by the provider's refusal()
+                why = refusal(exc)
+                if why is None:
+                    raise
+            retryable = why.status is None or why.status in RETRYABLE
+            if retryable and attempt < self.retries:
+                attempt += 1
+                wait = retry_after_s(why.retry_after) if why.status == 429 else None
+                self._pause(self.backoff_s * 2 ** (attempt - 1) if wait is None else wait, call,
+                            "connection failed" if why.status is None else f"HTTP {why.status}")
+                continue
+            if why.status is None:
+                raise RecordUnavailable(self.provider, call, f"{why.detail or 'no answer'} after {attempt + 1} "
+                                        f"attempts ({_safe(why.where or self.base_url)})")
+            self._refuse(call, why.status, why.where or self.base_url)
+            raise RecordUnavailable(self.provider, call, f"{why.detail or 'unexpected answer'} ({_safe(why.where)})")
+
+    def _refuse(self, call: str, code: int, url: str) -> None:
+        """The error of a status that is not a usable answer (returns for 2xx/3xx)."""
+        if code in (401, 403):
+            raise RecordUnavailable(self.provider, call, f"HTTP {code}: the token was refused or lacks read "
+                                    f"permission ({_safe(url)})")
+        if code == 429:
+            raise RecordUnavailable(self.provider, call, f"HTTP 429: still rate-limited after {self.retries} retries")
+        if code >= 300:
+            raise RecordUnavailable(self.provider, call, f"HTTP {code} ({_safe(url)})")
+
     def _pause(self, seconds: float, call: str, why: str) -> None:
         if seconds >= self._remaining():
             raise RecordUnavailable(self.provider, call, f"{why}; waiting {seconds:g} s more would exceed the "
@@ -119,13 +178,7 @@ class RecordClient:
 
     def _reply(self, call: str, url: str, resp: requests.Response) -> Reply:
         code = resp.status_code
-        if code in (401, 403):
-            raise RecordUnavailable(self.provider, call, f"HTTP {code}: the token was refused or lacks read "
-                                    f"permission ({_safe(url)})")
-        if code == 429:
-            raise RecordUnavailable(self.provider, call, f"HTTP 429: still rate-limited after {self.retries} retries")
-        if code >= 300:
-            raise RecordUnavailable(self.provider, call, f"HTTP {code} ({_safe(url)})")
+        self._refuse(call, code, url)
         try:
             body = resp.json()
         except ValueError:
