@@ -26,6 +26,7 @@ class Seen:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    method: str = "GET"
 
 
 @dataclass
@@ -41,9 +42,18 @@ def serve(handler: Handler) -> Iterator[Fake]:
 
     class _Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            self._answer({})
+
+        def do_POST(self) -> None:
+            """A form-encoded POST (Slack's Web API takes every method's arguments either way)."""
+            length = int(self.headers.get("Content-Length") or 0)
+            form = parse_qs(self.rfile.read(length).decode(), keep_blank_values=True) if length else {}
+            self._answer({k: v[-1] for k, v in form.items()})
+
+        def _answer(self, form: dict[str, str]) -> None:
             parts = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-            fake.requests.append(Seen(parts.path, query, dict(self.headers.items())))
+            query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()} | form
+            fake.requests.append(Seen(parts.path, query, dict(self.headers.items()), self.command))
             status, headers, body = handler(parts.path, query)
             data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(status)
