@@ -120,3 +120,12 @@ def test_a_retry_after_beyond_the_budget_is_an_error(client) -> None:
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"GitHub GET .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_pygithubs_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times (PyGithub's default GithubRetry would retry it itself)."""
+    with serve(lambda p, q: (503, {}, {"message": "Service Unavailable"})) as fake:
+        c = client("GitHub", fake.url, github.headers("ghp-test-token"))
+        with pytest.raises(RecordUnavailable, match=rf"GitHub GET /repos/{REPO}/commits/.*/pulls: HTTP 503"):
+            github.read_reviews(c, REPO, MERGE)
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]

@@ -83,3 +83,13 @@ def test_retry_after_is_honoured(client) -> None:
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"Slack POST conversations.history: .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_slack_sdks_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times, and the token goes as slack_sdk sends it (Bearer)."""
+    with serve(lambda p, q: (503, {}, {"ok": False})) as fake:
+        c = client("Slack", fake.url, slack.headers("xoxb-test-token"))
+        with pytest.raises(RecordUnavailable, match=r"Slack POST conversations.history: HTTP 503"):
+            slack.read_messages(c, "C0RELEASES", START - dt.timedelta(days=7), START)
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]
+    assert fake.requests[0].headers["Authorization"] == "Bearer xoxb-test-token"
