@@ -85,6 +85,8 @@ class RecordClient:
     retries: int = 2
     budget_s: float = 30.0
     backoff_s: float = 0.2
+    # TLS trust: True for the system's, or a CA bundle (PEM path) for a service behind a private CA.
+    verify: bool | str = True
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     _deadline: float | None = None
@@ -111,7 +113,7 @@ class RecordClient:
             try:
                 resp = session.get(url, params=params, headers=dict(self.headers), auth=self.auth,
                                    timeout=(min(self.timeout_s, left), min(self.timeout_s, left)),
-                                   allow_redirects=False)
+                                   allow_redirects=False, verify=self.verify)
             except requests.RequestException as exc:
                 if attempt < self.retries:
                     attempt += 1
