@@ -122,3 +122,9 @@ def test_no_answer_is_an_error_naming_pagerduty(client) -> None:
     assert "pd-test-key" not in str(exc.value) and c.waits == [0.2, 0.4]
     with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: the CA bundle .* cannot be read"):
         pagerduty.read_on_call(client("PagerDuty", url, pagerduty.headers("k"), verify=ca), "PT20YPA", START, END)
+
+
+def test_a_plain_http_url_is_an_error_naming_pagerduty(client) -> None:
+    """The client refuses http:// (an API key would travel in clear): one line, no traceback."""
+    with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: the client takes https:// URLs only"):
+        pagerduty.read_on_call(client("PagerDuty", "http://127.0.0.1:9", pagerduty.headers("k")), "PT20YPA", START, END)

@@ -54,7 +54,10 @@ def _pagerduty(client: RecordClient) -> _Client:
         verify = ssl.create_default_context(cafile=client.verify) if isinstance(client.verify, str) else client.verify
     except (OSError, ssl.SSLError):
         raise RecordUnavailable(PROVIDER, CALL, f"the CA bundle {client.verify} cannot be read") from None
-    pdc = _Client(key, base_url=client.base_url.rstrip("/"), verify=verify)
+    try:
+        pdc = _Client(key, base_url=client.base_url.rstrip("/"), verify=verify)
+    except pd.UrlError:
+        raise RecordUnavailable(PROVIDER, CALL, f"the client takes https:// URLs only, not {client.base_url}") from None
     pdc.timeout = client.timeout_s
     pdc.max_network_attempts = 0
     pdc.retry = {}
