@@ -6,8 +6,11 @@ Documented calls of the Table API: ``GET /api/now/table/change_request`` with
 and the dates' stored values, which are UTC "YYYY-MM-DD HH:MM:SS"); work notes from
 ``GET /api/now/table/sys_journal_field`` paged by the ``Link: rel="next"`` header.
 
-Read with ``requests``: ServiceNow publishes no Python client of its own for the Table
-API, and the Table API is plain JSON over HTTPS. Credentials: a user with the read-only ``itil`` role on
+Read with ``requests`` on the shared bounded reader: ServiceNow has no maintained Python
+client for the Table API. ServiceNow publishes none of its own, and the community's
+``pysnow`` has had no release since 0.7.17 (March 2021; checked on PyPI 2026-12-06) and
+pins ``oauthlib<4``, ``requests-oauthlib<2`` and ``pytz<2020``, below this lock's. The
+Table API is plain JSON over HTTPS. Credentials: a user with the read-only ``itil`` role on
 change_request and sys_journal_field (basic auth) or an OAuth bearer token.
 """
 
