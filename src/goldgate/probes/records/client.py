@@ -97,6 +97,10 @@ class RecordClient:
             self._deadline = self.clock() + self.budget_s
         return self._deadline - self.clock()
 
+    def call_timeout_s(self) -> float:
+        """The timeout of the next call: ``timeout_s``, cut to what is left of the budget."""
+        return max(0.001, min(self.timeout_s, self._remaining()))
+
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else f"{self.base_url.rstrip('/')}/{path.lstrip('/')}"
 

@@ -58,6 +58,13 @@ class _Session:
     def _keep(self, resp: requests.Response, *args: Any, **kwargs: Any) -> None:
         self.last = resp
 
+    def bounded(self, client: RecordClient, fn: Any) -> Any:
+        """``fn`` as a no-argument call whose timeout never runs past the probe's budget."""
+        def call() -> Any:
+            self.gl.timeout = client.call_timeout_s()
+            return fn()
+        return call
+
     def refusal(self, exc: Exception) -> Refusal | None:
         where = self.last.url if self.last is not None else ""
         if isinstance(exc, GitlabParsingError) or (isinstance(exc, GitlabError) and exc.response_code is None):
@@ -74,11 +81,11 @@ class _Session:
 
 def _list(client: RecordClient, s: _Session, call: str, first: Any) -> list[dict]:
     """Every item of a GitlabList, the first page and each next one a bounded call."""
-    pages = client.run(call, first, s.refusal)
+    pages = client.run(call, s.bounded(client, first), s.refusal)
     out: list[dict] = []
     for _ in range(MAX_PAGES * PAGE):
         try:
-            item = client.run(call, lambda: next(pages), s.refusal)
+            item = client.run(call, s.bounded(client, lambda: next(pages)), s.refusal)
         except StopIteration:
             return out
         out.append(need(PROVIDER, call, item, dict, "a merge request"))
@@ -102,8 +109,8 @@ def read_approvals(client: RecordClient, project: str, commit: str) -> ReviewRec
         raise RecordUnavailable(PROVIDER, call, "malformed body: a merge request without iid, author.username "
                                 "or sha") from None
     acall = f"GET /projects/{project}/merge_requests/{iid}/approvals"
-    body = need(PROVIDER, acall, client.run(acall, lambda: proj.mergerequests.get(iid, lazy=True).approvals.get(
-        **NO_RETRY).asdict(), s.refusal), dict, "the approvals")
+    body = need(PROVIDER, acall, client.run(acall, s.bounded(client, lambda: proj.mergerequests.get(
+        iid, lazy=True).approvals.get(**NO_RETRY).asdict()), s.refusal), dict, "the approvals")
     approvers = need(PROVIDER, acall, body.get("approved_by"), list, "approved_by")
     try:
         reviews = tuple(Review(str(a["user"]["username"]), "APPROVED", "") for a in approvers)

@@ -77,6 +77,11 @@ def _refusal(exc: Exception) -> Refusal | None:
     return None
 
 
+def _page(client: RecordClient, pdc: _Client, params: dict[str, Any]) -> Any:
+    pdc.timeout = client.call_timeout_s()  # never past the budget
+    return pdc.jget("oncalls", params=params)
+
+
 def read_on_call(client: RecordClient, policy: str, since: dt.datetime, until: dt.datetime) -> OnCallRecord:
     pdc = _pagerduty(client)
     entries: list[OnCallEntry] = []
@@ -84,7 +89,7 @@ def read_on_call(client: RecordClient, policy: str, since: dt.datetime, until: d
     for _ in range(MAX_PAGES):
         params = {"escalation_policy_ids[]": policy, "since": since.isoformat(), "until": until.isoformat(),
                   "time_zone": "UTC", "limit": PAGE, "offset": offset}
-        body = need(PROVIDER, CALL, client.run(CALL, lambda p=params: pdc.jget("oncalls", params=p), _refusal),
+        body = need(PROVIDER, CALL, client.run(CALL, lambda p=params: _page(client, pdc, p), _refusal),
                     dict, "the answer")
         page = need(PROVIDER, CALL, body.get("oncalls"), list, "oncalls")
         entries += [_entry(item) for item in page]

@@ -64,6 +64,11 @@ def _refusal(exc: Exception) -> Refusal | None:
     return None
 
 
+def _page(client: RecordClient, web: WebClient, params: dict[str, Any]) -> Any:
+    web.timeout = client.call_timeout_s()  # type: ignore[assignment]  # never past the budget
+    return web.conversations_history(**params).data
+
+
 def read_messages(client: RecordClient, channel: str, oldest: dt.datetime, latest: dt.datetime) -> NotificationRecord:
     web = _web(client)
     messages: list[Message] = []
@@ -73,8 +78,8 @@ def read_messages(client: RecordClient, channel: str, oldest: dt.datetime, lates
                                   "latest": f"{latest.timestamp():.6f}", "limit": 200, "inclusive": True}
         if cursor:
             params["cursor"] = cursor
-        body = need(PROVIDER, CALL, client.run(CALL, lambda p=params: web.conversations_history(**p).data,
-                                               _refusal), dict, "the answer")
+        body = need(PROVIDER, CALL, client.run(CALL, lambda p=params: _page(client, web, p), _refusal), dict,
+                    "the answer")
         if body.get("ok") is not True:
             raise RecordUnavailable(PROVIDER, CALL, f"ok is {body.get('ok')!r}: {body.get('error') or 'no error named'}")
         for item in need(PROVIDER, CALL, body.get("messages"), list, "messages"):
