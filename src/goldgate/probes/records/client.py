@@ -219,3 +219,12 @@ def timestamp(provider: str, call: str, value: Any, what: str, *, nullable: bool
         if t is not None and t.tzinfo is not None:
             return t
     raise RecordUnavailable(provider, call, f"malformed body: {what} {value!r} is not an ISO-8601 time with a zone")
+
+
+def next_link(header: str) -> str | None:
+    """The ``rel="next"`` URL of a Link header (RFC 8288), as GitHub and ServiceNow page their lists."""
+    for part in header.split(","):
+        bits = part.split(";")
+        if len(bits) >= 2 and any(b.strip() == 'rel="next"' for b in bits[1:]):
+            return bits[0].strip().strip("<>")
+    return None

@@ -26,7 +26,14 @@ from typing import Any
 import requests
 from github import Auth, Github, GithubException
 
-from goldgate.probes.records.client import RecordClient, RecordUnavailable, Refusal, need, timestamp
+from goldgate.probes.records.client import (
+    RecordClient,
+    RecordUnavailable,
+    Refusal,
+    need,
+    next_link,
+    timestamp,
+)
 from goldgate.probes.records.facts import Review, ReviewRecord
 
 PROVIDER = "GitHub"
@@ -95,7 +102,7 @@ def read_reviews(client: RecordClient, repository: str, commit: str) -> ReviewRe
         got, body = _get(client, gh, rcall, url, params)
         for item in need(PROVIDER, rcall, body, list, "the list of reviews"):
             reviews.append(_review(rcall, item))
-        url, params = _next_link(_header(got, "link") or ""), None
+        url, params = next_link(_header(got, "link") or ""), None
     else:
         raise RecordUnavailable(PROVIDER, rcall, f"more than {MAX_PAGES} pages of reviews")
     return ReviewRecord(PROVIDER, f"{repository}#{number}", author, head, str(merge) if merge else None,
@@ -116,12 +123,3 @@ def _review(call: str, item: object) -> Review:
                       str(item.get("id", "")))
     except (KeyError, TypeError, AttributeError):
         raise RecordUnavailable(PROVIDER, call, "malformed body: a review without user or state") from None
-
-
-def _next_link(header: str) -> str | None:
-    """The ``rel="next"`` URL of a Link header (RFC 8288), as GitHub pages its lists."""
-    for part in header.split(","):
-        bits = part.split(";")
-        if len(bits) >= 2 and any(b.strip() == 'rel="next"' for b in bits[1:]):
-            return bits[0].strip().strip("<>")
-    return None

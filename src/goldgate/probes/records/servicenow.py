@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from goldgate.probes.records.client import RecordClient, RecordUnavailable, need
+from goldgate.probes.records.client import RecordClient, RecordUnavailable, need, next_link
 from goldgate.probes.records.facts import ChangeRecord, Message, NotificationRecord
-from goldgate.probes.records.github import _next_link
 
 PROVIDER = "ServiceNow"
 MAX_PAGES = 20
@@ -93,7 +92,7 @@ def read_work_notes(client: RecordClient, number: str, sys_id: str) -> Notificat
             notes.append(Message(_utc(call, _field(call, row, "sys_created_on"), "sys_created_on"),
                                  str(row.get("sys_created_by", "")), _field(call, row, "value"),
                                  str(row.get("sys_id", ""))))
-        url, params = _next_link(reply.headers.get("Link", "")), None
+        url, params = next_link(reply.headers.get("Link", "")), None
     else:
         raise RecordUnavailable(PROVIDER, call, f"more than {MAX_PAGES} pages of work notes")
     return NotificationRecord(PROVIDER, f"{number} work notes", tuple(notes), client.url(call.split(" ", 1)[1]))
