@@ -52,7 +52,8 @@ records:
 def test_checklist_reads_the_configured_providers(tmp_path: Path) -> None:
     with ExitStack() as stack:
         github = stack.enter_context(serve(gh.forge([gh.review(1, "bob", "APPROVED"), gh.review(2, "cy", "APPROVED")])))
-        pagerduty = stack.enter_context(serve(pd.paging(pd.HEALTHY)))
+        # PagerDuty's client speaks HTTPS only: its server has a certificate the run trusts by SSL_CERT_FILE.
+        pagerduty = stack.enter_context(serve(pd.paging(pd.HEALTHY), tls=True))
         servicenow = stack.enter_context(serve(sn.table(sn.change(("-4", "Assess"), "requested"))))
         slack = stack.enter_context(serve(sl.history(sl.EARLY)))
         (tmp_path / "release.yaml").write_text(RELEASE.format(merge=gh.MERGE))
@@ -60,7 +61,8 @@ def test_checklist_reads_the_configured_providers(tmp_path: Path) -> None:
             manifest=tmp_path / "release.yaml", github=github.url, repo=gh.REPO, pagerduty=pagerduty.url,
             servicenow=servicenow.url, slack=slack.url))
         env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state"), "GG_TEST_GITHUB_TOKEN": "ghp-wired",
-               "GG_TEST_PD_TOKEN": "pd-wired", "GG_TEST_SN_PASSWORD": "sn-wired", "GG_TEST_SLACK_TOKEN": "xoxb-wired"}
+               "GG_TEST_PD_TOKEN": "pd-wired", "GG_TEST_SN_PASSWORD": "sn-wired", "GG_TEST_SLACK_TOKEN": "xoxb-wired",
+               "SSL_CERT_FILE": pagerduty.ca}
         run = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "features/checklist", "-k", SCENARIOS,
              f"--environments-dir={tmp_path}", "--env=records", f"--verdict-file={tmp_path / 'verdict.json'}",

@@ -41,3 +41,11 @@ def test_retry_after_forms() -> None:
     assert retry_after_s("7") == 7.0 and retry_after_s(None) is None and retry_after_s("soon") is None
     later = email.utils.formatdate(1_000_030, usegmt=True)
     assert retry_after_s(later, now=1_000_000) == pytest.approx(30, abs=1)
+
+
+def test_a_clients_call_timeout_never_runs_past_the_budget() -> None:
+    now = [100.0]
+    client = RecordClient("Example", "https://example.invalid", timeout_s=10, budget_s=30, clock=lambda: now[0])
+    assert client.call_timeout_s() == 10
+    now[0] += 26
+    assert client.call_timeout_s() == 4

@@ -68,7 +68,8 @@ def test_two_independent_approvals_on_the_head_pass(client) -> None:
     record, fake, _ = read(client, forge([review(1, "bob", "APPROVED"), review(2, "cy", "APPROVED")]))
     v = reviews_approved(record, MERGE, 2)
     assert v.status is Status.PASS and f"{REPO}#1347" in v.reason and v.provenance == "measured"
-    assert fake.requests[0].headers["Authorization"] == "Bearer ghp-test-token"
+    # PyGithub sends the token in the "token" form GitHub documents beside "Bearer".
+    assert fake.requests[0].headers["Authorization"] == "token ghp-test-token"
 
 
 def test_reviews_are_read_across_pages(client) -> None:
@@ -119,3 +120,12 @@ def test_a_retry_after_beyond_the_budget_is_an_error(client) -> None:
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"GitHub GET .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_pygithubs_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times (PyGithub's default GithubRetry would retry it itself)."""
+    with serve(lambda p, q: (503, {}, {"message": "Service Unavailable"})) as fake:
+        c = client("GitHub", fake.url, github.headers("ghp-test-token"))
+        with pytest.raises(RecordUnavailable, match=rf"GitHub GET /repos/{REPO}/commits/.*/pulls: HTTP 503"):
+            github.read_reviews(c, REPO, MERGE)
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]

@@ -96,3 +96,12 @@ def test_retry_after_is_honoured(client) -> None:
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"GitLab GET .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_python_gitlabs_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times (python-gitlab alone would retry it up to 10 times)."""
+    with serve(lambda p, q: (503, {}, {"message": "503 Service Unavailable"})) as fake:
+        c = client("GitLab", f"{fake.url}/api/v4", gitlab.headers("glpat-test"))
+        with pytest.raises(RecordUnavailable, match=r"GitLab GET /projects/trading/bot/repository.*: HTTP 503"):
+            gitlab.read_approvals(c, PROJECT, MERGE)
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]

@@ -75,7 +75,8 @@ def test_an_issue_still_in_assess_fails(client) -> None:
 def test_comments_are_read_across_pages(client) -> None:
     with serve(server()) as fake:
         notes = jira.read_comments(client("Jira", fake.url), "OPS-123")
-    assert len(notes.messages) == 3 and len(fake.requests) == 2 and fake.requests[1].query["startAt"] == "2"
+    # The jira client's comment list drops ``total``: the pages are read until one comes back empty.
+    assert len(notes.messages) == 3 and [r.query["startAt"] for r in fake.requests] == ["0", "2", "3"]
     assert notified_before(notes, START, ["OPS-123"]).status is Status.PASS
 
 
@@ -95,3 +96,14 @@ def test_retry_after_is_honoured(client) -> None:
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
     with pytest.raises(RecordUnavailable, match=r"Jira GET .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_the_jira_clients_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times (the client's session alone would retry it on its own schedule)."""
+    with serve(lambda p, q: (503, {}, {"errorMessages": ["Service Unavailable"]})) as fake:
+        c = client("Jira", fake.url, jira.headers("jira-test-token"))
+        with pytest.raises(RecordUnavailable, match=r"Jira GET /rest/api/2/issue/OPS-123: HTTP 503"):
+            jira.read_change(c, SETTINGS, "OPS-123")
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]
+    sent = {k.lower(): v for k, v in fake.requests[0].headers.items()}
+    assert sent["authorization"] == "Bearer jira-test-token"

@@ -49,8 +49,9 @@ def paging(entries: list[dict[str, Any]]):
 
 
 def read(client, handler):
-    with serve(handler) as fake:
-        c = client("PagerDuty", fake.url, pagerduty.headers("pd-test-key"))
+    # PagerDuty's client speaks HTTPS only: the loopback server does too, with its own certificate.
+    with serve(handler, tls=True) as fake:
+        c = client("PagerDuty", fake.url, pagerduty.headers("pd-test-key"), verify=fake.ca)
         return pagerduty.read_on_call(c, "PT20YPA", START, END), fake, c
 
 
@@ -100,3 +101,30 @@ def test_a_malformed_body_is_an_error(client, body: object) -> None:
 def test_a_server_error_is_retried_then_an_error(client) -> None:
     with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: HTTP 503"):
         read(client, lambda p, q: (503, {}, {"error": "unavailable"}))
+
+
+def test_the_pagerduty_clients_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A persistent 429 is asked 1 + retries times with Retry-After waited within the budget (the
+    client alone would retry a 429 without limit on its own back-off)."""
+    with serve(lambda p, q: (429, {"Retry-After": "1"}, {"error": {"message": "Rate Limit Exceeded"}}), tls=True) as fake:
+        c = client("PagerDuty", fake.url, pagerduty.headers("pd-test-key"), verify=fake.ca)
+        with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: HTTP 429: still rate-limited after 2"):
+            pagerduty.read_on_call(c, "PT20YPA", START, END)
+    assert len(fake.requests) == 3 and c.waits == [1.0, 1.0]
+
+
+def test_no_answer_is_an_error_naming_pagerduty(client) -> None:
+    with serve(paging(HEALTHY), tls=True) as fake:
+        url, ca = fake.url, fake.ca
+    c = client("PagerDuty", url, pagerduty.headers("pd-test-key"))
+    with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: ConnectError after 3 attempts") as exc:
+        pagerduty.read_on_call(c, "PT20YPA", START, END)
+    assert "pd-test-key" not in str(exc.value) and c.waits == [0.2, 0.4]
+    with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: the CA bundle .* cannot be read"):
+        pagerduty.read_on_call(client("PagerDuty", url, pagerduty.headers("k"), verify=ca), "PT20YPA", START, END)
+
+
+def test_a_plain_http_url_is_an_error_naming_pagerduty(client) -> None:
+    """The client refuses http:// (an API key would travel in clear): one line, no traceback."""
+    with pytest.raises(RecordUnavailable, match=r"PagerDuty GET /oncalls: the client takes https:// URLs only"):
+        pagerduty.read_on_call(client("PagerDuty", "http://127.0.0.1:9", pagerduty.headers("k")), "PT20YPA", START, END)

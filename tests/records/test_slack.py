@@ -1,6 +1,7 @@
 """Slack channel history read as the Web API documentation shows it, served on loopback.
 
-Shape from docs.slack.dev "conversations.history method": {"ok": true, "messages": [{"type",
+Shape from docs.slack.dev "conversations.history method" (arguments as a query or, as
+slack_sdk sends them, a form-encoded POST): {"ok": true, "messages": [{"type",
 "user", "text", "ts"}], "has_more", "response_metadata": {"next_cursor"}}; a refused token is
 HTTP 200 with {"ok": false, "error": "invalid_auth"}; rate limits are HTTP 429 with Retry-After.
 """
@@ -64,12 +65,12 @@ def test_a_notification_after_the_window_opened_fails(client) -> None:
 
 @pytest.mark.parametrize("error", ["invalid_auth", "not_authed", "missing_scope"])
 def test_a_refused_token_is_an_error_naming_slack(client, error: str) -> None:
-    with pytest.raises(RecordUnavailable, match=rf"Slack GET conversations.history: .*{error}"):
+    with pytest.raises(RecordUnavailable, match=rf"Slack POST conversations.history: .*{error}"):
         read(client, lambda p, q: (200, {}, {"ok": False, "error": error}))
 
 
 def test_an_http_403_is_an_error_naming_slack(client) -> None:
-    with pytest.raises(RecordUnavailable, match=r"Slack GET conversations.history: HTTP 403"):
+    with pytest.raises(RecordUnavailable, match=r"Slack POST conversations.history: HTTP 403"):
         read(client, lambda p, q: (403, {}, {"ok": False}))
 
 
@@ -80,5 +81,15 @@ def test_retry_after_is_honoured(client) -> None:
 
 @pytest.mark.parametrize("body", ["<!doctype html>", {"ok": True, "messages": {}}, {"ok": True, "messages": [{"ts": "x"}]}])
 def test_a_malformed_body_is_an_error(client, body: object) -> None:
-    with pytest.raises(RecordUnavailable, match=r"Slack GET conversations.history: .*(not JSON|malformed)"):
+    with pytest.raises(RecordUnavailable, match=r"Slack POST conversations.history: .*(not JSON|malformed)"):
         read(client, lambda p, q: (200, {}, body))
+
+
+def test_slack_sdks_own_retry_is_off_and_the_readers_bounds_hold(client) -> None:
+    """A 503 is asked 1 + retries times, and the token goes as slack_sdk sends it (Bearer)."""
+    with serve(lambda p, q: (503, {}, {"ok": False})) as fake:
+        c = client("Slack", fake.url, slack.headers("xoxb-test-token"))
+        with pytest.raises(RecordUnavailable, match=r"Slack POST conversations.history: HTTP 503"):
+            slack.read_messages(c, "C0RELEASES", START - dt.timedelta(days=7), START)
+    assert len(fake.requests) == 3 and c.waits == [0.2, 0.4]
+    assert fake.requests[0].headers["Authorization"] == "Bearer xoxb-test-token"

@@ -5,8 +5,14 @@ Documented calls of the REST API v2: "Get issue" (``GET /rest/api/2/issue/{key}?
 ``2026-12-01T05:30:00.000+0000``) and "Get comments"
 (``GET /rest/api/2/issue/{key}/comment``, paged by ``startAt``/``maxResults``/``total``).
 
-Read with ``requests`` on the shared bounded reader so one timeout, retry and Retry-After
-policy covers every provider (the ``jira`` package brings its own session and retries).
+Read through ``jira`` (pycontribs), the maintained Python client of Jira's REST API:
+``JIRA.issue`` and ``JIRA.comments`` on its own session, token or basic auth, per-call
+timeout. Its session's own retries (``max_retries``: it sleeps on 429/5xx by its own
+schedule) are set to 0, and the server-info call it makes on start is skipped; each call
+runs inside the shared reader's :meth:`~goldgate.probes.records.client.RecordClient.run`,
+so Jira is bounded by the same retry count and Retry-After budget as every provider. The
+client's comment list does not pass ``total`` on, so the comments are paged until a page
+comes back empty (one more request than ``total`` would need).
 Credentials: a user with "Browse projects" only; on Cloud its e-mail (``user``) and an API
 token (``token``), on Data Center a personal access token (``token``) or ``user`` and
 ``password``.
@@ -17,7 +23,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from goldgate.probes.records.client import RecordClient, RecordUnavailable, need
+import requests
+from jira import JIRA, JIRAError
+
+from goldgate.probes.records.client import RecordClient, RecordUnavailable, Refusal, need
 from goldgate.probes.records.facts import ChangeRecord, Message, NotificationRecord
 
 PROVIDER = "Jira"
@@ -47,11 +56,38 @@ def _time(call: str, value: Any, what: str) -> dt.datetime | None:
     raise RecordUnavailable(PROVIDER, call, f"malformed body: {what} {value!r} is not a date-time with a zone")
 
 
+def _jira(client: RecordClient) -> JIRA:
+    """The jira client on the reader's URL and credentials, its own retries and start-up call off."""
+    token = str(client.headers.get("Authorization", "")).removeprefix("Bearer ").strip() or None
+    return JIRA(server=client.base_url.rstrip("/"), token_auth=None if client.auth else token,
+                basic_auth=client.auth, timeout=client.timeout_s, max_retries=0, get_server_info=False,
+                validate=False, options={"rest_api_version": "2"})
+
+
+def _refusal(exc: Exception) -> Refusal | None:
+    if isinstance(exc, JIRAError):
+        resp = exc.response
+        where = str(getattr(resp, "url", "") or exc.url or "")
+        if exc.status_code is None:
+            return Refusal(None, where=where, detail="no answer")
+        after = resp.headers.get("Retry-After") if resp is not None else None
+        return Refusal(int(exc.status_code), after, where)
+    if isinstance(exc, ValueError):  # requests' JSONDecodeError is also a RequestException
+        return Refusal(200, detail="the body is not JSON")
+    if isinstance(exc, requests.RequestException):
+        return Refusal(None, detail=type(exc).__name__)
+    if isinstance(exc, KeyError | TypeError | AttributeError):  # not the documented shape
+        return Refusal(200, detail="malformed body: not the documented shape")
+    return None
+
+
 def read_change(client: RecordClient, settings: Any, key: str) -> ChangeRecord:
     s = settings
     call = f"GET /rest/api/2/issue/{key}"
-    body = need(PROVIDER, call, client.get(call, f"rest/api/2/issue/{key}", {
-        "fields": ",".join([s.status_field, s.start_field, s.end_field])}).body, dict, "the issue")
+    j = _jira(client)
+    fields_asked = ",".join([s.status_field, s.start_field, s.end_field])
+    body = need(PROVIDER, call, client.run(call, lambda: j.issue(key, fields=fields_asked).raw, _refusal), dict,
+                "the issue")
     fields = need(PROVIDER, call, body.get("fields"), dict, "fields")
     status = fields.get(s.status_field)
     name = status.get("name") if isinstance(status, dict) else status
@@ -65,21 +101,20 @@ def read_change(client: RecordClient, settings: Any, key: str) -> ChangeRecord:
 
 def read_comments(client: RecordClient, key: str) -> NotificationRecord:
     call = f"GET /rest/api/2/issue/{key}/comment"
+    j = _jira(client)
     out: list[Message] = []
     start = 0
     for _ in range(MAX_PAGES):
-        body = need(PROVIDER, call, client.get(call, f"rest/api/2/issue/{key}/comment",
-                                               {"startAt": start, "maxResults": 50}).body, dict, "the answer")
-        page = need(PROVIDER, call, body.get("comments"), list, "comments")
+        page = client.run(call, lambda at=start: [c.raw for c in j.comments(key, start_at=at, max_results=50)],
+                          _refusal)
         for c in page:
             c = need(PROVIDER, call, c, dict, "a comment")
             author = c.get("author") if isinstance(c.get("author"), dict) else {}
             out.append(Message(_time(call, c.get("created"), "created"), str(author.get("displayName", "")),
                                str(c.get("body") or ""), str(c.get("id", ""))))
-        start += len(page)
-        total = body.get("total")
-        if not page or not isinstance(total, int) or start >= total:
+        if not page:
             break
+        start += len(page)
     else:
         raise RecordUnavailable(PROVIDER, call, f"more than {MAX_PAGES} pages of comments")
     return NotificationRecord(PROVIDER, f"{key} comments", tuple(out), client.url(f"rest/api/2/issue/{key}"))

@@ -7,8 +7,10 @@ Documented call of the Schedule API, "Get schedule timeline"
 answers for one instant. The primary schedule is level 1, the secondary level 2. The
 timeline is one answer per schedule (not paged).
 
-Read with ``requests`` on the shared bounded reader, like every provider here (one GET per
-schedule; Opsgenie's generated SDK would add a dependency for it).
+Read with ``requests`` on the shared bounded reader: Opsgenie has no maintained Python
+client. Its generated SDK, ``opsgenie-sdk``, has had no release since 2.1.5 (August 2021;
+checked on PyPI 2026-12-06) and Opsgenie itself is past its end of sale at Atlassian; the
+reader's one GET per schedule needs nothing it would add.
 Token: an API key of an integration with read access only (``Authorization: GenieKey ...``).
 """
 

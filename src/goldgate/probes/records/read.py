@@ -1,6 +1,8 @@
 """From the environment's ``records:`` section to facts: build each provider's bounded
 client (secrets resolved through :mod:`goldgate.secrets`, so they are redacted everywhere)
-and call its reader. The steps call these; nothing here decides.
+and call its reader. The steps call these; nothing here decides. A provider module (and the
+service's client library it brings) is imported only when the environment names it, so a
+run without ``records:`` pays no import time for them.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from goldgate.probes.records import github, pagerduty, servicenow, slack
+from goldgate.probes.records import servicenow
 from goldgate.probes.records.client import RecordClient
 from goldgate.probes.records.facts import (
     ChangeRecord,
@@ -42,6 +44,8 @@ def _auth(src: Any) -> tuple[str | None, tuple[str, str] | None]:
 def read_reviews(records: Any, commit: str) -> ReviewRecord:
     src = records.code_review
     if src.provider == "github":
+        from goldgate.probes.records import github
+
         client = _client(records, github.PROVIDER, src.url, github.headers(resolve_secret(src.token)))
         return github.read_reviews(client, src.repository, commit)
     from goldgate.probes.records import gitlab
@@ -53,6 +57,8 @@ def read_reviews(records: Any, commit: str) -> ReviewRecord:
 def read_on_call(records: Any, start: dt.datetime, end: dt.datetime) -> OnCallRecord:
     src = records.on_call
     if src.provider == "pagerduty":
+        from goldgate.probes.records import pagerduty
+
         client = _client(records, pagerduty.PROVIDER, src.url, pagerduty.headers(resolve_secret(src.token)))
         return pagerduty.read_on_call(client, src.escalation_policy, start, end)
     from goldgate.probes.records import opsgenie
@@ -84,6 +90,8 @@ def read_notifications(records: Any, window_start: dt.datetime, number: str = ""
     """Messages up to a day past the window's start (so a late one is seen and named)."""
     src = records.notification
     if src.provider == "slack":
+        from goldgate.probes.records import slack
+
         client = _client(records, slack.PROVIDER, src.url, slack.headers(resolve_secret(src.token)))
         return slack.read_messages(client, src.channel, window_start - LOOKBACK, window_start + dt.timedelta(days=1))
     change, client = _change_client(records)

@@ -6,8 +6,11 @@ Documented calls of the Table API: ``GET /api/now/table/change_request`` with
 and the dates' stored values, which are UTC "YYYY-MM-DD HH:MM:SS"); work notes from
 ``GET /api/now/table/sys_journal_field`` paged by the ``Link: rel="next"`` header.
 
-Read with ``requests``: ServiceNow publishes no Python client of its own for the Table
-API, and the Table API is plain JSON over HTTPS. Credentials: a user with the read-only ``itil`` role on
+Read with ``requests`` on the shared bounded reader: ServiceNow has no maintained Python
+client for the Table API. ServiceNow publishes none of its own, and the community's
+``pysnow`` has had no release since 0.7.17 (March 2021; checked on PyPI 2026-12-06) and
+pins ``oauthlib<4``, ``requests-oauthlib<2`` and ``pytz<2020``, below this lock's. The
+Table API is plain JSON over HTTPS. Credentials: a user with the read-only ``itil`` role on
 change_request and sys_journal_field (basic auth) or an OAuth bearer token.
 """
 
@@ -16,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from goldgate.probes.records.client import RecordClient, RecordUnavailable, need
+from goldgate.probes.records.client import RecordClient, RecordUnavailable, need, next_link
 from goldgate.probes.records.facts import ChangeRecord, Message, NotificationRecord
-from goldgate.probes.records.github import _next_link
 
 PROVIDER = "ServiceNow"
 MAX_PAGES = 20
@@ -90,7 +92,7 @@ def read_work_notes(client: RecordClient, number: str, sys_id: str) -> Notificat
             notes.append(Message(_utc(call, _field(call, row, "sys_created_on"), "sys_created_on"),
                                  str(row.get("sys_created_by", "")), _field(call, row, "value"),
                                  str(row.get("sys_id", ""))))
-        url, params = _next_link(reply.headers.get("Link", "")), None
+        url, params = next_link(reply.headers.get("Link", "")), None
     else:
         raise RecordUnavailable(PROVIDER, call, f"more than {MAX_PAGES} pages of work notes")
     return NotificationRecord(PROVIDER, f"{number} work notes", tuple(notes), client.url(call.split(" ", 1)[1]))
