@@ -244,3 +244,46 @@ def test_the_judge_stores_the_window_and_says_what_continued(env: Environment, t
     notes = " ".join(body["evidence"]["notes"])
     assert "count from the restart: window snapshot version 0" in notes, notes
     assert body["verdict"] != "PASS"
+
+
+class AskedSource:
+    """A Prometheus-like source (asked about the last ``window_s`` seconds): the window it was asked for."""
+
+    name = "prometheus"
+
+    def __init__(self) -> None:
+        self.windows: list[float] = []
+
+    def request_counts(self, window_s: float, selector: Any) -> Any:
+        from goldgate.probes.metrics import Measurement, RequestCounts
+
+        self.windows.append(window_s)
+        return Measurement("prometheus", "requests", 0.0, 500, window_s, counts=RequestCounts(500, 0))
+
+    def latency_quantile(self, q: float, window_s: float, selector: Any) -> Any:
+        from goldgate.probes.metrics import Measurement
+
+        self.windows.append(window_s)
+        return Measurement("prometheus", "p95", 0.05, 500, window_s)
+
+    def instant(self, name: str, selector: Any) -> Any:
+        from goldgate.probes.metrics import Measurement
+
+        return Measurement("prometheus", name, 50.0, 1)
+
+
+def test_with_prometheus_the_restored_window_asks_for_the_time_since_it_opened(env: Environment) -> None:
+    facts = {"pods": [_pod()]}
+    before = RollbackMonitor(env, kube=None, source=AskedSource(), group=RELEASE, baseline=STABLE,
+                             pods=lambda sel: facts["pods"], usage=lambda sel: [])
+    before.start()
+    snap = _through_store(before.snapshot())
+    for w in ("window", "baseline_window"):
+        snap[w]["opened_wall"] -= 600  # as if opened ten minutes ago
+    snap["started_wall"] -= 600
+    again = RollbackMonitor(env, kube=None, source=(source := AskedSource()), group=RELEASE, baseline=STABLE,
+                            pods=lambda sel: facts["pods"], usage=lambda sel: [])
+    again.start()
+    assert again.restore(snap) == ""
+    again.evaluate()
+    assert min(source.windows) >= 600 and again.elapsed_s >= 600

@@ -176,7 +176,9 @@ class Judge:
         self._runs: dict[str, Run] = {}
         self._opening: dict[str, asyncio.Future[Run]] = {}
         self._closing = False
-        self.evaluation_seconds: list[float] = []
+        self.evaluation_seconds: list[float] = []  # the latest 1000, for the quantiles
+        self.evaluations_total = 0
+        self.evaluation_total_s = 0.0
 
     # ------------------------------------------------------------------ runs
     @property
@@ -232,7 +234,10 @@ class Judge:
             run.history.append(controller_verdict(verdict))
             run.last = answer_body(run.key, verdict, checks, self._evidence(run, assessment))
             self.store.save(str(run.key), run.record())
-            self.evaluation_seconds.append(time.monotonic() - t0)
+            took = time.monotonic() - t0
+            self.evaluation_seconds.append(took)
+            self.evaluations_total += 1
+            self.evaluation_total_s += took
             del self.evaluation_seconds[:-1000]
             run.first.set()
             return run.last
