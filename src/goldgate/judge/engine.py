@@ -131,7 +131,7 @@ class Run:
                 "error_rate": self.monitor.error_rate.snapshot(), "history": self.history[-HISTORY:],
                 "last": self.last, "finished": self.finished,
                 "trading": trading.snapshot() if trading is not None else None,
-                "monitor": self.monitor.snapshot() if hasattr(self.monitor, "snapshot") else None}
+                "monitor": _window_snapshot(self.monitor)}
 
 
 def _restore_trading(monitor: Any, stored: Any) -> str:
@@ -143,6 +143,17 @@ def _restore_trading(monitor: Any, stored: Any) -> str:
     if why:
         return f"trading evidence starts again from the restart: {why}"
     return f"trading evidence continued from {trading.restored_bars} bars before the restart"
+
+
+def _window_snapshot(monitor: Any) -> dict[str, Any] | None:
+    """The monitor's window as plain JSON; None (a restart then starts the window again, and says
+    so) when it cannot be taken: storing a run must never stop its evaluations."""
+    if not hasattr(monitor, "snapshot"):
+        return None
+    try:
+        return monitor.snapshot()
+    except Exception:
+        return None
 
 
 def _restore_window(monitor: Any, stored: Any) -> tuple[bool, str]:
