@@ -18,13 +18,15 @@ import pytest
 
 from goldgate.config import TradingSettings
 from goldgate.criteria.trading import Decision, TrackStream
-from goldgate.criteria.trading.agreement import AGREEMENT
+from goldgate.criteria.trading.agreement import AGREEMENT, AgreementPlan
 from goldgate.criteria.trading.rejects import REJECTS
 from goldgate.criteria.trading.triggers import TradingTriggers
 from goldgate.verdict import Status
 from tests.criteria.trading_streams import BAR_S, T0, track
 
 SETTINGS = TradingSettings()
+#: the agreement test's pairing horizon (its plan's ``max_lag_s``)
+HORIZON_S = AgreementPlan().max_lag_s
 
 
 def _rejecting(decisions: list[Decision], share: float, seed: int) -> list[Decision]:
@@ -143,3 +145,26 @@ def test_a_snapshot_before_any_comparison_restores_to_the_same_fresh_state() -> 
     snap = json.loads(json.dumps(t.snapshot()))
     assert snap["comparisons"] is None
     assert t.restore(snap) == "" and t.snapshot() == snap
+
+
+def test_the_agreement_snapshot_keeps_only_keys_inside_the_pairing_horizon() -> None:
+    """A long run's snapshot is no larger than a short one's, and still continues exactly: bars
+    older than the pairing horizon are settled wholesale, not remembered key by key."""
+    plain, interrupted = _fresh(), _fresh()
+    sizes: dict[int, int] = {}
+    readings = list(polls(8, differ=0.05, rejects=0.0, bars=1200, step=40))  # 600 s of bars, 60 s horizon
+    for i, (c, s, now) in enumerate(readings):
+        a = plain.judge(c, s, now=now)
+        snap = json.loads(json.dumps(interrupted.snapshot(), allow_nan=False))
+        sizes[i] = len(json.dumps(snap))
+        if i == 20:  # the restarted judge reads every bar since the window opened again
+            interrupted = _fresh()
+            assert interrupted.restore(snap) == ""
+        b = interrupted.judge(c, s, now=now)
+        if i > 20:
+            assert _key(a) == _key(b), f"poll {i}"
+    agreement = plain.snapshot()["comparisons"]["agreement"]
+    horizon_keys = 2 * (HORIZON_S / BAR_S + 40)  # two symbols, the horizon and one poll's bars
+    assert len(agreement["done"]) <= horizon_keys, len(agreement["done"])
+    assert plain.snapshot()["comparisons"]["agreement"]["state"]["pairs"] > 4 * horizon_keys
+    assert sizes[len(readings) - 1] < 1.5 * sizes[8], sizes  # flat, not growing with the run

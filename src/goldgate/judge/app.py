@@ -78,7 +78,9 @@ class Telemetry:
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()
         self.verdicts: Counter[tuple[str, str]] = Counter()
-        self.answer_seconds: list[float] = []
+        self.answer_seconds: list[float] = []  # the latest 10 000, for the quantiles
+        self.answers_total = 0
+        self.answer_total_s = 0.0
 
     def render(self, judge: Judge) -> str:
         lines = ["# HELP goldgate_judge_requests_total Requests by endpoint and status code.",
@@ -91,10 +93,15 @@ class Telemetry:
                   for (e, v), n in sorted(self.verdicts.items())]
         lines += ["# HELP goldgate_judge_active_runs Runs evaluated in the background now.",
                   "# TYPE goldgate_judge_active_runs gauge", f"goldgate_judge_active_runs {judge.active_runs}"]
-        for name, values in (("answer", self.answer_seconds), ("evaluation", judge.evaluation_seconds)):
-            lines += [f"# TYPE goldgate_judge_{name}_seconds summary",
-                      f"goldgate_judge_{name}_seconds_count {len(values)}",
-                      f"goldgate_judge_{name}_seconds_sum {sum(values):.6f}"]
+        for name, values, count, total in (
+                ("answer", self.answer_seconds, self.answers_total, self.answer_total_s),
+                ("evaluation", judge.evaluation_seconds, judge.evaluations_total, judge.evaluation_total_s)):
+            kept = sorted(values)  # quantiles of the latest 10 000 answers / 1000 evaluations; count and sum: all
+            lines += [f"# TYPE goldgate_judge_{name}_seconds summary"]
+            lines += [f'goldgate_judge_{name}_seconds{{quantile="{q:g}"}} '
+                      f"{kept[min(len(kept) - 1, int(q * len(kept)))]:.6f}" for q in (0.5, 0.99) if kept]
+            lines += [f"goldgate_judge_{name}_seconds_count {count}",
+                      f"goldgate_judge_{name}_seconds_sum {total:.6f}"]
         return "\n".join(lines) + "\n"
 
 
@@ -147,7 +154,10 @@ def create_app(judge: Judge, *, token: str | None, audit_log: Path | None = None
                 t0 = time.monotonic()
                 response = await _guard(request, handler)
                 telemetry.requests[(endpoint, response.status_code)] += 1
-                telemetry.answer_seconds.append(time.monotonic() - t0)
+                took = time.monotonic() - t0
+                telemetry.answer_seconds.append(took)
+                telemetry.answers_total += 1
+                telemetry.answer_total_s += took
                 del telemetry.answer_seconds[:-10_000]
                 return response
             return run

@@ -14,8 +14,10 @@ the pods it watches, the error-rate test's state (the same snapshot ``goldgate w
 resumes from), the trading monitor's snapshot (its record cursor and the comparisons'
 sequential tests), the evaluation count and the last answer. A judge restarted mid-run
 answers the run's last verdict at once and continues the same sequential tests, trading
-ones included (a snapshot it cannot continue starts them again, said with the reason); the
-latency window and pod restart counts start again from the restart (said in the evidence). A run nobody
+ones included, and the run's window: the latency window, the pods' restart counts at its start
+(a restart before the judge's restart still counts, never re-baselined) and OOM kills since it
+opened (:meth:`~goldgate.rollout.monitor.RollbackMonitor.snapshot`). A snapshot it cannot
+continue starts that evidence again from the restart, said with the reason. A run nobody
 asked about for ``judge.idle_run_s`` stops being evaluated; its record stays.
 
 Blocking probe calls run on a bounded thread pool (``judge.workers``); one evaluation per
@@ -119,6 +121,8 @@ class Run:
     finished: str = ""
     #: what became of the stored trading evidence on a restart (said in the evidence)
     trading_note: str = ""
+    #: what became of the stored window (latency, pod restarts, OOM kills) on a restart
+    window_note: str = ""
 
     def record(self) -> dict[str, Any]:
         trading = getattr(self.monitor, "trading", None)
@@ -126,7 +130,8 @@ class Run:
                 "elapsed_s": round(self.offset_s + self.monitor.elapsed_s, 3), "evaluations": self.evaluations,
                 "error_rate": self.monitor.error_rate.snapshot(), "history": self.history[-HISTORY:],
                 "last": self.last, "finished": self.finished,
-                "trading": trading.snapshot() if trading is not None else None}
+                "trading": trading.snapshot() if trading is not None else None,
+                "monitor": _window_snapshot(self.monitor)}
 
 
 def _restore_trading(monitor: Any, stored: Any) -> str:
@@ -138,6 +143,29 @@ def _restore_trading(monitor: Any, stored: Any) -> str:
     if why:
         return f"trading evidence starts again from the restart: {why}"
     return f"trading evidence continued from {trading.restored_bars} bars before the restart"
+
+
+def _window_snapshot(monitor: Any) -> dict[str, Any] | None:
+    """The monitor's window as plain JSON; None (a restart then starts the window again, and says
+    so) when it cannot be taken: storing a run must never stop its evaluations."""
+    if not hasattr(monitor, "snapshot"):
+        return None
+    try:
+        return monitor.snapshot()
+    except Exception:
+        return None
+
+
+def _restore_window(monitor: Any, stored: Any) -> tuple[bool, str]:
+    """Continue the run's window (latency, pod restarts, OOM kills) from the store: whether it
+    continued and the sentence the evidence says about it."""
+    if not hasattr(monitor, "restore"):
+        return False, ""
+    why = monitor.restore(stored) if stored is not None else "nothing was stored for it"
+    if why:
+        return False, f"latency window, pod restarts and OOM kills count from the restart: {why}"
+    return True, (f"latency window, pod restart counts and OOM kills continued from the window opened at "
+                  f"{_iso(monitor.window_opened_wall)} (restart counts not re-baselined)")
 
 
 class Judge:
@@ -159,7 +187,9 @@ class Judge:
         self._runs: dict[str, Run] = {}
         self._opening: dict[str, asyncio.Future[Run]] = {}
         self._closing = False
-        self.evaluation_seconds: list[float] = []
+        self.evaluation_seconds: list[float] = []  # the latest 1000, for the quantiles
+        self.evaluations_total = 0
+        self.evaluation_total_s = 0.0
 
     # ------------------------------------------------------------------ runs
     @property
@@ -191,6 +221,10 @@ class Judge:
                 run.last = {**run.last, "evidence": evidence}
                 run.first.set()
         monitor.start()
+        if stored:
+            continued, run.window_note = _restore_window(monitor, stored.get("monitor"))
+            if continued:  # the monitor's window already covers the time before the restart
+                run.offset_s = 0.0
         self.store.save(str(key), run.record())
         return run
 
@@ -211,7 +245,10 @@ class Judge:
             run.history.append(controller_verdict(verdict))
             run.last = answer_body(run.key, verdict, checks, self._evidence(run, assessment))
             self.store.save(str(run.key), run.record())
-            self.evaluation_seconds.append(time.monotonic() - t0)
+            took = time.monotonic() - t0
+            self.evaluation_seconds.append(took)
+            self.evaluations_total += 1
+            self.evaluation_total_s += took
             del self.evaluation_seconds[:-1000]
             run.first.set()
             return run.last
@@ -231,8 +268,8 @@ class Judge:
             "restored": run.restored,
             "history": run.history[-HISTORY:],
             "notes": list(run.target.notes) + list(run.monitor.notes) + (
-                ["restored from the store: the error-rate test continues; latency and pod restarts count from "
-                 "the restart"] if run.restored else []) + ([run.trading_note] if run.trading_note else []),
+                ["restored from the store: the error-rate test continues"] if run.restored else [])
+            + ([run.window_note] if run.window_note else []) + ([run.trading_note] if run.trading_note else []),
             "summary": assessment.summary() if assessment is not None else "",
             "environment": self.env.name,
         }

@@ -283,7 +283,7 @@ def drill_history(path: Path | None, this_run: Iterable[Any] = ()) -> list[Drill
 
 def drills_from_audit(path: Path) -> list[DrillRecord]:
     """Every ``failover-drill`` action of the audit trail (``reports/audit.jsonl``), oldest first."""
-    from goldgate.report.audit import read_log_bytes
+    from goldgate.audit_trail import read_log_bytes
 
     if not safeload.exists_as_link_or_file(path):
         raise FailoverUnavailable(f"audit trail {path} does not exist: no record of any failover drill")

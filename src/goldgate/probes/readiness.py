@@ -185,7 +185,7 @@ def read_audit_runs(path: Path) -> list[AuditRun]:
     A trail that does not verify is not evidence of anything: ArtifactUnavailable names
     the first problem (``goldgate audit verify`` shows them all).
     """
-    from goldgate.report import audit
+    from goldgate import audit_trail as audit
 
     if not path.is_file():
         raise ArtifactUnavailable(path, "audit trail not found")

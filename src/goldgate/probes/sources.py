@@ -8,6 +8,7 @@ last ``elapsed`` seconds. :class:`GrowingWindow` hides the difference.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,12 +56,34 @@ class GrowingWindow:
         self.selector = selector
         self._clock = clock
         self._opened = clock()
+        self._opened_wall = time.time()
         self._scrape = source.start(selector) if hasattr(source, "start") else None
         self._obs: Observation | Measurement | None = None
 
     @property
     def elapsed_s(self) -> float:
         return self._clock() - self._opened
+
+    def snapshot(self) -> dict[str, Any]:
+        """Plain JSON from which :meth:`restore` continues this window in another process."""
+        return {"opened_wall": self._opened_wall,
+                "scrape": self._scrape.snapshot() if self._scrape is not None else None}
+
+    def restore(self, snap: Any) -> None:
+        """Reopen the window where a :meth:`snapshot` opened it (wall clock: the downtime is inside
+        the window, as the counters saw it). ValueError when the snapshot cannot be read."""
+        if not isinstance(snap, dict) or not isinstance(snap.get("opened_wall"), int | float):
+            raise ValueError("malformed window: no opening time")
+        opened_wall = float(snap["opened_wall"])
+        if not math.isfinite(opened_wall) or opened_wall > time.time():
+            raise ValueError(f"malformed window: opening time {opened_wall!r} is not in the past")
+        if self._scrape is not None:
+            if not isinstance(snap.get("scrape"), dict):
+                raise ValueError("the window was read from another metric source")
+            self._scrape.restore(snap["scrape"])
+            self._obs = self._scrape.observation()
+        self._opened = self._clock() - (time.time() - opened_wall)
+        self._opened_wall = opened_wall
 
     def advance(self) -> None:
         """Take this evaluation's reading (one scrape round for the scrape source)."""

@@ -49,6 +49,9 @@ importable from here).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -110,6 +113,7 @@ __all__ = [
     "Outcome",
     "PollHistory",
     "RollbackMonitor",
+    "SnapshotRefusedError",
     "baseline_waiver",
     "disk_readings",
     "dispersion_setting",
@@ -117,6 +121,27 @@ __all__ = [
     "watch_plan",
     "worst",
 ]
+
+
+#: Bumped whenever the layout of :meth:`RollbackMonitor.snapshot` changes: an older one is refused.
+SNAPSHOT_VERSION = 1
+
+
+class SnapshotRefusedError(Exception):
+    """A window snapshot this monitor cannot continue (message: why, one line)."""
+
+
+def _wall(value: Any, name: str) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value) or value > time.time() + 1:
+        raise SnapshotRefusedError(f"malformed window snapshot: {name} {value!r} is not a past time")
+    return float(value)
+
+
+def _counts(value: Any, name: str) -> tuple[int, int]:
+    if (not isinstance(value, list) or len(value) != 2
+            or not all(type(v) is int and v >= 0 for v in value)):
+        raise SnapshotRefusedError(f"malformed window snapshot: {name} {value!r} is not two counts")
+    return value[0], value[1]
 
 
 class PollHistory:
@@ -253,6 +278,86 @@ class RollbackMonitor:
     @property
     def elapsed_s(self) -> float:
         return self.clock() - self._started
+
+    @property
+    def window_opened_wall(self) -> float:
+        """When the window opened (wall clock): OOM kills count from it; kept across a judge restart."""
+        return self._started_wall
+
+    # ------------------------------------------------------------------ restart
+    def _settings(self) -> str:
+        """What a snapshot is only valid under: the thresholds, the pods watched and the metric source."""
+        text = json.dumps([self.env.thresholds.model_dump(mode="json"), str(self.group),
+                           str(self.baseline) if self.baseline is not None else None,
+                           getattr(self.source, "name", type(self.source).__name__)], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The window's evidence as plain JSON, for a judge restarted mid-run to continue it.
+
+        Carries what the triggers count from the window's start: the pods' restart counts at
+        the start (a restart before the judge's restart still counts after it), the pods seen
+        Ready, the window's opening time (OOM kills count from it; the latency window and its
+        p95s cover it) and the metric windows themselves. The error-rate test and the trading
+        monitor have snapshots of their own.
+        """
+        return {"version": SNAPSHOT_VERSION, "kind": "RollbackMonitor", "settings": self._settings(),
+                "group": str(self.group), "baseline": str(self.baseline) if self.baseline is not None else None,
+                "started_wall": self._started_wall, "release_started_wall": self._release_started_wall,
+                "restarts0": dict(self._restarts0), "ever_ready": sorted(self._ever_ready),
+                "seen_counts": list(self._seen_counts), "seen_stable": list(self._seen_stable),
+                "seen_elapsed": self._seen_elapsed,
+                "window": self._window.snapshot() if self._window is not None else None,
+                "baseline_window": self._baseline_window.snapshot() if self._baseline_window is not None else None}
+
+    def restore(self, snap: Any) -> str:
+        """Continue the window of :meth:`snapshot` (after :meth:`start`); '' when continued, else the one
+        line saying why the window starts again from now. Never raises: a refused snapshot leaves the
+        fresh window :meth:`start` opened, so nothing is ever judged on half-restored evidence."""
+        try:
+            self._restore(snap)
+        except (SnapshotRefusedError, ValueError, TypeError, KeyError) as exc:
+            self.start()
+            return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return ""
+
+    def _restore(self, snap: Any) -> None:
+        if not isinstance(snap, dict):
+            raise SnapshotRefusedError("the window's snapshot is not an object")
+        if snap.get("version") != SNAPSHOT_VERSION or snap.get("kind") != "RollbackMonitor":
+            raise SnapshotRefusedError(f"window snapshot version {snap.get('version')!r} of {snap.get('kind')!r}, "
+                                  f"this judge reads version {SNAPSHOT_VERSION}")
+        if snap.get("group") != str(self.group) or snap.get("baseline") != (
+                str(self.baseline) if self.baseline is not None else None):
+            raise SnapshotRefusedError(f"the pods watched changed since the snapshot ({snap.get('group')!r}, now "
+                                  f"{str(self.group)!r})")
+        if snap.get("settings") != self._settings():
+            raise SnapshotRefusedError("the thresholds or the metric source changed since the snapshot")
+        started = _wall(snap.get("started_wall"), "started_wall")
+        release_started = snap.get("release_started_wall")
+        restarts0 = snap.get("restarts0")
+        if not isinstance(restarts0, dict) or not all(
+                isinstance(k, str) and type(v) is int and v >= 0 for k, v in restarts0.items()):
+            raise SnapshotRefusedError("malformed window snapshot: restarts0 is not pod names with counts")
+        ever_ready = snap.get("ever_ready")
+        if not isinstance(ever_ready, list) or not all(isinstance(p, str) for p in ever_ready):
+            raise SnapshotRefusedError("malformed window snapshot: ever_ready is not a list of pod names")
+        seen = _counts(snap.get("seen_counts"), "seen_counts")
+        seen_stable = _counts(snap.get("seen_stable"), "seen_stable")
+        seen_elapsed = snap.get("seen_elapsed")
+        if not isinstance(seen_elapsed, int | float) or not 0 <= seen_elapsed < math.inf:
+            raise SnapshotRefusedError(f"malformed window snapshot: seen_elapsed {seen_elapsed!r}")
+        assert self._window is not None, "restore() follows start()"
+        self._window.restore(snap.get("window"))
+        if self._baseline_window is not None:
+            self._baseline_window.restore(snap.get("baseline_window"))
+        self._started_wall = started
+        if release_started is not None:
+            self._release_started_wall = _wall(release_started, "release_started_wall")
+        self._started = self.clock() - (time.time() - started)
+        self._restarts0 = dict(restarts0)
+        self._ever_ready = set(ever_ready)
+        self._seen_counts, self._seen_stable, self._seen_elapsed = seen, seen_stable, float(seen_elapsed)
 
     def baseline_p95(self) -> float | None:
         """The compared group's p95 over the window so far, when it rests on enough requests.

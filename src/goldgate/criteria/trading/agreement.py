@@ -223,7 +223,10 @@ class SignalAgreement:
     """Pairs one phase's decisions as they arrive; every :meth:`observe` returns the new state.
 
     ``observe(canary, stable)`` takes the decisions read since the last poll (or all of the
-    phase again: a pod's decision already seen for a key is not counted twice).
+    phase again: a pod's decision already seen for a key is not counted twice). Settled keys
+    are remembered only inside the pairing horizon (``max_lag_s`` behind the newest paired
+    bar): older bars are skipped wholesale, so the state (and a judge's snapshot of it) does
+    not grow with the run.
     """
 
     EXAMPLES = 5
@@ -234,6 +237,9 @@ class SignalAgreement:
         self._pending: dict[str, dict[tuple[float, str], dict[str, str]]] = {"canary": {}, "stable": {}}
         self._newest: dict[str, float] = {}
         self._done: set[tuple[float, str]] = set()
+        # Every key before this bar time is settled (paired, or dropped as one-sided): only keys at
+        # or after it are remembered in ``_done``, so the state stays bounded however long the run.
+        self._done_before = -math.inf
 
     def observe(self, canary: TrackStream | Iterable[Decision],
                 stable: TrackStream | Iterable[Decision]) -> AgreementState:
@@ -250,7 +256,7 @@ class SignalAgreement:
         for track, items in new.items():
             pending = self._pending[track]
             for i, d in enumerate(items):
-                if d.key in self._done:
+                if d.key in self._done or d.key[0] < self._done_before:
                     continue
                 pods = pending.setdefault(d.key, {})
                 source = d.source or f"#{i}"
@@ -298,6 +304,10 @@ class SignalAgreement:
                 del pending[key]
                 self._done.add(key)
                 lost[track] += 1
+        # Nothing pending is older than both the horizon and the settled bar any more: what comes
+        # later for such a bar could not be paired, so it is skipped rather than remembered key by key.
+        self._done_before = max(self._done_before, min(horizon, settled))
+        self._done = {key for key in self._done if key[0] >= self._done_before}
         self.state = replace(s, pairs=n, disagreements=k, ambiguous=amb, by_symbol=by_symbol,
                              examples=tuple(examples), first_bar=first, last_bar=last,
                              canary_only=s.canary_only + lost["canary"], stable_only=s.stable_only + lost["stable"])

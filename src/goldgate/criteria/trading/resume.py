@@ -112,6 +112,7 @@ def snapshot_test(test: SignalAgreement | TradeRate | OrderRejects) -> dict[str,
                            for track, p in test._pending.items()}
         snap["newest"] = {track: num(t) for track, t in test._newest.items()}
         snap["done"] = [[num(k[0]), k[1]] for k in sorted(test._done)]
+        snap["done_before"] = num(test._done_before)
     return snap
 
 
@@ -190,5 +191,9 @@ def _restore_agreement(test: SignalAgreement, s: dict[str, Any], snap: dict[str,
         for key, pods in items:
             pending[track][_key(key, f"{w}.pending")] = {str(p): str(sig) for p, sig in dict(pods).items()}
     newest = {str(t): unnum(v, f"{w}.newest") for t, v in dict(snap["newest"]).items()}
-    done = {_key(k, f"{w}.done") for k in snap["done"]}
+    done_before = unnum(snap.get("done_before", "-inf"), f"{w}.done_before")  # absent: an older snapshot
+    if math.isnan(done_before) or done_before == math.inf:
+        raise SnapshotRefusedError(f"{w}: done_before {snap.get('done_before')!r} is not a bar time")
+    done = {k for k in (_key(k, f"{w}.done") for k in snap["done"]) if k[0] >= done_before}
     test.state, test._pending, test._newest, test._done = state, pending, newest, done
+    test._done_before = done_before

@@ -59,6 +59,8 @@ REQUESTS = "http_requests_total"
 DURATION_BUCKET = "http_request_duration_seconds_bucket"
 DURATION_COUNT = "http_request_duration_seconds_count"
 START_TIME = "process_start_time_seconds"
+#: The series a window's snapshot keeps: what request counts and latency are computed from.
+_WINDOW_SERIES = frozenset({REQUESTS, DURATION_BUCKET, DURATION_COUNT})
 
 
 @dataclass(frozen=True)
@@ -529,6 +531,52 @@ class ScrapeWindow:
             self.rounds.append(self.source.snapshot(self.selector))
         except Exception as exc:  # discovery failure: remembered, reported as ERROR
             self.error = f"target discovery failed: {type(exc).__name__}: {_short(exc)}"
+
+    def snapshot(self) -> dict[str, Any]:
+        """The window so far in two rounds of plain JSON, whatever its length.
+
+        Per pod: its latest read and a read at the window's start holding, for every request
+        and latency series, the latest value less the increase over the window (resets and
+        restarts already counted). Increases computed from the two equal those of every round,
+        so a monitor restarted from this continues the same window without keeping every scrape.
+        """
+        obs = self.observation()
+        if not isinstance(obs, Observation) or not obs.rounds:
+            return {"start": None, "targets": []}
+        incs = obs.increases(lambda n, _lab: n in _WINDOW_SERIES)
+        targets = []
+        for key, reads in obs._by_target().items():
+            last = reads[-1]
+            series = [[name, [list(kv) for kv in labels], last.samples.get((name, labels), 0.0) - inc,
+                       last.samples.get((name, labels), 0.0)]
+                      for (name, labels), inc in sorted(incs.get(key, {}).items())
+                      if math.isfinite(inc) and math.isfinite(last.samples.get((name, labels), 0.0))]
+            targets.append({"url": last.target.url, "labels": dict(last.target.labels), "key": key,
+                            "at": last.at, "start_time": last.start_time, "series": series})
+        return {"start": obs.start, "targets": targets}
+
+    def restore(self, snap: Mapping[str, Any]) -> None:
+        """Put a :meth:`snapshot`'s two rounds before the reads taken so far; ValueError if malformed."""
+        try:
+            start = snap["start"]
+            if start is None:
+                return
+            first: list[ScrapeResult] = []
+            last: list[ScrapeResult] = []
+            for t in snap["targets"]:
+                target = Target(str(t["url"]), {str(k): str(v) for k, v in dict(t["labels"]).items()}, str(t["key"]))
+                at0: dict[tuple[str, LabelSet], float] = {}
+                at1: dict[tuple[str, LabelSet], float] = {}
+                for name, labels, v0, v1 in t["series"]:
+                    sk = (str(name), tuple((str(k), str(v)) for k, v in labels))
+                    at0[sk], at1[sk] = float(v0), float(v1)
+                if t.get("start_time") is not None:
+                    at0[(START_TIME, ())] = at1[(START_TIME, ())] = float(t["start_time"])
+                first.append(ScrapeResult(target, float(start), at0))
+                last.append(ScrapeResult(target, float(t["at"]), at1))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed scrape window: {type(exc).__name__}: {exc}") from None
+        self.rounds[:0] = [tuple(first), tuple(last)]
 
     def observation(self) -> Observation | Measurement:
         if self.error:
