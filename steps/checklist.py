@@ -248,7 +248,7 @@ def _reference(spec: str | None, environment: Environment, source: str) -> tuple
         target = environment.kubernetes.model_copy(update={"context": context or None})
         clients = connect(target)
         try:
-            return cluster_specs.read_deployment(clients, namespace, name), spec
+            return cluster_specs.read_deployment(clients, namespace, name), f"{clients.server} {namespace}/{name}"
         finally:
             clients.close()
     deployment = cluster_specs.deployment_from_manifests(Path(spec), name)

@@ -102,6 +102,16 @@ def manifests_at_tag(repo: Path, tag: str, folder: str) -> list[tuple[str, dict[
     return docs
 
 
+def _of_namespace(doc: dict[str, Any], namespace: str) -> bool:
+    """Whether a document configures this environment: the per-environment files of guide §5.1/5.2
+    (``k8s/staging.yaml``, ``k8s/production.yaml``) sit beside it in Git but configure their own
+    namespaces, whose objects another environment runs."""
+    meta = doc.get("metadata") or {}
+    if doc.get("kind") == "Namespace":
+        return meta.get("name") == namespace
+    return meta.get("namespace") in (None, namespace)
+
+
 def _config_verdict(kube: Any, environment: Environment) -> Verdict:
     repo = _repository(environment)
     tag = environment.release.version
@@ -109,8 +119,9 @@ def _config_verdict(kube: Any, environment: Environment) -> Verdict:
     def measure() -> list[tuple[str, dict[str, Any], Any]]:
         if git.tag_commit(repo, tag) is None:
             raise git.GitUnavailable(f"{repo}: no tag {tag} to recover the configuration from")
-        docs = manifests_at_tag(repo, tag, environment.release.manifests_path)
-        objs = live_objects.read(kube, docs, environment.kubernetes.namespace)
+        namespace = environment.kubernetes.namespace
+        docs = [d for d in manifests_at_tag(repo, tag, environment.release.manifests_path) if _of_namespace(d[1], namespace)]
+        objs = live_objects.read(kube, docs, namespace)
         return [(o.key, o.desired, o.live) for o in objs]
 
     return measure_and_judge(f"running configuration equals Git at {tag}", measure,

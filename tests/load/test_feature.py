@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,19 @@ def test_load_against_production_is_refused_without_flags_and_rate_cap(
             _run([plan], limited, safety, tmp_path_factory, ROOT)
         assert ("--allow-mutations" if not safety.allow_mutations else "above load.max_rate_rps") in str(info.value)
         assert not list(tmp_path_factory.getbasetemp().glob("load-*"))  # refused before locust started
+
+
+@pytest.mark.sandbox
+@pytest.mark.slow
+def test_a_baseline_build_much_faster_on_the_measured_routes_fails_the_2x_scenario(start_bot, tmp_path: Path) -> None:
+    """The guide's "p95 above 2x the baseline" rehearsed with a genuinely faster previous build: the
+    release's signal model takes 60 ms, the baseline's 1 ms, so the signal route (not the order
+    route, which both builds share) decides p95 and the release is far more than 2x slower."""
+    envs = _env(tmp_path, start_bot(BOT_SIGNAL_BASE_MS="60"), standby=start_bot(BOT_SIGNAL_BASE_MS="1"))
+    out = _pytest(envs, "-k", "stable_version")
+    assert out.returncode == 1, out.stdout[-3000:]
+    assert "FAIL: p95 latency under load at most 2x the baseline — observed" in out.stdout
+    found = re.search(r"vs threshold ([0-9.]+) ms — p95 [0-9.]+ ms is ([0-9.]+)x the baseline [0-9.]+ ms \(limit 2x = ",
+                      out.stdout)
+    assert found is not None, out.stdout[-3000:]
+    assert float(found.group(2)) > 2 and float(found.group(1)) > 0

@@ -305,9 +305,69 @@ def environment(name: str, version: str, root: Path, database: Path) -> dict[str
     }
 
 
+def _workload(namespace: str, name: str, image: str, *, cpu: str, memory: str, probe_port: object) -> str:
+    return f'''
+        apiVersion: v1
+        kind: Namespace
+        metadata:
+          name: {namespace}
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {name}
+          namespace: {namespace}
+        spec:
+          replicas: 2
+          selector:
+            matchLabels:
+              app: ledger
+          template:
+            metadata:
+              labels:
+                app: ledger
+            spec:
+              containers:
+              - name: ledger
+                image: {image}
+                ports:
+                - name: http
+                  containerPort: 8000
+                env:
+                - name: LEDGER_DATABASE_URL
+                  valueFrom:
+                    secretKeyRef:
+                      name: ledger-db
+                      key: url
+                resources:
+                  requests:
+                    cpu: {cpu}
+                    memory: {memory}
+                  limits:
+                    memory: 512Mi
+                readinessProbe:
+                  httpGet:
+                    path: /healthz
+                    port: {probe_port}
+        '''
+
+
+def manifests(project: Path) -> None:
+    """Guide §5.1/5.2's ``k8s/staging.yaml`` and ``k8s/production.yaml`` at the project's root,
+    spelled differently where Kubernetes reads them the same (``250m``/``0.25`` CPU, the
+    probe's named port/its number) and differing only where environments may (namespace,
+    name, image tag)."""
+    _write(project / "k8s/staging.yaml", _workload("ledger-staging", "ledger-staging",
+                                                   f"registry.example/ledger:{NEXT_VERSION}-rc1",
+                                                   cpu="250m", memory="256Mi", probe_port="http"))
+    _write(project / "k8s/production.yaml", _workload("ledger", "ledger", f"registry.example/ledger:{VERSION}",
+                                                      cpu='"0.25"', memory="268435456", probe_port=8000))
+
+
 def build(root: Path, now: dt.datetime) -> TeamRelease:
     project = root / "ledger"
     _source(project)
+    manifests(project)
     head = _alembic(project)
     _documents(project, now, head)
     _ci(project, root / "ci-out")

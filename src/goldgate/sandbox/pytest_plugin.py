@@ -241,7 +241,7 @@ def resolve(request: pytest.FixtureRequest, environment: Environment) -> Environ
             "project": _concrete(rel.project, ws.project),
             "artifacts": _concrete(rel.artifacts, ws.artifacts),
             "manifest": _concrete(rel.manifest, ws.manifest),
-            "reference_spec": _concrete(rel.reference_spec, ws.project / "deploy" / "k8s"),
+            "reference_spec": _concrete(rel.reference_spec, ws.project / "deploy" / "k8s" / "production.yaml"),
         })
         recovery_update.update({
             "backups": recovery_update.get("backups") or _concrete(rec.backups, ws.backups),

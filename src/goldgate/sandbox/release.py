@@ -38,8 +38,8 @@ PROJECT_SOURCE = Path(__file__).with_name("project")
 #: Alert rules and their promtool tests live in the suite's deploy/ folder; the release
 #: project carries a copy so a fault can plant an untested rule without touching deploy/.
 ALERT_RULES_SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "prometheus"
-#: The bot's real manifests, which the sandbox cluster applies: the release's copy is
-#: production's reference spec for "staging matches production".
+#: The bot's real manifests, which the sandbox cluster applies; their production.yaml is
+#: production's spec for "staging matches production" (applied live beside the release).
 K8S_SOURCE = Path(__file__).resolve().parents[3] / "deploy" / "k8s"
 #: Files whose content decides the CI artifacts; anything else may change freely.
 ARTIFACT_INPUTS = ("trading_bot", "tests", "pyproject.toml")

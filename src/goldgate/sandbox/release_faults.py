@@ -193,17 +193,16 @@ def _wrong_host_cert(ws: Workspace, now: dt.datetime) -> None:
 
 
 def _drifted_staging(ws: Workspace, now: dt.datetime) -> None:
-    """Production's reference spec gets twice the bot container's memory limit."""
-    for path in sorted((ws.project / "deploy/k8s").glob("*.y*ml")):
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
-        for doc in docs:
-            if isinstance(doc, dict) and doc.get("kind") == "Deployment" and doc["metadata"].get("name") == "trading-bot":
-                container = doc["spec"]["template"]["spec"]["containers"][0]
-                limits = container.setdefault("resources", {}).setdefault("limits", {})
-                limits["memory"] = "3Gi" if limits.get("memory") == "2Gi" else "2Gi"
-                path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
-                return
-    raise ValueError(f"{ws.project / 'deploy/k8s'}: no Deployment trading-bot to drift")
+    """Production's spec (the release's production.yaml) gets twice the bot container's memory
+    limit; the sandbox cluster plants the same drift on the live production Deployment."""
+    from goldgate.sandbox.controllers.production import PRODUCTION_FILE, drift
+
+    path = ws.project / "deploy/k8s" / PRODUCTION_FILE
+    docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8"))) if path.is_file() else []
+    if not any(isinstance(d, dict) and d.get("kind") == "Deployment" for d in docs):
+        raise ValueError(f"{path}: no Deployment to drift")
+    drift([d for d in docs if isinstance(d, dict)])
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False), encoding="utf-8")
 
 
 def _untested_alert_rule(ws: Workspace, now: dt.datetime) -> None:
@@ -323,7 +322,7 @@ RELEASE_FAULTS: dict[str, ReleaseFault] = {f.name: f for f in (
     _F("expired-certificate", "the TLS certificate expired yesterday", ("tls",), _expired_cert),
     _F("expiring-certificate", "the TLS certificate expires in 5 days", ("tls",), _expiring_cert),
     _F("wrong-hostname-certificate", "the TLS certificate names another host", ("tls",), _wrong_host_cert),
-    _F("drifted-staging", "production's reference spec has another memory limit than the running Deployment",
+    _F("drifted-staging", "production (production.yaml, live and on file) has another memory limit than the release",
        ("staging-matches-production",), _drifted_staging),
     _F("untested-alert-rule", "an alert rule no promtool test covers", ("alert-rules-tested",), _untested_alert_rule),
     _F("failing-alert-test", "the error-rate alert fires at 5 %, its promtool test expects 1 %",

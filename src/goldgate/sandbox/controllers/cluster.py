@@ -18,7 +18,7 @@ import os
 import pathlib
 import signal
 
-from goldgate.sandbox.controllers import manifests
+from goldgate.sandbox.controllers import manifests, production
 from goldgate.sandbox.controllers.context import ExecContext
 from goldgate.sandbox.controllers.deployment import DeploymentController
 from goldgate.sandbox.controllers.events import EventRecorder
@@ -73,6 +73,7 @@ class Cluster:
             with contextlib.suppress(AlreadyExists):
                 self.store.create("nodes", node_object())
         manifests.apply(self.store, docs)
+        manifests.apply(self.store, production.production_docs(directory, self.faults))
         self.kubelet = Kubelet(self.store, self.events, self.state_dir, self.timing)
         self.services = ServiceController(self.store)
         self.services.on_change = self._wake.set  # type: ignore[method-assign]

@@ -40,10 +40,26 @@ def default_manifests_dir() -> pathlib.Path:
     return here.parents[4] / "deploy" / "k8s"
 
 
+#: The per-environment files of guide §5.1/5.2 (``kubectl apply -f k8s/staging.yaml``,
+#: ``k8s/production.yaml``): each is applied on its own into its own namespace, never as
+#: part of the release's base manifests.
+ENVIRONMENT_FILES = ("staging.yaml", "production.yaml")
+
+
 def load(directory: pathlib.Path) -> list[dict[str, Any]]:
-    """Every YAML document of ``*.yaml``/``*.yml`` in name order (namespace files first)."""
+    """Every YAML document of ``*.yaml``/``*.yml`` in name order (namespace files first),
+    the per-environment files (:data:`ENVIRONMENT_FILES`) left out."""
+    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml") and p.name not in ENVIRONMENT_FILES)
+    return _documents(files)
+
+
+def load_file(path: pathlib.Path) -> list[dict[str, Any]]:
+    """The documents of one file, as ``kubectl apply -f FILE`` reads them (namespace first)."""
+    return _documents([path])
+
+
+def _documents(files: list[pathlib.Path]) -> list[dict[str, Any]]:
     docs: list[dict[str, Any]] = []
-    files = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
     for path in files:
         for doc in yaml.safe_load_all(path.read_text()):
             if not doc:

@@ -128,12 +128,23 @@ def health_interval_s() -> float:
 
 
 # ----------------------------------------------------------------------------- start-up
-def _region_manifests(source: pathlib.Path, target: pathlib.Path, database_url: str) -> pathlib.Path:
-    """The bot's manifests with the region's database in its ConfigMap (as a real region's overlay)."""
+def _region_manifests(source: pathlib.Path, target: pathlib.Path, database_url: str, *,
+                      environments: bool) -> pathlib.Path:
+    """The bot's manifests with the region's database in its ConfigMap (as a real region's overlay).
+
+    The per-environment files (``production.yaml``) go to the primary region only and
+    unchanged: production is not the release under test and does not write its orders.
+    """
+    from goldgate.sandbox.controllers.manifests import ENVIRONMENT_FILES
+
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for path in sorted(source.iterdir()):
         if path.suffix not in (".yaml", ".yml"):
+            continue
+        if path.name in ENVIRONMENT_FILES:
+            if environments:
+                shutil.copy(path, target / path.name)
             continue
         docs = list(yaml.safe_load_all(path.read_text()))
         if not any(isinstance(d, dict) and d.get("kind") == "ConfigMap"
@@ -216,8 +227,8 @@ def prepare(state_dir: pathlib.Path) -> pathlib.Path:
     from goldgate.sandbox.controllers import manifests
 
     source = manifests.default_manifests_dir()
-    _region_manifests(source, where / "manifests-secondary", standby.url)
-    return _region_manifests(source, where / "manifests-primary", primary.url)
+    _region_manifests(source, where / "manifests-secondary", standby.url, environments=False)
+    return _region_manifests(source, where / "manifests-primary", primary.url, environments=True)
 
 
 def service_url(info: Any, timeout: float = 30.0) -> str:
