@@ -8,29 +8,37 @@ and README's "Guide coverage" table is generated from it between markers, the wa
 environment field table is. ``tests/architecture/test_guide_coverage.py`` keeps the three in step: every
 requirement line of the guide listed, every scenario named existing, the table current.
 
-    python scripts/guide_coverage.py --write   # regenerate README's table from the YAML
-    python scripts/guide_coverage.py --check   # exit 1 when the table is stale
+    python scripts/guide_coverage.py --write   # regenerate README's table and the packaged copy
+    python scripts/guide_coverage.py --check   # exit 1 when either is stale
+    python scripts/guide_coverage.py --check-verdict reports/verdict.json
+                                               # exit 1 naming each line a run earned below the table
 
-A script rather than a module of the package: nothing at run time reads it, so it needs no
-floor in the layers contract.
+The YAML is read, and a run's verdicts rolled up per guide line, by the library
+(``goldgate.report.guide_lines``), which verdict.json's ``guide_lines`` comes from; the run
+reads the copy shipped in the package (``src/goldgate/report/guide_coverage.yaml``), which
+``--write`` refreshes from ``docs/`` and ``--check`` holds identical. Parsing the guide
+itself stays here: nothing at run time reads the guide.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))  # the library, also when goldgate is not installed
+
+from goldgate.report import guide_lines as rollup  # noqa: E402
+from goldgate.report.guide_lines import PROVENANCES, CoverageError  # noqa: E402
+
 COVERAGE_FILE = ROOT / "docs" / "guide_coverage.yaml"
+PACKAGED_REL = rollup.PACKAGED.relative_to(rollup.PACKAGED.parents[2])  # goldgate/report/guide_coverage.yaml
 README_START = "<!-- guide-coverage:start -->"
 README_END = "<!-- guide-coverage:end -->"
-PROVENANCES = ("measured", "partly measured", "declared", "not checked")
 GUIDE_FILE = ROOT / "docs" / "production-deployment-guide.md"
 
 _SECTION = re.compile(r"^###\s+(\d+\.\d+)\s+(.*)$")
@@ -116,25 +124,12 @@ def guide_lines(text: str) -> list[GuideLine]:
 
 
 def load_coverage(path: Path = COVERAGE_FILE) -> list[dict]:
-    """The coverage entries, each checked for its fields; a bad entry is one line naming it."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, list):
-        raise ValueError(f"{path}: expected a list of guide lines")
-    for i, entry in enumerate(data):
-        where = f"{path}: entry {i + 1} ({entry.get('id', '?') if isinstance(entry, dict) else '?'})"
-        if not isinstance(entry, dict) or not {"id", "text", "provenance"} <= entry.keys():
-            raise ValueError(f"{where}: needs id, text and provenance")
-        if entry["provenance"] not in PROVENANCES:
-            raise ValueError(f"{where}: provenance {entry['provenance']!r} is not one of {PROVENANCES}")
-        if entry["provenance"] != "measured" and not entry.get("why"):
-            raise ValueError(f"{where}: a {entry['provenance']} line says why")
-        if entry["provenance"] != "not checked" and not entry.get("checks"):
-            raise ValueError(f"{where}: a {entry['provenance']} line names the checks that decide it")
-    return data
+    """The coverage entries, each checked for its fields (by the library's reader)."""
+    return rollup.load_coverage(path)
 
 
-def totals(entries: list[dict]) -> Counter[str]:
-    return Counter(e["provenance"] for e in entries)
+def totals(entries: list[dict]) -> dict[str, int]:
+    return rollup.totals([e["provenance"] for e in entries])
 
 
 def _cell(text: str) -> str:
@@ -168,31 +163,80 @@ def readme_with_table(text: str, entries: list[dict]) -> str:
     return f"{head}{README_START}\n{readme_table(entries)}\n{README_END}{tail}"
 
 
+def packaged_copy(root: Path = ROOT) -> Path:
+    """Where the package's copy of the YAML lives in a checkout (``src/`` + its package path)."""
+    return root / "src" / PACKAGED_REL
+
+
 def stale(root: Path = ROOT) -> bool:
     readme = root / "README.md"
     text = readme.read_text(encoding="utf-8")
     return readme_with_table(text, load_coverage(root / "docs" / "guide_coverage.yaml")) != text
 
 
+def copy_stale(root: Path = ROOT) -> bool:
+    """The packaged copy differs from ``docs/guide_coverage.yaml`` (or is missing)."""
+    copy = packaged_copy(root)
+    source = (root / "docs" / "guide_coverage.yaml").read_bytes()
+    return not copy.is_file() or copy.read_bytes() != source
+
+
+def check_verdict(path: Path, coverage: Path = COVERAGE_FILE) -> int:
+    """0 when the run earned every line its table provenance, 1 naming each that fell short.
+
+    Rolled up afresh from the run's ``tests`` and the repository's YAML (not the
+    ``guide_lines`` the run wrote), so a table edited since the run is what is held to.
+    """
+    entries = load_coverage(coverage)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CoverageError(f"{path}: cannot read the verdict file: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise CoverageError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tests"), list):
+        raise CoverageError(f"{path}: tests: expected a verdict file with a list of tests")
+    if not all(isinstance(t, dict) for t in doc["tests"]):
+        raise CoverageError(f"{path}: tests: every entry must be an object")
+    result = rollup.rollup(entries, doc)
+    for line in result["lines"]:
+        if line["earned"] != line["table"]:
+            print(f"{line['id']}: README says {line['table']}, the run earned {line['earned']}: {line['reason']}")
+    print(f"README's table: {rollup.totals_text(result['table_totals'])}")
+    print(f"this run ({path}): {rollup.totals_text(result['totals'])}")
+    return 1 if result["differ"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python scripts/guide_coverage.py", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="regenerate README's guide coverage table")
-    mode.add_argument("--check", action="store_true", help="exit 1 when README's table is stale")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 1 when README's table or the packaged copy of the YAML is stale")
+    mode.add_argument("--check-verdict", metavar="VERDICT_JSON", type=Path,
+                      help="exit 1 naming each guide line the run earned below README's table")
     args = parser.parse_args(argv)
     try:
+        if args.check_verdict is not None:
+            return check_verdict(args.check_verdict)
         if args.write:
             readme = ROOT / "README.md"
             readme.write_text(readme_with_table(readme.read_text(encoding="utf-8"), load_coverage()),
                               encoding="utf-8")
-            print(f"wrote {readme}")
+            packaged_copy().write_bytes(COVERAGE_FILE.read_bytes())
+            print(f"wrote {readme} and {packaged_copy()}")
             return 0
+        out = 0
         if stale():
             print("stale: README.md guide coverage (run `python scripts/guide_coverage.py --write`)",
                   file=sys.stderr)
-            return 1
-        return 0
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+            out = 1
+        if copy_stale():
+            print(f"stale: {packaged_copy()} differs from {COVERAGE_FILE} "
+                  "(run `python scripts/guide_coverage.py --write`)", file=sys.stderr)
+            out = 1
+        return out
+    except (OSError, ValueError) as exc:
         print(f"guide coverage: {exc}", file=sys.stderr)
         return 2
 

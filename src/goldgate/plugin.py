@@ -273,6 +273,24 @@ def _attach(verdict: Verdict) -> None:
         pass
 
 
+def _scenario_key(item: pytest.Item) -> str:
+    """``"<feature file under features/>: <scenario>"``, as docs/guide_coverage.yaml names it."""
+    try:
+        from pytest_bdd.scenario import scenario_wrapper_template_registry
+
+        template = scenario_wrapper_template_registry.get(getattr(item, "obj", None))  # type: ignore[arg-type]
+    except (ImportError, TypeError):
+        return ""
+    feature = getattr(template, "feature", None)
+    if template is None or feature is None:
+        return ""
+    try:
+        rel = Path(feature.filename).resolve().relative_to(item.config.rootpath / "features").as_posix()
+    except ValueError:
+        rel = Path(feature.rel_filename).as_posix().split("/", 1)[-1]
+    return f"{rel}: {template.name}"
+
+
 # ----------------------------------------------------------------------------- outcomes
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
@@ -282,6 +300,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
     item.config.stash[CURRENT_KEY] = item.nodeid
     item.config.stash[NAMES_KEY] = _check_names(item)
     record = item.config.stash[COLLECTOR_KEY].record(item.nodeid)
+    record.scenario = record.scenario or _scenario_key(item)
     if record.waiver is not None:
         _label_waiver(record.waiver)
     if record.not_applicable is not None:

@@ -191,6 +191,12 @@ def test_the_readme_table_is_current() -> None:
     assert not gc.stale(ROOT), "README's guide coverage is stale: run `python scripts/guide_coverage.py --write`"
 
 
+def test_the_packaged_copy_is_the_docs_yaml() -> None:
+    """A run reads the copy shipped in the package; it must be the table README shows."""
+    assert not gc.copy_stale(ROOT), (f"{gc.packaged_copy(ROOT)} differs from docs/guide_coverage.yaml: "
+                                     "run `python scripts/guide_coverage.py --write`")
+
+
 def test_named_criteria_are_registered_and_declared_lines_rest_on_one(entries: list[dict]) -> None:
     registry = all_criteria()
     unknown = [(e["id"], k) for e in entries for k in e.get("criteria") or [] if k not in registry]

@@ -174,6 +174,10 @@ def _verdict(args: argparse.Namespace) -> int:
             from goldgate.report.verdict_file import provenance_text
 
             print(f"  evidence: {provenance_text(doc['provenance'])}")
+        if isinstance(doc.get("guide_lines"), dict):
+            from goldgate.report.guide_lines import summary_text
+
+            print(f"  {summary_text(doc['guide_lines'])}")
     return EXIT_BY_DECISION[decision]
 
 

@@ -22,12 +22,14 @@ from typing import Any
 import pytest
 
 from goldgate.report import audit, junit, redact
+from goldgate.report.guide_lines import guide_lines_block, summary_text
 from goldgate.report.verdict_file import (
     VerdictCollector,
     count_outcomes,
     decision_suffix,
     not_applicable_line,
     provenance_text,
+    test_entries,
     write_refusal,
     write_verdict_file,
 )
@@ -52,6 +54,7 @@ class RunContext:
     not_applicable: list[dict[str, Any]] = field(default_factory=list)
     audit_seq: int | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    guide_lines: dict[str, Any] = field(default_factory=dict)  # verdict.json's guide_lines
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
@@ -182,6 +185,9 @@ def finish(config: pytest.Config, ctx: RunContext, env: Any, collector: VerdictC
     if ctx.verdict_path is not None:
         doc = write_verdict_file(ctx.verdict_path, collector, {"run_id": ctx.run_id, **meta})
         decision, reasons = doc["decision"], doc["reasons"]
+        ctx.guide_lines = doc.get("guide_lines") or {}
+    elif ctx.audit_path is not None:  # the summary is printed: it rolls the guide lines up too
+        ctx.guide_lines = guide_lines_block({"tests": test_entries(collector)})
     ctx.decision, ctx.reasons = decision, reasons
     ctx.waivers = [t.not_run_entry() for t in collector.waived()]
     ctx.not_applicable = [t.not_run_entry() for t in collector.inapplicable()]
@@ -205,6 +211,8 @@ def summary_lines(ctx: RunContext, max_reasons: int = 5) -> list[str]:
         lines.append(f"  … and {len(ctx.reasons) - max_reasons} more")
     if ctx.provenance:
         lines.append(f"  evidence: {provenance_text(ctx.provenance)}")
+    if ctx.guide_lines:
+        lines.append(f"  {summary_text(ctx.guide_lines)}")
     for w in ctx.waivers:
         waiver = w["waiver"]
         lines.append(f"  waived (did not run): {w['test']} — {waiver['reason']} "

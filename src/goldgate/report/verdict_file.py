@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from goldgate.report.guide_lines import guide_lines_block
 from goldgate.verdict import PROVENANCES, Status, Verdict
 
 
@@ -29,6 +30,7 @@ class TestRecord:
     message: str = ""
     waiver: dict[str, str] | None = None  # the environment's waiver covering this check if it does not run
     not_applicable: dict[str, str] | None = None  # the environment's not_applicable entry for this check
+    scenario: str = ""  # "<feature file>: <scenario>" as docs/guide_coverage.yaml names it; "" outside features
 
     def not_run_entry(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"test": self.nodeid, "reason": self.message or "skipped"}
@@ -165,6 +167,22 @@ def count_outcomes(collector: VerdictCollector) -> dict[str, int]:
     return counts
 
 
+def test_entries(collector: VerdictCollector) -> list[dict[str, Any]]:
+    """verdict.json's ``tests``: each check, its outcome and scenario, its verdicts."""
+    return [
+        {
+            "nodeid": t.nodeid,
+            "outcome": t.outcome,
+            "message": t.message,
+            **({"scenario": t.scenario} if t.scenario else {}),
+            **({"waiver": dict(t.waiver)} if t.waiver else {}),
+            **({"not_applicable": dict(t.not_applicable)} if t.not_applicable else {}),
+            "criteria": [v.to_dict() for v in t.verdicts],
+        }
+        for t in collector.tests.values()
+    ]
+
+
 def write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
     """Redact, then write-then-rename: a reader never sees half a verdict, nor a secret."""
     from goldgate.report.redact import redact_obj
@@ -223,18 +241,9 @@ def write_verdict_file(path: Path, collector: VerdictCollector, meta: dict[str, 
         "not_run": [t.not_run_entry() for t in collector.not_run()],
         "waivers": [t.not_run_entry() for t in collector.waived()],
         "not_applicable": [t.not_run_entry() for t in collector.inapplicable()],
-        "tests": [
-            {
-                "nodeid": t.nodeid,
-                "outcome": t.outcome,
-                "message": t.message,
-                **({"waiver": dict(t.waiver)} if t.waiver else {}),
-                **({"not_applicable": dict(t.not_applicable)} if t.not_applicable else {}),
-                "criteria": [v.to_dict() for v in t.verdicts],
-            }
-            for t in collector.tests.values()
-        ],
+        "tests": test_entries(collector),
     }
+    doc["guide_lines"] = guide_lines_block(doc)
     write_json_atomic(path, doc)
     return doc
 
