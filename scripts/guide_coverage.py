@@ -181,13 +181,13 @@ def copy_stale(root: Path = ROOT) -> bool:
     return not copy.is_file() or copy.read_bytes() != source
 
 
-def check_verdict(path: Path, coverage: Path = COVERAGE_FILE) -> int:
+def check_verdict(path: Path, coverage: Path | None = None) -> int:
     """0 when the run earned every line its table provenance, 1 naming each that fell short.
 
     Rolled up afresh from the run's ``tests`` and the repository's YAML (not the
     ``guide_lines`` the run wrote), so a table edited since the run is what is held to.
     """
-    entries = load_coverage(coverage)
+    entries = load_coverage(coverage or COVERAGE_FILE)
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -28,6 +28,8 @@ cannot be read, ``guide_lines`` says so in one line instead of failing the run.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from collections import Counter
 from pathlib import Path
@@ -38,6 +40,7 @@ import yaml
 PROVENANCES = ("measured", "partly measured", "declared", "not checked")
 _RANK = {p: i for i, p in enumerate(reversed(PROVENANCES))}  # not checked 0 … measured 3
 PACKAGED = Path(__file__).with_name("guide_coverage.yaml")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: read at the end of every run
 
 
 class CoverageError(ValueError):
@@ -47,7 +50,17 @@ class CoverageError(ValueError):
 def load_coverage(path: Path = PACKAGED) -> list[dict[str, Any]]:
     """The coverage entries, each checked for its fields; a bad entry is one line naming it."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        stat = path.stat()
+    except OSError as exc:
+        raise CoverageError(f"{path}: cannot read the guide coverage: {exc.strerror or exc}") from None
+    return copy.deepcopy(_load(path, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path, mtime_ns: int, size: int) -> list[dict[str, Any]]:
+    """Read once per file version: every run's verdict file rolls the same table up."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - CSafeLoader or SafeLoader
     except OSError as exc:
         raise CoverageError(f"{path}: cannot read the guide coverage: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
