@@ -307,3 +307,20 @@ def test_the_verdict_file_records_each_tests_scenario_and_its_guide_lines(
     assert lines["§1.1/1"]["earned"] == "measured"
     assert doc["guide_lines"]["totals"]["not checked"] > 100
     assert any(line.startswith("  guide lines: 3 measured, ") for line in result.outlines), result.outlines[-8:]
+
+
+def test_goldgate_verdict_prints_the_guide_lines_beside_the_evidence(
+        coverage: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from goldgate.cli import main
+
+    doc = {"decision": "GO", "decision_text": "GO", "environment": "local", "version": "v1", "reasons": [],
+           "provenance": {"measured": 4, "declared": 1, "passed": {"measured": 4, "declared": 1}},
+           "tests": _all_ran()}
+    doc["guide_lines"] = gl.guide_lines_block(doc, coverage)
+    path = tmp_path / "verdict.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert main(["verdict", "--file", str(path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    evidence = next(i for i, line in enumerate(out) if line.startswith("  evidence:"))
+    assert out[evidence + 1] == ("  guide lines: 2 measured, 1 partly measured, 1 declared, 1 not checked "
+                                 "of 5 guide lines (as README's table)")
