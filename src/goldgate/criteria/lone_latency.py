@@ -1,0 +1,238 @@
+"""p95 above ``factor`` x a stored baseline -> rollback, for a release with nothing beside it, latency bursty or not.
+
+Where no stable version serves at the same time (blue-green after the switch, a rolling
+update once the old ReplicaSet is gone, ``goldgate watch`` on a lone release) the §6.1
+rule "p95 > 2x baseline" can only be held against a stored baseline p95. Re-reading the
+window's p95 every poll and comparing it with ``factor`` x that value rolls back healthy
+releases whenever latency is bursty: an early slow poll dominates a thin window, and each
+poll is one more look at a noisy quantile (``bench/watch_validity.py``: up to 79.5 % of
+healthy 2-hour watches rolled back when 20 % of polls are 3x slower). This test asks the
+same question as a count and bounds the whole window's false-rollback chance.
+
+The question as a count. With ``L = factor x stored baseline p95``, "the p95 is above L"
+is "more than ``1 - q`` (5 %) of requests are slower than L". Each poll's histogram
+buckets give ``n`` requests and the number slower than L; a bucket straddling L cannot say
+on which side its requests are, so two counts are kept (:func:`exceedances`): ``above_low``
+(the requests of buckets wholly above L) and ``above_high`` (those of every bucket that
+reaches above L). Both go through their own dispersion-robust window test, and the verdict
+decides only where both agree, as :mod:`goldgate.criteria.latency` does for a p95's bucket.
+
+The test (that of :mod:`goldgate.criteria.lone_error_rate`, on exceedances)
+----------------------------------------------------------------------------
+Slow requests cluster exactly as errors do (a slow poll is slow for many of its requests),
+so the exceedance count of a poll is modelled as beta-binomial around the share ``s`` with
+a dispersion estimated from the release's own polls (the environment's
+``error_rate_test.default_dispersion`` until there is enough to estimate it from). The
+exceedance test's ``limit`` is ``1 - q``; its healthy and breached shares scale with the
+error-rate test's (:func:`exceedance_params`: 2.5 % and 10 % with the guide's 0.5 % / 1 % / 2 %),
+and it spends the same ``false_rollback`` over the same window. Each poll's log e-value is
+the smallest beta-binomial log ratio over the allowed concentrations, summed into the
+window CUSUM over all starting points; by Ville's inequality::
+
+    P(false rollback in the window) <= alpha    for a share of slow requests s <= p0,
+                                                 whatever the dispersion within the allowed range
+
+(the bench measures the rest: 3x slower polls up to 20 % of the time, at 2-20 req/s).
+FAIL needs the alarm of the *certain* count (``above_low``), with the share of the
+alarming stretch above ``1 - q`` - and the alarm of the generous count too. PASS needs
+both tests to accept "healthy" (robust Wald bound, requests within ``max_gap_s``, the
+window's share within the limit), so it rests on enough requests by construction.
+Otherwise INCONCLUSIVE: thin, stale, or a bucket around L too coarse to decide.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from goldgate.criteria.lone_error_rate import (
+    DispersionSetting,
+    LoneErrorRate,
+    LoneState,
+    lone_error_rate,
+)
+from goldgate.criteria.registry import criterion
+from goldgate.criteria.sprt import SprtParams
+from goldgate.criteria.watch_error_rate import WatchPlan
+from goldgate.verdict import Evidence, Status, Verdict
+
+__all__ = ["LoneLatency", "LoneLatencyState", "exceedance_params", "exceedances", "lone_latency"]
+
+
+def exceedance_params(error_params: SprtParams, quantile: float = 0.95) -> SprtParams:
+    """The exceedance test's numbers: limit ``1 - quantile``, healthy and breached shares in the
+    same proportion to it as the error-rate test's rates to its limit, the same error bounds."""
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile!r}")
+    limit = round(1 - quantile, 12)
+    scale = limit / error_params.limit
+    p1 = min(error_params.p1 * scale, (1 + limit) / 2)
+    return SprtParams(limit=limit, p0=error_params.p0 * scale, p1=p1, alpha=error_params.alpha,
+                      beta=error_params.beta)
+
+
+def exceedances(buckets: Mapping[float, float] | Iterable[tuple[float, float]], limit_s: float) -> tuple[int, int, int]:
+    """``(requests, above_low, above_high)`` of one poll from its cumulative histogram
+    (upper bound ``le`` -> requests at or below it, ``+Inf`` the total).
+
+    ``above_low`` counts the requests certainly slower than ``limit_s`` (above the smallest
+    bound at or above it), ``above_high`` those possibly slower (above the largest bound at or
+    below it); they are equal when ``limit_s`` is a bucket bound. Raises ValueError on a
+    histogram that is not one (no ``+Inf``, negative or decreasing counts, NaN).
+    """
+    pairs = sorted((float(le), float(c)) for le, c in (buckets.items() if isinstance(buckets, Mapping) else buckets))
+    if not pairs or not math.isinf(pairs[-1][0]):
+        raise ValueError("a latency histogram needs its +Inf bucket (the total)")
+    if not (math.isfinite(limit_s) and limit_s > 0):
+        raise ValueError(f"latency limit is {limit_s!r} s: need a finite positive number")
+    last = 0.0
+    for le, count in pairs:
+        if math.isnan(le) or not math.isfinite(count) or count < last - 1e-9:
+            raise ValueError(f"bucket le={le!r} count {count!r} is not a cumulative histogram")
+        last = count
+    total = round(pairs[-1][1])
+    at_or_below = max((c for le, c in pairs if le <= limit_s), default=0.0)
+    bound_above = min((c for le, c in pairs if le >= limit_s), default=float(total))
+    high = total - min(total, round(at_or_below))
+    low = total - min(total, round(bound_above))
+    return total, min(low, high), high
+
+
+@dataclass(frozen=True)
+class LoneLatencyState:
+    """Both exceedance tests (certain and generous count) and the limit they count against."""
+
+    low: LoneState
+    high: LoneState
+    limit_s: float
+    baseline_p95_s: float
+    factor: float
+    quantile: float = 0.95
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"test": "lone latency exceedances", "limit_s": self.limit_s, "baseline_p95_s": self.baseline_p95_s,
+                "factor": self.factor, "quantile": self.quantile, "certain": self.low.to_dict(),
+                "possible": self.high.to_dict()}
+
+
+class LoneLatency:
+    """Feeds one lone release's per-poll exceedance counts into the two window tests."""
+
+    def __init__(self, plan: WatchPlan, baseline_p95_s: float, factor: float,
+                 setting: DispersionSetting | None = None, quantile: float = 0.95) -> None:
+        if not (math.isfinite(baseline_p95_s) and baseline_p95_s > 0 and math.isfinite(factor) and factor > 0):
+            raise ValueError(f"need a finite positive baseline and factor, got {baseline_p95_s!r} and {factor!r}")
+        ex = WatchPlan(exceedance_params(plan.params, quantile), horizon_s=plan.horizon_s, max_gap_s=plan.max_gap_s,
+                       resolution_s=plan.resolution_s)
+        self.low = LoneErrorRate(ex, setting)
+        self.high = LoneErrorRate(ex, setting)
+        self.limit_s = factor * baseline_p95_s
+        self._fixed = (baseline_p95_s, factor, quantile)
+        self.state = LoneLatencyState(self.low.state, self.high.state, self.limit_s, *self._fixed)
+
+    def observe(self, requests: int, above_low: int, above_high: int, duration_s: float) -> LoneLatencyState:
+        if not 0 <= above_low <= above_high <= requests:
+            raise ValueError(f"need 0 <= above_low <= above_high <= requests, got {above_low}, {above_high}, "
+                             f"{requests}")
+        low = self.low.observe(requests, above_low, duration_s)
+        high = self.high.observe(requests, above_high, duration_s)
+        self.state = LoneLatencyState(low, high, self.limit_s, *self._fixed)
+        return self.state
+
+    def observe_buckets(self, buckets: Mapping[float, float] | Iterable[tuple[float, float]],
+                        duration_s: float) -> LoneLatencyState:
+        """One poll given as its own cumulative histogram (the window's buckets now minus before)."""
+        return self.observe(*exceedances(buckets, self.limit_s), duration_s)
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.3g} %"
+
+
+def _ms(s: float) -> str:
+    return f"{s * 1000:.1f} ms"
+
+
+def _invalid(state: Any) -> str:
+    if not isinstance(state, LoneLatencyState):
+        return f"not a lone latency state: {type(state).__name__}"
+    for name in ("limit_s", "baseline_p95_s", "factor"):
+        value = getattr(state, name)
+        if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+            return f"{name} is {value!r}"
+    if not 0 < state.quantile < 1:
+        return f"quantile is {state.quantile!r}"
+    if not (isinstance(state.low, LoneState) and isinstance(state.high, LoneState)):
+        return "the exceedance tests are missing"
+    if state.low.requests != state.high.requests or state.low.errors > state.high.errors:
+        return (f"the certain count ({state.low.errors} of {state.low.requests}) does not fit within the possible "
+                f"one ({state.high.errors} of {state.high.requests})")
+    return ""
+
+
+@criterion(needs="both exceedance tests (requests certainly and possibly slower than factor x the stored "
+                 "baseline p95) accepting a share within 1 - q under every allowed dispersion, with requests "
+                 "within max_gap_s and no alarm")
+def lone_latency(
+    state: LoneLatencyState,
+    *,
+    criterion: str = "p95 latency vs baseline",
+    evidence: Iterable[Evidence] = (),
+    rollback: bool = True,
+) -> Verdict:
+    """The p95-vs-stored-baseline trigger of a lone release, judged afresh every poll."""
+    kw: dict[str, Any] = {"rollback": rollback, "unit": ""}
+    problem = _invalid(state)
+    if problem:
+        return Verdict.error(criterion, f"invalid lone latency state: {problem}", evidence=tuple(evidence), **kw)
+    low = lone_error_rate(state.low, criterion=criterion)
+    high = lone_error_rate(state.high, criterion=criterion)
+    share = state.low.plan.params.limit
+    p = state.low.plan.params
+    kw["evidence"] = (*evidence, Evidence(
+        "lone latency test", f"requests slower than {_ms(state.limit_s)} ({state.factor:g}x the stored baseline "
+        f"p{state.quantile * 100:g} {_ms(state.baseline_p95_s)}): dispersion-robust CUSUM p0={p.p0:g} p1={p.p1:g} "
+        f"alpha={p.alpha:g}", round(state.low.at_s, 3), state.low.requests, state.to_dict()))
+    for v in (low, high):
+        if v.status is Status.ERROR:
+            return Verdict.error(criterion, f"lone latency test: {v.reason}", **kw)
+    n = state.low.requests
+    lo_share = state.low.errors / n if n else math.nan
+    hi_share = state.high.errors / n if n else math.nan
+    q = f"p{state.quantile * 100:g}"
+    limit = (f"L = {state.factor:g}x the stored baseline {q} {_ms(state.baseline_p95_s)} = {_ms(state.limit_s)}")
+    window = (f"{state.low.errors}-{state.high.errors} of {n} requests slower than {_ms(state.limit_s)} over "
+              f"{state.low.at_s:g}s, {state.low.polls} polls ({state.low.dispersion or 'no dispersion yet'})")
+    if low.status is Status.FAIL and high.status is Status.FAIL and state.low.alarm is not None:
+        a = state.low.alarm
+        an, ak = a.counts
+        return Verdict.failed(
+            criterion, ak / an, share,
+            f"{q} above {limit}: {_pct(ak / an)} of requests ({ak} of {an} from {a.start_s:g}s to {a.at_s:g}s, "
+            f"counting only buckets wholly above L; {_pct(lo_share)}-{_pct(hi_share)} over the window) are slower "
+            f"than L, more than the {_pct(share)} a {q} within L allows: rise statistic {a.llr:.3f} reached its "
+            f"threshold {a.threshold:.3f} (false-rollback bound {p.alpha:g} over the {state.low.plan.horizon_s:g}s "
+            f"window for any dispersion up to the allowed); window: {window}", **kw)
+    if low.status is Status.PASS and high.status is Status.PASS:
+        return Verdict.passed(
+            criterion, hi_share, share,
+            f"{q} within {limit}: {_pct(lo_share)}-{_pct(hi_share)} of requests slower than L, at most "
+            f"{_pct(share)} allowed, robust window test accepting healthy for both bucket bounds; no rise "
+            f"detected (false-rollback bound {p.alpha:g} over the {state.low.plan.horizon_s:g}s window); {window}",
+            **kw)
+    if n == 0:
+        return Verdict.inconclusive(criterion, f"no requests yet in the window ({state.low.at_s:g}s): nothing "
+                                               f"to decide on ({limit})", threshold=share, **kw)
+    if low.status is not high.status and Status.FAIL in (low.status, high.status):
+        why = ("the histogram bucket around L cannot say whether its requests are slower: the requests certainly "
+               "slower do not breach, those possibly slower do (finer buckets around L would decide)")
+    elif low.status is Status.PASS and high.status is Status.INCONCLUSIVE:
+        why = "the requests certainly slower are within the share, those possibly slower not yet accepted"
+    else:
+        why = f"not enough evidence yet ({high.reason.split(':')[0]})"
+    return Verdict.inconclusive(criterion, f"{_pct(lo_share)}-{_pct(hi_share)} of requests slower than {limit}, "
+                                           f"{_pct(share)} allowed: {why}; {window}",
+                                observed=hi_share, threshold=share, **kw)
+
