@@ -42,7 +42,9 @@ bursty cell, 20 % of polls 3x slower at 20 req/s), never narrowed. Acceptance (P
 the same counts through the lone error-rate test as it is (dispersion estimated from the
 release's own polls after ``default_dispersion``), so a calm release passes as soon as
 that test accepts it; a breached release is passed with probability at most ``beta``
-under the estimated dispersion.
+under the estimated dispersion. Where that test alarms (a burst beyond its estimate) it
+starts again after the burst with the polls so far as history: the rollback is decided by
+the fixed-allowance alarm alone, and acceptance needs the polls after the last burst.
 
 FAIL needs the alarm of the *certain* count (``above_low``), with the share of the
 alarming stretch above ``1 - q`` - and the alarm of the generous count too. PASS needs
@@ -164,6 +166,15 @@ class LoneLatency:
                              f"{requests}")
         counts = (above_low, above_high, above_low, above_high)
         states = [t.observe(requests, k, duration_s) for t, k in zip(self.tests, counts, strict=True)]
+        if states[2].alarm is not None or states[3].alarm is not None:
+            # The acceptance side saw a burst its estimated dispersion did not allow: it starts
+            # again after it (keeping the polls for the estimate), so a healthy release can
+            # still be accepted; rolling back is the fixed-allowance alarm's decision alone.
+            history = states[3].history.merged(states[3].own)
+            self.tests = (*self.tests[:2], *(LoneErrorRate(t.plan, t.state.setting, history=history,
+                                                           history_source="the release's earlier polls")
+                                             for t in self.tests[2:]))
+            states[2:] = [t.state for t in self.tests[2:]]
         self.state = LoneLatencyState(*states, self.limit_s, *self._fixed)
         return self.state
 
