@@ -80,9 +80,18 @@ def test_a_healthy_release_passes() -> None:
     assert "within L = 2x the stored baseline" in verdicts[-1].reason
 
 
-def test_slow_minutes_of_a_healthy_release_never_roll_it_back() -> None:
+def test_slow_minutes_of_a_healthy_release_never_roll_it_back_and_it_still_passes() -> None:
     verdicts = _run(0.001, 120, bursts=0.05)
     assert not [v for v in verdicts if v.status is Status.FAIL]
+    assert verdicts[-1].status is Status.PASS and "spread between polls" in verdicts[-1].reason
+
+
+def test_too_few_requests_or_polls_never_pass() -> None:
+    test = LoneLatency(PLAN, 0.2, 2.0, min_requests=200)
+    assert lone_latency(test.observe(150, 0, 0, 60.0)).status is Status.INCONCLUSIVE
+    v = lone_latency(test.observe(150, 0, 0, 60.0))
+    assert v.status is Status.INCONCLUSIVE and "need at least 200 over 3" in v.reason
+    assert lone_latency(test.observe(150, 0, 0, 60.0)).status is Status.PASS
 
 
 def test_a_bucket_straddling_the_limit_is_inconclusive_never_a_decision() -> None:
@@ -98,7 +107,8 @@ def test_the_monitor_feeds_the_stored_baseline_rule_from_bucket_deltas() -> None
     assert bucket_delta(second, first) == ((0.2, 50.0), (0.4, 590.0), (INF, 600.0))
     assert bucket_delta(((0.2, 1.0), (INF, 2.0)), ((0.2, 5.0), (INF, 9.0))) == ((0.2, 0.0), (INF, 0.0))
     test = LoneLatency(PLAN, 0.2, 2.0)
-    state = test.observe_buckets(first, 60.0)
+    for _ in range(3):
+        state = test.observe_buckets(((0.2, 100.0), (0.4, 2990.0), (INF, 3000.0)), 60.0)
     m = Measurement("scrape", "q", 0.3, 600, 60.0, buckets=first)
     verdicts = latency_triggers(m, Thresholds(), window_s=60.0, baseline_p95_s=0.2, lone=state)
     assert [v.criterion for v in verdicts][1] == P95_BASELINE and verdicts[1].status is Status.PASS

@@ -38,20 +38,23 @@ breach (66 % of healthy watches rolled back in the bench's 1 %-burst cell). The 
 therefore allows every dispersion from independent requests up to the environment's
 ``error_rate_test.latency_dispersion`` (a variance ratio of a minute's or a poll's
 counts, whichever hold fewer requests; default 300, above the ~190 of the bench's most
-bursty cell, 20 % of polls 3x slower at 20 req/s), never narrowed. Acceptance (PASS) runs
-the same counts through the lone error-rate test as it is (dispersion estimated from the
-release's own polls after ``default_dispersion``), so a calm release passes as soon as
-that test accepts it; a breached release is passed with probability at most ``beta``
-under the estimated dispersion. Where that test alarms (a burst beyond its estimate) it
-starts again after the burst with the polls so far as history: the rollback is decided by
-the fixed-allowance alarm alone, and acceptance needs the polls after the last burst.
+bursty cell, 20 % of polls 3x slower at 20 req/s), never narrowed. Acceptance (PASS) is not a sequential test on the same model: any likelihood-ratio
+acceptance that allows heavy dispersion learns next to nothing from a calm poll (the
+lone error-rate test's robust Wald bound under the alarm's allowance did not accept a
+calm release at 20 req/s in 300 polls), and one that allows independence is poisoned for
+the rest of the window by one burst. PASS rests instead on the window's share of possibly
+slow requests (``above_high``) and its upper ``1 - beta`` bound: Wilson's bound on the
+window's requests divided by the design effect - the spread of the polls' shares around
+the window's, against the binomial's (at least 1; a ratio estimator's cluster variance) -
+so bursts widen it by as much as they were measured to vary. It needs ``min_requests``
+requests (``thresholds.min_requests``) over at least ``min_polls`` polls, requests within
+``max_gap_s``, and neither alarm. Its error (a breached release passed) is about ``beta``
+by the normal approximation over polls, not a Ville bound; PASS is judged afresh every
+poll, so a later burst turns it back into INCONCLUSIVE (a hold), never into a rollback.
 
 FAIL needs the alarm of the *certain* count (``above_low``), with the share of the
-alarming stretch above ``1 - q`` - and the alarm of the generous count too. PASS needs
-neither alarm and both acceptance tests accepting "healthy" (robust Wald bound, requests
-within ``max_gap_s``, the window's share within the limit), so it rests on enough
-requests by construction. Otherwise INCONCLUSIVE: thin, stale, or a bucket around L too
-coarse to decide.
+alarming stretch above ``1 - q`` - and the alarm of the generous count too; where only the
+generous count alarms the bucket around L is too coarse and the verdict INCONCLUSIVE.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 from goldgate.criteria.lone_error_rate import (
@@ -72,7 +76,7 @@ from goldgate.criteria.sprt import SprtParams
 from goldgate.criteria.watch_error_rate import WatchPlan
 from goldgate.verdict import Evidence, Status, Verdict
 
-__all__ = ["LoneLatency", "LoneLatencyState", "exceedance_params", "exceedances", "lone_latency"]
+__all__ = ["LoneLatency", "LoneLatencyState", "WindowShare", "exceedance_params", "exceedances", "lone_latency"]
 
 
 def exceedance_params(error_params: SprtParams, quantile: float = 0.95) -> SprtParams:
@@ -115,67 +119,95 @@ def exceedances(buckets: Mapping[float, float] | Iterable[tuple[float, float]], 
 
 
 @dataclass(frozen=True)
+class WindowShare:
+    """Sums over the window's polls for the share of slow requests and its between-poll spread."""
+
+    polls: int = 0
+    requests: int = 0
+    above_low: int = 0
+    above_high: int = 0
+    sum_n2: float = 0.0
+    sum_k2: float = 0.0
+    sum_nk: float = 0.0
+
+    def add(self, n: int, low: int, high: int) -> WindowShare:
+        if n <= 0:
+            return self
+        return WindowShare(self.polls + 1, self.requests + n, self.above_low + low, self.above_high + high,
+                           self.sum_n2 + n * n, self.sum_k2 + high * high, self.sum_nk + n * high)
+
+    def upper_bound(self, z: float) -> float:
+        """Upper confidence bound on the window's share of possibly slow requests: Wilson's bound
+        on ``requests / deff`` requests, ``deff`` the design effect measured between polls (the
+        ratio of the polls' spread to the binomial's; at least 1, so bursts widen it)."""
+        n, k = self.requests, self.above_high
+        if n <= 0:
+            return 1.0
+        s = k / n
+        binom = s * (1 - s) / n
+        deff = 1.0
+        if self.polls >= 2 and binom > 0:
+            spread = (self.sum_k2 - 2 * s * self.sum_nk + s * s * self.sum_n2) / (n * n)
+            deff = max(1.0, spread * self.polls / (self.polls - 1) / binom)
+        m = n / deff
+        centre = s + z * z / (2 * m)
+        half = z * math.sqrt(s * (1 - s) / m + z * z / (4 * m * m))
+        return min(1.0, (centre + half) / (1 + z * z / m))
+
+
+@dataclass(frozen=True)
 class LoneLatencyState:
-    """The exceedance tests and the limit they count against: ``low`` / ``high`` (certain and
-    possible counts) under the alarm's fixed dispersion allowance, ``accept_low`` /
-    ``accept_high`` the same counts under the estimated one, for PASS."""
+    """The alarm tests of the certain (``low``) and possible (``high``) counts, the window's
+    share for acceptance, and the limit they count against."""
 
     low: LoneState
     high: LoneState
-    accept_low: LoneState
-    accept_high: LoneState
+    window: WindowShare
     limit_s: float
     baseline_p95_s: float
     factor: float
     quantile: float = 0.95
+    min_requests: int = 200
+    min_polls: int = 3
 
     def to_dict(self) -> dict[str, Any]:
         return {"test": "lone latency exceedances", "limit_s": self.limit_s, "baseline_p95_s": self.baseline_p95_s,
                 "factor": self.factor, "quantile": self.quantile, "alarm_certain": self.low.to_dict(),
-                "alarm_possible": self.high.to_dict(), "accept_certain": self.accept_low.to_dict(),
-                "accept_possible": self.accept_high.to_dict()}
+                "alarm_possible": self.high.to_dict(), "window": vars(self.window),
+                "min_requests": self.min_requests, "min_polls": self.min_polls}
 
 
 class LoneLatency:
     """Feeds one lone release's per-poll exceedance counts into the window tests.
 
     ``alarm_dispersion``: the variance ratio (per minute or per poll, whichever holds fewer
-    requests) the alarm allows, fixed, never narrowed by calm polls; ``setting``: how the
-    acceptance side allows for dispersion (estimated from the release's own polls after
-    the environment's default, as the lone error-rate test).
+    requests) the alarm allows, fixed, never narrowed by calm polls. ``min_requests`` and
+    ``min_polls``: the least a PASS rests on.
     """
 
     def __init__(self, plan: WatchPlan, baseline_p95_s: float, factor: float,
                  setting: DispersionSetting | None = None, quantile: float = 0.95,
-                 alarm_dispersion: float = 300.0) -> None:
+                 alarm_dispersion: float = 300.0, min_requests: int = 200, min_polls: int = 3) -> None:
         if not (math.isfinite(baseline_p95_s) and baseline_p95_s > 0 and math.isfinite(factor) and factor > 0):
             raise ValueError(f"need a finite positive baseline and factor, got {baseline_p95_s!r} and {factor!r}")
         ex = WatchPlan(exceedance_params(plan.params, quantile), horizon_s=plan.horizon_s, max_gap_s=plan.max_gap_s,
                        resolution_s=plan.resolution_s)
         setting = setting or DispersionSetting()
         fixed = DispersionSetting(configured=alarm_dispersion, default=setting.default, min_polls=setting.min_polls)
-        self.tests = (LoneErrorRate(ex, fixed), LoneErrorRate(ex, fixed), LoneErrorRate(ex, setting),
-                      LoneErrorRate(ex, setting))
+        self.tests = (LoneErrorRate(ex, fixed), LoneErrorRate(ex, fixed))
         self.limit_s = factor * baseline_p95_s
-        self._fixed = (baseline_p95_s, factor, quantile)
-        self.state = LoneLatencyState(*(t.state for t in self.tests), self.limit_s, *self._fixed)
+        self._fixed = (baseline_p95_s, factor, quantile, max(1, min_requests), max(2, min_polls))
+        self.state = LoneLatencyState(self.tests[0].state, self.tests[1].state, WindowShare(), self.limit_s,
+                                      *self._fixed)
 
     def observe(self, requests: int, above_low: int, above_high: int, duration_s: float) -> LoneLatencyState:
         if not 0 <= above_low <= above_high <= requests:
             raise ValueError(f"need 0 <= above_low <= above_high <= requests, got {above_low}, {above_high}, "
                              f"{requests}")
-        counts = (above_low, above_high, above_low, above_high)
-        states = [t.observe(requests, k, duration_s) for t, k in zip(self.tests, counts, strict=True)]
-        if states[2].alarm is not None or states[3].alarm is not None:
-            # The acceptance side saw a burst its estimated dispersion did not allow: it starts
-            # again after it (keeping the polls for the estimate), so a healthy release can
-            # still be accepted; rolling back is the fixed-allowance alarm's decision alone.
-            history = states[3].history.merged(states[3].own)
-            self.tests = (*self.tests[:2], *(LoneErrorRate(t.plan, t.state.setting, history=history,
-                                                           history_source="the release's earlier polls")
-                                             for t in self.tests[2:]))
-            states[2:] = [t.state for t in self.tests[2:]]
-        self.state = LoneLatencyState(*states, self.limit_s, *self._fixed)
+        low = self.tests[0].observe(requests, above_low, duration_s)
+        high = self.tests[1].observe(requests, above_high, duration_s)
+        self.state = LoneLatencyState(low, high, self.state.window.add(requests, above_low, above_high),
+                                      self.limit_s, *self._fixed)
         return self.state
 
     def observe_buckets(self, buckets: Mapping[float, float] | Iterable[tuple[float, float]],
@@ -201,20 +233,22 @@ def _invalid(state: Any) -> str:
             return f"{name} is {value!r}"
     if not 0 < state.quantile < 1:
         return f"quantile is {state.quantile!r}"
-    pairs = ((state.low, state.high), (state.accept_low, state.accept_high))
-    if not all(isinstance(t, LoneState) for pair in pairs for t in pair):
+    if not (isinstance(state.low, LoneState) and isinstance(state.high, LoneState)
+            and isinstance(state.window, WindowShare)):
         return "the exceedance tests are missing"
-    for low, high in pairs:
-        frozen = low.alarm is not None or high.alarm is not None  # an alarm stops a test's counts
-        if not frozen and (low.requests != high.requests or low.errors > high.errors):
-            return (f"the certain count ({low.errors} of {low.requests}) does not fit within the possible "
-                    f"one ({high.errors} of {high.requests})")
+    w = state.window
+    if not 0 <= w.above_low <= w.above_high <= w.requests or w.polls < 0:
+        return f"the window's counts ({w.above_low}-{w.above_high} slow of {w.requests}) do not fit"
+    if state.low.alarm is None and state.high.alarm is None and (
+            state.low.requests != w.requests or state.high.requests != w.requests):
+        return f"the tests counted {state.low.requests} and {state.high.requests} requests, the window {w.requests}"
     return ""
 
 
-@criterion(needs="both exceedance tests (requests certainly and possibly slower than factor x the stored "
-                 "baseline p95) accepting a share within 1 - q under every allowed dispersion, with requests "
-                 "within max_gap_s and no alarm")
+@criterion(needs="no alarm of either exceedance test (requests certainly and possibly slower than factor x the "
+                 "stored baseline p95), requests within max_gap_s, at least min_requests requests over min_polls "
+                 "polls and the window's share of possibly slow requests within 1 - q at its upper confidence "
+                 "bound (design effect measured between polls)")
 def lone_latency(
     state: LoneLatencyState,
     *,
@@ -229,25 +263,24 @@ def lone_latency(
         return Verdict.error(criterion, f"invalid lone latency state: {problem}", evidence=tuple(evidence), **kw)
     low = lone_error_rate(state.low, criterion=criterion)
     high = lone_error_rate(state.high, criterion=criterion)
-    accept = [lone_error_rate(t, criterion=criterion) for t in (state.accept_low, state.accept_high)]
-    share = state.low.plan.params.limit
     p = state.low.plan.params
+    share = p.limit
     kw["evidence"] = (*evidence, Evidence(
         "lone latency test", f"requests slower than {_ms(state.limit_s)} ({state.factor:g}x the stored baseline "
         f"p{state.quantile * 100:g} {_ms(state.baseline_p95_s)}): dispersion-robust CUSUM p0={p.p0:g} p1={p.p1:g} "
-        f"alpha={p.alpha:g}", round(state.low.at_s, 3), state.low.requests, state.to_dict()))
-    for v in (low, high, *accept):
+        f"alpha={p.alpha:g}", round(state.low.at_s, 3), state.window.requests, state.to_dict()))
+    for v in (low, high):
         if v.status is Status.ERROR:
             return Verdict.error(criterion, f"lone latency test: {v.reason}", **kw)
-    a_lo, a_hi = state.accept_low, state.accept_high
-    n = a_lo.requests
-    lo_share = a_lo.errors / n if n else math.nan
-    hi_share = a_hi.errors / n if n else math.nan
+    w = state.window
+    n = w.requests
+    lo_share = w.above_low / n if n else math.nan
+    hi_share = w.above_high / n if n else math.nan
     q = f"p{state.quantile * 100:g}"
-    limit = (f"L = {state.factor:g}x the stored baseline {q} {_ms(state.baseline_p95_s)} = {_ms(state.limit_s)}")
-    window = (f"{a_lo.errors}-{a_hi.errors} of {n} requests slower than {_ms(state.limit_s)} over "
-              f"{a_lo.at_s:g}s, {a_lo.polls} polls (alarm under {state.low.dispersion or 'no dispersion yet'}; "
-              f"acceptance under {a_hi.dispersion or 'no dispersion yet'})")
+    limit = f"L = {state.factor:g}x the stored baseline {q} {_ms(state.baseline_p95_s)} = {_ms(state.limit_s)}"
+    window = (f"{w.above_low}-{w.above_high} of {n} requests slower than {_ms(state.limit_s)} over "
+              f"{state.high.at_s:g}s, {w.polls} polls with traffic (alarm under "
+              f"{state.low.dispersion or 'no dispersion yet'})")
     if low.status is Status.FAIL and high.status is Status.FAIL and state.low.alarm is not None:
         a = state.low.alarm
         an, ak = a.counts
@@ -258,24 +291,34 @@ def lone_latency(
             f"than L, more than the {_pct(share)} a {q} within L allows: rise statistic {a.llr:.3f} reached its "
             f"threshold {a.threshold:.3f} (false-rollback bound {p.alpha:g} over the {state.low.plan.horizon_s:g}s "
             f"window for any dispersion up to the allowed); window: {window}", **kw)
-    if state.low.alarm is None and state.high.alarm is None and all(v.status is Status.PASS for v in accept):
-        return Verdict.passed(
-            criterion, hi_share, share,
-            f"{q} within {limit}: {_pct(lo_share)}-{_pct(hi_share)} of requests slower than L, at most "
-            f"{_pct(share)} allowed, robust window test accepting healthy for both bucket bounds; no rise "
-            f"detected (false-rollback bound {p.alpha:g} over the {state.low.plan.horizon_s:g}s window); {window}",
-            **kw)
-    if n == 0:
-        return Verdict.inconclusive(criterion, f"no requests yet in the window ({state.low.at_s:g}s): nothing "
+    if n == 0 or state.high.last_traffic_s is None:
+        return Verdict.inconclusive(criterion, f"no requests yet in the window ({state.high.at_s:g}s): nothing "
                                                f"to decide on ({limit})", threshold=share, **kw)
     if Status.FAIL in (low.status, high.status):
         why = ("the histogram bucket around L cannot say whether its requests are slower: the requests certainly "
                "slower do not breach, those possibly slower do (finer buckets around L would decide)")
-    elif accept[0].status is Status.PASS and accept[1].status is not Status.PASS:
-        why = "the requests certainly slower are within the share, those possibly slower not yet accepted"
+        return Verdict.inconclusive(criterion, f"{_pct(lo_share)}-{_pct(hi_share)} of requests slower than {limit}, "
+                                               f"{_pct(share)} allowed: {why}; {window}",
+                                    observed=hi_share, threshold=share, **kw)
+    quiet = state.high.at_s - state.high.last_traffic_s
+    z = NormalDist().inv_cdf(1 - p.beta)
+    bound = w.upper_bound(z)
+    if quiet > state.high.plan.max_gap_s:
+        why = (f"no requests since {state.high.last_traffic_s:g}s of the window ({quiet:g}s, longer than max_gap_s "
+               f"{state.high.plan.max_gap_s:g}s): the present is not measured")
+    elif n < state.min_requests or w.polls < state.min_polls:
+        why = (f"{n} requests over {w.polls} polls, need at least {state.min_requests} over {state.min_polls} "
+               "(a share of a handful of requests is noise)")
+    elif bound <= share:
+        return Verdict.passed(
+            criterion, hi_share, share,
+            f"{q} within {limit}: {_pct(lo_share)}-{_pct(hi_share)} of requests slower than L, upper "
+            f"{(1 - p.beta) * 100:g} % bound {_pct(bound)} (spread between polls included) within the {_pct(share)} "
+            f"allowed; no rise detected (false-rollback bound {p.alpha:g} over the "
+            f"{state.low.plan.horizon_s:g}s window); {window}", **kw)
     else:
-        why = "not enough evidence yet to accept the share as healthy"
+        why = (f"upper {(1 - p.beta) * 100:g} % bound {_pct(bound)} of the share (spread between polls included) "
+               "is not yet within it")
     return Verdict.inconclusive(criterion, f"{_pct(lo_share)}-{_pct(hi_share)} of requests slower than {limit}, "
                                            f"{_pct(share)} allowed: {why}; {window}",
                                 observed=hi_share, threshold=share, **kw)
-

@@ -217,7 +217,8 @@ class RollbackMonitor:
             try:
                 self.lone_latency = LoneLatency(
                     plan, baseline_p95_s, env.thresholds.p95_baseline_factor, dispersion_setting(env),
-                    alarm_dispersion=float(getattr(env.error_rate_test, "latency_dispersion", 300.0)))
+                    alarm_dispersion=float(getattr(env.error_rate_test, "latency_dispersion", 300.0)),
+                    min_requests=env.thresholds.min_requests)
             except ValueError:
                 self.lone_latency = None  # an unusable stored baseline is ERROR in p95_vs_baseline
         self._seen_buckets: tuple[tuple[float, float], ...] = ()

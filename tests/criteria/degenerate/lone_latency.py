@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from goldgate.criteria.lone_latency import LoneLatency, LoneLatencyState
+from goldgate.criteria.lone_latency import LoneLatency, LoneLatencyState, WindowShare
 from goldgate.criteria.rise_cusum import RiseCusum
 from goldgate.criteria.sprt import GUIDE_DEFAULTS
 from goldgate.criteria.watch_error_rate import WatchPlan
@@ -36,10 +36,11 @@ def _states() -> st.SearchStrategy[LoneLatencyState]:
     garbage = st.sampled_from([
         replace(good, limit_s=math.nan), replace(good, limit_s=-1.0), replace(good, baseline_p95_s=math.inf),
         replace(good, factor=0.0), replace(good, quantile=1.5),
-        replace(good, accept_low=replace(good.accept_low, cusum=RiseCusum(at_s=10, counts=(3000, 0)),
-                                         last_traffic_s=10, rho=0.0),
-                accept_high=replace(good.accept_high, cusum=RiseCusum(at_s=10, counts=(10, 11)))),
-        replace(good, accept_high=replace(good.accept_high, cusum=RiseCusum(at_s=10, counts=(2000, 0)))),
+        replace(good, window=WindowShare(1, 3000, 5, 2)),
+        replace(good, window=WindowShare(5, 3000, 0, 0), high=replace(good.high, cusum=RiseCusum(at_s=10,
+                                                                                            counts=(10, 11)))),
+        replace(good, window=WindowShare(5, 10**6, 0, 0)),
+        replace(good, window=WindowShare(-1, 3000, 0, 0)),
         replace(good, low=None),
     ])
     return st.one_of(empty, thin, stale, straddle, garbage)
