@@ -39,9 +39,13 @@ its threshold tuned by simulation to 1 % false alarms per watch under the same b
 acting at the same polls (target at most 1.5).
 
 Bursty latency. The p95-vs-baseline rule (2x) of a canary beside its stable pods, 2-hour
-watches, when a share of polls (1, 5, 20 %) is 3x slower for both versions at once:
-``false_rollback_max_bursty_latency`` (target at most 1 %), with the same windows judged
-against a stored baseline shown beside it (that rule assumes the stored p95 still holds).
+watches at 2, 5 and 20 req/s, when a share of polls (1, 5, 20 %) is 3x slower for both
+versions at once: ``false_rollback_max_bursty_latency`` (target at most 1 %). The same
+windows against a stored baseline: the lone latency rule (:mod:`goldgate.criteria.lone_latency`,
+requests slower than 2x the stored p95 counted per poll and tested against 5 %),
+``false_rollback_max_bursty_latency_lone`` (target at most 1 %), with the former rule (the
+window's p95 against 2x the stored one) shown beside it; and a release 2.5x slower from the
+poll halfway, with and without bursts: median delay and share detected, both rules.
 
 Run: .venv/bin/python bench/watch_validity.py [--watches 2000] [--seed 1] [--json] [--quick]
 """
