@@ -57,6 +57,7 @@ import json
 import math
 import sys
 import time
+from statistics import NormalDist
 
 import numpy as np
 
@@ -540,6 +541,31 @@ def lone_latency_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k_low: n
     return np.where((low >= 0) & (high >= 0), np.maximum(low, high), -1)
 
 
+def lone_latency_passes(params: SprtParams, n: np.ndarray, k_high: np.ndarray, alarm: np.ndarray,
+                        min_requests: int = 200, min_polls: int = 3) -> np.ndarray:
+    """Per watch and poll: would the lone latency rule PASS (no alarm yet, enough requests and polls,
+    the window's share's upper bound with the design effect within the limit)? WindowShare vectorised;
+    traffic never stops in these cells, so max_gap_s never applies."""
+    z = NormalDist().inv_cdf(1 - params.beta)
+    has = n > 0
+    m = np.cumsum(has, axis=1)
+    nn = np.cumsum(n, axis=1).astype(float)
+    kk = np.cumsum(k_high, axis=1).astype(float)
+    n2 = np.cumsum(n.astype(float) ** 2, axis=1)
+    k2 = np.cumsum(k_high.astype(float) ** 2, axis=1)
+    nk = np.cumsum(n.astype(float) * k_high, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(nn > 0, kk / nn, 0.0)
+        binom = s * (1 - s) / nn
+        spread = (k2 - 2 * s * nk + s * s * n2) / (nn * nn)
+        deff = np.where((m >= 2) & (binom > 0), np.maximum(1.0, spread * m / np.maximum(m - 1, 1) / binom), 1.0)
+        eff = nn / deff
+        ub = (s + z * z / (2 * eff) + z * np.sqrt(s * (1 - s) / eff + z * z / (4 * eff * eff))) / (1 + z * z / eff)
+    polls = np.arange(n.shape[1])[None, :]
+    quiet = (alarm[:, None] < 0) | (polls < alarm[:, None])
+    return quiet & (nn >= min_requests) & (m >= min_polls) & (np.minimum(ub, 1.0) <= params.limit)
+
+
 def _self_check_lone_latency(plan: WatchPlan, interval: float, setting: DispersionSetting, limit_s: float,
                              n: np.ndarray, k_low: np.ndarray, k_high: np.ndarray, alarm: np.ndarray,
                              alarm_dispersion: float, watches: int = 2) -> None:
@@ -547,9 +573,12 @@ def _self_check_lone_latency(plan: WatchPlan, interval: float, setting: Dispersi
     for w in range(min(watches, n.shape[0])):
         test = LoneLatency(plan, limit_s / 2.0, 2.0, setting, alarm_dispersion=alarm_dispersion)
         got = -1
+        passes = lone_latency_passes(test.state.low.plan.params, n[w:w + 1], k_high[w:w + 1], alarm[w:w + 1])[0]
         for j in range(n.shape[1]):
-            if lone_latency(test.observe(int(n[w, j]), int(k_low[w, j]), int(k_high[w, j]), interval)
-                            ).status is Status.FAIL:
+            status = lone_latency(test.observe(int(n[w, j]), int(k_low[w, j]), int(k_high[w, j]), interval)).status
+            if (status is Status.PASS) != bool(passes[j]):
+                raise AssertionError(f"vectorised lone latency PASS disagrees with the criterion: watch {w} poll {j}")
+            if status is Status.FAIL:
                 got = j
                 break
         if got != alarm[w]:
@@ -625,10 +654,13 @@ def run_bursty_latency(watches: int, seed: int, min_requests: int = 200, factor:
             lone = lone_latency_rule(ex, h, n, k_low, k_high, interval, fixed)
             _self_check_lone_latency(plan, interval, setting, limit_s, n, k_low, k_high, lone, alarm_dispersion)
             if not rise:
+                passes = lone_latency_passes(ex, n, k_high, lone)
                 cells.append({"rate_rps": rate, "interval_s": interval, "burst_poll_share": share,
                               "slowdown": SLOWDOWN, "false_rollback_paired": float(paired.mean()),
                               "false_rollback_stored_baseline": float((stored >= 0).mean()),
-                              "false_rollback_lone": float((lone >= 0).mean())})
+                              "false_rollback_lone": float((lone >= 0).mean()),
+                              "pass_share_lone": float(passes.mean()),
+                              "undecided_second_half_lone": float((~passes[:, half:].any(axis=1)).mean())})
                 continue
             row: dict = {"rate_rps": rate, "interval_s": interval, "burst_poll_share": share, "slowdown_after": 2.5}
             for name, alarm in (("lone", lone), ("stored_baseline", stored)):
@@ -641,6 +673,7 @@ def run_bursty_latency(watches: int, seed: int, min_requests: int = 200, factor:
     return {"watches_per_cell_bursty_latency": watches,
             "false_rollback_max_bursty_latency": max(c["false_rollback_paired"] for c in cells),
             "false_rollback_max_bursty_latency_lone": max(c["false_rollback_lone"] for c in cells),
+            "undecided_max_bursty_latency_lone": max(c["undecided_second_half_lone"] for c in cells),
             "false_rollback_max_bursty_latency_stored_baseline": max(c["false_rollback_stored_baseline"]
                                                                      for c in cells),
             "bursty_latency": cells, "bursty_latency_detection": detection}
@@ -739,11 +772,13 @@ def _print_bursty_latency(result: dict) -> None:
     print()
     print(f"latency bursts (a share of polls {SLOWDOWN:g}x slower), "
           f"{result['watches_per_cell_bursty_latency']} watches per cell: p95 vs 2x baseline, false rollbacks")
-    print(f"{'traffic':>9} {'poll':>6} {'burst polls':>12} {'beside stable':>14} {'stored: former':>15} {'lone':>7}")
+    print(f"{'traffic':>9} {'poll':>6} {'burst polls':>12} {'beside stable':>14} {'stored: former':>15} {'lone':>7} "
+          f"{'lone PASS polls':>16} {'no PASS in 2nd hour':>20}")
     for c in result["bursty_latency"]:
         print(f"{c['rate_rps']:>6g}/s {c['interval_s']:>5g}s {c['burst_poll_share'] * 100:>11g}% "
               f"{c['false_rollback_paired'] * 100:>13.2f}% {c['false_rollback_stored_baseline'] * 100:>14.1f}% "
-              f"{c['false_rollback_lone'] * 100:>6.2f}%")
+              f"{c['false_rollback_lone'] * 100:>6.2f}% {c['pass_share_lone'] * 100:>15.1f}% "
+              f"{c['undecided_second_half_lone'] * 100:>19.1f}%")
     print()
     print("release 2.5x slower from the poll halfway (stored baseline): median delay (s), share detected after the "
           "rise, share rolled back before it")
