@@ -536,9 +536,16 @@ def lone_latency_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k_low: n
                       interval: float, setting: DispersionSetting) -> np.ndarray:
     """Poll index of the lone latency rule's rollback per watch (-1: none): LoneLatency vectorised,
     the lone error-rate test on each count, FAIL once both have alarmed."""
+    return lone_latency_alarms(params, h, n, k_low, k_high, interval, setting)[0]
+
+
+def lone_latency_alarms(params: SprtParams, h: np.ndarray, n: np.ndarray, k_low: np.ndarray, k_high: np.ndarray,
+                        interval: float, setting: DispersionSetting) -> tuple[np.ndarray, np.ndarray]:
+    """(the rollback: both counts alarmed, the first alarm of either: no PASS from then on) per watch."""
     low = lone_rule(params, h, n, k_low, interval, setting)
     high = lone_rule(params, h, n, k_high, interval, setting)
-    return np.where((low >= 0) & (high >= 0), np.maximum(low, high), -1)
+    first = np.where((low >= 0) & (high >= 0), np.minimum(low, high), np.maximum(low, high))
+    return np.where((low >= 0) & (high >= 0), np.maximum(low, high), -1), first
 
 
 def lone_latency_passes(params: SprtParams, n: np.ndarray, k_high: np.ndarray, alarm: np.ndarray,
@@ -568,16 +575,19 @@ def lone_latency_passes(params: SprtParams, n: np.ndarray, k_high: np.ndarray, a
 
 def _self_check_lone_latency(plan: WatchPlan, interval: float, setting: DispersionSetting, limit_s: float,
                              n: np.ndarray, k_low: np.ndarray, k_high: np.ndarray, alarm: np.ndarray,
-                             alarm_dispersion: float, watches: int = 2) -> None:
+                             alarm_dispersion: float, watches: int = 2, first: np.ndarray | None = None) -> None:
     """The vectorised rule must decide exactly as the criterion (FAIL at the same poll)."""
     for w in range(min(watches, n.shape[0])):
         test = LoneLatency(plan, limit_s / 2.0, 2.0, setting, alarm_dispersion=alarm_dispersion)
         got = -1
-        passes = lone_latency_passes(test.state.low.plan.params, n[w:w + 1], k_high[w:w + 1], alarm[w:w + 1])[0]
+        quiet_until = (alarm if first is None else first)[w:w + 1]
+        passes = lone_latency_passes(test.state.low.plan.params, n[w:w + 1], k_high[w:w + 1], quiet_until)[0]
         for j in range(n.shape[1]):
-            status = lone_latency(test.observe(int(n[w, j]), int(k_low[w, j]), int(k_high[w, j]), interval)).status
+            verdict = lone_latency(test.observe(int(n[w, j]), int(k_low[w, j]), int(k_high[w, j]), interval))
+            status = verdict.status
             if (status is Status.PASS) != bool(passes[j]):
-                raise AssertionError(f"vectorised lone latency PASS disagrees with the criterion: watch {w} poll {j}")
+                raise AssertionError(f"vectorised lone latency PASS disagrees with the criterion: watch {w} poll {j}: "
+                                     f"{bool(passes[j])} vs {verdict.reason}")
             if status is Status.FAIL:
                 got = j
                 break
@@ -651,10 +661,11 @@ def run_bursty_latency(watches: int, seed: int, min_requests: int = 200, factor:
                     bs = _p95_bucket(hs)
                     paired |= (n_c >= min_requests) & (hs.sum(axis=1) >= min_requests) & (
                         upper[bc] > factor * lower[bs])
-            lone = lone_latency_rule(ex, h, n, k_low, k_high, interval, fixed)
-            _self_check_lone_latency(plan, interval, setting, limit_s, n, k_low, k_high, lone, alarm_dispersion)
+            lone, first = lone_latency_alarms(ex, h, n, k_low, k_high, interval, fixed)
+            _self_check_lone_latency(plan, interval, setting, limit_s, n, k_low, k_high, lone, alarm_dispersion,
+                                     first=first)
             if not rise:
-                passes = lone_latency_passes(ex, n, k_high, lone)
+                passes = lone_latency_passes(ex, n, k_high, first)
                 cells.append({"rate_rps": rate, "interval_s": interval, "burst_poll_share": share,
                               "slowdown": SLOWDOWN, "false_rollback_paired": float(paired.mean()),
                               "false_rollback_stored_baseline": float((stored >= 0).mean()),

@@ -126,8 +126,8 @@ def test_the_bench_vectorised_rule_decides_as_the_criterion(seed: int, rate: flo
     k_high = k_low + rng.binomial(n - k_low, 0.02)
     ex = exceedance_params(GUIDE_DEFAULTS)
     h = BENCH._thresholds(WatchPlan(ex, horizon_s=BENCH.HORIZON_S, max_gap_s=3 * interval), polls, interval)
-    alarm = BENCH.lone_latency_rule(ex, h, n, k_low, k_high, interval, DispersionSetting(default=300.0,
-                                                                                         min_polls=10**9))
+    alarm, first = BENCH.lone_latency_alarms(ex, h, n, k_low, k_high, interval,
+                                             DispersionSetting(default=300.0, min_polls=10**9))
     plan = WatchPlan(GUIDE_DEFAULTS, horizon_s=BENCH.HORIZON_S, max_gap_s=3 * interval)
     BENCH._self_check_lone_latency(plan, interval, DispersionSetting(), 0.4, n, k_low, k_high, alarm, 300.0,
-                                   watches=watches)
+                                   watches=watches, first=first)
