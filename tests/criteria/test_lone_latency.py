@@ -131,3 +131,21 @@ def test_the_bench_vectorised_rule_decides_as_the_criterion(seed: int, rate: flo
     plan = WatchPlan(GUIDE_DEFAULTS, horizon_s=BENCH.HORIZON_S, max_gap_s=3 * interval)
     BENCH._self_check_lone_latency(plan, interval, DispersionSetting(), 0.4, n, k_low, k_high, alarm, 300.0,
                                    watches=watches, first=first)
+
+
+def test_a_snapshot_continues_the_same_window_and_garbage_starts_afresh() -> None:
+    import json
+
+    rng = np.random.default_rng(7)
+    a, b = LoneLatency(PLAN, 0.2, 2.0), LoneLatency(PLAN, 0.2, 2.0)
+    polls = [(int(n), int(k), 60.0) for n, k in zip(rng.poisson(600, 30), rng.binomial(600, 0.03, 30), strict=True)]
+    for n, k, d in polls[:15]:
+        a.observe(n, k, k, d)
+    b.restore(json.loads(json.dumps(a.snapshot())))
+    for n, k, d in polls[15:]:
+        va, vb = lone_latency(a.observe(n, k, k, d)), lone_latency(b.observe(n, k, k, d))
+        assert (va.status, va.observed) == (vb.status, vb.observed)
+    fresh = LoneLatency(PLAN, 0.2, 2.0)
+    for garbage in ({}, {"test": "lone latency", "limit_s": 0.4, "window": {"polls": -3}}, {**a.snapshot(), "limit_s": 9}):
+        fresh.restore(garbage)
+        assert fresh.state.window.polls == 0

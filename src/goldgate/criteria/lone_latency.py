@@ -215,6 +215,28 @@ class LoneLatency:
         """One poll given as its own cumulative histogram (the window's buckets now minus before)."""
         return self.observe(*exceedances(buckets, self.limit_s), duration_s)
 
+    # ------------------------------------------------------------------ resume
+    def snapshot(self) -> dict[str, Any]:
+        """The state as JSON-able data, to continue the same window after a restart."""
+        return {"test": "lone latency", "limit_s": self.limit_s, "low": self.tests[0].snapshot(),
+                "high": self.tests[1].snapshot(), "window": vars(self.state.window)}
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Continue from :meth:`snapshot` of the same limit; anything unreadable starts afresh."""
+        try:
+            if data.get("test") != "lone latency" or float(data["limit_s"]) != self.limit_s:
+                return
+            window = WindowShare(**{k: type(getattr(WindowShare(), k))(v) for k, v in data["window"].items()})
+            plan = self.tests[0].plan
+            low, high = (LoneErrorRate(plan, t.state.setting) for t in self.tests)
+            low.restore(data["low"])
+            high.restore(data["high"])
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return
+        state = LoneLatencyState(low.state, high.state, window, self.limit_s, *self._fixed)
+        if not _invalid(state) and low.state.polls and high.state.polls:
+            self.tests, self.state = (low, high), state
+
 
 def _pct(x: float) -> str:
     return f"{x * 100:.3g} %"
