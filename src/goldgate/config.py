@@ -136,6 +136,10 @@ class ErrorRateTest(_Model):
                                       "history exists to estimate it (dispersion: auto)")
     dispersion_min_polls: int = Field(30, ge=2, description="consecutive polls with traffic (and 10 errors) "
                                       "needed before the dispersion is estimated instead of assumed")
+    latency_dispersion: float = Field(300.0, ge=1, description="variance ratio (of a minute's or a poll's "
+                                      "counts of requests slower than factor x the stored baseline p95, whichever "
+                                      "hold fewer requests) up to which the lone latency rule's alarm allows "
+                                      "bursts; fixed, never narrowed by calm polls")
 
     @model_validator(mode="after")
     def _ordered(self) -> ErrorRateTest:

@@ -127,6 +127,8 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
                               horizon_s=window_s, max_gap_s=gap, trading=trading)
     if resumed:
         monitor.error_rate.restore(state.get("error_rate", {}))
+        if monitor.lone_latency is not None:
+            monitor.lone_latency.restore(state.get("latency", {}))
     state = {"key": key, "status": "running", "window_s": window_s, "interval_s": interval_s,
              "elapsed_s": offset, "evaluations": int(state.get("evaluations", 0)) if resumed else 0,
              "baseline_p95_s": baseline, "started_at": state.get("started_at") if resumed else time.time()}
@@ -144,7 +146,8 @@ def run_watch(*, env: Environment, kube: Any, safety: SafetyPolicy, source: Any,
             sleep(max(0.0, min(interval_s, remaining)))
             last = monitor.evaluate()
             state.update(elapsed_s=round(offset + monitor.elapsed_s, 3), evaluations=state["evaluations"] + 1,
-                         error_rate=monitor.error_rate.snapshot(), last=last.summary())
+                         error_rate=monitor.error_rate.snapshot(), last=last.summary(),
+                         **({"latency": monitor.lone_latency.snapshot()} if monitor.lone_latency else {}))
             out(f"[{offset + monitor.elapsed_s:7.1f}s/{window_s:g}s] " + last.summary().split("] ", 1)[-1])
             for alert in last.alerts:
                 out(f"ALERT: {alert.message()}")

@@ -9,7 +9,7 @@ rollout strategy, ``goldgate watch``, the judge) decides the same way on the sam
 trigger (guide §6.1)   criterion                                     on FAIL
 =====================  ============================================  =========
 Error Rate > 1 %       :mod:`~goldgate.criteria.paired_error_rate` / :mod:`~goldgate.criteria.lone_error_rate`  rollback
-Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline`  rollback
+Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline` / :mod:`~goldgate.criteria.lone_latency`  rollback
 Health Check failed    :func:`~goldgate.criteria.health.health_checks`     rollback
 Disk Space < 10 % free :func:`~goldgate.criteria.resources.free_disk`      rollback
 Memory: OOM kills      :func:`~goldgate.criteria.resources.oom_kills`      rollback
@@ -35,6 +35,7 @@ from goldgate.config import Environment, Thresholds
 from goldgate.criteria.health import PodHealth, health_checks, pod_tolerances
 from goldgate.criteria.latency import p95_above_budget, p95_baseline_waived, p95_vs_baseline
 from goldgate.criteria.lone_error_rate import DispersionSetting, DispersionStats
+from goldgate.criteria.lone_latency import LoneLatencyState, lone_latency
 from goldgate.criteria.measured import probe_failed
 from goldgate.criteria.registry import criterion as registered
 from goldgate.criteria.resources import (
@@ -199,6 +200,17 @@ def count_delta(now: tuple[int, int], seen: tuple[int, int]) -> tuple[int, int]:
     return total - prev_total, errors - prev_errors
 
 
+def bucket_delta(now: Sequence[tuple[float, float]], seen: Sequence[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
+    """One poll's cumulative histogram: the window's buckets now minus those already fed, each
+    count at least 0 and never below the bound before it (a pod that left, extrapolation)."""
+    before = dict(seen)
+    out, floor = [], 0.0
+    for le, count in sorted(now):
+        floor = max(floor, count - before.get(le, 0.0), 0.0)
+        out.append((le, floor))
+    return tuple(out)
+
+
 @registered(needs="nothing can pass here: a p95 that could not be read is ERROR for both latency triggers")
 def latency_unmeasured(m: Measurement, t: Thresholds) -> list[Verdict]:
     """Both latency triggers when the release's p95 could not be read: ERROR, naming the cause."""
@@ -209,12 +221,15 @@ def latency_unmeasured(m: Measurement, t: Thresholds) -> list[Verdict]:
 
 @registered(needs="the release's p95 on min_requests requests; for the baseline trigger, the baseline's p95 on as many (or a stored one, or the environment's waiver)")
 def latency_triggers(m: Measurement, t: Thresholds, *, window_s: float, baseline: Measurement | None = None,
-                     baseline_p95_s: float | None = None, waiver: str = "") -> list[Verdict]:
+                     baseline_p95_s: float | None = None, waiver: str = "",
+                     lone: LoneLatencyState | None = None) -> list[Verdict]:
     """The §8.1 budget and the §6.1 baseline trigger on the release's p95 ``m`` (read without error).
 
     The baseline is, in this order: the compared group's p95 over the same window
-    (``baseline``), a stored value (``baseline_p95_s``), the environment's waiver; with none
-    of them the baseline trigger is INCONCLUSIVE.
+    (``baseline``), a stored value judged by the lone release's exceedance test (``lone``, its
+    state after this poll) or, without histogram buckets to count from, on the window's p95
+    (``baseline_p95_s``), the environment's waiver; with none of them the baseline trigger is
+    INCONCLUSIVE.
     """
     out = [p95_above_budget(m.value, budget_s=t.p95_latency_ms / 1000, min_samples=t.min_requests,
                             samples=m.samples, window_s=window_s, criterion=P95_BUDGET,
@@ -230,6 +245,8 @@ def latency_triggers(m: Measurement, t: Thresholds, *, window_s: float, baseline
                                        baseline_samples=b.samples, window_s=window_s,
                                        criterion=P95_BASELINE, evidence=(m.evidence(), b.evidence()),
                                        interval=m.interval, baseline_interval=b.interval))
+    elif lone is not None:
+        out.append(lone_latency(lone, criterion=P95_BASELINE, evidence=(m.evidence(),)))
     elif baseline_p95_s is not None:
         out.append(p95_vs_baseline(m.value, baseline_p95_s, factor=t.p95_baseline_factor,
                                    min_samples=t.min_requests, samples=m.samples, baseline_samples=None,

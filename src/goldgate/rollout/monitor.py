@@ -10,7 +10,8 @@ trigger (guide §6.1)   criterion                                     on FAIL
 =====================  ============================================  =========
 Error Rate > 1 %       paired with the stable (:mod:`~goldgate.criteria.paired_error_rate`) or lone with
                        its dispersion (:mod:`~goldgate.criteria.lone_error_rate`)           rollback
-Latency p95 > 2x base  :func:`~goldgate.criteria.latency.p95_vs_baseline`  rollback
+Latency p95 > 2x base  beside the stable :func:`~goldgate.criteria.latency.p95_vs_baseline`, against a stored
+                       baseline :mod:`~goldgate.criteria.lone_latency` (slow requests counted) rollback
 Health Check failed    :func:`~goldgate.criteria.health.health_checks`     rollback
 Disk Space < 10 % free :func:`~goldgate.criteria.resources.free_disk`      rollback
 Memory: OOM kills      :func:`~goldgate.criteria.resources.oom_kills`      rollback
@@ -59,6 +60,7 @@ from typing import Any
 
 from goldgate.config import Environment
 from goldgate.criteria.lone_error_rate import DispersionStats, LoneErrorRate, lone_error_rate
+from goldgate.criteria.lone_latency import LoneLatency, LoneLatencyState
 from goldgate.criteria.measured import unmeasured
 from goldgate.criteria.paired_error_rate import PairedErrorRate, paired_error_rate
 from goldgate.criteria.resources import PodUsage
@@ -77,6 +79,7 @@ from goldgate.criteria.triggers import (
     Outcome,
     assess,
     baseline_waiver,
+    bucket_delta,
     count_delta,
     disk_readings,
     disk_trigger,
@@ -92,7 +95,7 @@ from goldgate.criteria.triggers import (
     worst,
 )
 from goldgate.probes.kubernetes import KubeClients, KubernetesUnavailable
-from goldgate.probes.metrics import Selector
+from goldgate.probes.metrics import Measurement, Selector
 from goldgate.probes.workloads import PodFact, pod_facts, pod_usage
 from goldgate.rollout.sources import GrowingWindow
 from goldgate.verdict import Verdict
@@ -232,6 +235,19 @@ class RollbackMonitor:
                                             history=history.stats if history else None,
                                             history_source=history.source if history else "")
         self.waiver = baseline_waiver(env)
+        # Alone against a stored p95: requests slower than factor x it, counted per poll from the
+        # histogram buckets and tested against 1 - q with the lone test (bursts do not roll back).
+        self.lone_latency: LoneLatency | None = None
+        if baseline is None and baseline_p95_s is not None:
+            try:
+                self.lone_latency = LoneLatency(
+                    plan, baseline_p95_s, env.thresholds.p95_baseline_factor, dispersion_setting(env),
+                    alarm_dispersion=float(getattr(env.error_rate_test, "latency_dispersion", 300.0)),
+                    min_requests=env.thresholds.min_requests)
+            except ValueError:
+                self.lone_latency = None  # an unusable stored baseline is ERROR in p95_vs_baseline
+        self._seen_buckets: tuple[tuple[float, float], ...] = ()
+        self._seen_latency_elapsed = 0.0
         self.notes: list[str] = []
         self._window: GrowingWindow | None = None
         self._baseline_window: GrowingWindow | None = None
@@ -272,6 +288,7 @@ class RollbackMonitor:
         self._seen_counts = (0, 0)
         self._seen_stable = (0, 0)
         self._seen_elapsed = 0.0
+        self._seen_buckets, self._seen_latency_elapsed = (), 0.0
         if self.trading is not None:
             self.trading.start()
 
@@ -436,7 +453,27 @@ class RollbackMonitor:
             return latency_unmeasured(m, t)
         baseline = self._baseline_window.latency_quantile(0.95) if self._baseline_window is not None else None
         return latency_triggers(m, t, window_s=round(self.elapsed_s, 1), baseline=baseline,
-                                baseline_p95_s=self.baseline_p95_s, waiver=self.waiver)
+                                baseline_p95_s=self.baseline_p95_s, waiver=self.waiver,
+                                lone=self._lone_latency_poll(m))
+
+    def _lone_latency_poll(self, m: Measurement) -> LoneLatencyState | None:
+        """Feed this poll's histogram to the lone latency test; None when there is none to
+        count from (no buckets behind the p95: the stored baseline is judged on the p95)."""
+        if self.lone_latency is None or m.error:
+            return None
+        now = self.elapsed_s
+        step = max(0.0, now - self._seen_latency_elapsed)
+        if m.buckets is None:
+            if m.samples:
+                if not any("no histogram buckets" in n for n in self.notes):
+                    self.notes.append("p95 vs stored baseline: no histogram buckets to count slow requests from, "
+                                      "judged on the window's p95 (bursty latency can roll a healthy release back)")
+                return None
+            self._seen_latency_elapsed = now
+            return self.lone_latency.observe(0, 0, 0, step)
+        poll = bucket_delta(m.buckets, self._seen_buckets)
+        self._seen_buckets, self._seen_latency_elapsed = m.buckets, now
+        return self.lone_latency.observe_buckets(poll, step)
 
     def _pod_triggers(self) -> list[Verdict]:
         sel = self.group.label_selector

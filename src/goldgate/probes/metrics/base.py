@@ -140,6 +140,9 @@ class Measurement:
     # A quantile read from histogram buckets: the (low, high] bounds of the bucket it fell
     # into. The true quantile lies there; ``value`` is only the interpolation inside it.
     interval: tuple[float, float] | None = None
+    # A quantile read from histogram buckets: the window's cumulative counts, (le, requests at
+    # or below it) with +Inf last, for rules that count requests above a limit.
+    buckets: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
         # NaN is "no data", never a number a criterion could compare.

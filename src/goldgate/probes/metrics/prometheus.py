@@ -293,6 +293,7 @@ class PrometheusSource:
                                reason=f"NaN: no requests observed in the last {window_s:g}s")
         interval = _bucket_interval(q, buckets, value)
         return Measurement(self.name, where, value, samples, window_s, now, series, interval=interval,
+                           buckets=_bucket_counts(buckets, window_s),
                            reason="" if interval else "no bucket bounds (latency_buckets query empty or "
                                                       "not configured): the value is taken as exact")
 
@@ -358,6 +359,21 @@ def _bucket_interval(q: float, rows: list[dict[str, Any]], value: float) -> tupl
     if found is None:
         return None
     return (min(found.low, value), max(found.high, value))
+
+
+def _bucket_counts(rows: list[dict[str, Any]], window_s: float) -> tuple[tuple[float, float], ...] | None:
+    """The ``le`` series (per-second rates) as cumulative counts over the window; None without +Inf."""
+    per: dict[float, float] = {}
+    for r in rows:
+        le = r["labels"].get("le")
+        try:
+            bound = float(le) if le is not None else math.nan
+        except ValueError:
+            continue
+        if not math.isnan(bound) and math.isfinite(r["value"]):
+            per[bound] = per.get(bound, 0.0) + r["value"] * window_s
+    pairs = tuple(sorted(per.items()))
+    return pairs if pairs and math.isinf(pairs[-1][0]) else None
 
 
 def _finite(value: float) -> float:

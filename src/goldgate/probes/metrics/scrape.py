@@ -356,7 +356,8 @@ class Observation:
         reason = "" if value is not None else f"no requests to {self.routes} in the window"
         return Measurement(self.source, where, value, round(count), self.window_s, self.end,
                            (*series, *self._read_errors()), reason=reason,
-                           interval=None if found is None else found.as_tuple())
+                           interval=None if found is None else found.as_tuple(),
+                           buckets=_cumulative(buckets))
 
     def _successful_rounds(self) -> list[int]:
         return [i for i, rnd in enumerate(self.rounds) if any(not r.error for r in rnd)]
@@ -369,6 +370,15 @@ class Observation:
         # measurement (pods come and go); it is listed in the evidence instead.
         return [{"pod": r.target.key, "scrape_error": r.error}
                 for rnd in self.rounds for r in rnd if r.error]
+
+
+def _cumulative(buckets: Mapping[str, float]) -> tuple[tuple[float, float], ...] | None:
+    """``le`` label -> count as sorted (bound, count) pairs; None without a +Inf bucket."""
+    try:
+        pairs = sorted((float(le), float(c)) for le, c in buckets.items())
+    except ValueError:
+        return None
+    return tuple(pairs) if pairs and math.isinf(pairs[-1][0]) else None
 
 
 def _is_error(code: str) -> bool:
