@@ -16,6 +16,10 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -c "import goldgate; print('goldgate', goldgate.__version__, 'installed in .venv')"
 
+# GOLDGATE_SETUP_TOOLS=0: the .venv only (a second checkout that shares the first one's tools,
+# as .ci/run's own-test checkout does: npm ci would reinstall them under a running sandbox).
+if [ "${GOLDGATE_SETUP_TOOLS:-1}" = 0 ]; then exit 0; fi
+
 # The main job's alert-rule checks run the real promtool (Debian package prometheus). Install it
 # when this machine can (root with apt-get); otherwise say in one line what is missing.
 if ! command -v promtool >/dev/null 2>&1; then
