@@ -81,10 +81,14 @@ def test_stalls_are_caught_by_the_open_model_and_understated_by_the_closed_one(s
 
 
 @pytest.mark.slow
-def test_a_version_3x_slower_than_the_baseline_fails_the_baseline_criterion(start_bot, tmp_path) -> None:
-    # A heavier signal model (60 ms) keeps the 3x difference far above the machine's noise.
+def test_a_version_4x_slower_than_the_baseline_fails_the_baseline_criterion(start_bot, tmp_path) -> None:
+    # A heavier signal model (60 ms) keeps the difference far above the machine's noise. The
+    # knob slows the model only, not the request's overhead, and the criterion reads p95s as
+    # histogram buckets: on a busy machine a 3x model measured 2.61x end to end (release
+    # bucket 175-200 ms against a limit of 150-180 ms), which is rightly INCONCLUSIVE. 4x
+    # keeps the release's bucket (>= 250 ms) above any limit a busy baseline gives (<= 200 ms).
     stable = start_bot(BOT_SIGNAL_BASE_MS="60")
-    slow = start_bot(BOT_SIGNAL_BASE_MS="60", FAULT_SLOWDOWN_FACTOR="3")
+    slow = start_bot(BOT_SIGNAL_BASE_MS="60", FAULT_SLOWDOWN_FACTOR="4")
     same = start_bot(BOT_SIGNAL_BASE_MS="60")
     plans = [LoadPlan(u, rate_rps=30, duration_s=5, timeout_s=5, label=label)
              for u, label in ((stable, "baseline"), (slow, "release"), (same, "same-version"))]
