@@ -193,6 +193,7 @@ def test_window_reports_deltas_resets_and_pods_that_came_or_went(kubelets) -> No
     assert deltas.elapsed_s == 30.0
     by = {p.pod: p for p in deltas.pods}
     assert by["bot-a"].state is DeltaState.MEASURED and (by["bot-a"].rx_bytes, by["bot-a"].tx_bytes) == (40_000, 80_000)
+    assert by["bot-a"].counter_span_s == 30.0  # the kubelet's own timestamps
     assert by["bot-b"].state is DeltaState.RESET and "went down" in by["bot-b"].note
     assert by["bot-gone"].state is DeltaState.DISAPPEARED
     assert by["bot-new"].state is DeltaState.APPEARED

@@ -38,7 +38,7 @@ def _number(value: Any) -> bool:
 
 def _evidence(deltas: NetworkDeltas, requests: Any, bounds: tuple[float, float] | None) -> Evidence:
     pods = {p.pod: {"state": str(p.state), "node": p.node, "rx_bytes": p.rx_bytes, "tx_bytes": p.tx_bytes,
-                    **({"note": p.note} if p.note else {})} for p in deltas.pods}
+                    "counter_span_s": p.counter_span_s, **({"note": p.note} if p.note else {})} for p in deltas.pods}
     details: dict[str, Any] = {"namespace": deltas.namespace, "selector": deltas.selector, "nodes": list(deltas.nodes),
                                "pods": pods, "requests": requests}
     if bounds is not None:

@@ -226,6 +226,10 @@ class PodDelta:
     tx_bytes: float | None = None
     node: str = ""
     note: str = ""
+    #: seconds between the kubelet's timestamps of the two readings: the interval the bytes
+    #: really cover (the kubelet refreshes its counters every several seconds, so it can
+    #: differ from the window by that much at each end)
+    counter_span_s: float | None = None
 
     @property
     def total_bytes(self) -> float | None:
@@ -271,7 +275,8 @@ def _delta(before: PodNetwork | None, after: PodNetwork | None) -> PodDelta:
         return PodDelta(name, DeltaState.STALE, rx, tx, node, note=(
             f"the kubelet on node {node} did not refresh pod {name}'s counters inside the window "
             "(same timestamp at both ends): a longer window is needed"))
-    return PodDelta(name, DeltaState.MEASURED, rx, tx, node)
+    span = after.time - before.time if before.time is not None and after.time is not None else None
+    return PodDelta(name, DeltaState.MEASURED, rx, tx, node, counter_span_s=span)
 
 
 def deltas_between(start: NetworkReading, end: NetworkReading) -> NetworkDeltas:
