@@ -46,7 +46,7 @@ def test_padded_release_fails_above_baseline_times_factor() -> None:
     assert v.threshold == pytest.approx(4_000.0)
     msg = v.message()
     assert "above baseline x 2 = 4,000" in msg and "10,000 bytes per request" in msg
-    assert "bot-a rx 1e+06 + tx 1.5e+06" in msg  # per-pod bytes as evidence
+    assert "bot-a rx 1,000,000 + tx 1,500,000" in msg  # per-pod bytes as evidence
 
 
 def test_starved_release_fails_below_baseline_over_factor() -> None:

@@ -50,7 +50,8 @@ def _evidence(deltas: NetworkDeltas, requests: Any, bounds: tuple[float, float] 
 
 
 def _fmt(x: float) -> str:
-    return f"{x:,.6g}"
+    """Bytes as a reader counts them: thousands separated, at most one decimal, no exponent."""
+    return f"{x:,.1f}".removesuffix(".0")
 
 
 @registered(needs="a stated baseline, a factor > 1, network statistics for every selected pod over a "
@@ -116,7 +117,7 @@ def network_io_per_request(
                                     observed=served, **kw)
     per_request = total / served
     per_pod = ", ".join(f"{p.pod} rx {_fmt(p.rx_bytes or 0)} + tx {_fmt(p.tx_bytes or 0)}" for p in deltas.pods)
-    text = (f"{_fmt(total)} bytes over {len(deltas.pods)} pods / {served} requests in {window} = "
+    text = (f"{_fmt(total)} bytes over {len(deltas.pods)} pod(s) / {served} requests in {window} = "
             f"{_fmt(per_request)} bytes per request vs baseline {_fmt(base)} x/÷ factor {factor:g} "
             f"(allowed {_fmt(low)} .. {_fmt(high)}); {per_pod}")
     observed = round(per_request, 3)
