@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.parse
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,7 +77,8 @@ class _Kubelets:
 
     def __init__(self) -> None:
         self.pods: list[dict[str, Any]] = []
-        self.summaries: dict[str, Any] = {}  # node -> Summary dict, or (status, raw body)
+        # node -> Summary dict, (status, raw body), or seconds to wait before answering
+        self.summaries: dict[str, Any] = {}
         self.requests: list[str] = []
 
 
@@ -109,6 +111,9 @@ def kubelets() -> Iterator[tuple[_Kubelets, KubeClients]]:
                 answer = state.summaries.get(parts[3])
                 if answer is None:
                     self._send(404, json.dumps({"kind": "Status", "code": 404, "reason": "NotFound"}).encode())
+                elif isinstance(answer, float):  # a kubelet that does not answer in time
+                    time.sleep(answer)
+                    self._send(200, json.dumps(_summary(parts[3], [])).encode())
                 elif isinstance(answer, tuple):
                     self._send(answer[0], answer[1], "text/plain")
                 else:
@@ -117,13 +122,13 @@ def kubelets() -> Iterator[tuple[_Kubelets, KubeClients]]:
             self._send(404, b"{}")
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     cfg = client.Configuration(host=f"http://127.0.0.1:{server.server_address[1]}")
     cfg.retries = 0
     api = client.ApiClient(cfg)
     kube = KubeClients(api, client.CoreV1Api(api), client.AppsV1Api(api), client.NetworkingV1Api(api),
-                       client.CustomObjectsApi(api), cfg.host, (2.0, 5.0))
+                       client.CustomObjectsApi(api), cfg.host, (1.0, 1.0))
     try:
         yield state, kube
     finally:
@@ -236,3 +241,25 @@ def test_unreachable_api_server_is_an_error() -> None:
             read_pod_network(kube, NS, SELECTOR)
     finally:
         api.close()
+
+
+def test_a_kubelet_that_does_not_answer_costs_the_read_timeout(kubelets) -> None:
+    state, kube = kubelets
+    state.pods = [_pod("bot-a", "u-a", "node-a")]
+    state.summaries = {"node-a": 1.5}  # longer than the 1 s read timeout
+    started = time.monotonic()
+    with pytest.raises(KubernetesUnavailable, match="node node-a's kubelet summary"):
+        read_pod_network(kube, NS, SELECTOR)
+    assert time.monotonic() - started < 5  # bounded by the timeout, not by the kubelet
+
+
+def test_the_client_without_raw_body_would_hand_back_a_python_repr(kubelets) -> None:
+    """Why the probe reads the raw body: the proxy call is typed ``str``, so the client turns
+    the decoded JSON into its Python repr (single quotes), which no JSON parser reads."""
+    state, kube = kubelets
+    state.pods = [_pod("bot-a", "u-a", "node-a")]
+    state.summaries = {"node-a": _summary("node-a", [_pod_stats("bot-a", "u-a", 1, 2)])}
+    text = kube.core.connect_get_node_proxy_with_path("node-a", "stats/summary", _request_timeout=kube.timeout)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    assert read_pod_network(kube, NS, SELECTOR).by_pod()["bot-a"].rx_bytes == 1
