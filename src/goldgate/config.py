@@ -111,6 +111,13 @@ class Thresholds(_Model):
                                         "share of the server's max_connections")
     db_min_statements: int = Field(50, ge=1, description="§8.3 fewer statements in the window than this: the "
                                    "latency is INCONCLUSIVE")
+    network_bytes_per_request: float | None = Field(
+        None, gt=0, allow_inf_nan=False, description="§8.3 network I/O baseline: the bytes in + out the selected "
+        "pods are expected to move per served request (the kubelet's counters over the window / the metric "
+        "source's requests); the guide expects a baseline without a number, so none is assumed: unset, the check "
+        "is INCONCLUSIVE")
+    network_io_factor: float = Field(2.0, gt=1, allow_inf_nan=False, description="§8.3 network I/O: bytes per "
+                                     "request above baseline x factor or below baseline / factor fail")
 
 
 class ErrorRateTest(_Model):
