@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,7 @@ from pytest_bdd import given, parsers, then, when
 from goldgate.actions import kubernetes as actions
 from goldgate.config import Environment, resolve_secret
 from goldgate.criteria import migrations as migration_criteria
+from goldgate.criteria import network_io as resources_network
 from goldgate.criteria import post_deploy, resources
 from goldgate.criteria.measured import measure_and_judge
 from goldgate.durations import scaled_note
@@ -36,6 +37,7 @@ from goldgate.probes.artifacts.locations import ReleaseInputs
 from goldgate.probes.kubernetes import KubernetesUnavailable
 from goldgate.probes.metrics import Measurement, Selector
 from goldgate.probes.migrations import read_scripts
+from goldgate.probes.pod_network import NetworkDeltas, NetworkWindow
 from goldgate.probes.workloads import deployment_status, pod_facts, pod_usage
 from goldgate.rollout.base import (
     RolloutContext,
@@ -256,6 +258,70 @@ def memory_target(environment: Environment, kube: Any) -> None:
 def memory_target_fails(environment: Environment, kube: Any) -> None:
     expect(post_deploy.shows_status(_memory_verdict(environment, kube), Status.FAIL,
                                     criterion="a pod near its memory limit fails the §8.3 memory target"))
+
+
+class _RequestsNotCountedError(Exception):
+    """The metric source could not count the window's requests (its message says why)."""
+
+
+@dataclass(frozen=True)
+class NetworkMeasured:
+    deltas: NetworkDeltas
+    requests: int
+
+
+def _network_label(environment: Environment) -> str:
+    return f"network I/O per request (§8.3 within {environment.thresholds.network_io_factor:g}x of its baseline)"
+
+
+@when(parsers.parse("the trading bot pods' network I/O and served requests are measured over {seconds:g} seconds"),
+      target_fixture="network_io")
+def measure_network_io(seconds: float, environment: Environment, rollout_ctx: RolloutContext,
+                       kube: Any) -> Callable[[], NetworkMeasured]:
+    """The kubelet's byte counters of the release's pods around a count of the requests they served
+    (the environment's metric source), so both cover the same traffic; measured once, judged by the Then."""
+    group = _release_group(rollout_ctx)
+    done: list[NetworkMeasured] = []
+
+    def measure() -> NetworkMeasured:
+        if done:
+            return done[0]
+        net = NetworkWindow(kube, group.namespace, group.label_selector)
+        window = GrowingWindow(rollout_ctx.source, Selector(dict(group.labels), group.namespace), rollout_ctx.clock)
+        counted = count_requests(window, min_window_s=seconds, planned_requests=environment.thresholds.min_requests,
+                                 deadline_s=seconds + environment.strategy.rollout_timeout_s,
+                                 poll_s=environment.strategy.evaluation_interval_s,
+                                 clock=rollout_ctx.clock, sleep=rollout_ctx.sleep)
+        deltas = net.close()
+        m = counted.measurement
+        if m.error or m.counts is None:
+            raise _RequestsNotCountedError(f"the requests served by {group.label_selector} in {group.namespace} could not be "
+                                      f"counted: {m.error or 'no counts'}")
+        done.append(NetworkMeasured(deltas, m.counts.rounded()[0]))
+        return done[0]
+    return measure
+
+
+def _network_verdict(network_io: Callable[[], NetworkMeasured], environment: Environment) -> Verdict:
+    t = environment.thresholds
+    return measure_and_judge(
+        _network_label(environment), network_io,
+        lambda m: resources_network.network_io_per_request(
+            m.deltas, m.requests, baseline_bytes_per_request=t.network_bytes_per_request,
+            factor=t.network_io_factor, min_requests=t.min_requests, criterion=_network_label(environment)),
+        (KubernetesUnavailable, _RequestsNotCountedError))
+
+
+@then("the network I/O per request is within the environment's factor of its baseline")
+def network_io_baseline(network_io: Callable[[], NetworkMeasured], environment: Environment) -> None:
+    expect(_network_verdict(network_io, environment))
+
+
+@then("the network I/O check fails")
+def network_io_fails(network_io: Callable[[], NetworkMeasured], environment: Environment) -> None:
+    expect(post_deploy.shows_status(_network_verdict(network_io, environment), Status.FAIL,
+                                    criterion="a release moving far more bytes per request fails the §8.3 "
+                                              "network I/O baseline"))
 
 
 # ----------------------------------------------------------------------------- §7.3
