@@ -250,11 +250,16 @@ def test_a_dead_sandboxs_chain_is_swept() -> None:
     subprocess.run([iptables, "-w", "5", "-I", "INPUT", "-i", "lo", "-j", chain], check=True, timeout=10)
     live = f"{netaccount.CHAIN_PREFIX}{os.getpid()}-99"
     subprocess.run([iptables, "-w", "5", "-N", live], check=True, timeout=10)
+    root = netaccount.cgroup2_root()
+    leftover = root / netaccount.CGROUP_DIR / chain / "trading_web-1" if root else None
+    if leftover is not None:
+        leftover.mkdir(parents=True)
     try:
         removed = netaccount.sweep_stale(iptables)
         assert chain in removed and live not in removed
         assert _chain_rules(chain) == ""
         assert _chain_rules(live) != ""  # a running sandbox's chain stays
+        assert leftover is None or not leftover.parent.exists()
     finally:
         subprocess.run([iptables, "-w", "5", "-X", live], timeout=10, check=False)
 

@@ -270,8 +270,8 @@ def sweep_stale(iptables: str) -> list[str]:
             _remove_chain(iptables, m.group(1))
             removed.append(m.group(1))
     root = cgroup2_root()
-    if root is not None and (root / CGROUP_DIR).is_dir():
-        for directory in (root / CGROUP_DIR).iterdir():
+    with contextlib.suppress(OSError):  # a cgroup tree we may not read is left as it is
+        for directory in (root / CGROUP_DIR).iterdir() if root is not None else ():
             m = re.match(rf"^{CHAIN_PREFIX}(\d+)", directory.name)
             if m and not _alive(int(m.group(1))):
                 _rmdir_tree(directory)
@@ -294,12 +294,10 @@ def _remove_chain(iptables: str, chain: str) -> None:
 
 def _rmdir_tree(directory: pathlib.Path) -> None:
     """Remove an (empty of processes) cgroup tree, leaves first; busy ones stay."""
-    if not directory.is_dir():
-        return
-    for child in directory.iterdir():
-        if child.is_dir():
-            _rmdir_tree(child)
     with contextlib.suppress(OSError):
+        for child in directory.iterdir():
+            if child.is_dir():
+                _rmdir_tree(child)
         directory.rmdir()
 
 
