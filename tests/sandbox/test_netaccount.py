@@ -240,6 +240,14 @@ def test_response_padding_raises_transmitted_bytes_per_request(tmp_path: pathlib
     run_scenario(scenario(), 90)
 
 
+def test_the_padding_reaches_pods_by_named_fault_and_faulty_build() -> None:
+    from goldgate.sandbox.controllers.faults import FAULTS
+    from goldgate.sandbox.controllers.images import bot_build_env
+
+    assert bot_build_env("v1.3.0-chatty")["FAULT_RESPONSE_PADDING_BYTES"] == "20000"
+    assert "FAULT_RESPONSE_PADDING_BYTES=20000" in FAULTS["network-io"].description
+
+
 @needs_iptables
 def test_a_dead_sandboxs_chain_is_swept() -> None:
     iptables = IPTABLES or "iptables"
