@@ -235,6 +235,7 @@ def test_response_padding_raises_transmitted_bytes_per_request(tmp_path: pathlib
                 after = _summary(h)[pod["metadata"]["name"]]["network"]["txBytes"]
                 tx_per_request[name] = (after - before) / requests_n
             extra = tx_per_request["padded"] - tx_per_request["plain"]
+            logging.getLogger(__name__).info("bytes sent per /api/ request: %s", tx_per_request)
             assert padding * 0.95 <= extra <= padding * 1.2, tx_per_request
 
     run_scenario(scenario(), 90)
