@@ -20,7 +20,7 @@ CONTRACT_KNOBS = {
     "FAULT_ERROR_RATE", "FAULT_LATENCY_MS", "FAULT_LATENCY_JITTER_MS", "FAULT_SLOWDOWN_FACTOR",
     "FAULT_STALL_EVERY_S", "FAULT_STALL_S", "FAULT_NEVER_READY", "FAULT_CRASH_AT_START",
     "FAULT_MEMORY_GROWTH_MB_PER_S", "FAULT_DISK_FREE_PERCENT", "FAULT_LIVENESS_FAIL_AFTER_S",
-    "FAULT_SEED", "FAULT_ERROR_BURSTS",
+    "FAULT_SEED", "FAULT_ERROR_BURSTS", "FAULT_RESPONSE_PADDING_BYTES",
 }
 SIGNAL = "/api/v1/signal?symbol=XAUUSD"
 
@@ -54,6 +54,8 @@ def test_defaults_are_a_healthy_bot() -> None:
     ({"FAULT_NEVER_READY": "maybe"}, "FAULT_NEVER_READY"),
     ({"FAULT_DISK_FREE_PERCENT": "101"}, "FAULT_DISK_FREE_PERCENT"),
     ({"FAULT_SEED": "1.5"}, "FAULT_SEED"),
+    ({"FAULT_RESPONSE_PADDING_BYTES": "-1"}, "FAULT_RESPONSE_PADDING_BYTES"),
+    ({"FAULT_RESPONSE_PADDING_BYTES": "2k"}, "FAULT_RESPONSE_PADDING_BYTES"),
     ({"FAULT_STALL_S": "1"}, "FAULT_STALL_S"),
     ({"FAULT_STALL_EVERY_S": "1", "FAULT_STALL_S": "2"}, "FAULT_STALL_S"),
 ])
@@ -202,6 +204,21 @@ def test_stall_holds_requests_already_in_flight(start_bot: BotFactory) -> None:
     code, seconds = _timed(bot.url + SIGNAL)
     assert code == 200
     assert seconds >= 0.6, seconds
+
+
+@pytest.mark.sandbox
+def test_response_padding_grows_api_answers_only(start_bot: BotFactory) -> None:
+    bot = start_bot({"FAULT_RESPONSE_PADDING_BYTES": "5000", "BOT_SIGNAL_BASE_MS": "0"})
+    plain = start_bot({"BOT_SIGNAL_BASE_MS": "0"})
+    padded_resp, plain_resp = bot.get(SIGNAL), plain.get(SIGNAL)
+    assert padded_resp.status_code == plain_resp.status_code == 200
+    padded_doc = padded_resp.json()  # still one valid document, Content-Length matching
+    assert padded_doc.pop("padding") == "x" * 5000
+    assert set(padded_doc) == set(plain_resp.json())
+    assert int(padded_resp.headers["content-length"]) == len(padded_resp.content)
+    assert len(padded_resp.content) - len(plain_resp.content) >= 5000
+    assert "padding" not in bot.get("/health").json()  # probes and scrapes stay cheap
+    assert len(bot.get("/metrics").content) < 100_000
 
 
 @pytest.mark.sandbox

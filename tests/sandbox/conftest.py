@@ -46,6 +46,8 @@ class StubCluster:
 
     root: pathlib.Path
     usage: dict[str, dict[str, str]] = field(default_factory=lambda: {"app": {"cpu": "12m", "memory": "48Mi"}})
+    #: (namespace, pod) -> {"rxBytes", "txBytes"}: the pods whose network the stand-in accounts.
+    network: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
 
     def log_file(self, namespace: str, pod: str, container: str) -> pathlib.Path:
         path = self.root / namespace / pod / f"{container}.log"
@@ -66,6 +68,12 @@ class StubCluster:
         if not (self.root / namespace / pod).exists():
             return None
         return self.usage
+
+    def pod_network(self, namespace: str, pod: str) -> dict[str, int] | None:
+        return self.network.get((namespace, pod))
+
+    def pod_networks(self) -> dict[tuple[str, str], dict[str, int]]:
+        return dict(self.network)
 
 
 class LoopThread:

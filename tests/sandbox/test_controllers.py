@@ -134,6 +134,7 @@ REQUIRED_FAULTS = {
     "memory-leak": {"FAULT_MEMORY_GROWTH_MB_PER_S": "20"},
     "disk-pressure": {"FAULT_DISK_FREE_PERCENT": "5"},
     "stall": {"FAULT_STALL_EVERY_S": "20", "FAULT_STALL_S": "5"},
+    "network-io": {"FAULT_RESPONSE_PADDING_BYTES": "20000"},
 }
 
 

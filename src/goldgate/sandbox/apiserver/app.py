@@ -15,7 +15,17 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from goldgate.sandbox import satoken
-from goldgate.sandbox.apiserver import access, discovery, metrics, pods, rbac, rest, tokens, watch
+from goldgate.sandbox.apiserver import (
+    access,
+    discovery,
+    metrics,
+    pods,
+    rbac,
+    rest,
+    summary,
+    tokens,
+    watch,
+)
 from goldgate.sandbox.apiserver.context import ServerContext
 from goldgate.sandbox.apiserver.patch import PatchError
 from goldgate.sandbox.apiserver.request import flag
@@ -158,6 +168,9 @@ async def _group_version(
         _authorize(request, _metrics_attributes(rest_parts, method))
         return _metrics(ctx, request, rest_parts, method)
 
+    if group == "" and rest_parts[0] == "nodes" and len(rest_parts) >= 3 and rest_parts[2] == "proxy":
+        return await _node_proxy(request, rest_parts[1], rest_parts[3:], method)
+
     namespace: str | None = None
     if rest_parts[0] == "namespaces" and len(rest_parts) >= 3 and lookup(group, version, rest_parts[2]):
         namespace = rest_parts[1]
@@ -223,6 +236,16 @@ async def _verb(
     if method == "DELETE" and sub is None:
         return await rest.delete_object(ctx, request, res, namespace, name)
     raise ApiError(405, f"the server does not allow this method on the requested resource ({method})", "MethodNotAllowed")
+
+
+async def _node_proxy(request: web.Request, node: str, path: list[str], method: str) -> web.Response:
+    """The kubelet behind ``nodes/NODE/proxy``: only its Summary API (``stats/summary``)."""
+    _authorize(request, rbac.Attributes(rbac.request_verb(method, True, False), "", "nodes", "proxy", "", node))
+    if path != ["stats", "summary"]:
+        raise ApiError(404, "the sandbox kubelet serves only /stats/summary", "NotFound")
+    if method != "GET":
+        raise ApiError(405, "the Summary API is read-only", "MethodNotAllowed")
+    return json_response(await summary.summary(request.app[CTX_KEY], node))
 
 
 def _metrics_attributes(parts: list[str], method: str) -> rbac.Attributes:

@@ -23,6 +23,10 @@ class ClusterLike(Protocol):
 
     def pod_usage(self, namespace: str, pod: str) -> dict[str, dict[str, str]] | None: ...
 
+    def pod_network(self, namespace: str, pod: str) -> dict[str, int] | None: ...
+
+    def pod_networks(self) -> dict[tuple[str, str], dict[str, int]]: ...
+
 
 @dataclass
 class ServerContext:

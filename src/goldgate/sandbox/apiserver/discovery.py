@@ -48,6 +48,7 @@ _SUBRESOURCE_VERBS = {
     "log": ["get"],
     "exec": ["create", "get"],
     "token": ["create"],
+    "proxy": ["create", "delete", "get", "patch", "update"],
 }
 
 
@@ -108,6 +109,8 @@ def _resource_entries(res: Resource) -> list[Obj]:
             entry.update(group="autoscaling", version="v1", kind="Scale")
         elif sub == "exec":
             entry["kind"] = "PodExecOptions"
+        elif sub == "proxy":
+            entry["kind"] = "NodeProxyOptions"
         elif sub == "token":
             entry.update(group="authentication.k8s.io", version="v1", kind="TokenRequest")
         out.append(entry)

@@ -50,7 +50,7 @@ _ALL = ("all",)
 
 RESOURCES: list[Resource] = [
     Resource("namespaces", "Namespace", "", "v1", False, ("ns",), subresources=("status",)),
-    Resource("nodes", "Node", "", "v1", False, ("no",), subresources=("status",)),
+    Resource("nodes", "Node", "", "v1", False, ("no",), subresources=("status", "proxy")),
     Resource("pods", "Pod", "", "v1", True, ("po",), _ALL, ("status", "log", "exec")),
     Resource("services", "Service", "", "v1", True, ("svc",), _ALL, ("status",)),
     Resource("endpoints", "Endpoints", "", "v1", True, ("ep",), singular="endpoints"),

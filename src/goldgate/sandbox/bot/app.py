@@ -367,6 +367,33 @@ class RequestLog:
         os.close(self._fd)
 
 
+def _padding(send: Send, faults: FaultInjector) -> Send:
+    """A ``send`` that holds a JSON response until its body is complete and pads it
+    (FAULT_RESPONSE_PADDING_BYTES), with Content-Length set to the padded size."""
+    start: list[Message] = []  # the held response start of a JSON response
+    body = bytearray()
+
+    async def padded_send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = dict(message.get("headers") or [])
+            if headers.get(b"content-type", b"").startswith(b"application/json"):
+                start.append(message)
+                return
+        if message["type"] != "http.response.body" or not start:
+            await send(message)
+            return
+        body.extend(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        padded = faults.pad_body(bytes(body))
+        headers = [(k, v) for k, v in start[0].get("headers") or [] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(padded)).encode()))
+        await send({**start[0], "headers": headers})
+        await send({"type": "http.response.body", "body": padded, "more_body": False})
+
+    return padded_send
+
+
 class RequestObserver:
     """Outermost ASGI layer: metrics, request log, and the /api/ fault knobs."""
 
@@ -404,12 +431,13 @@ class RequestObserver:
                     await faults.wait_out_stall()
             await send(message)
 
+        sender = _padding(observed_send, faults) if is_api and faults.knobs.response_padding_bytes else observed_send
         try:
             if is_api and await faults.before_api_request():
                 injected = _error(500, "injected fault (FAULT_ERROR_RATE or FAULT_ERROR_BURSTS)")
-                await injected(scope, receive, observed_send)
+                await injected(scope, receive, sender)
             else:
-                await self.app(scope, receive, observed_send)
+                await self.app(scope, receive, sender)
         finally:
             elapsed = time.perf_counter() - began
             self.state.metrics.observe_request(route, method, status, elapsed)

@@ -9,6 +9,7 @@ check that watches it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import time
@@ -76,6 +77,21 @@ class FaultInjector:
             return False
         rate = bursts.rate_at(time.time())
         return rate > 0 and self._rng.random() < rate
+
+    def pad_body(self, body: bytes) -> bytes:
+        """FAULT_RESPONSE_PADDING_BYTES: a JSON object body gains a ``"padding"`` string that
+        long (anything else is left alone, so a client never gets a broken document)."""
+        n = self.knobs.response_padding_bytes
+        if n <= 0:
+            return body
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(doc, dict):
+            return body
+        doc["padding"] = "x" * n
+        return json.dumps(doc, separators=(",", ":")).encode()
 
     # ---------------------------------------------------------------- other faults
 

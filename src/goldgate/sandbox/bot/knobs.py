@@ -7,7 +7,7 @@ that does not parse or is out of range stops the bot with exit status 2 and a on
 message naming the variable and the value, so a misconfigured fault can never silently
 look like a healthy release.
 
-Error, latency and stall knobs touch only ``/api/`` routes: liveness, readiness and
+Error, latency, stall and padding knobs touch only ``/api/`` routes: liveness, readiness and
 metrics stay cheap so the orchestrator and Prometheus keep seeing the pod.
 
 The meaning of each knob is its attribute docstring below; :func:`describe` reads those
@@ -81,6 +81,13 @@ def integer(raw: str) -> int:
         return int(raw)
     except ValueError:
         raise ValueError("must be an integer") from None
+
+
+def non_negative_integer(raw: str) -> int:
+    value = integer(raw)
+    if value < 0:
+        raise ValueError("must be an integer >= 0")
+    return value
 
 
 def positive_integer(raw: str) -> int:
@@ -197,6 +204,9 @@ class FaultKnobs:
 
     variant_skew: bool = knob("FAULT_VARIANT_SKEW", "true", parse_bool, False)
     """Every signal request gets variant A of the A/B flag, whatever split the flag server holds (an experiment whose split is ignored)."""
+
+    response_padding_bytes: int = knob("FAULT_RESPONSE_PADDING_BYTES", "20000", non_negative_integer, 0)
+    """Every /api/ JSON response body gains a "padding" string of this many bytes: a release whose network I/O per request left its baseline."""
 
     @property
     def stalls(self) -> bool:

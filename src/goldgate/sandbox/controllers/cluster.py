@@ -32,6 +32,7 @@ from goldgate.sandbox.controllers.quantity import format_cpu, format_memory
 from goldgate.sandbox.controllers.replicaset import ReplicaSetController
 from goldgate.sandbox.controllers.services import ServiceController
 from goldgate.sandbox.controllers.timing import Timing
+from goldgate.sandbox.netaccount import NetAccount
 from goldgate.sandbox.store import AlreadyExists, Store, WatchEvent
 
 log = logging.getLogger("goldgate.sandbox.cluster")
@@ -57,6 +58,7 @@ class Cluster:
         self.services: ServiceController | None = None
         self.gateways: GatewayController | None = None
         self.gc = GarbageCollector(store)
+        self.netaccount: NetAccount | None = None
 
     # ---------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -74,7 +76,8 @@ class Cluster:
                 self.store.create("nodes", node_object())
         manifests.apply(self.store, docs)
         manifests.apply(self.store, production.production_docs(directory, self.faults))
-        self.kubelet = Kubelet(self.store, self.events, self.state_dir, self.timing)
+        self.netaccount = await asyncio.to_thread(NetAccount.start)
+        self.kubelet = Kubelet(self.store, self.events, self.state_dir, self.timing, self.netaccount)
         self.services = ServiceController(self.store)
         self.services.on_change = self._wake.set  # type: ignore[method-assign]
         self.gateways = GatewayController(self.store, self.services)
@@ -105,6 +108,9 @@ class Cluster:
         if self.services is not None:
             await self.services.stop()
         self._kill_stragglers()
+        if self.netaccount is not None:
+            await asyncio.to_thread(self.netaccount.stop)
+            self.netaccount = None
 
     def _kill_stragglers(self) -> None:
         """Anything still listed in pids/ after an orderly stop is killed outright."""
@@ -238,6 +244,16 @@ class Cluster:
             cpu, rss = runner.usage if runner else (0.0, 0)
             usage[c.get("name", "")] = {"cpu": format_cpu(cpu), "memory": format_memory(rss)}
         return usage
+
+    def pod_network(self, namespace: str, pod: str) -> dict[str, int] | None:
+        """``{"rxBytes", "txBytes"}`` the pod received and sent; None when it is not accounted."""
+        return self.pod_networks().get((namespace, pod))
+
+    def pod_networks(self) -> dict[tuple[str, str], dict[str, int]]:
+        """:meth:`pod_network` of every accounted pod, from one read of the counters."""
+        if self.netaccount is None:
+            return {}
+        return {key: {"rxBytes": rx, "txBytes": tx} for key, (rx, tx) in self.netaccount.counters().items()}
 
     def service_url(self, namespace: str, name: str, port: int | None = None) -> str | None:
         """``http://127.0.0.1:<proxy port>`` of a Service port (tests' convenience)."""

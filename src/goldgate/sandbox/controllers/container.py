@@ -31,6 +31,7 @@ from goldgate.sandbox.controllers.images import (
 from goldgate.sandbox.controllers.probes import probe_once
 from goldgate.sandbox.controllers.quantity import parse_quantity
 from goldgate.sandbox.market.process import MARKET_URL_ENV
+from goldgate.sandbox.netaccount import join_cgroup
 from goldgate.sandbox.oci_registry import pull_digest
 from goldgate.sandbox.store import now_rfc3339
 
@@ -238,7 +239,8 @@ class ContainerRunner:
             with open(log, "ab") as out:
                 self.proc = await asyncio.create_subprocess_exec(
                     *command, cwd=str(self.worker.root), env=self.env, stdin=asyncio.subprocess.DEVNULL,
-                    stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
+                    stdout=out, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                    preexec_fn=join_cgroup(self.worker.cgroup))
         except (OSError, IndexError) as exc:
             text = f"failed to start container process {command!r}: {exc}"
             self._event("Warning", "Failed", f"Error: {text}")

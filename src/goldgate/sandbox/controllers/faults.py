@@ -76,6 +76,9 @@ FAULTS: dict[str, Fault] = {
                          _memory_leak),
     "disk-pressure": Fault("the bot reports 5 % free disk (FAULT_DISK_FREE_PERCENT=5)",
                            _env_fault(FAULT_DISK_FREE_PERCENT="5")),
+    "network-io": Fault("every /api/ answer carries 20 kB of padding: network I/O per request leaves "
+                        "its baseline (FAULT_RESPONSE_PADDING_BYTES=20000)",
+                        _env_fault(FAULT_RESPONSE_PADDING_BYTES="20000")),
     "stall": Fault("the bot freezes for 5 s every 20 s (FAULT_STALL_EVERY_S=20, FAULT_STALL_S=5)",
                    _env_fault(FAULT_STALL_EVERY_S="20", FAULT_STALL_S="5")),
 }

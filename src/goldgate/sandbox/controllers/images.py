@@ -45,6 +45,8 @@ FAULTY_BUILDS: dict[str, dict[str, str]] = {
     "-overtrade": {"FAULT_TRADE_MULTIPLIER": "3"},
     "-oversize": {"FAULT_ORDER_SIZE_MULTIPLIER": "10"},
     "-slippage": {"FAULT_FILL_SLIPPAGE_BPS": "50"},
+    # Network I/O per request far above its baseline (guide §8.3): 20 kB more per /api/ answer.
+    "-chatty": {"FAULT_RESPONSE_PADDING_BYTES": "20000"},
     # Oversized orders make a pre-trade guard fire; the ignored halt then shows in the record.
     "-nokill": {"FAULT_IGNORE_KILL_SWITCH": "true", "FAULT_ORDER_SIZE_MULTIPLIER": "10"},
     # Not a fault: a legitimately retrained model (about 97 % signal agreement with 1.0).

@@ -38,6 +38,7 @@ from goldgate.sandbox.controllers.images import ImagePullError, resolve_image
 from goldgate.sandbox.controllers.podutil import Obj, is_deleting, set_condition
 from goldgate.sandbox.controllers.probes import run_command
 from goldgate.sandbox.controllers.timing import Timing
+from goldgate.sandbox.netaccount import NetAccount
 from goldgate.sandbox.ports import free_port, is_free
 from goldgate.sandbox.store import NotFound, Store, StoreError, now_rfc3339
 
@@ -122,6 +123,8 @@ class PodWorker:
         self.root = self.dir / "root"
         self.logs = self.dir / "logs"
         self.ports: dict[int, int] = {}
+        #: The pod's cgroup v2 directory its processes start in (network accounting), if any.
+        self.cgroup: pathlib.Path | None = None
         self.runners = [ContainerRunner(self, c) for c in pod.get("spec", {}).get("containers") or []]
         self.terminating = False
         self.terminated = asyncio.Event()
@@ -186,6 +189,7 @@ class PodWorker:
                 pass
             (self.logs / f"{runner.name}.log").touch()
         self._write(initial=True)
+        await self._account()
         for runner in self.runners:
             self.spawn(runner.run())
         await self.done.wait()
@@ -322,6 +326,15 @@ class PodWorker:
         for container_port in taken:
             self.ports[container_port] = free_port()
         self._write(initial=True)
+        self.spawn(self._account())
+
+    async def _account(self) -> None:
+        """Count the pod's bytes from now on (its host ports, its cgroup's connections)."""
+        account = self.kubelet.netaccount
+        if account is None or not self.ports:
+            return
+        self.cgroup = self.cgroup or account.pod_cgroup(self.key)
+        await asyncio.to_thread(account.set_pod, self.key, sorted(self.ports.values()))
 
     def _write(self, initial: bool) -> None:
         status = self.status()
@@ -347,8 +360,10 @@ class PodWorker:
 
 class Kubelet:
     def __init__(self, store: Store, events: EventRecorder, state_dir: pathlib.Path,
-                 timing: Timing) -> None:
+                 timing: Timing, netaccount: NetAccount | None = None) -> None:
         self.store = store
+        #: Per-pod byte counting (None: off, e.g. without iptables).
+        self.netaccount = netaccount
         self.events = events
         self.state_dir = state_dir
         self.timing = timing
@@ -413,6 +428,8 @@ class Kubelet:
             await worker.run()
         finally:
             self.workers.pop(worker.uid, None)
+            if self.netaccount is not None:
+                await asyncio.to_thread(self.netaccount.remove_pod, worker.key)
 
     def _delete(self, pod: Obj) -> None:
         with contextlib.suppress(NotFound):
