@@ -252,7 +252,7 @@ def _bb_llr(p0: float, p1: float, n: np.ndarray, k: np.ndarray, c: np.ndarray) -
 
 
 def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.ndarray,
-                 d: float) -> tuple[np.ndarray, np.ndarray]:
+                 d: float, margin: float = DISPERSION_MARGIN) -> tuple[np.ndarray, np.ndarray]:
     """LoneErrorRate's allowance for the next poll, vectorised (no history: its own polls only)."""
     polls, sn, sk, pairs = st["polls"], st["sn"], st["sk"], st["pairs"]
     t_sn = sn + n
@@ -271,7 +271,7 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         defined = (sk > 0) & (pairs > 0) & (st["vrest"] > 0)
         rho_hat = np.maximum(0.0, (st["d2"] - st["vinv"]) / np.where(defined, st["vrest"], 1.0))
         phi_hat = 1 + (n_bar - 1) * rho_hat
-        spread = 1 + DISPERSION_MARGIN * np.sqrt(2 / np.maximum(pairs, 1))
+        spread = 1 + margin * np.sqrt(2 / np.maximum(pairs, 1))
         phi_hi, phi_lo = phi_hat * spread, phi_hat / spread
         nb1 = np.where(n_bar > 1, n_bar - 1, 1.0)
         est = np.where(n_bar > 1, np.minimum(1.0, (phi_hi - 1) / nb1), 1.0)
@@ -284,9 +284,11 @@ def _robust_up(params: SprtParams, n: np.ndarray, k: np.ndarray, rho: np.ndarray
                rho_lo: np.ndarray) -> np.ndarray:
     """min over LoneErrorRate's concentration grid of the poll's log ratio, vectorised."""
     top = np.where(rho_lo > 0, 1 / np.where(rho_lo > 0, rho_lo, 1.0) - 1, np.inf)
-    c_lo = np.maximum(1e-3, 1 / np.where(rho > 0, rho, 1.0) - 1)
+    # no dispersion allowed at all (rho 0): independent requests only, as concentrations() says
+    c_lo = np.where(rho > 0, np.maximum(1e-3, 1 / np.where(rho > 0, rho, 1.0) - 1), np.inf)
     span = np.minimum(top, _C_MAX)
-    step = np.maximum(_GRID_STEP, (span / c_lo) ** (1 / _GRID_POINTS))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        step = np.maximum(_GRID_STEP, np.where(np.isfinite(c_lo), (span / c_lo) ** (1 / _GRID_POINTS), _GRID_STEP))
     end = np.where(top < _C_MAX, top, np.inf)
     out = _bb_llr(params.p0, params.p1, n, k, end)
     cols, c = [], c_lo.copy()
@@ -303,8 +305,9 @@ def _robust_up(params: SprtParams, n: np.ndarray, k: np.ndarray, rho: np.ndarray
 
 
 def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, interval: float,
-              setting: DispersionSetting) -> np.ndarray:
-    """Poll index of the lone test's rollback per watch (-1: none); LoneErrorRate vectorised."""
+              setting: DispersionSetting, margin: float = DISPERSION_MARGIN) -> np.ndarray:
+    """Poll index of the lone test's rollback per watch (-1: none); LoneErrorRate vectorised
+    (``margin``: the standard errors of dispersion it allows; the criterion's own by default)."""
     watches, polls = n.shape
     z = np.zeros(watches)
     st = {key: z.copy() for key in ("polls", "sn", "sk", "pairs", "d2", "vinv", "vrest", "secs", "ln", "lk")}
@@ -314,7 +317,7 @@ def lone_rule(params: SprtParams, h: np.ndarray, n: np.ndarray, k: np.ndarray, i
     for j in range(polls):
         nj, kj = n[:, j].astype(float), k[:, j].astype(float)
         live = alarm < 0
-        rho, rho_lo = _allowed_rho(setting, st, nj, interval)
+        rho, rho_lo = _allowed_rho(setting, st, nj, interval, margin)
         up = np.zeros(watches)
         go = live & (nj > 0)
         if go.any():
@@ -497,6 +500,73 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
             "detection_delay_ratio_bursty_paired": max(d["ratio_paired"] for d in delays),
             "detection_delay_ratio_bursty_lone": max(d["ratio_lone"] for d in delays),
             "bursty_grid": grid, "bursty_detection": delays}
+
+
+#: the lone test's dispersion allowance in standard errors: the criterion's and narrower ones
+LONE_MARGINS = (0.0, 0.25, 0.5, 1.0)
+
+
+def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], ...] = CELLS,
+                     margins: tuple[float, ...] = LONE_MARGINS) -> dict:
+    """The lone test at several dispersion allowances on the same watches, side by side: how much
+    of its detection delay is the dispersion it must allow, and what narrowing it costs in false
+    rollbacks (the criterion keeps :data:`DISPERSION_MARGIN`)."""
+    params = GUIDE_DEFAULTS
+    setting = DispersionSetting()
+    rng = np.random.default_rng(seed + 3000)
+    fr = {m: 0.0 for m in margins}
+    ratio = {m: 0.0 for m in margins}
+    worst_cell: dict[float, list[float]] = {}
+    for rate, interval in cells:
+        polls = int(HORIZON_S / interval)
+        h = _thresholds(_plan(params, interval), polls, interval)
+        shape = (watches, polls)
+        for c in CONCENTRATIONS:
+            for p in HEALTHY_RATES:
+                n = rng.poisson(rate * interval, size=shape)
+                k = rng.binomial(n, _burst_p(rng, shape, p, c))
+                for m in margins:
+                    fr[m] = max(fr[m], float((lone_rule(params, h, n, k, interval, setting, m) >= 0).mean()))
+            half = polls // 2
+            offset = rng.uniform(0, interval, size=watches)
+            rise_t = half * interval + offset
+            pj = _burst_p(rng, shape, params.p0, c)
+            pre = np.zeros(shape)
+            pre[:, :half] = rate * interval
+            pre[:, half] = rate * offset
+            n_pre, n_post = rng.poisson(pre), rng.poisson(rate * interval - pre)
+            n = n_pre + n_post
+            k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
+            shape0 = (watches * REFERENCE_WATCHES, polls)
+            n0 = rng.poisson(rate * interval, size=shape0)
+            k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
+            h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
+            path = _reference_cusum(params, n, k, c)
+            crossed = path[:, half:] >= h_ref
+            ref_idx = np.where(crossed.any(axis=1), crossed.argmax(axis=1) + half, polls - 1)
+            ref_ok = ~(path[:, :half] >= h_ref).any(axis=1)
+            ref_delay = float(np.median(((ref_idx + 1) * interval - rise_t)[ref_ok]))
+            for m in margins:
+                alarm = lone_rule(params, h, n, k, interval, setting, m)
+                ok = (alarm >= half) | (alarm < 0)
+                at = np.where(alarm >= 0, alarm, polls - 1)
+                r = float(np.median(((at + 1) * interval - rise_t)[ok])) / ref_delay
+                if r > ratio[m]:
+                    ratio[m], worst_cell[m] = r, [rate, interval, c]
+    return {"lone_margin_tradeoff": [
+        {"margin": m, "false_rollback_max": fr[m], "detection_delay_ratio": round(ratio[m], 3),
+         "slowest_cell": worst_cell.get(m), "criterion": m == DISPERSION_MARGIN} for m in margins]}
+
+
+def _print_lone_margins(result: dict) -> None:
+    print()
+    print("the lone test at narrower dispersion allowances, same watches (the criterion's is marked *)")
+    print(f"{'margin (SE)':>12} {'false rollbacks, worst cell':>28} {'delay ratio, worst cell':>24} {'slowest cell':>22}")
+    for row in result["lone_margin_tradeoff"]:
+        rate, interval, c = row["slowest_cell"] or (0, 0, 0)
+        mark = "*" if row["criterion"] else " "
+        print(f"{row['margin']:>11g}{mark} {row['false_rollback_max'] * 100:>27.2f}% "
+              f"{row['detection_delay_ratio']:>24.2f} {rate:>7g}/s {interval:>4g}s conc {c:>5g}")
 
 
 # ----------------------------------------------------------------------------- bursty latency
@@ -829,6 +899,8 @@ def _print(result: dict, seconds: float) -> None:
         _print_bursty(result)
     if "bursty_latency" in result:
         _print_bursty_latency(result)
+    if "lone_margin_tradeoff" in result:
+        _print_lone_margins(result)
     print(f"({seconds:.0f}s)")
 
 
@@ -842,6 +914,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="watches per bursty cell (default 500, --quick 100)")
     ap.add_argument("--latency-watches", type=int, default=None,
                     help="watches per bursty latency cell (default 200, --quick 50)")
+    ap.add_argument("--lone-margins", action="store_true",
+                    help="also print the lone test's false rollbacks and delay at narrower dispersion allowances "
+                         "(same watches, side by side; a few minutes)")
     ap.add_argument("--bursty-1s", action="store_true",
                     help="also run the bursty grid at 1 s polls (7200 polls per watch: many minutes)")
     args = ap.parse_args(argv)
@@ -854,6 +929,8 @@ def main(argv: list[str] | None = None) -> int:
     bursty_cells = CELLS if args.bursty_1s else tuple(c for c in CELLS if c[1] >= 30)
     result.update(run_bursty(args.bursty_watches or (100 if args.quick else 500), args.seed, bursty_cells))
     result.update(run_bursty_latency(args.latency_watches or (50 if args.quick else 200), args.seed))
+    if args.lone_margins:
+        result.update(run_lone_margins(args.bursty_watches or (100 if args.quick else 500), args.seed, bursty_cells))
     result["seconds"] = round(time.perf_counter() - t0, 1)
     if args.json:
         print(json.dumps(result, indent=2, default=lambda x: None if isinstance(x, float) and math.isnan(x) else x))

@@ -1,0 +1,63 @@
+"""The bench's vectorised lone test against the criterion, at the allowances it compares.
+
+``bench/watch_validity.py --lone-margins`` measures the lone error-rate test at narrower
+dispersion allowances than the criterion's; those figures mean something only if the
+vectorised rule at each allowance decides exactly as :class:`LoneErrorRate` would with that
+allowance, including none at all (independent requests only).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from goldgate.criteria import lone_error_rate
+from goldgate.criteria.lone_error_rate import DispersionSetting, LoneErrorRate
+from goldgate.criteria.sprt import GUIDE_DEFAULTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bench():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("watch_validity_lone", ROOT / "bench" / "watch_validity.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench()
+
+
+@pytest.mark.parametrize("margin", [0.0, 0.5, 1.0])
+def test_the_vectorised_lone_rule_decides_as_the_criterion_at_each_allowance(
+        margin: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lone_error_rate, "DISPERSION_MARGIN", margin)
+    rng = np.random.default_rng(7)
+    interval, polls, watches = 60.0, 90, 6
+    plan = BENCH._plan(GUIDE_DEFAULTS, interval)
+    h = BENCH._thresholds(plan, polls, interval)
+    n = rng.poisson(5 * interval, size=(watches, polls))
+    p = rng.beta(200 * 0.006, 200 * (1 - 0.006), size=(watches, polls))  # bursty, near the limit
+    p[:, polls // 2:] *= 4  # a rise halfway, so some watches alarm
+    k = rng.binomial(n, np.minimum(p, 1.0))
+    alarms = BENCH.lone_rule(GUIDE_DEFAULTS, h, n, k, interval, DispersionSetting(), margin)
+    for w in range(watches):
+        test = LoneErrorRate(plan, DispersionSetting())
+        got = -1
+        for j in range(polls):
+            if test.observe(int(n[w, j]), int(k[w, j]), interval).alarm is not None:
+                got = j
+                break
+        assert got == alarms[w], (margin, w, got, alarms[w])
+    assert (alarms >= 0).any()
+
+
+def test_the_margin_tradeoff_reports_every_allowance_and_marks_the_criterions() -> None:
+    result = BENCH.run_lone_margins(12, 1, cells=((20.0, 60.0),), margins=(0.0, 1.0))["lone_margin_tradeoff"]
+    assert [r["margin"] for r in result] == [0.0, 1.0]
+    assert [r["criterion"] for r in result] == [False, True]
+    assert all(0 <= r["false_rollback_max"] <= 1 and r["detection_delay_ratio"] > 0 for r in result)
