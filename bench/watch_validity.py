@@ -423,6 +423,51 @@ def _reference_cusum(params: SprtParams, n: np.ndarray, k: np.ndarray, c: float)
     return path
 
 
+def _rise_watches(rng: np.random.Generator, params: SprtParams, rate: float, interval: float, polls: int,
+                  c: float, watches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | float, np.ndarray, int]:
+    """Watches whose error probability becomes p1/p0 times the burst at a random moment of the
+    poll halfway: requests, errors, the per-poll burst probability, the rise time, its poll."""
+    shape = (watches, polls)
+    half = polls // 2
+    offset = rng.uniform(0, interval, size=watches)
+    rise_t = half * interval + offset
+    pj = _burst_p(rng, shape, params.p0, c)
+    pre = np.zeros(shape)
+    pre[:, :half] = rate * interval
+    pre[:, half] = rate * offset
+    n_pre, n_post = rng.poisson(pre), rng.poisson(rate * interval - pre)
+    k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
+    return n_pre + n_post, k, pj, rise_t, half
+
+
+def _reference_delay(rng: np.random.Generator, params: SprtParams, rate: float, interval: float, c: float,
+                     n: np.ndarray, k: np.ndarray, rise_t: np.ndarray, half: int) -> tuple[float, float, np.ndarray]:
+    """The reference that knows the true concentration, on the same watches: its median delay,
+    its threshold, and per watch whether it crossed after the rise.
+
+    The threshold gives 1 % false alarms per healthy watch under the same bursts, from
+    REFERENCE_WATCHES times as many healthy watches (a 1 % quantile of 500 is its 5th largest
+    value: too noisy to compare delays with)."""
+    watches, polls = n.shape
+    shape0 = (watches * REFERENCE_WATCHES, polls)
+    n0 = rng.poisson(rate * interval, size=shape0)
+    k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
+    h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
+    path = _reference_cusum(params, n, k, c)
+    crossed = path[:, half:] >= h_ref
+    ref_idx = np.where(crossed.any(axis=1), crossed.argmax(axis=1) + half, polls - 1)
+    ref_ok = ~(path[:, :half] >= h_ref).any(axis=1)
+    return float(np.median(((ref_idx + 1) * interval - rise_t)[ref_ok])), h_ref, crossed.any(axis=1)
+
+
+def _median_delay(alarm: np.ndarray, half: int, polls: int, interval: float, rise_t: np.ndarray) -> float:
+    """Median seconds from the rise to the rollback; a watch that never rolls back counts as
+    delayed to the window's end, one rolled back before the rise is left out."""
+    ok = (alarm >= half) | (alarm < 0)
+    at = np.where(alarm >= 0, alarm, polls - 1)
+    return float(np.median(((at + 1) * interval - rise_t)[ok]))
+
+
 def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] = CELLS) -> dict:
     """False rollbacks of the paired and lone tests under bursts, and their detection delays."""
     params = GUIDE_DEFAULTS
@@ -450,41 +495,17 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
                              "false_rollback_paired": float((paired >= 0).mean()),
                              "false_rollback_lone": float((lone >= 0).mean()),
                              "false_rollback_window_lone": float((window >= 0).mean())})
-            # detection: the canary's probability becomes p1/p0 times the shared burst at a random
-            # moment of the poll halfway; a watch that never rolls back counts as delayed to the end
-            half = polls // 2
-            offset = rng.uniform(0, interval, size=watches)
-            rise_t = half * interval + offset
-            pj = _burst_p(rng, shape, params.p0, c)
-            pre = np.zeros(shape)
-            pre[:, :half] = rate * interval
-            pre[:, half] = rate * offset
-            post = rate * interval - pre
-            n_pre, n_post = rng.poisson(pre), rng.poisson(post)
-            n = n_pre + n_post
-            k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
+            # detection: the canary's probability becomes p1/p0 times the shared burst halfway
+            n, k, pj, rise_t, half = _rise_watches(rng, params, rate, interval, polls, c, watches)
             ns = rng.poisson(STABLE_SHARE * rate * interval, size=shape)
             ks = rng.binomial(ns, pj)
-            # the reference's threshold: 1 % false alarms per healthy watch under the same bursts,
-            # from REFERENCE_WATCHES times as many healthy watches (a 1 % quantile of 500 is its
-            # 5th largest value: too noisy to compare delays with)
-            shape0 = (watches * REFERENCE_WATCHES, polls)
-            n0 = rng.poisson(rate * interval, size=shape0)
-            k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
-            h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
-            path = _reference_cusum(params, n, k, c)
-            crossed = path[:, half:] >= h_ref
-            ref_idx = np.where(crossed.any(axis=1), crossed.argmax(axis=1) + half, polls - 1)
-            ref_ok = ~(path[:, :half] >= h_ref).any(axis=1)
-            ref_delay = float(np.median(((ref_idx + 1) * interval - rise_t)[ref_ok]))
+            ref_delay, h_ref, ref_crossed = _reference_delay(rng, params, rate, interval, c, n, k, rise_t, half)
             row = {"rate_rps": rate, "interval_s": interval, "concentration": c,
                    "reference_threshold": round(h_ref, 3), "median_delay_reference_s": round(ref_delay, 1),
-                   "missed_reference": float((~crossed.any(axis=1)).mean())}
+                   "missed_reference": float((~ref_crossed).mean())}
             for name, alarm in (("paired", paired_rule(params, h, n, k, ns, ks)),
                                 ("lone", lone_rule(params, h, n, k, interval, setting))):
-                ok = (alarm >= half) | (alarm < 0)
-                at = np.where(alarm >= 0, alarm, polls - 1)
-                d = float(np.median(((at + 1) * interval - rise_t)[ok]))
+                d = _median_delay(alarm, half, polls, interval, rise_t)
                 row[f"median_delay_{name}_s"] = round(d, 1)
                 row[f"missed_{name}"] = float((alarm < 0).mean())
                 row[f"ratio_{name}"] = round(d / ref_delay, 3)
@@ -527,30 +548,11 @@ def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], 
                 k = rng.binomial(n, _burst_p(rng, shape, p, c))
                 for m in margins:
                     fr[m] = max(fr[m], float((lone_rule(params, h, n, k, interval, setting, m) >= 0).mean()))
-            half = polls // 2
-            offset = rng.uniform(0, interval, size=watches)
-            rise_t = half * interval + offset
-            pj = _burst_p(rng, shape, params.p0, c)
-            pre = np.zeros(shape)
-            pre[:, :half] = rate * interval
-            pre[:, half] = rate * offset
-            n_pre, n_post = rng.poisson(pre), rng.poisson(rate * interval - pre)
-            n = n_pre + n_post
-            k = rng.binomial(n_pre, pj) + rng.binomial(n_post, np.minimum(1.0, pj * params.p1 / params.p0))
-            shape0 = (watches * REFERENCE_WATCHES, polls)
-            n0 = rng.poisson(rate * interval, size=shape0)
-            k0 = rng.binomial(n0, _burst_p(rng, shape0, params.p0, c))
-            h_ref = float(np.quantile(_reference_cusum(params, n0, k0, c).max(axis=1), 1 - params.alpha))
-            path = _reference_cusum(params, n, k, c)
-            crossed = path[:, half:] >= h_ref
-            ref_idx = np.where(crossed.any(axis=1), crossed.argmax(axis=1) + half, polls - 1)
-            ref_ok = ~(path[:, :half] >= h_ref).any(axis=1)
-            ref_delay = float(np.median(((ref_idx + 1) * interval - rise_t)[ref_ok]))
+            n, k, _, rise_t, half = _rise_watches(rng, params, rate, interval, polls, c, watches)
+            ref_delay, _, _ = _reference_delay(rng, params, rate, interval, c, n, k, rise_t, half)
             for m in margins:
                 alarm = lone_rule(params, h, n, k, interval, setting, m)
-                ok = (alarm >= half) | (alarm < 0)
-                at = np.where(alarm >= 0, alarm, polls - 1)
-                r = float(np.median(((at + 1) * interval - rise_t)[ok])) / ref_delay
+                r = _median_delay(alarm, half, polls, interval, rise_t) / ref_delay
                 if r > ratio[m]:
                     ratio[m], worst_cell[m] = r, [rate, interval, c]
     return {"lone_margin_tradeoff": [

@@ -8,28 +8,13 @@ allowance, including none at all (independent requests only).
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from goldgate.criteria import lone_error_rate
 from goldgate.criteria.lone_error_rate import DispersionSetting, LoneErrorRate
 from goldgate.criteria.sprt import GUIDE_DEFAULTS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("watch_validity_lone", ROOT / "bench" / "watch_validity.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BENCH = _bench()
+from tests.watch.test_window_error_rate import BENCH
 
 
 @pytest.mark.parametrize("margin", [0.0, 0.5, 1.0])
