@@ -41,8 +41,37 @@ def test_the_vectorised_lone_rule_decides_as_the_criterion_at_each_allowance(
     assert (alarms >= 0).any()
 
 
-def test_the_margin_tradeoff_reports_every_allowance_and_marks_the_criterions() -> None:
-    result = BENCH.run_lone_margins(12, 1, cells=((20.0, 60.0),), margins=(0.0, 1.0))["lone_margin_tradeoff"]
-    assert [r["margin"] for r in result] == [0.0, 1.0]
-    assert [r["criterion"] for r in result] == [False, True]
+def test_the_vectorised_lone_rule_decides_as_the_criterion_with_a_stated_dispersion() -> None:
+    """A dispersion the environment states replaces the estimate in the bench as in the criterion."""
+    rng = np.random.default_rng(11)
+    interval, polls, watches = 60.0, 60, 6
+    plan = BENCH._plan(GUIDE_DEFAULTS, interval)
+    h = BENCH._thresholds(plan, polls, interval)
+    n = rng.poisson(20 * interval, size=(watches, polls))
+    p = rng.beta(200 * 0.006, 200 * (1 - 0.006), size=(watches, polls))
+    p[:, polls // 3:] *= 4
+    k = rng.binomial(n, np.minimum(p, 1.0))
+    stated = DispersionSetting(configured=BENCH.true_dispersion(20.0, interval, 200.0))
+    alarms = BENCH.lone_rule(GUIDE_DEFAULTS, h, n, k, interval, stated)
+    BENCH._self_check_bursty(GUIDE_DEFAULTS, plan, interval, stated, n, k, alarms, watches=watches)
+    assert (alarms >= 0).any()
+
+
+def test_the_true_dispersion_is_the_variance_ratio_of_a_minutes_or_a_shorter_polls_counts() -> None:
+    assert BENCH.true_dispersion(20.0, 60.0, float("inf")) == 1.0
+    assert BENCH.true_dispersion(20.0, 60.0, 200.0) == pytest.approx(1 + 1199 / 201)
+    assert BENCH.true_dispersion(20.0, 30.0, 50.0) == pytest.approx(1 + 599 / 51)
+
+
+def test_the_margin_tradeoff_reports_every_allowance_the_stated_and_the_exact_dispersion(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    printed = BENCH.run_lone_margins(12, 1, cells=((20.0, 60.0),), margins=(0.0, 1.0))
+    BENCH._print_lone_margins(printed)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0:2] for line in lines[-4:]] == [["0", "SE"], ["1", "SE*"], ["stated", "true"],
+                                                          ["exact", "true"]]
+    result = printed["lone_margin_tradeoff"]
+    assert [r["margin"] for r in result] == [0.0, 1.0, None, None]
+    assert [r["dispersion"] for r in result] == ["estimated", "estimated", "stated", "exact"]
+    assert [r["criterion"] for r in result] == [False, True, False, False]
     assert all(0 <= r["false_rollback_max"] <= 1 and r["detection_delay_ratio"] > 0 for r in result)
