@@ -65,6 +65,7 @@ from goldgate.criteria.lone_error_rate import (
     _C_MAX,
     _GRID_POINTS,
     _GRID_STEP,
+    CONTRADICTION_MARGIN,
     DISPERSION_MARGIN,
     MIN_ERRORS,
     DispersionSetting,
@@ -269,10 +270,6 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         n_eff = np.where(n_bar > 0, np.minimum(per_minute, n_bar), per_minute)
         default = np.where(n_eff <= 1, 1.0,
                            np.minimum(1.0, (setting.default - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
-        if setting.configured is not None:
-            stated = np.where(n_eff <= 1, 1.0,
-                              np.minimum(1.0, (setting.configured - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
-            return stated, np.zeros_like(stated)
         defined = (sk > 0) & (pairs > 0) & (st["vrest"] > 0)
         rho_hat = np.maximum(0.0, (st["d2"] - st["vinv"]) / np.where(defined, st["vrest"], 1.0))
         phi_hat = 1 + (n_bar - 1) * rho_hat
@@ -282,6 +279,17 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         est = np.where(n_bar > 1, np.minimum(1.0, (phi_hi - 1) / nb1), 1.0)
         est_lo = np.where(n_bar > 1, np.minimum(est, np.maximum(0.0, (phi_lo - 1) / nb1)), 0.0)
     enough = defined & (pairs >= setting.min_polls) & (sk >= MIN_ERRORS)
+    if setting.configured is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stated = np.where(n_eff <= 1, 1.0,
+                              np.minimum(1.0, (setting.configured - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
+            lower = np.minimum(1.0, np.maximum(0.0, (phi_lo - 1) / nb1))
+            doubt = phi_hat / (1 + CONTRADICTION_MARGIN * np.sqrt(2 / np.maximum(pairs, 1)))
+            beyond_doubt = np.minimum(1.0, np.maximum(0.0, (doubt - 1) / nb1))
+        narrowed = enough & (n_bar > 1) if setting.lower_from_estimate else np.zeros_like(enough)
+        contradicted = narrowed & (beyond_doubt > stated)
+        return (np.where(contradicted, est, stated),
+                np.where(contradicted, est_lo, np.where(narrowed, np.minimum(stated, lower), 0.0)))
     return np.where(enough, est, default), np.where(enough, est_lo, 0.0)
 
 
@@ -538,40 +546,45 @@ def run_bursty(watches: int, seed: int, cells: tuple[tuple[float, float], ...] =
 LONE_MARGINS = (0.0, 0.25, 0.5, 1.0)
 
 
-def true_dispersion(rate: float, interval: float, c: float) -> float:
-    """The variance ratio of a minute's (or a shorter poll's) error counts at concentration ``c``:
-    what an environment that measured the dispersion exactly would state as ``dispersion``."""
+def true_dispersion(rate: float, interval: float, c: float, factor: float = 1.0) -> float:
+    """The variance ratio of a minute's (or a shorter poll's) error counts at concentration ``c``,
+    its excess over independent requests times ``factor``: what an environment that measured the
+    dispersion exactly (factor 1), or half or twice it, would state as ``dispersion``."""
     n = rate * min(60.0, interval)
-    return 1.0 if math.isinf(c) or n <= 1 else 1 + (n - 1) / (c + 1)
+    return 1.0 if math.isinf(c) or n <= 1 else 1 + factor * (n - 1) / (c + 1)
+
+
+#: the stated dispersions compared: its excess over independent requests half, equal and twice the truth's
+STATED_FACTORS = (0.5, 1.0, 2.0)
 
 
 def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], ...] = CELLS,
-                     margins: tuple[float, ...] = LONE_MARGINS) -> dict:
+                     margins: tuple[float, ...] = LONE_MARGINS,
+                     stated_factors: tuple[float, ...] = STATED_FACTORS) -> dict:
     """The lone test on the same watches, side by side: at several dispersion allowances around
     its estimate (what narrowing the criterion's :data:`DISPERSION_MARGIN` would gain in delay and
-    cost in false rollbacks), with the true dispersion stated by the environment (the criterion
-    tests a stated dispersion from it down to independent requests), and at the exact true
-    concentration. The last is no configuration a team can choose; it measures what is left when
-    nothing about the dispersion is unknown: the price of a bound that holds by Ville's
+    cost in false rollbacks); with a dispersion stated by the environment at, below and above the
+    truth (what a team that states it gains, and what a wrong statement costs); and at the exact
+    true concentration. The last is no configuration a team can choose; it measures what is left
+    when nothing about the dispersion is unknown: the price of a bound that holds by Ville's
     inequality, which the reference, its threshold tuned by simulating the true bursts, does not pay."""
     params = GUIDE_DEFAULTS
     estimated = DispersionSetting()
     rng = np.random.default_rng(seed + 3000)
-    # a float: that allowance around the estimate; "stated": the environment's dispersion set to
-    # the truth (tested from it down to independent requests, as the criterion does); "exact":
-    # the true concentration alone
-    variants: list[float | str] = [*margins, "stated", "exact"]
+    variants = [("estimated", m) for m in margins] + [("stated", f) for f in stated_factors] + [("exact", 1.0)]
     fr = dict.fromkeys(variants, 0.0)
     ratio = dict.fromkeys(variants, 0.0)
-    worst_cell: dict[float | str, list[float]] = {}
+    worst_cell: dict[tuple[str, float], list[float]] = {}
 
-    def alarms(v: float | str, h: np.ndarray, n: np.ndarray, k: np.ndarray, interval: float,
-               told: DispersionSetting, c: float) -> np.ndarray:
-        if v == "stated":
+    def alarms(v: tuple[str, float], h: np.ndarray, n: np.ndarray, k: np.ndarray, rate: float, interval: float,
+               c: float) -> np.ndarray:
+        kind, x = v
+        if kind == "stated":
+            told = DispersionSetting(configured=true_dispersion(rate, interval, c, x))
             return lone_rule(params, h, n, k, interval, told)
-        if v == "exact":
-            return lone_rule(params, h, n, k, interval, told, exact_rho=0.0 if math.isinf(c) else 1 / (c + 1))
-        return lone_rule(params, h, n, k, interval, estimated, float(v))
+        if kind == "exact":
+            return lone_rule(params, h, n, k, interval, estimated, exact_rho=0.0 if math.isinf(c) else 1 / (c + 1))
+        return lone_rule(params, h, n, k, interval, estimated, x)
 
     for rate, interval in cells:
         polls = int(HORIZON_S / interval)
@@ -579,39 +592,45 @@ def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], 
         h = _thresholds(plan, polls, interval)
         shape = (watches, polls)
         for c in CONCENTRATIONS:
-            told = DispersionSetting(configured=true_dispersion(rate, interval, c))
             for p in HEALTHY_RATES:
                 n = rng.poisson(rate * interval, size=shape)
                 k = rng.binomial(n, _burst_p(rng, shape, p, c))
                 for v in variants:
-                    alarm = alarms(v, h, n, k, interval, told, c)
-                    if v == "stated":
+                    alarm = alarms(v, h, n, k, rate, interval, c)
+                    if v[0] == "stated":
+                        told = DispersionSetting(configured=true_dispersion(rate, interval, c, v[1]))
                         _self_check_bursty(params, plan, interval, told, n, k, alarm)
                     fr[v] = max(fr[v], float((alarm >= 0).mean()))
             n, k, _, rise_t, half = _rise_watches(rng, params, rate, interval, polls, c, watches)
             ref_delay, _, _ = _reference_delay(rng, params, rate, interval, c, n, k, rise_t, half)
             for v in variants:
-                r = _median_delay(alarms(v, h, n, k, interval, told, c), half, polls, interval, rise_t) / ref_delay
+                r = _median_delay(alarms(v, h, n, k, rate, interval, c), half, polls, interval, rise_t) / ref_delay
                 if r > ratio[v]:
                     ratio[v], worst_cell[v] = r, [rate, interval, c]
     return {"lone_margin_tradeoff": [
-        {"margin": v if isinstance(v, float) else None, "dispersion": "estimated" if isinstance(v, float) else v,
-         "false_rollback_max": fr[v],
-         "detection_delay_ratio": round(ratio[v], 3), "slowest_cell": worst_cell.get(v),
-         "criterion": v == DISPERSION_MARGIN} for v in variants]}
+        {"dispersion": kind, "margin": x if kind == "estimated" else None,
+         "stated_factor": x if kind == "stated" else None, "false_rollback_max": fr[(kind, x)],
+         "detection_delay_ratio": round(ratio[(kind, x)], 3), "slowest_cell": worst_cell.get((kind, x)),
+         "criterion": kind == "estimated" and x == DISPERSION_MARGIN} for kind, x in variants]}
 
 
 def _print_lone_margins(result: dict) -> None:
     print()
-    print("the lone test at narrower dispersion allowances around its estimate, with the true dispersion "
-          "stated by the environment, and (bench only) at the exact true concentration; same watches "
-          "(the criterion's is marked *)")
-    print(f"{'allowance':>12} {'false rollbacks, worst cell':>28} {'delay ratio, worst cell':>24} {'slowest cell':>22}")
+    print("the lone test on the same watches: at narrower dispersion allowances around its estimate, with a "
+          "dispersion stated by the environment (excess over independent requests x the truth's), and (bench "
+          "only) at the exact true concentration (the criterion's is marked *)")
+    print(f"{'dispersion':>16} {'false rollbacks, worst cell':>28} {'delay ratio, worst cell':>24} "
+          f"{'slowest cell':>22}")
     for row in result["lone_margin_tradeoff"]:
         rate, interval, c = row["slowest_cell"] or (0, 0, 0)
         mark = "*" if row["criterion"] else " "
-        label = f"{row['margin']:g} SE" if row["margin"] is not None else f"{row['dispersion']} true"
-        print(f"{label:>11}{mark} {row['false_rollback_max'] * 100:>27.2f}% "
+        if row["dispersion"] == "estimated":
+            label = f"estimate {row['margin']:g} SE"
+        elif row["dispersion"] == "stated":
+            label = f"stated x{row['stated_factor']:g}"
+        else:
+            label = "exact"
+        print(f"{label:>15}{mark} {row['false_rollback_max'] * 100:>27.2f}% "
               f"{row['detection_delay_ratio']:>24.2f} {rate:>7g}/s {interval:>4g}s conc {c:>5g}")
 
 

@@ -136,8 +136,11 @@ class ErrorRateTest(_Model):
                                        "points (default: horizon / 720)")
     dispersion: float | Literal["auto"] = Field(
         "auto", description="variance ratio (phi >= 1, 1 = independent errors) of the error counts of a minute "
-        "or of a poll, whichever holds fewer requests, a release with no stable beside it is tested under; auto: estimated from per-poll counts (the stable "
-        "version's before the switch, the release's own polls), the estimate +- one standard error allowed")
+        "or of a poll, whichever holds fewer requests, a release with no stable beside it is tested under; auto: "
+        "estimated from per-poll counts (the stable version's before the switch, the release's own polls), the "
+        "estimate +- one standard error allowed; a number: the most allowed, the least the estimate's lower end "
+        "once there is history enough (before that independent requests); a number more than two standard "
+        "errors below the estimate gives way to it")
     default_dispersion: float = Field(30.0, ge=1, description="variance ratio (of a minute's or a poll's "
                                       "error counts, whichever hold fewer requests) assumed while too little "
                                       "history exists to estimate it (dispersion: auto)")

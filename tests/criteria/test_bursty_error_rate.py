@@ -11,6 +11,7 @@ from goldgate.criteria.lone_error_rate import (
     DispersionSetting,
     DispersionStats,
     LoneErrorRate,
+    allowed_rho,
     concentrations,
     lone_error_rate,
     robust_llr,
@@ -165,6 +166,58 @@ def test_a_configured_dispersion_replaces_the_estimate() -> None:
     test = LoneErrorRate(PLAN, DispersionSetting(configured=3.0))
     v = lone_error_rate(test.observe(1200, 5, 60.0))
     assert "dispersion phi=3 per minute from the environment" in v.reason
+
+
+def _history(concentration: float, polls: int, seed: int = 5) -> DispersionStats:
+    rng = np.random.default_rng(seed)
+    stats = DispersionStats()
+    for p in _bursts(rng, polls, concentration):
+        n = rng.poisson(1200)
+        stats = stats.add(n, rng.binomial(n, p), 60.0)
+    return stats
+
+
+def test_a_stated_dispersion_is_tested_down_to_the_estimates_lower_end_once_history_allows() -> None:
+    stated = DispersionSetting(configured=1 + 1199 / 201)  # the truth at concentration 200, 20 req/s
+    history = _history(200.0, 60)
+    most, least, how = allowed_rho(stated, history, "blue before the switch", history)
+    assert most == pytest.approx(1 / 201, rel=0.05) and 0 < least < most
+    assert "phi=6.96517 per minute from the environment, tested down to phi=" in how
+    assert "estimated from 60 polls of blue before the switch" in how and "too low" not in how
+    # with too little history, or for an alarm's fixed allowance, everything down to independence
+    few = _history(200.0, 10)
+    assert allowed_rho(stated, few, "the release", few)[1] == 0.0
+    assert "tested down to independent requests" in allowed_rho(stated, few, "the release", few)[2]
+    fixed = DispersionSetting(configured=stated.configured, lower_from_estimate=False)
+    assert allowed_rho(fixed, history, "the release", history)[1] == 0.0
+
+
+def test_a_stated_dispersion_the_errors_contradict_gives_way_to_the_estimate() -> None:
+    history = _history(50.0, 120)  # variance ratio about 24 at 20 req/s
+    most, least, how = allowed_rho(DispersionSetting(configured=2.0), history, "the release", history)
+    assert (most, least) == allowed_rho(DispersionSetting(), history, "the release", history)[:2]
+    assert least > 1 / 1199  # far more than the stated phi=2 allows
+    assert "phi=2 per minute from the environment is too low: the errors are more dispersed" in how
+
+
+def test_a_stated_dispersion_within_doubt_of_the_estimate_stands() -> None:
+    history = _history(200.0, 60)
+    phi_hat = 1 + (history.mean_poll - 1) * (history.rho() or 0.0)
+    below = phi_hat / (1 + 1.5 * (2 / history.pairs) ** 0.5)  # 1.5 standard errors under it: not beyond doubt
+    most, least, how = allowed_rho(DispersionSetting(configured=below), history, "the release", history)
+    assert "too low" not in how and most == pytest.approx((below - 1) / (history.mean_poll - 1), rel=0.02)
+    assert least == most  # the estimate's lower end lies above the statement: the statement alone
+
+
+def test_a_stated_dispersion_narrowed_by_the_estimate_still_keeps_a_healthy_bursty_release() -> None:
+    rng = np.random.default_rng(21)
+    test = LoneErrorRate(PLAN, DispersionSetting(configured=1 + 1199 / 201))
+    for p in _bursts(rng, 120, 200.0):
+        n = rng.poisson(1200)
+        state = test.observe(n, rng.binomial(n, p), 60.0)
+    v = lone_error_rate(state)
+    assert v.status is not Status.FAIL, v.message()
+    assert "tested down to phi=" in v.reason
 
 
 def test_the_estimate_finds_the_dispersion_it_was_given() -> None:

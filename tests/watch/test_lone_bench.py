@@ -59,19 +59,22 @@ def test_the_vectorised_lone_rule_decides_as_the_criterion_with_a_stated_dispers
 
 def test_the_true_dispersion_is_the_variance_ratio_of_a_minutes_or_a_shorter_polls_counts() -> None:
     assert BENCH.true_dispersion(20.0, 60.0, float("inf")) == 1.0
+    assert BENCH.true_dispersion(20.0, 60.0, float("inf"), 2.0) == 1.0
     assert BENCH.true_dispersion(20.0, 60.0, 200.0) == pytest.approx(1 + 1199 / 201)
     assert BENCH.true_dispersion(20.0, 30.0, 50.0) == pytest.approx(1 + 599 / 51)
+    assert BENCH.true_dispersion(20.0, 30.0, 50.0, 0.5) == pytest.approx(1 + 0.5 * 599 / 51)
 
 
-def test_the_margin_tradeoff_reports_every_allowance_the_stated_and_the_exact_dispersion(
+def test_the_trade_off_reports_every_allowance_every_stated_dispersion_and_the_exact_one(
         capsys: pytest.CaptureFixture[str]) -> None:
-    printed = BENCH.run_lone_margins(12, 1, cells=((20.0, 60.0),), margins=(0.0, 1.0))
+    printed = BENCH.run_lone_margins(12, 1, cells=((20.0, 60.0),), margins=(0.0, 1.0), stated_factors=(0.5, 1.0))
     BENCH._print_lone_margins(printed)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0:2] for line in lines[-4:]] == [["0", "SE"], ["1", "SE*"], ["stated", "true"],
-                                                          ["exact", "true"]]
+    assert [line[:16].strip() for line in lines[-5:]] == [
+        "estimate 0 SE", "estimate 1 SE*", "stated x0.5", "stated x1", "exact"]
     result = printed["lone_margin_tradeoff"]
-    assert [r["margin"] for r in result] == [0.0, 1.0, None, None]
-    assert [r["dispersion"] for r in result] == ["estimated", "estimated", "stated", "exact"]
-    assert [r["criterion"] for r in result] == [False, True, False, False]
+    assert [r["dispersion"] for r in result] == ["estimated", "estimated", "stated", "stated", "exact"]
+    assert [r["margin"] for r in result] == [0.0, 1.0, None, None, None]
+    assert [r["stated_factor"] for r in result] == [None, None, 0.5, 1.0, None]
+    assert [r["criterion"] for r in result] == [False, True, False, False, False]
     assert all(0 <= r["false_rollback_max"] <= 1 and r["detection_delay_ratio"] > 0 for r in result)

@@ -51,14 +51,21 @@ about ``sqrt(2/m)`` from ``m`` differences, sets the range ``phi_hat / s .. phi_
 lets independent requests in. With fewer than ``min_polls`` differences or fewer than
 :data:`MIN_ERRORS` errors there is nothing to estimate from: the range is everything from
 the environment's ``default_dispersion`` down to independent requests, and the verdict says
-so; a configured ``dispersion`` replaces the estimate. Either is a variance ratio for a
-minute's requests or for the poll's, whichever are fewer (:func:`_rho_of_per_minute`: with
-polls shorter than a minute, spiky bursts - 100 % errors for 0.1 s every 20 s - straddling the
+so. A configured ``dispersion`` replaces the estimate's upper end (the most the test
+allows); the range runs down to the estimate's lower end once there is history enough, down
+to independent requests before that; a configured value more than
+:data:`CONTRADICTION_MARGIN` standard errors below the estimate is contradicted by the errors
+and the estimate's range is used, the verdict saying so. Down to independence throughout is safe but slow: with
+the true dispersion stated, the bench's lone watches took up to three times the reference's
+delay that way and 1.6 times with the lower end estimated (an alarm's fixed allowance keeps
+the slow form, ``lower_from_estimate=False``). Either is a variance ratio for a minute's
+requests or for the poll's, whichever are fewer (:func:`_rho_of_per_minute`: with polls
+shorter than a minute, spiky bursts - 100 % errors for 0.1 s every 20 s - straddling the
 first two 1 s polls of a lone phase rolled it back when the ratio was read per minute). The
-default is 30, above the 25x of the bench's most clustered cell (concentration 50 at
-20 req/s): a default below the true dispersion is where the bound slips (1.2 % false
-rollbacks there with a default of 10), since the first polls are then tested under too
-little dispersion.
+default is 30, above the 25x of the bench's most clustered cell (concentration 50 at 20
+req/s): a default below the true dispersion is where the bound slips (1.2 % false rollbacks
+there with a default of 10), since the first polls are then tested under too little
+dispersion.
 
 FAIL needs the alarm and the error rate of the alarming stretch above ``limit``. PASS,
 judged afresh every poll: no alarm, requests within ``max_gap_s``, the window's rate at or
@@ -83,6 +90,7 @@ from goldgate.criteria.watch_error_rate import WatchPlan
 from goldgate.verdict import Evidence, Verdict
 
 __all__ = [
+    "CONTRADICTION_MARGIN",
     "DISPERSION_MARGIN",
     "MIN_ERRORS",
     "DispersionSetting",
@@ -98,6 +106,10 @@ __all__ = [
 #: error of a moment estimate from m differences: about sqrt(2/m)): too little allowed dispersion
 #: is what breaks the bound.
 DISPERSION_MARGIN = 1.0
+#: A configured dispersion is contradicted by the errors when the estimate lies more than this
+#: many standard errors above it (beyond doubt: at one, a right statement was overruled in a
+#: sixth of the bench's watches and the lone test slowed from 1.56 to 1.66 of the reference's delay).
+CONTRADICTION_MARGIN = 2.0
 #: Fewer errors than this in the history say nothing about how they cluster.
 MIN_ERRORS = 10
 #: Above this concentration the beta-binomial is the binomial for any poll the monitor reads.
@@ -170,6 +182,10 @@ class DispersionSetting:
     configured: float | None = None
     default: float = 30.0
     min_polls: int = 30
+    #: A configured dispersion is the most the test allows; the least is the lower end of the
+    #: estimate once there is enough history (as ``auto`` has it), else independent requests.
+    #: False keeps everything down to independent requests (an alarm's fixed allowance).
+    lower_from_estimate: bool = True
 
     def __post_init__(self) -> None:
         for value in (self.configured, self.default):
@@ -189,27 +205,52 @@ def _rho_of_per_minute(phi: float, per_minute: float, per_poll: float) -> float:
     return 1.0 if n <= 1 else min(1.0, (phi - 1) / (n - 1))
 
 
+def _estimate(setting: DispersionSetting, stats: DispersionStats, n_bar: float) -> tuple[float, float, float] | None:
+    """The estimate's (phi_hat, phi_lo, phi_hi) for an ``n_bar``-request poll, or None with too
+    little history (fewer than ``min_polls`` differences or :data:`MIN_ERRORS` errors)."""
+    rho_hat = stats.rho() if stats.pairs >= setting.min_polls and stats.errors >= MIN_ERRORS else None
+    if rho_hat is None:
+        return None
+    phi_hat = 1 + (n_bar - 1) * rho_hat
+    spread = 1 + DISPERSION_MARGIN * math.sqrt(2 / stats.pairs)
+    return phi_hat, phi_hat / spread, phi_hat * spread
+
+
+def _rho_of(phi: float, n_bar: float) -> float:
+    return min(1.0, max(0.0, (phi - 1) / (n_bar - 1)))
+
+
 def allowed_rho(setting: DispersionSetting, stats: DispersionStats, source: str,
                 rate_stats: DispersionStats) -> tuple[float, float, str]:
     """The range of intra-poll correlation the test allows for the next poll, and how it was set:
     (most, least, how); least 0 means independent requests are among the allowed."""
     n_bar = max(rate_stats.mean_poll, stats.mean_poll)
+    est = _estimate(setting, stats, n_bar)
     if setting.configured is not None:
         rho = _rho_of_per_minute(setting.configured, rate_stats.per_minute(), n_bar)
-        return rho, 0.0, f"dispersion phi={setting.configured:g} per minute from the environment"
-    rho_hat = stats.rho() if stats.pairs >= setting.min_polls and stats.errors >= MIN_ERRORS else None
-    if rho_hat is None:
+        stated = f"dispersion phi={setting.configured:g} per minute from the environment"
+        if est is None or n_bar <= 1 or not setting.lower_from_estimate:
+            return rho, 0.0, f"{stated}, tested down to independent requests"
+        phi_hat, phi_lo, phi_hi = est
+        estimated = f"phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} polls of {source}"
+        if _rho_of(phi_hat / (1 + CONTRADICTION_MARGIN * math.sqrt(2 / stats.pairs)), n_bar) > rho:
+            # the errors contradict the statement: testing under less dispersion than measured is
+            # what rolls healthy releases back, so the estimate's range stands
+            return _rho_of(phi_hi, n_bar), _rho_of(phi_lo, n_bar), (
+                f"{stated} is too low: the errors are more dispersed ({estimated}); tested for any phi from "
+                f"{phi_lo:.3g} to {phi_hi:.3g}")
+        return rho, min(rho, _rho_of(phi_lo, n_bar)), (
+            f"{stated}, tested down to phi={max(1.0, phi_lo):.3g} (the lower end of {estimated})")
+    if est is None:
         rho = _rho_of_per_minute(setting.default, rate_stats.per_minute(), n_bar)
         return rho, 0.0, (f"too little history to estimate the dispersion ({stats.pairs} consecutive polls with traffic, "
                      f"{stats.errors} errors; need {setting.min_polls} and {MIN_ERRORS}): default phi="
                      f"{setting.default:g} per minute from the environment")
-    phi_hat = 1 + (n_bar - 1) * rho_hat
-    spread = 1 + DISPERSION_MARGIN * math.sqrt(2 / stats.pairs)
-    phi_hi, phi_lo = phi_hat * spread, phi_hat / spread
     if n_bar <= 1:
         return 1.0, 0.0, f"one request per poll from {source}: any dispersion allowed"
-    rho = min(1.0, (phi_hi - 1) / (n_bar - 1))
-    rho_lo = min(rho, max(0.0, (phi_lo - 1) / (n_bar - 1)))
+    phi_hat, phi_lo, phi_hi = est
+    rho = _rho_of(phi_hi, n_bar)
+    rho_lo = min(rho, _rho_of(phi_lo, n_bar))
     return rho, rho_lo, (f"dispersion phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} "
                          f"polls of {source}, tested for any phi from {max(1.0, phi_lo):.3g} to {phi_hi:.3g}")
 

@@ -193,7 +193,8 @@ class LoneLatency:
         ex = WatchPlan(exceedance_params(plan.params, quantile), horizon_s=plan.horizon_s, max_gap_s=plan.max_gap_s,
                        resolution_s=plan.resolution_s)
         setting = setting or DispersionSetting()
-        fixed = DispersionSetting(configured=alarm_dispersion, default=setting.default, min_polls=setting.min_polls)
+        fixed = DispersionSetting(configured=alarm_dispersion, default=setting.default, min_polls=setting.min_polls,
+                                  lower_from_estimate=False)
         self.tests = (LoneErrorRate(ex, fixed), LoneErrorRate(ex, fixed))
         self.limit_s = factor * baseline_p95_s
         self._fixed = (baseline_p95_s, factor, quantile, max(1, min_requests), max(2, min_polls))
