@@ -107,8 +107,9 @@ __all__ = [
 #: is what breaks the bound.
 DISPERSION_MARGIN = 1.0
 #: A configured dispersion is contradicted by the errors when the estimate lies more than this
-#: many standard errors above it (beyond doubt: at one, a right statement was overruled in a
-#: sixth of the bench's watches and the lone test slowed from 1.56 to 1.66 of the reference's delay).
+#: many standard errors above it (beyond doubt: at one, a right statement is overruled whenever
+#: the estimate's lower end lies above it, and the bench's lone test with the true dispersion
+#: stated slowed from 1.56 to 1.66 of the reference's delay).
 CONTRADICTION_MARGIN = 2.0
 #: Fewer errors than this in the history say nothing about how they cluster.
 MIN_ERRORS = 10
