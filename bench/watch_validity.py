@@ -255,7 +255,8 @@ def _bb_llr(p0: float, p1: float, n: np.ndarray, k: np.ndarray, c: np.ndarray) -
 def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.ndarray,
                  d: float, margin: float = DISPERSION_MARGIN) -> tuple[np.ndarray, np.ndarray]:
     """LoneErrorRate's allowance for the next poll, vectorised (no history: its own polls only;
-    a configured dispersion, as an environment states it, replaces the estimate)."""
+    a configured dispersion is the upper end, the estimate's lower end the lower once there is
+    history enough, and the estimate's range stands where the errors contradict it)."""
     polls, sn, sk, pairs = st["polls"], st["sn"], st["sk"], st["pairs"]
     t_sn = sn + n
     use_t = t_sn > 0
@@ -283,13 +284,12 @@ def _allowed_rho(setting: DispersionSetting, st: dict[str, np.ndarray], n: np.nd
         with np.errstate(divide="ignore", invalid="ignore"):
             stated = np.where(n_eff <= 1, 1.0,
                               np.minimum(1.0, (setting.configured - 1) / np.where(n_eff > 1, n_eff - 1, 1.0)))
-            lower = np.minimum(1.0, np.maximum(0.0, (phi_lo - 1) / nb1))
             doubt = phi_hat / (1 + CONTRADICTION_MARGIN * np.sqrt(2 / np.maximum(pairs, 1)))
             beyond_doubt = np.minimum(1.0, np.maximum(0.0, (doubt - 1) / nb1))
         narrowed = enough & (n_bar > 1) if setting.lower_from_estimate else np.zeros_like(enough)
         contradicted = narrowed & (beyond_doubt > stated)
         return (np.where(contradicted, est, stated),
-                np.where(contradicted, est_lo, np.where(narrowed, np.minimum(stated, lower), 0.0)))
+                np.where(contradicted, est_lo, np.where(narrowed, np.minimum(stated, est_lo), 0.0)))
     return np.where(enough, est, default), np.where(enough, est_lo, 0.0)
 
 
@@ -577,11 +577,15 @@ def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], 
     worst_cell: dict[tuple[str, float], list[float]] = {}
 
     def alarms(v: tuple[str, float], h: np.ndarray, n: np.ndarray, k: np.ndarray, rate: float, interval: float,
-               c: float) -> np.ndarray:
+               c: float, plan: WatchPlan | None = None) -> np.ndarray:
+        """The variant's rollbacks; with ``plan``, a stated variant is checked against the class."""
         kind, x = v
         if kind == "stated":
             told = DispersionSetting(configured=true_dispersion(rate, interval, c, x))
-            return lone_rule(params, h, n, k, interval, told)
+            alarm = lone_rule(params, h, n, k, interval, told)
+            if plan is not None:
+                _self_check_bursty(params, plan, interval, told, n, k, alarm)
+            return alarm
         if kind == "exact":
             return lone_rule(params, h, n, k, interval, estimated, exact_rho=0.0 if math.isinf(c) else 1 / (c + 1))
         return lone_rule(params, h, n, k, interval, estimated, x)
@@ -596,11 +600,7 @@ def run_lone_margins(watches: int, seed: int, cells: tuple[tuple[float, float], 
                 n = rng.poisson(rate * interval, size=shape)
                 k = rng.binomial(n, _burst_p(rng, shape, p, c))
                 for v in variants:
-                    alarm = alarms(v, h, n, k, rate, interval, c)
-                    if v[0] == "stated":
-                        told = DispersionSetting(configured=true_dispersion(rate, interval, c, v[1]))
-                        _self_check_bursty(params, plan, interval, told, n, k, alarm)
-                    fr[v] = max(fr[v], float((alarm >= 0).mean()))
+                    fr[v] = max(fr[v], float((alarms(v, h, n, k, rate, interval, c, plan) >= 0).mean()))
             n, k, _, rise_t, half = _rise_watches(rng, params, rate, interval, polls, c, watches)
             ref_delay, _, _ = _reference_delay(rng, params, rate, interval, c, n, k, rise_t, half)
             for v in variants:

@@ -54,18 +54,18 @@ the environment's ``default_dispersion`` down to independent requests, and the v
 so. A configured ``dispersion`` replaces the estimate's upper end (the most the test
 allows); the range runs down to the estimate's lower end once there is history enough, down
 to independent requests before that; a configured value more than
-:data:`CONTRADICTION_MARGIN` standard errors below the estimate is contradicted by the errors
-and the estimate's range is used, the verdict saying so. Down to independence throughout is safe but slow: with
-the true dispersion stated, the bench's lone watches took up to three times the reference's
-delay that way and 1.6 times with the lower end estimated (an alarm's fixed allowance keeps
-the slow form, ``lower_from_estimate=False``). Either is a variance ratio for a minute's
-requests or for the poll's, whichever are fewer (:func:`_rho_of_per_minute`: with polls
-shorter than a minute, spiky bursts - 100 % errors for 0.1 s every 20 s - straddling the
-first two 1 s polls of a lone phase rolled it back when the ratio was read per minute). The
-default is 30, above the 25x of the bench's most clustered cell (concentration 50 at 20
-req/s): a default below the true dispersion is where the bound slips (1.2 % false rollbacks
-there with a default of 10), since the first polls are then tested under too little
-dispersion.
+:data:`CONTRADICTION_MARGIN` standard errors below the estimate is contradicted by the
+errors and the estimate's range is used, the verdict saying so. Down to independence
+throughout is safe but slow: with the true dispersion stated, the bench's lone watches took
+up to three times the reference's delay that way and 1.6 times with the lower end estimated
+(an alarm's fixed allowance keeps the slow form, ``lower_from_estimate=False``). Either is a
+variance ratio for a minute's requests or for the poll's, whichever are fewer
+(:func:`_rho_of_per_minute`: with polls shorter than a minute, spiky bursts - 100 % errors
+for 0.1 s every 20 s - straddling the first two 1 s polls of a lone phase rolled it back
+when the ratio was read per minute). The default is 30, above the 25x of the bench's most
+clustered cell (concentration 50 at 20 req/s): a default below the true dispersion is where
+the bound slips (1.2 % false rollbacks there with a default of 10), since the first polls
+are then tested under too little dispersion.
 
 FAIL needs the alarm and the error rate of the alarming stretch above ``limit``. PASS,
 judged afresh every poll: no alarm, requests within ``max_gap_s``, the window's rate at or
@@ -227,21 +227,20 @@ def allowed_rho(setting: DispersionSetting, stats: DispersionStats, source: str,
     (most, least, how); least 0 means independent requests are among the allowed."""
     n_bar = max(rate_stats.mean_poll, stats.mean_poll)
     est = _estimate(setting, stats, n_bar)
+    contradicted = ""
     if setting.configured is not None:
         rho = _rho_of_per_minute(setting.configured, rate_stats.per_minute(), n_bar)
         stated = f"dispersion phi={setting.configured:g} per minute from the environment"
         if est is None or n_bar <= 1 or not setting.lower_from_estimate:
             return rho, 0.0, f"{stated}, tested down to independent requests"
-        phi_hat, phi_lo, phi_hi = est
-        estimated = f"phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} polls of {source}"
-        if _rho_of(phi_hat / (1 + CONTRADICTION_MARGIN * math.sqrt(2 / stats.pairs)), n_bar) > rho:
-            # the errors contradict the statement: testing under less dispersion than measured is
-            # what rolls healthy releases back, so the estimate's range stands
-            return _rho_of(phi_hi, n_bar), _rho_of(phi_lo, n_bar), (
-                f"{stated} is too low: the errors are more dispersed ({estimated}); tested for any phi from "
-                f"{phi_lo:.3g} to {phi_hi:.3g}")
-        return rho, min(rho, _rho_of(phi_lo, n_bar)), (
-            f"{stated}, tested down to phi={max(1.0, phi_lo):.3g} (the lower end of {estimated})")
+        phi_hat, phi_lo, _ = est
+        if _rho_of(phi_hat / (1 + CONTRADICTION_MARGIN * math.sqrt(2 / stats.pairs)), n_bar) <= rho:
+            return rho, min(rho, _rho_of(phi_lo, n_bar)), (
+                f"{stated}, tested down to phi={max(1.0, phi_lo):.3g} (the lower end of the "
+                f"{_estimated(phi_hat, n_bar, stats, source)})")
+        # the errors contradict the statement: testing under less dispersion than measured is
+        # what rolls healthy releases back, so the estimate's range stands
+        contradicted = f"{stated} is too low: the errors are more dispersed; "
     if est is None:
         rho = _rho_of_per_minute(setting.default, rate_stats.per_minute(), n_bar)
         return rho, 0.0, (f"too little history to estimate the dispersion ({stats.pairs} consecutive polls with traffic, "
@@ -252,8 +251,12 @@ def allowed_rho(setting: DispersionSetting, stats: DispersionStats, source: str,
     phi_hat, phi_lo, phi_hi = est
     rho = _rho_of(phi_hi, n_bar)
     rho_lo = min(rho, _rho_of(phi_lo, n_bar))
-    return rho, rho_lo, (f"dispersion phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} "
-                         f"polls of {source}, tested for any phi from {max(1.0, phi_lo):.3g} to {phi_hi:.3g}")
+    return rho, rho_lo, (f"{contradicted}{_estimated(phi_hat, n_bar, stats, source)}, tested for any phi from "
+                         f"{max(1.0, phi_lo):.3g} to {phi_hi:.3g}")
+
+
+def _estimated(phi_hat: float, n_bar: float, stats: DispersionStats, source: str) -> str:
+    return f"dispersion phi={phi_hat:.3g} per {n_bar:.0f}-request poll estimated from {stats.polls} polls of {source}"
 
 
 def concentrations(rho: float, rho_lo: float = 0.0) -> tuple[float, ...]:
