@@ -27,14 +27,33 @@ def _pods(url: str, name: str) -> FeaturePods:
                        "bot_feature_enabled")
 
 
+def _wait_until_clients_see_the_flag_on(unleash: Unleash) -> None:
+    """The server's client API serves FLAG on. After the previous test turned it back on, the
+    server can still hand a new client the cached "off" for a moment, and a bot that ignores
+    changes would keep that first value: the switch would then look obeyed."""
+    import time
+
+    env = unleash.bot_env()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        body = requests.get(env["UNLEASH_URL"] + "/client/features",
+                            headers={"Authorization": env["UNLEASH_API_TOKEN"]}, timeout=2).json()
+        if any(f.get("name") == FLAG and f.get("enabled") for f in body.get("features", [])):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the flag server's client API never served {FLAG} on")
+
+
 def _wait_from_server(url: str) -> None:
-    """The bot's client has fetched the server's flags once (its /flags says so)."""
+    """The bot's client has fetched the server's flags once (its /flags says so) with FLAG on,
+    and its feature gauge has caught up (it is refreshed twice a second)."""
     import time
 
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         body = requests.get(url + "/flags", timeout=2).json()
-        if body["source"] == "unleash" and body["flags"].get("adaptive_stop_loss"):  # on only on the server
+        if body["source"] == "unleash" and body["flags"].get("adaptive_stop_loss") and body["flags"].get(FLAG):
+            time.sleep(1.0)
             return
         time.sleep(0.2)
     pytest.fail("the bot never read the server's flags")
@@ -53,6 +72,7 @@ def test_healthy_bot_obeys_the_kill_switch(unleash: Unleash, start_bot: Callable
 
 
 def test_ignored_kill_switch_fails_naming_the_flag(unleash: Unleash, start_bot: Callable[..., str]) -> None:
+    _wait_until_clients_see_the_flag_on(unleash)
     url = start_bot(FAULT_IGNORE_FLAGS="true", **unleash.bot_env())
     _wait_from_server(url)
     safety = SafetyPolicy("local", production=False, allow_mutations=True)
