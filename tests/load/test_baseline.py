@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from goldgate.criteria.load import LoadMeasurement, p95_within_baseline
+from goldgate.criteria.load import LoadMeasurement, RouteSpread, p95_within_baseline
 from goldgate.load import baseline
 from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.plan import LoadPlan
@@ -42,6 +42,14 @@ def test_stored_baseline_keeps_server_p95_and_client_floor(tmp_path: Path) -> No
     assert m.server is not None and m.server.usable and abs(m.server.p95_s - 0.0214) < 1e-12
     assert m.server.requests == 395 and str(path) in m.server.source
     assert m.client is not None and m.client.p95_ms == 29 and m.client.cheapest_min_ms == 20
+    # every route's spread travels with it: the stored run's queueing
+    assert m.client.spreads == (RouteSpread("GET /api/v1/signal", 400, 29.0, 20.0),)
+    for junk in ([{"route": "GET /health", "answers": -3, "p95_ms": 3, "fastest_ms": 1}], [{"answers": True}],
+                 [{"route": "x", "answers": 30, "p95_ms": "slow", "fastest_ms": 1}], ["junk"], "junk"):
+        data["client"]["spreads"] = junk
+        (tmp_path / "junk.json").write_text(json.dumps(data))
+        c = baseline.load(tmp_path / "junk.json", LoadPlan("http://127.0.0.1:2", rate_rps=40, duration_s=8)).client
+        assert c is not None and c.spreads == ()
     # a refused server reading is not stored as a number
     unusable = ServerTimings(None, 0, "x", error="the process changed between the scrapes")
     assert "server" not in json.loads(baseline.save(tmp_path / "c.json", _result(tmp_path), unusable).read_text())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from hypothesis import given
@@ -12,6 +13,7 @@ from goldgate.criteria.load import (
     P95_LATENCY,
     ClientTimings,
     LoadMeasurement,
+    RouteSpread,
     breach_certain,
     error_rate_below,
     p95_latency_below,
@@ -91,9 +93,16 @@ def test_a_run_aborted_on_a_certain_breach_fails_that_criterion_despite_few_samp
     assert v.status is Status.FAIL and "640" in v.message() and "500" in v.message()
 
 
-def _client(p95_ms: float, floor_ms: float | None = 1.0, requests: int = 400) -> ClientTimings:
+def _client(p95_ms: float, floor_ms: float | None = 1.0, requests: int = 400, queue_ms: float | None = 2.0,
+            health: int = 30) -> ClientTimings:
+    """Client timings; the health poll's p95 is ``queue_ms`` above its fastest answer, the signal
+    route's 40 ms above its own."""
+    spreads = () if floor_ms is None else (RouteSpread("GET /api/v1/signal", requests, p95_ms, floor_ms + 20),)
+    if floor_ms is not None and queue_ms is not None:
+        spreads += (RouteSpread("GET /health", health, floor_ms + queue_ms, floor_ms),)
     return ClientTimings("/api/.*", p95_ms, requests, min_ms=None if floor_ms is None else floor_ms + 20,
-                         cheapest_route="GET /health" if floor_ms is not None else "", cheapest_min_ms=floor_ms)
+                         cheapest_route="GET /health" if floor_ms is not None else "", cheapest_min_ms=floor_ms,
+                         spreads=spreads)
 
 
 def _server(p95_ms: float | None, requests: int = 380, **kw) -> ServerTimings:
@@ -117,6 +126,64 @@ def test_baseline_ratio_on_client_p95s_with_floors_pass_fail_and_inconclusive() 
                                m(label="baseline", requests=10, planned=10, p95_ms=60.0, client=_client(60.0, requests=10)),
                                2, min_requests=50, limits=LIMITS)
     assert thin.status is Status.INCONCLUSIVE
+
+
+def test_queueing_that_could_hide_a_2x_slowdown_is_inconclusive_never_pass() -> None:
+    # A busy load generator: the health poll's p95 is 30 ms above its fastest answer. The
+    # release reads 100 ms (after the 1 ms floor), the baseline 60 ms: 1.67x. A release 2x
+    # slower than a baseline whose own time is 60 - 30 = 30 ms would read 2 x 30 + 30 = 90 ms.
+    base = m(label="baseline", p95_ms=61.0, client=_client(61.0, queue_ms=30.0))
+    v = p95_within_baseline(m(p95_ms=101.0, client=_client(101.0, queue_ms=30.0)), base, 2, min_requests=50,
+                            limits=LIMITS)
+    assert v.status is Status.INCONCLUSIVE, v.message()
+    assert v.observed == 100.0 and v.threshold == 120.0
+    assert "queued 30.0 ms at the p95" in v.reason and "would read as low as 90.0 ms" in v.reason
+    # the larger queueing of the two sides counts: a quiet release side does not excuse a busy baseline
+    quiet = p95_within_baseline(m(p95_ms=101.0, client=_client(101.0, queue_ms=2.0)), base, 2, min_requests=50,
+                                limits=LIMITS)
+    assert quiet.status is Status.INCONCLUSIVE and "queued 30.0 ms" in quiet.reason
+    # the same readings with little queueing pass (2 x 58 + 2 = 118 ms >= 100 ms)
+    calm = m(label="baseline", p95_ms=61.0, client=_client(61.0, queue_ms=2.0))
+    ok = p95_within_baseline(m(p95_ms=101.0, client=_client(101.0, queue_ms=2.0)), calm, 2, min_requests=50,
+                             limits=LIMITS)
+    assert ok.status is Status.PASS, ok.message()
+    # queueing only compresses the ratio, so a reading above 2x still fails whatever the queueing
+    slow = p95_within_baseline(m(p95_ms=181.0, client=_client(181.0, queue_ms=50.0)),
+                               m(label="baseline", p95_ms=61.0, client=_client(61.0, queue_ms=50.0)), 2,
+                               min_requests=50, limits=LIMITS)
+    assert slow.status is Status.FAIL and "180" in slow.message() and "120" in slow.message()
+    # the numbers of the CI run where a release 60x slower on its model read under 2x
+    ci = p95_within_baseline(m(p95_ms=71.0, client=_client(71.0, queue_ms=28.0)),
+                             m(label="baseline", p95_ms=37.0, client=_client(37.0, queue_ms=28.0)), 2,
+                             min_requests=50, limits=LIMITS)
+    assert ci.status is Status.INCONCLUSIVE, ci.message()
+
+
+def test_unmeasured_or_degenerate_queueing_never_passes() -> None:
+    release = m(p95_ms=101.0, client=_client(101.0))
+    for bad in ((), (RouteSpread("GET /health", 9, 3.0, 1.0),), (RouteSpread("GET /health", 30, math.nan, 1.0),),
+                (RouteSpread("GET /health", 30, math.inf, 1.0),), (RouteSpread("GET /health", 30, 3.0, -math.inf),),
+                None, "junk"):
+        base = m(label="baseline", p95_ms=61.0, client=dataclasses.replace(_client(61.0), spreads=bad))
+        v = p95_within_baseline(release, base, 2, min_requests=50, limits=LIMITS)
+        assert v.status is Status.INCONCLUSIVE, (bad, v.message())
+        assert "queueing at the p95 was not measured" in v.reason
+
+
+def test_queueing_is_the_cheapest_routes_spread_with_enough_answers() -> None:
+    from goldgate.criteria.load import QUEUEING_MIN_ANSWERS, queueing_ms
+
+    assert queueing_ms(_client(50.0, floor_ms=1.5, queue_ms=4.0)) == (4.0, "GET /health")
+    # too few health answers: the signal route's own spread (50 - 21.5 ms) is the closest reading
+    assert queueing_ms(_client(50.0, floor_ms=1.5, queue_ms=4.0, health=QUEUEING_MIN_ANSWERS - 1)) == \
+        (28.5, "GET /api/v1/signal")
+    assert queueing_ms(_client(50.0, requests=QUEUEING_MIN_ANSWERS - 1, queue_ms=None)) == (None, "")
+    assert queueing_ms(_client(50.0, floor_ms=None)) == (None, "")
+    # a p95 below the fastest answer (broken input) is no negative queueing; junk entries are skipped
+    broken = ClientTimings("/api/.*", 50.0, 400, spreads=(RouteSpread("GET /health", 30, 2.0, 3.0),
+                                                          RouteSpread("GET /ready", 30, float("nan"), 1.0),
+                                                          "junk"))  # type: ignore[arg-type]
+    assert queueing_ms(broken) == (0.0, "GET /health")
 
 
 def test_client_p95_without_a_floor_is_inconclusive_never_pass() -> None:

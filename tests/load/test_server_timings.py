@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from goldgate.criteria.load import ClientTimings, LoadMeasurement, p95_within_baseline
+from goldgate.criteria.load import ClientTimings, LoadMeasurement, RouteSpread, p95_within_baseline
 from goldgate.load.client_timings import client_timings, timings_of_records
 from goldgate.load.limits import DEFAULTS as LIMITS
 from goldgate.load.measure import measurement
@@ -134,7 +134,15 @@ def test_client_timings_filter_the_same_routes_and_find_the_cheapest_route() -> 
     assert c.requests == 21 and c.p95_ms == 58.0 and c.min_ms == 30.0
     # a failed answer (connection refused) is not a floor: only successes count
     assert (c.cheapest_route, c.cheapest_min_ms) == ("GET /health", 1.5)
+    assert RouteSpread("GET /health", 1, 1.5, 1.5) in c.spreads and len(c.spreads) == 3  # the failed poll: none
     assert timings_of_records([], API) == ClientTimings(API, None, 0)
+    # the cheapest route's p95 over its successful answers: the queueing a request meets on the way
+    polls = [RequestRecord(1.0, "GET /health", 1.0 + i / 10, True, 200) for i in range(40)]
+    polls.append(RequestRecord(1.0, "GET /health", 900.0, False, None))  # a failed poll is no answer
+    c = timings_of_records(recs + polls, API)
+    health = next(x for x in c.spreads if x.route == "GET /health")
+    assert c.cheapest_min_ms == 1.0 and (health.answers, health.fastest_ms) == (41, 1.0)
+    assert abs(health.p95_ms - 4.7) < 1e-9
 
 
 # ----------------------------------------------------------------------------- real bots
@@ -215,7 +223,8 @@ def test_a_service_answering_from_another_pod_is_refused_and_the_client_fallback
     t = w.close()
     assert t.p95_s is None and "the process changed between the scrapes" in t.error, t
     assert "Service answering from another pod" in t.error
-    client = ClientTimings(API, 40.0, 200, min_ms=20.0, cheapest_route="GET /health", cheapest_min_ms=1.0)
+    client = ClientTimings(API, 40.0, 200, min_ms=20.0, cheapest_route="GET /health", cheapest_min_ms=1.0,
+                           spreads=(RouteSpread("GET /health", 20, 3.0, 1.0),))
     release = LoadMeasurement("release", "open", 200, 0, 40.0, planned=200, generator_cpu=10.0,
                               send_lag_p95_ms=1.0, client=client)
     base = LoadMeasurement("baseline", "open", 200, 0, 40.0, planned=200, generator_cpu=10.0,

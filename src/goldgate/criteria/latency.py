@@ -19,7 +19,9 @@ includes the client's own overhead (connection set-up, scheduling, parsing), whi
 about the same to both sides and so compresses the ratio towards 1 - a 2.2x slower build
 can read under 2x. Both sides are therefore compared as server-side numbers: the
 server's own timings where the target exposes them, else the client's p95 minus the
-client's measured overhead floor, with the subtraction reported in the verdict.
+client's measured overhead floor, with the subtraction reported in the verdict. The
+queueing above the floor (a busy load generator or node) stays in both and still
+compresses; a PASS on client readings must hold even after it (:func:`queueing_doubt`).
 
 Histogram quantiles are intervals (goldgate.probes.metrics.promtext): a p95 read from
 buckets is known only to lie in its bucket ``(low, high]``; the interpolated value inside
@@ -39,7 +41,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from goldgate.criteria.registry import criterion as registered
-from goldgate.verdict import Evidence, Verdict
+from goldgate.verdict import Evidence, Status, Verdict
 
 __all__ = [
     "LatencyReading",
@@ -48,6 +50,7 @@ __all__ = [
     "p95_baseline_waived",
     "p95_vs_baseline",
     "p95_vs_baseline_like_with_like",
+    "queueing_doubt",
     "server_equivalent_p95",
 ]
 
@@ -264,6 +267,7 @@ class LatencyReading:
     overhead_s: float | None = None
     source: str = ""
     interval: Interval | None = None  # histogram bucket bounds of a server p95 read from buckets
+    queueing_s: float | None = None  # a client reading's queueing at the p95 (see queueing_doubt)
 
 
 def server_equivalent_p95(reading: LatencyReading) -> tuple[float | None, str]:
@@ -293,7 +297,7 @@ def server_equivalent_p95(reading: LatencyReading) -> tuple[float | None, str]:
 
 
 @registered(needs="both p95s on at least min_samples requests, each a server-side timing or a client p95 "
-                  "with a measured overhead floor below it")
+                  "with a measured overhead floor below it and its queueing measured")
 def p95_vs_baseline_like_with_like(
     candidate: LatencyReading,
     baseline: LatencyReading,
@@ -338,4 +342,44 @@ def p95_vs_baseline_like_with_like(
                               samples=candidate.samples, baseline_samples=baseline.samples, window_s=window_s,
                               criterion=criterion, evidence=ev, rollback=rollback,
                               interval=intervals[0], baseline_interval=intervals[1])
+    if verdict.status is Status.PASS:
+        doubt = queueing_doubt(candidate, baseline, values[0], values[1], factor)
+        if doubt:
+            verdict = Verdict.inconclusive(criterion, doubt, observed=verdict.observed, threshold=verdict.threshold,
+                                           evidence=ev, rollback=rollback, unit="s")
     return replace(verdict, reason=f"{verdict.reason} [server-side: {'; '.join(notes)}]")
+
+
+def queueing_doubt(candidate: LatencyReading, baseline: LatencyReading, release_s: float, baseline_s: float,
+                   factor: float) -> str:
+    """Why a PASS on client readings cannot be trusted, or "" when it can.
+
+    The floor takes out the overhead every request pays; the queueing the client and the
+    hosts add on top (a starved load generator, a busy node) stays in both p95s, about the
+    same ``q`` on each side, since both runs go side by side. It compresses the ratio: a
+    baseline whose server p95 is ``b - q`` and a release ``factor`` times slower read as
+    ``b`` and ``factor * (b - q) + q``. So a PASS holds only at or below that reading; above
+    it a slowdown beyond ``factor`` could hide in the queueing, and the rule says so instead
+    of passing. ``q`` is the larger of the two sides' queueing (the least spread of a
+    route's p95 above its fastest answer, see goldgate.criteria.load.queueing_ms). Server readings carry no
+    client queueing and are not questioned here. Measured (bench/latency_contention.py): a
+    release about 2.8x slower read 1.7x with sixteen busy loops beside the run, and this
+    check turned that PASS into INCONCLUSIVE.
+    """
+    clients = [r for r in (candidate, baseline) if r.side == "client"]
+    if not clients:
+        return ""
+    known = [r.queueing_s for r in clients if isinstance(r.queueing_s, int | float) and math.isfinite(r.queueing_s)
+             and r.queueing_s >= 0]
+    if len(known) < len(clients):
+        return (f"p95 {_ms(release_s)} is within {factor:g}x the baseline {_ms(baseline_s)} on the load client's "
+                f"clock, but the client's queueing at the p95 was not measured (no route with enough answers to "
+                f"take it from), so a slowdown beyond {factor:g}x compressed by it cannot be ruled out")
+    q = max(known)
+    slowest_pass = factor * (baseline_s - q) + q
+    if release_s <= slowest_pass:
+        return ""
+    return (f"p95 {_ms(release_s)} is within {factor:g}x the baseline {_ms(baseline_s)} on the load client's clock, "
+            f"but the client and hosts queued {_ms(q)} at the p95: a release {factor:g}x slower than the baseline "
+            f"would read as low as {_ms(slowest_pass)}, so a slowdown beyond {factor:g}x may hide in the queueing "
+            f"(compare server timings on both sides, or load from a quieter generator)")

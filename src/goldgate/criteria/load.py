@@ -74,6 +74,9 @@ class ClientTimings:
     is the smallest latency of a successful request on those routes; ``cheapest_route``
     and ``cheapest_min_ms`` the route of the whole run whose fastest successful answer was
     the fastest, and that answer (the overhead floor when no server minimum is known).
+    ``spreads`` holds, for every route of the run, its successful answers, their p95 and
+    the fastest: how far a route's p95 lies above its fastest answer contains the queueing
+    the client and the hosts add at the p95 (:func:`queueing_ms`).
     """
 
     routes: str
@@ -82,6 +85,17 @@ class ClientTimings:
     min_ms: float | None = None
     cheapest_route: str = ""
     cheapest_min_ms: float | None = None
+    spreads: tuple[RouteSpread, ...] = ()
+
+
+@dataclass(frozen=True)
+class RouteSpread:
+    """One route's successful answers of a run: how many, their p95 and the fastest (ms)."""
+
+    route: str
+    answers: int
+    p95_ms: float
+    fastest_ms: float
 
 
 @dataclass(frozen=True)
@@ -235,6 +249,30 @@ def overhead_floor_ms(client: ClientTimings, server: ServerTimings | None) -> tu
     return None, "no successful request to take a floor from"
 
 
+QUEUEING_MIN_ANSWERS = 10  # answers on a route before its p95 says anything about queueing
+
+
+def queueing_ms(client: ClientTimings) -> tuple[float | None, str]:
+    """The queueing the client and hosts add at the p95 (ms) and the route it was read on.
+
+    Every answer waits on the way (the load generator's scheduling, a busy node,
+    connection queues), so every route's p95 above its fastest answer contains that wait;
+    a route adds its own variation on top, so the least spread of the routes with at least
+    ``QUEUEING_MIN_ANSWERS`` answers is the closest reading of the queueing alone (a health
+    poll's, where the plan sends enough of them). None when no route has enough answers.
+    """
+    best: tuple[float, str] | None = None
+    for s in client.spreads if isinstance(client.spreads, tuple) else ():
+        if not isinstance(s, RouteSpread) or s.answers < QUEUEING_MIN_ANSWERS:
+            continue
+        if not all(isinstance(x, int | float) and math.isfinite(x) for x in (s.p95_ms, s.fastest_ms)):
+            continue
+        spread = max(0.0, s.p95_ms - s.fastest_ms)
+        if best is None or spread < best[0]:
+            best = (spread, s.route)
+    return (None, "") if best is None else best
+
+
 def _s(ms: float | None) -> float | None:
     return None if ms is None else ms / 1000
 
@@ -260,7 +298,7 @@ def _client_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReadi
                 "no per-route client timings, so no overhead floor")
     floor, how = overhead_floor_ms(c, server if isinstance(server, ServerTimings) else None)
     return LatencyReading(_s(c.p95_ms), c.requests, "client", _s(floor),
-                          f"{side.label}: load client on {c.routes}"), how
+                          f"{side.label}: load client on {c.routes}", queueing_s=_s(queueing_ms(c)[0])), how
 
 
 def _clients_for_reference(release: LoadMeasurement, baseline: LoadMeasurement) -> str:
@@ -299,7 +337,7 @@ def like_with_like_readings(release: LoadMeasurement, baseline: LoadMeasurement,
 
 @registered(needs="min_requests requests on both the release and the baseline, each from a generator within "
                   "its limits, compared as server timings on both sides or as client p95s minus a measured "
-                  "overhead floor")
+                  "overhead floor and their queueing, which a PASS must survive")
 def p95_within_baseline(release: LoadMeasurement, baseline: LoadMeasurement, factor: float, *,
                         min_requests: int, limits: GeneratorLimits, release_server: ServerTimings | None = None,
                         baseline_server: ServerTimings | None = None) -> Verdict:

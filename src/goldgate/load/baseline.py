@@ -26,7 +26,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from goldgate.criteria.load import ClientTimings, LoadMeasurement
+from goldgate.criteria.load import ClientTimings, LoadMeasurement, RouteSpread
 from goldgate.load.client_timings import client_timings
 from goldgate.load.plan import LoadPlan
 from goldgate.load.runner import LoadResult
@@ -92,6 +92,18 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+def _spreads(raw: object) -> tuple[RouteSpread, ...]:
+    """The stored routes' spreads; entries that are not a route, a count and two numbers are left out."""
+    out = []
+    for item in raw if isinstance(raw, list) else ():
+        if not isinstance(item, dict):
+            continue
+        answers, p95, fastest = item.get("answers"), _number(item.get("p95_ms")), _number(item.get("fastest_ms"))
+        if isinstance(answers, int) and not isinstance(answers, bool) and answers >= 0 and None not in (p95, fastest):
+            out.append(RouteSpread(str(item.get("route", "")), answers, float(p95), float(fastest)))  # type: ignore[arg-type]
+    return tuple(out)
+
+
 def _stored_client(path: Path, raw: object) -> ClientTimings | None:
     """The stored client timings; None for files written before they were (or broken ones)."""
     if not isinstance(raw, dict):
@@ -102,7 +114,8 @@ def _stored_client(path: Path, raw: object) -> ClientTimings | None:
     return ClientTimings(routes=str(raw.get("routes", DEFAULT_API_ROUTES)), p95_ms=_number(raw.get("p95_ms")),
                          requests=requests, min_ms=_number(raw.get("min_ms")),
                          cheapest_route=str(raw.get("cheapest_route") or ""),
-                         cheapest_min_ms=_number(raw.get("cheapest_min_ms")))
+                         cheapest_min_ms=_number(raw.get("cheapest_min_ms")),
+                         spreads=_spreads(raw.get("spreads")))
 
 
 def _stored_server(path: Path, raw: object) -> ServerTimings | None:

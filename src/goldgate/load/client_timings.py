@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from goldgate.criteria.load import ClientTimings
+from goldgate.criteria.load import ClientTimings, RouteSpread
 from goldgate.load.records import RequestRecord
 from goldgate.load.runner import LoadResult
 from goldgate.load.stats import percentile
@@ -28,18 +28,22 @@ def _path(name: str) -> str:
 
 
 def timings_of_records(records: Sequence[RequestRecord], routes: str = DEFAULT_API_ROUTES) -> ClientTimings:
-    """Client p95 and count on ``routes``, their fastest success, and the cheapest route's fastest."""
+    """Client p95 and count on ``routes``, their fastest success, the cheapest route's fastest, and
+    every route's spread (answers, p95, fastest)."""
     pattern = re.compile(routes)
     matched = sorted(r.ms for r in records if pattern.fullmatch(_path(r.name)))
-    fastest_ok: dict[str, float] = {}
+    ok: dict[str, list[float]] = {}
     for r in records:
         if r.ok and r.ms >= 0:
-            fastest_ok[r.name] = min(r.ms, fastest_ok.get(r.name, r.ms))
+            ok.setdefault(r.name, []).append(r.ms)
+    fastest_ok = {name: min(times) for name, times in ok.items()}
     matched_ok = [ms for name, ms in fastest_ok.items() if pattern.fullmatch(_path(name))]
     cheapest = min(fastest_ok.items(), key=lambda kv: kv[1], default=("", None))
+    spreads = tuple(RouteSpread(name, len(times), float(percentile(sorted(times), 95) or 0.0), min(times))
+                    for name, times in sorted(ok.items()))
     return ClientTimings(routes=routes, p95_ms=percentile(matched, 95), requests=len(matched),
                          min_ms=min(matched_ok) if matched_ok else None, cheapest_route=cheapest[0],
-                         cheapest_min_ms=cheapest[1])
+                         cheapest_min_ms=cheapest[1], spreads=spreads)
 
 
 def client_timings(result: LoadResult, routes: str = DEFAULT_API_ROUTES) -> ClientTimings:

@@ -84,6 +84,9 @@ def _readings() -> st.SearchStrategy[tuple[tuple, dict]]:
         st.builds(LatencyReading, LATENCY, st.integers(50, 1000), st.just("client"), st.none() | NOT_A_LATENCY),
         st.builds(LatencyReading, LATENCY, st.integers(50, 1000), st.just("client"), st.floats(10.0, 1e3)),
         st.builds(LatencyReading, LATENCY, st.integers(50, 1000), st.sampled_from(["", "proxy"])),
+        # a client reading with a good floor whose queueing was not measured (or is junk)
+        st.builds(LatencyReading, st.floats(0.01, 10.0), st.integers(50, 1000), st.just("client"), st.just(1e-3),
+                  queueing_s=NOT_A_LATENCY),
     )
     good = st.builds(LatencyReading, LATENCY, st.integers(50, 1000), st.just("server"))
     kw = {"factor": 2.0, "min_samples": 50, "window_s": 30.0}
