@@ -22,6 +22,11 @@ from tests.flags.conftest import Unleash
 FLAG = "signal_model_ab"
 METRIC = "bot_flag_variant_requests_total"
 CONFIDENCE = 0.99
+#: A healthy split falls outside a 99 % bound in about 1 run of 200 by design (one CI run saw
+#: A 96 of 241, 39.8 % against 50 % +- 9.0 %; 200 windows of 241 uuid4 session ids through
+#: Unleash's own evaluator put 1 outside). The healthy run is judged at a bound it leaves
+#: about once in 100,000 runs; the ignored split (100 % A) fails at either.
+HEALTHY_CONFIDENCE = 0.99999
 MIN_SAMPLES = 100
 
 
@@ -53,7 +58,7 @@ def test_healthy_bot_splits_requests_as_configured(unleash: Unleash, start_bot: 
     _wait_from_server(url)
     weights = {FLAG: {v.name: v.weight for v in unleash.admin().flag(FLAG).variants}}
     windows = _window(url, "bot-ab")
-    verdict = variant_splits_match(windows, weights, CONFIDENCE, MIN_SAMPLES, unleash.plan.url)
+    verdict = variant_splits_match(windows, weights, HEALTHY_CONFIDENCE, MIN_SAMPLES, unleash.plan.url)
     assert verdict.status is Status.PASS, verdict.reason
     assert set(windows[0].counts) == {"A", "B"} and windows[0].pods == ("bot-ab",)
     thin = variant_splits_match(windows, weights, CONFIDENCE, 10 * sum(windows[0].counts.values()), unleash.plan.url)
@@ -69,3 +74,5 @@ def test_bot_ignoring_the_split_fails_naming_the_variant(unleash: Unleash, start
     assert verdict.status is Status.FAIL, verdict.reason
     assert "A: 100.0% vs 50.0% +-" in verdict.reason and "outside the 99% bound" in verdict.reason
     assert verdict.observed == {"A": 1.0, "B": 0.0} and verdict.threshold == {"A": 0.5, "B": 0.5}
+    strict = variant_splits_match(windows, weights, HEALTHY_CONFIDENCE, MIN_SAMPLES, unleash.plan.url)
+    assert strict.status is Status.FAIL, strict.reason
