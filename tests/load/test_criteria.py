@@ -159,6 +159,22 @@ def test_queueing_that_could_hide_a_2x_slowdown_is_inconclusive_never_pass() -> 
     assert ci.status is Status.INCONCLUSIVE, ci.message()
 
 
+def test_server_timings_of_other_servers_than_the_load_reached_are_not_used() -> None:
+    # The release's pods served 40 API requests in the window, the load sent 400 to base_url:
+    # their fast p95 is not the release's (a test bot beside a cluster, a Service to other pods).
+    release = m(p95_ms=151.0, client=_client(151.0))
+    base = m(label="baseline", p95_ms=6.0, client=_client(6.0))
+    v = p95_within_baseline(release, base, 2, min_requests=50, limits=LIMITS,
+                            release_server=_server(20.0, requests=40), baseline_server=_server(4.0, requests=395))
+    assert v.status is Status.FAIL, v.message()
+    assert "count 40 requests on /api/.* where the load sent 400: not the servers the load reached" in v.reason
+    assert v.observed == 150.0 and "from the client minus its overhead floor" in v.reason
+    # more than the load sent (other traffic on the same servers) is still their reading
+    ok = p95_within_baseline(m(p95_ms=151.0, client=_client(151.0)), base, 2, min_requests=50, limits=LIMITS,
+                             release_server=_server(9.0, requests=900), baseline_server=_server(4.0, requests=395))
+    assert ok.status is Status.FAIL and "from server timings" in ok.reason and ok.observed == 9.0
+
+
 def test_unmeasured_or_degenerate_queueing_never_passes() -> None:
     release = m(p95_ms=101.0, client=_client(101.0))
     for bad in ((), (RouteSpread("GET /health", 9, 3.0, 1.0),), (RouteSpread("GET /health", 30, math.nan, 1.0),),

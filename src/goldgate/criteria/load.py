@@ -249,6 +249,7 @@ def overhead_floor_ms(client: ClientTimings, server: ServerTimings | None) -> tu
     return None, "no successful request to take a floor from"
 
 
+SERVED_SHARE_MIN = 0.5  # server timings counting fewer of the load's requests are of other servers
 QUEUEING_MIN_ANSWERS = 10  # answers on a route before its p95 says anything about queueing
 
 
@@ -286,6 +287,12 @@ def _server_reading(side: LoadMeasurement, server: object) -> tuple[LatencyReadi
     why = server.why_not()
     if why:
         return None, why
+    sent = side.client.requests if isinstance(side.client, ClientTimings) else 0
+    if isinstance(server.requests, int) and sent > 0 and server.requests < sent * SERVED_SHARE_MIN:
+        # other traffic may add to the server's count; far fewer than the load sent means
+        # these timings are of other servers than the ones the load reached
+        return None, (f"the server timings count {server.requests} requests on {server.routes} where the load "
+                      f"sent {sent}: not the servers the load reached")
     return LatencyReading(server.p95_s, server.requests, "server", source=server.source,
                           interval=server.interval), ""
 
