@@ -131,7 +131,8 @@ def test_fault_breaches_the_rto(regions_factory: Any, tmp_path: pathlib.Path, fa
     code, verdict = run_feature(info, DRILL, tmp_path, rto_s=6.0)
     assert code != 0
     rto = criteria(verdict)["region failover within the RTO"]
-    assert rto["status"] == "FAIL" and rto["threshold"] == 6.0 and str(rto["value"]).startswith("> ")
+    assert rto["status"] == "FAIL" and rto["threshold"] == 6.0 and str(rto["value"]).startswith("> "), \
+        (rto["status"], rto["reason"], drills(tmp_path))
     assert "no order acknowledged" in rto["reason"]
     state = global_state(info)
     if fault == "global-no-health-checks":

@@ -135,11 +135,19 @@ class OrderWriter:
             return ack
         return obs
 
-    def write_for(self, seconds: float, *, interval_s: float) -> int:
-        """Write for ``seconds``; returns how many were acknowledged."""
+    def write_for(self, seconds: float, *, interval_s: float, first_ack_within_s: float = 0.0) -> int:
+        """Write for ``seconds``; returns how many were acknowledged.
+
+        With ``first_ack_within_s``, writing goes on past ``seconds`` until the first
+        acknowledgement, for at most that much longer: a drill measures the recovery of a
+        service that took orders, and on a busy host one slow answer (the read timeout times
+        its retries) can use up a short writing period with nothing acknowledged, which
+        leaves the drill nothing to judge after it has failed a region.
+        """
         before = len(self.acked)
-        end = self.clock() + seconds
-        while self.clock() < end:
+        start = self.clock()
+        end, last = start + seconds, start + seconds + max(0.0, first_ack_within_s)
+        while (now := self.clock()) < end or (now < last and len(self.acked) == before):
             self.write_one()
             time.sleep(interval_s)
         return len(self.acked) - before
