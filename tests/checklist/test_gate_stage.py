@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.sandbox, pytest.mark.slow]
 
 
-def _gate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(tmp_path / "state")}
+def _gate(tmp_path: Path, *args: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOLDGATE_SANDBOX_DIR": str(state or tmp_path / "state")}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "--env=local", "-m", "gate", "-p", "no:cacheprovider", "-q",
          f"--verdict-file={tmp_path / 'verdict.json'}", f"--audit-log={tmp_path / 'audit.jsonl'}", *args],
@@ -45,17 +45,26 @@ def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
 
 
 def test_no_drill_on_record_is_no_go(tmp_path: Path) -> None:
-    """The quarterly-drill gate on a fresh audit trail: it cannot read a drill, so no GO."""
+    """The quarterly-drill gate on a fresh audit trail: it cannot read a drill, so no GO.
+
+    The three runs read only their audit trails, so they share one sandbox (kept between
+    them, stopped at the end) instead of starting one each."""
     import json
 
-    done = _gate(tmp_path, QUARTERLY)
-    assert done.returncode == 1, done.stdout[-3000:]
-    verdict = json.loads((tmp_path / "verdict.json").read_text())
-    assert verdict["decision"] == "NO-GO"
-    assert "does not exist: no record of any failover drill" in done.stdout
-    untracked = _gate(tmp_path / "no-trail", QUARTERLY, "--audit-log=")
-    assert untracked.returncode == 1, untracked.stdout[-3000:]
-    assert "no audit trail in this run (--audit-log is empty)" in untracked.stdout
-    unrehearsed = _gate(tmp_path / "unrehearsed", REHEARSED)
-    assert unrehearsed.returncode == 1, unrehearsed.stdout[-3000:]
-    assert "no rollback rehearsal in the trail" in unrehearsed.stdout
+    from goldgate.sandbox import lifecycle
+
+    state = tmp_path / "state"
+    try:
+        done = _gate(tmp_path, QUARTERLY, "--keep-sandbox", state=state)
+        assert done.returncode == 1, done.stdout[-3000:]
+        verdict = json.loads((tmp_path / "verdict.json").read_text())
+        assert verdict["decision"] == "NO-GO"
+        assert "does not exist: no record of any failover drill" in done.stdout
+        untracked = _gate(tmp_path / "no-trail", QUARTERLY, "--audit-log=", "--keep-sandbox", state=state)
+        assert untracked.returncode == 1, untracked.stdout[-3000:]
+        assert "no audit trail in this run (--audit-log is empty)" in untracked.stdout
+        unrehearsed = _gate(tmp_path / "unrehearsed", REHEARSED, "--keep-sandbox", state=state)
+        assert unrehearsed.returncode == 1, unrehearsed.stdout[-3000:]
+        assert "no rollback rehearsal in the trail" in unrehearsed.stdout
+    finally:
+        lifecycle.stop(state)
