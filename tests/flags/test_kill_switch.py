@@ -44,19 +44,26 @@ def _wait_until_clients_see_the_flag_on(unleash: Unleash) -> None:
     pytest.fail(f"the flag server's client API never served {FLAG} on")
 
 
-def _wait_from_server(url: str) -> None:
-    """The bot's client has fetched the server's flags once (its /flags says so) with FLAG on,
-    and its feature gauge has caught up (it is refreshed twice a second)."""
+def _read_the_flag_on(url: str, seconds: float = 20) -> tuple[bool, object]:
+    """Whether the bot's client fetched the server's flags (its /flags says so) with FLAG on
+    within ``seconds``, and its last /flags answer. On success the feature gauge is given a
+    second to catch up (it is refreshed twice a second)."""
     import time
 
-    deadline = time.monotonic() + 20
+    last: object = None
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        body = requests.get(url + "/flags", timeout=2).json()
+        last = body = requests.get(url + "/flags", timeout=2).json()
         if body["source"] == "unleash" and body["flags"].get("adaptive_stop_loss") and body["flags"].get(FLAG):
             time.sleep(1.0)
-            return
+            return True, last
         time.sleep(0.2)
-    pytest.fail("the bot never read the server's flags")
+    return False, last
+
+
+def _wait_from_server(url: str) -> None:
+    if not _read_the_flag_on(url)[0]:
+        pytest.fail("the bot never read the server's flags")
 
 
 def test_healthy_bot_obeys_the_kill_switch(unleash: Unleash, start_bot: Callable[..., str]) -> None:
@@ -79,19 +86,13 @@ def _ignoring_bot_with_the_flag_on(unleash: Unleash, start_bot: Callable[..., st
     20 s; the cause is not proven). A bot whose first read was not "on" cannot show an
     ignored switch, so a new one is started, at most ``attempts`` times, and the last
     /flags answer is named if none reads it."""
-    import time
-
     last: object = None
     for _ in range(attempts):
         _wait_until_clients_see_the_flag_on(unleash)
         url = start_bot(FAULT_IGNORE_FLAGS="true", **unleash.bot_env())
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            last = requests.get(url + "/flags", timeout=2).json()
-            if last["source"] == "unleash" and last["flags"].get("adaptive_stop_loss") and last["flags"].get(FLAG):
-                time.sleep(1.0)  # the feature gauge catches up (refreshed twice a second)
-                return url
-            time.sleep(0.2)
+        read, last = _read_the_flag_on(url)
+        if read:
+            return url
     pytest.fail(f"no bot ignoring flag changes read {FLAG} on in {attempts} starts; last /flags: {last}")
 
 

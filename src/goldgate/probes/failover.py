@@ -145,8 +145,8 @@ class OrderWriter:
         leaves the drill nothing to judge after it has failed a region.
         """
         before = len(self.acked)
-        start = self.clock()
-        end, last = start + seconds, start + seconds + max(0.0, first_ack_within_s)
+        end = self.clock() + seconds
+        last = end + max(0.0, first_ack_within_s)
         while (now := self.clock()) < end or (now < last and len(self.acked) == before):
             self.write_one()
             time.sleep(interval_s)
