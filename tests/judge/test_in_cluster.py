@@ -24,6 +24,8 @@ import yaml
 from tests.sandbox.conftest import Sandbox
 from tests.sandbox.conftest import sandbox as sandbox
 
+pytestmark = pytest.mark.sandbox  # each test here talks to the judge inside the sandbox
+
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "in-cluster-judge-token-7"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

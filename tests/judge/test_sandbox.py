@@ -35,6 +35,8 @@ from tests.judge.conftest import (
     wait_ready,
 )
 
+pytestmark = pytest.mark.sandbox  # each test here judges the sandbox's live pods
+
 
 def test_no_traffic_is_inconclusive(env: Environment, kube: KubeClients, tmp_path: Path) -> None:
     body = {"namespace": "trading", "workload": "trading-bot", "revision": current_hash(kube, env)}

@@ -46,6 +46,8 @@ from tests.judge.conftest import (
     wait_ready,
 )
 
+pytestmark = pytest.mark.sandbox  # each test here judges the sandbox's live pods
+
 CANARY = "trading-bot-canary"
 DECIDED = ("PASS", "FAIL", "ROLLBACK", "ERROR")
 
