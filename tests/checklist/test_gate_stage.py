@@ -39,7 +39,8 @@ def test_gate_stage_on_the_sandbox(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "healthy" / "verdict.json").read_text())["decision"] == "GO"
     drifted = _gate(tmp_path / "drifted", "features/checklist", "--sandbox-fault=drifted-staging", "--deselect", REHEARSED)
     assert drifted.returncode == 1, drifted.stdout[-3000:]
-    assert "1 failed" in drifted.stdout
+    failed = [line for line in drifted.stdout.splitlines() if line.startswith(("FAILED", "E   "))]
+    assert "1 failed" in drifted.stdout, "\n".join(failed)  # every failure's message, not the output's tail
     assert "FAILED features/checklist/test_checklist.py::test_staging_matches_production" in drifted.stdout
     assert "resources.limits.memory: staging '1Gi', production '2Gi'" in drifted.stdout
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import json
 import pathlib
 import socket
@@ -177,6 +178,26 @@ def test_unknown_image_waits_with_image_pull_reasons(tmp_path: pathlib.Path) -> 
             assert p["status"]["phase"] == "Pending"
             assert "nginx:1.27" in container_status(p)["state"]["waiting"]["message"]
             assert any("Failed to pull image" in e["message"] for e in h.events("Failed"))
+    run(scenario())
+
+
+def test_liveness_waits_its_initial_delay_as_written(tmp_path: pathlib.Path) -> None:
+    """The liveness start-up allowance is not compressed by the time scale (0.1 here): a
+    container is first probed for liveness after its full initialDelaySeconds, so a bot that a
+    loaded machine starts slowly is not killed for it. Readiness periods stay compressed."""
+    async def scenario() -> None:
+        async with ClusterHarness(tmp_path) as h:
+            h.create("pods", pod("slow-start", **standin_container(
+                livenessProbe={"exec": {"command": ["false"]}, "initialDelaySeconds": 4,
+                               "periodSeconds": 1, "failureThreshold": 1})))
+            await h.wait_for(lambda: container_status(get(h, "slow-start")).get("restartCount", 0) >= 1,
+                             timeout=30, what="a liveness restart after the initial delay")
+            started = container_status(get(h, "slow-start"))["lastState"]["terminated"]["startedAt"]
+            first = min(e["firstTimestamp"] for e in h.events("Unhealthy")
+                        if e["message"].startswith("Liveness probe failed"))
+            waited = (dt.datetime.fromisoformat(first.replace("Z", "+00:00"))
+                      - dt.datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
+            assert waited >= 3, f"first liveness probe {waited:g}s after the start (initialDelaySeconds 4)"
     run(scenario())
 
 

@@ -305,7 +305,7 @@ class ContainerRunner:
         timing = self.worker.timing
         if kind != "Startup":
             await self._started_event.wait()
-        await asyncio.sleep(timing.probe(float(probe.get("initialDelaySeconds", 0))))
+        await asyncio.sleep(timing.initial_delay(kind, float(probe.get("initialDelaySeconds", 0))))
         period = timing.probe(float(probe.get("periodSeconds", 10)))
         failure_threshold = int(probe.get("failureThreshold", 3))
         success_threshold = int(probe.get("successThreshold", 1))

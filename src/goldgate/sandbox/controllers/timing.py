@@ -9,6 +9,13 @@ the real ones, validated for a real cluster — and the kubelet multiplies only 
 *not* scaled: they are limits a test sets deliberately, and scaling them would make
 ``kubectl`` output disagree with the object the user wrote.
 
+One delay is not compressed: a liveness probe's ``initialDelaySeconds``. It is the start-up
+allowance the manifest grants a container before the kubelet may kill it, and a Python
+process loading its model does not start ten times faster in the sandbox. Compressed to
+3 s (+ three 1 s periods), it killed bots that a loaded machine started in 7 s, and the
+restart then failed "the bot's pods are Ready and do not restart" — a verdict about the
+machine running the sandbox, not the release. It does not delay a pod's readiness.
+
 Other knobs (all seconds, all environment variables, read when a Cluster starts):
 
 - ``GOLDGATE_SANDBOX_BACKOFF_S`` (default 10): first CrashLoopBackOff / image pull
@@ -56,6 +63,10 @@ class Timing:
             backoff_cap_s=_env_float("GOLDGATE_SANDBOX_BACKOFF_CAP_S", 300.0),
             drain_s=_env_float("GOLDGATE_SANDBOX_DRAIN_S", GUIDE_DRAIN_S * scale),
         )
+
+    def initial_delay(self, kind: str, seconds: float) -> float:
+        """A probe's initial delay in sandbox seconds: the liveness start-up allowance as written."""
+        return max(0.0, seconds) if kind == "Liveness" else self.probe(seconds)
 
     def probe(self, seconds: float) -> float:
         """A probe delay or period in sandbox seconds (never below 50 ms)."""
