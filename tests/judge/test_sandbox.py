@@ -107,8 +107,10 @@ def test_faulty_build_is_rolled_back_with_the_reason_in_the_body(env: Environmen
         payload = {"name": name, "namespace": ns, "phase": "Progressing", "checksum": "7d9f6c5b8-errors",
                    "metadata": {"token": TOKEN}}
         with make_client(env, kube, tmp_path / "f.sqlite3") as c:
-            # the window-wide test is judged afresh on every poll: a 3 % build is caught as evidence grows
-            r = poll(c, "/v1/flagger/rollout", payload, until=("ROLLBACK", "FAIL"), deadline_s=60)
+            # the window-wide test is judged afresh on every poll: a 3 % build is caught as evidence grows.
+            # A FAIL alone is an alert, not the answer awaited: on a loaded CI machine the pods' CPU
+            # crossed the §8.3 alert (0.705 of the limit vs 0.7) before the error rate was decided.
+            r = poll(c, "/v1/flagger/rollout", payload, until=("ROLLBACK",), deadline_s=60)
             hook = c.post("/v1/flagger/rollback", json=payload)
     finally:
         if stream is not None:
