@@ -184,7 +184,7 @@ def test_unknown_image_waits_with_image_pull_reasons(tmp_path: pathlib.Path) -> 
 def test_liveness_waits_its_initial_delay_as_written(tmp_path: pathlib.Path) -> None:
     """The liveness start-up allowance is not compressed by the time scale (0.1 here): a
     container is first probed for liveness after its full initialDelaySeconds, so a bot that a
-    loaded machine starts slowly is not killed for it. Readiness periods stay compressed."""
+    loaded machine starts slowly is not killed for it."""
     async def scenario() -> None:
         async with ClusterHarness(tmp_path) as h:
             h.create("pods", pod("slow-start", **standin_container(

@@ -12,9 +12,10 @@ the real ones, validated for a real cluster — and the kubelet multiplies only 
 One delay is not compressed: a liveness probe's ``initialDelaySeconds``. It is the start-up
 allowance the manifest grants a container before the kubelet may kill it, and a Python
 process loading its model does not start ten times faster in the sandbox. Compressed to
-3 s (+ three 1 s periods), it killed bots that a loaded machine started in 7 s, and the
-restart then failed "the bot's pods are Ready and do not restart" — a verdict about the
-machine running the sandbox, not the release. It does not delay a pod's readiness.
+3 s (+ three 1 s periods), a loaded machine's bots failed two of the three liveness probes a
+restart takes before they listened, a slower one restarted a pod, and the restart failed
+"the bot's pods are Ready and do not restart" — a verdict about the machine running the
+sandbox, not the release. It does not delay a pod's readiness.
 
 Other knobs (all seconds, all environment variables, read when a Cluster starts):
 
