@@ -15,7 +15,7 @@ from goldgate.sandbox.store import now_rfc3339
 
 Obj = dict[str, Any]
 API_VERSION = "metrics.k8s.io/v1beta1"
-WINDOW = "15s"
+WINDOW = "15s"  # the CPU rate is averaged over it (controllers/cpuwindow.py)
 
 
 def _cpu_millis(text: str) -> float:

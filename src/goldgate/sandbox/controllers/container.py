@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import psutil
 
 from goldgate.sandbox.controllers import volumes
+from goldgate.sandbox.controllers.cpuwindow import CpuWindow
 from goldgate.sandbox.controllers.envresolve import EnvError, resolve_env
 from goldgate.sandbox.controllers.images import (
     ImagePullError,
@@ -352,9 +353,10 @@ class ContainerRunner:
         except psutil.Error:
             return
         cache: dict[int, psutil.Process] = {pid: root}
+        window = CpuWindow()  # CPU as metrics.k8s.io serves it: a rate over its window, memory as sampled
         while True:
             rss, cpu = await asyncio.to_thread(_rss_and_cpu, root, cache)
-            self.usage = (cpu, rss)
+            self.usage = (window.add(time.monotonic(), cpu), rss)
             if self.memory_limit is not None and rss > self.memory_limit:
                 self._kill_reason = "OOMKilled"
                 _signal_group(pid, signal.SIGKILL)
