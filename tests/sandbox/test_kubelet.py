@@ -415,3 +415,26 @@ def test_stop_also_ends_running_exec_probes(tmp_path: pathlib.Path) -> None:
 
     run(scenario())
     assert not probe_sleepers()
+
+
+def test_cpu_is_read_over_the_metrics_window_not_one_sample(tmp_path: pathlib.Path) -> None:
+    """A container that burns half a CPU second and then sleeps still shows that burn a few
+    seconds later, as metrics-server's 15 s rate does; one 1 s sample of the sleep read 0m."""
+    burn = ("import time, sys\n"
+            "while time.process_time() < 0.5: pass\n"
+            "print('burnt', flush=True)\n"
+            "time.sleep(600)\n")
+
+    async def scenario() -> None:
+        async with ClusterHarness(tmp_path) as h:
+            h.create("pods", pod("burst", command=["python", "-c", burn]))
+
+            def burnt() -> bool:
+                log = h.cluster.pod_log_path(NS, "burst", None)
+                return bool(log and log.exists() and "burnt" in log.read_text())
+
+            await h.wait_for(burnt, timeout=60, what="the burst done")
+            await asyncio.sleep(3)  # three 1 s samples of a sleeping process
+            cpu = h.cluster.pod_usage(NS, "burst")["main"]["cpu"]
+            assert int(cpu.rstrip("m")) >= 20, f"{cpu} read 3 s after half a CPU second (>= 33m over 15 s)"
+    run(scenario())
