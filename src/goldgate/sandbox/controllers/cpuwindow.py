@@ -8,7 +8,11 @@ since the one before (``psutil``'s ``cpu_percent(None)``), and this keeps the sa
 last window and serves their time-weighted mean. Served per 1 s sample, a bot on a busy CI
 machine read 70.5 % of its limit in one sample and crossed the §8.3 CPU alert, where
 metrics-server would have served the rate over 15 s. The window is real time (CPU seconds
-are not compressed by the sandbox's time scale).
+are not compressed by the sandbox's time scale). One difference stays: in a container's first
+15 s the mean runs from its start, start-up included (the reference bot: about 0.6 CPU
+seconds before Ready at 0.75 s on this 2-core machine, so about 0.3 of a core 2 s after the
+start), where metrics-server shows nothing until its second scrape and its first rate begins
+at the first scrape after the start.
 """
 
 from __future__ import annotations
