@@ -7,12 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from goldgate.sandbox.apiserver.metrics import WINDOW
-from goldgate.sandbox.controllers.cpuwindow import WINDOW_S, CpuWindow
-
-
-def test_the_window_is_the_one_the_metrics_api_states() -> None:
-    assert f"{WINDOW_S:g}s" == WINDOW
+from goldgate.sandbox.controllers.cpuwindow import CpuWindow
 
 
 def test_a_one_second_catch_up_burst_is_averaged_over_the_window() -> None:

@@ -11,11 +11,12 @@ from typing import Any
 
 from goldgate.sandbox.apiserver.context import ServerContext
 from goldgate.sandbox.apiserver.status import ApiError
+from goldgate.sandbox.controllers.cpuwindow import WINDOW_S
 from goldgate.sandbox.store import now_rfc3339
 
 Obj = dict[str, Any]
 API_VERSION = "metrics.k8s.io/v1beta1"
-WINDOW = "15s"  # the CPU rate is averaged over it (controllers/cpuwindow.py)
+WINDOW = f"{WINDOW_S:g}s"  # the window the kubelet averages each pod's CPU rate over
 
 
 def _cpu_millis(text: str) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 
-#: The window of the sandbox's ``metrics.k8s.io`` (``apiserver/metrics.py`` states it).
+#: The window of the sandbox's ``metrics.k8s.io``: ``apiserver/metrics.py`` states this one.
 WINDOW_S = 15.0
 
 
