@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from goldgate.criteria.spec_rules import validation
 from goldgate.criteria.spec_rules.quantity import ValueProblemError, parse_quantity, scaled
 
 #: Where each kind keeps its pod template (dotted path to the pod spec).
@@ -94,10 +95,24 @@ class ServiceSpec:
 
 
 class _Reader:
-    """Typed access to a tree; every mismatch is recorded with its path, never raised."""
+    """Typed access to a tree; every mismatch is recorded with its path, never raised.
 
-    def __init__(self) -> None:
+    ``served``: the tree was read back from the API server, which validated it on the way
+    in, so what it refuses (:mod:`~goldgate.criteria.spec_rules.validation`) is not asked
+    again."""
+
+    def __init__(self, *, served: bool = False) -> None:
         self.problems: list[ShapeProblem] = []
+        self.served = served
+
+    def refused(self, problems: list[validation.Problem]) -> None:
+        """Record what the API server would refuse (names, labels, selectors) in a manifest."""
+        if not self.served:
+            self.problems += [ShapeProblem(path, cause) for path, cause in problems]
+
+    def refused_if(self, path: str, cause: str | None) -> None:
+        if cause:
+            self.refused([(path, f"{cause}: {validation.REFUSED}")])
 
     def bad(self, path: str, cause: str) -> None:
         self.problems.append(ShapeProblem(path, cause))
@@ -203,13 +218,20 @@ def metadata(doc: dict[str, Any], *, served: bool = False) -> tuple[str, list[Sh
     ``kubectl apply``), labels and annotations must be strings. An object read back from the
     API server (``served``) carries what the server made of it, so its apiVersion is not asked.
     """
-    r = _Reader()
+    r = _Reader(served=served)
     if not served:
         api_version(r, doc)
     meta = r.mapping(doc.get("metadata"), "metadata")
-    name = r.text(meta.get("name"), "metadata.name") or r.text(meta.get("generateName"), "metadata.generateName")
-    r.string_map(meta.get("labels"), "metadata.labels")
-    r.string_map(meta.get("annotations"), "metadata.annotations")
+    written = r.text(meta.get("name"), "metadata.name")
+    if written is not None and isinstance(doc.get("kind"), str):
+        r.refused_if("metadata.name", validation.object_name(doc["kind"], written))
+    namespace = r.text(meta.get("namespace"), "metadata.namespace")
+    if namespace:
+        r.refused_if("metadata.namespace", validation.dns_label(namespace))
+    name = written or r.text(meta.get("generateName"), "metadata.generateName")
+    r.refused(validation.labels(r.string_map(meta.get("labels"), "metadata.labels"), "metadata.labels"))
+    r.refused(validation.labels(r.string_map(meta.get("annotations"), "metadata.annotations"),
+                                "metadata.annotations", keys_only=True))
     return name or "?", r.problems
 
 
@@ -244,7 +266,7 @@ def read_workload(doc: dict[str, Any], kind: str, *, served: bool = False) -> tu
     written, so a verdict can say which value it judged and why.
     """
     name, problems = metadata(doc, served=served)
-    r = _Reader()
+    r = _Reader(served=served)
     pod_path = POD_SPEC_PATH[kind]
     pod = _get(r, doc, pod_path)
     containers = _containers(r, pod, f"{pod_path}.containers", served)
@@ -283,6 +305,9 @@ def read_workload(doc: dict[str, Any], kind: str, *, served: bool = False) -> tu
     meta_path = "metadata" if pod_path == "spec" else pod_path.removesuffix(".spec") + ".metadata"
     template_meta = _get(r, doc, meta_path)
     labels = r.string_map(template_meta.get("labels"), f"{meta_path}.labels")
+    if pod_path != "spec":
+        r.refused(validation.labels(labels, f"{meta_path}.labels"))
+        r.refused(validation.selector(kind, spec.get("selector"), labels, "spec.selector"))
     workload = WorkloadSpec(
         kind, name, pod_path, tuple(containers), replicas, written, strategy_field, strategy_type, surge, unavailable,
         strategy_written, surge_written, unavailable_written, grace, frozenset(_spread_keys(r, pod, pod_path)), labels,
@@ -324,7 +349,10 @@ def _containers(r: _Reader, pod: dict[str, Any], path: str, served: bool = False
         if not isinstance(raw, dict):
             r.bad(at, f"expected a container (a mapping), got {_type(raw)}")
             continue
-        name = r.text(raw.get("name"), f"{at}.name", required=True) or f"#{i}"
+        written = r.text(raw.get("name"), f"{at}.name", required=True)
+        if written is not None:
+            r.refused_if(f"{at}.name", validation.dns_label(written))
+        name = written or f"#{i}"
         if name in seen:
             r.bad(f"{at}.name", f"duplicate container name {name!r} (also {path}[{seen[name]}])")
         seen.setdefault(name, i)
@@ -335,6 +363,7 @@ def _containers(r: _Reader, pod: dict[str, Any], path: str, served: bool = False
 def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool = False) -> ContainerSpec:
     ports: dict[str, int] = {}
     numbers: set[int] = set()
+    names: dict[str, int] = {}
     for i, p in enumerate(r.seq(c.get("ports"), f"{at}.ports")):
         here = f"{at}.ports[{i}]"
         p = r.mapping(p, here)
@@ -343,6 +372,11 @@ def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool =
             r.bad(f"{here}.containerPort", f"{number} is not a port number (1-65535)")
             number = None
         port_name = r.text(p.get("name"), f"{here}.name")
+        if port_name:
+            r.refused_if(f"{here}.name", validation.port_name(port_name))
+            if port_name in names:
+                r.refused_if(f"{here}.name", f"duplicate port name {port_name!r} (also {at}.ports[{names[port_name]}])")
+            names.setdefault(port_name, i)
         if number is not None:
             numbers.add(number)
             if port_name:
@@ -388,6 +422,8 @@ def _probe(r: _Reader, value: Any, at: str) -> ProbeSpec | None:
         body = r.mapping(probe.get(h), f"{at}.{h}")
         if h != "exec":
             port = r.int_or_string(body.get("port"), f"{at}.{h}.port")
+            if isinstance(port, str):
+                r.refused_if(f"{at}.{h}.port", validation.port_name(port))
     for key in ("initialDelaySeconds", "periodSeconds", "timeoutSeconds", "successThreshold", "failureThreshold"):
         r.integer(probe.get(key), f"{at}.{key}")
     return ProbeSpec(at, handlers, port, probe)
