@@ -3,7 +3,9 @@
 Each case below was judged 14 PASS before: a selector that does not match the pod
 template's labels, a missing or empty selector, a container named ``Bot_X``, an object
 named ``Trading_Bot``, port names that are not IANA service names or repeat, a label key
-with a space. ``kubectl create`` writes some of them itself (it does not validate names on
+with a space, a liveness probe that must succeed twice, a spread constraint with maxSkew 0, a
+progress deadline below minReadySeconds, a mount of an undeclared volume, ``cpus:`` for
+``cpu:``, ``restartPolicy: Never`` in a Deployment, a port ``protocol: HTTP``. ``kubectl create`` writes some of them itself (it does not validate names on
 the client), so its own output is judged here too. Valid forms the server accepts
 (prefixed label keys, empty label values, ``matchExpressions``, named probe ports, a
 ReplicationController whose selector defaults to its labels) still PASS.
@@ -78,6 +80,26 @@ REFUSED = [
      "'front end' is not a label value"),
     ("annotation-key", "doc['metadata']['annotations'] = {'example.org/ok': 'x', '-bad': 'y'}",
      "metadata.annotations.-bad", "is not a qualified name"),
+    ("liveness-success-threshold", "c0['livenessProbe']['successThreshold'] = 2",
+     f"{C0}.livenessProbe.successThreshold", "it must be 1"),
+    ("probe-scheme", "c0['readinessProbe']['httpGet']['scheme'] = 'FTP'", f"{C0}.readinessProbe.httpGet.scheme",
+     "'FTP' is not HTTP or HTTPS"),
+    ("spread-max-skew", "doc['spec']['template']['spec']['topologySpreadConstraints'][0]['maxSkew'] = 0",
+     f"{POD}.topologySpreadConstraints[0].maxSkew", "at least 1"),
+    ("spread-when", "doc['spec']['template']['spec']['topologySpreadConstraints'][0]['whenUnsatisfiable'] = 'Maybe'",
+     f"{POD}.topologySpreadConstraints[0].whenUnsatisfiable", "'Maybe' is not DoNotSchedule or ScheduleAnyway"),
+    ("progress-deadline", "doc['spec']['progressDeadlineSeconds'] = 5; doc['spec']['minReadySeconds'] = 10",
+     "spec.progressDeadlineSeconds", "5 is not greater than minReadySeconds 10"),
+    ("mount-without-volume", "c0['volumeMounts'] = [{'name': 'data', 'mountPath': '/data'}]",
+     f"{C0}.volumeMounts[0].name", "'data' is not a volume of the pod (it declares none)"),
+    ("volume-twice", "doc['spec']['template']['spec']['volumes'] = [{'name': 'data', 'emptyDir': {}}, "
+                     "{'name': 'data', 'emptyDir': {}}]", f"{POD}.volumes[1].name", "'data' is declared twice"),
+    ("resource-typo", "c0['resources']['requests']['cpus'] = '1'", f"{C0}.resources.requests.cpus",
+     "'cpus' is not a container resource"),
+    ("restart-policy", "doc['spec']['template']['spec']['restartPolicy'] = 'Never'", f"{POD}.restartPolicy",
+     "'Never' is not accepted in a Deployment's pods"),
+    ("port-protocol", "c0['ports'][0]['protocol'] = 'HTTP'", f"{C0}.ports[0].protocol",
+     "'HTTP' is not a protocol the API server accepts"),
 ]
 
 
@@ -101,6 +123,12 @@ ACCEPTED = [
     ("port-names", "c0['ports'] = [{'name': 'http', 'containerPort': 8080}, "
                    "{'name': 'metrics-9090', 'containerPort': 9090}]"),
     ("named-probe-port", "c0['readinessProbe'] = {'httpGet': {'path': '/ready', 'port': 'http'}}"),
+    ("mounted-volume", "doc['spec']['template']['spec']['volumes'] = [{'name': 'data', 'emptyDir': {}}]; "
+                       "c0['volumeMounts'] = [{'name': 'data', 'mountPath': '/data'}]"),
+    ("extended-resource", "c0['resources']['limits']['example.com/gpu'] = '1'; "
+                          "c0['resources']['limits']['hugepages-2Mi'] = '64Mi'"),
+    ("https-probe-udp-port", "c0['readinessProbe']['httpGet']['scheme'] = 'HTTPS'; "
+                             "c0['ports'].append({'containerPort': 8125, 'protocol': 'UDP'})"),
 ]
 
 
@@ -200,3 +228,14 @@ def test_object_name(kind: str, name: str, ok: bool) -> None:
 ])
 def test_malformed_selectors_are_problems_never_a_match(selector: Any) -> None:
     assert validation.selector("Deployment", selector, {"app": "web"}, "spec.selector")
+
+
+def test_malformed_spread_constraints_and_mounts_are_problems() -> None:
+    assert validation.spread_constraint({"maxSkew": True, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"},
+                                        "c")[0][0] == "c.maxSkew"
+    assert [f for f, _ in validation.spread_constraint({}, "c")] == ["c.maxSkew", "c.whenUnsatisfiable",
+                                                                     "c.topologyKey"]
+    assert [f for f, _ in validation.volume_mounts(["data", {"name": "data"}], {"data"}, "m")] == ["m[0]",
+                                                                                                  "m[1].mountPath"]
+    assert validation.deadlines({"progressDeadlineSeconds": True, "minReadySeconds": 5}) == []
+    assert validation.resource_name("kubernetes.io/") is not None and validation.resource_name("a b/c") is not None

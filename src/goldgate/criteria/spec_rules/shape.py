@@ -302,6 +302,9 @@ def read_workload(doc: dict[str, Any], kind: str, *, served: bool = False) -> tu
             except ValueProblemError as exc:
                 r.bad(f"{strategy_field}.rollingUpdate.{key}", str(exc))
     grace = r.integer(pod.get("terminationGracePeriodSeconds"), f"{pod_path}.terminationGracePeriodSeconds")
+    r.refused_if(f"{pod_path}.restartPolicy", validation.restart_policy(kind, pod.get("restartPolicy")))
+    if kind == "Deployment":
+        r.refused(validation.deadlines(spec))
     meta_path = "metadata" if pod_path == "spec" else pod_path.removesuffix(".spec") + ".metadata"
     template_meta = _get(r, doc, meta_path)
     labels = r.string_map(template_meta.get("labels"), f"{meta_path}.labels")
@@ -319,7 +322,10 @@ def _spread_keys(r: _Reader, pod: dict[str, Any], pod_path: str) -> set[str]:
     keys: set[str] = set()
     for i, c in enumerate(r.seq(pod.get("topologySpreadConstraints"), f"{pod_path}.topologySpreadConstraints")):
         at = f"{pod_path}.topologySpreadConstraints[{i}]"
-        key = r.text(r.mapping(c, at).get("topologyKey"), f"{at}.topologyKey")
+        constraint = r.mapping(c, at)
+        if constraint:
+            r.refused(validation.spread_constraint(constraint, at))
+        key = r.text(constraint.get("topologyKey"), f"{at}.topologyKey")
         if key:
             keys.add(key)
     anti = r.mapping(r.mapping(pod.get("affinity"), f"{pod_path}.affinity").get("podAntiAffinity"),
@@ -344,6 +350,7 @@ def _spread_keys(r: _Reader, pod: dict[str, Any], pod_path: str) -> set[str]:
 def _containers(r: _Reader, pod: dict[str, Any], path: str, served: bool = False) -> list[ContainerSpec]:
     out: list[ContainerSpec] = []
     seen: dict[str, int] = {}
+    volumes = _volumes(r, pod, path.removesuffix(".containers"))
     for i, raw in enumerate(r.seq(pod.get("containers"), path)):
         at = f"{path}[{i}]"
         if not isinstance(raw, dict):
@@ -357,7 +364,23 @@ def _containers(r: _Reader, pod: dict[str, Any], path: str, served: bool = False
             r.bad(f"{at}.name", f"duplicate container name {name!r} (also {path}[{seen[name]}])")
         seen.setdefault(name, i)
         out.append(_container(r, raw, name, at, served))
+        r.refused(validation.volume_mounts(r.seq(raw.get("volumeMounts"), f"{at}.volumeMounts"), volumes,
+                                           f"{at}.volumeMounts"))
     return out
+
+
+def _volumes(r: _Reader, pod: dict[str, Any], pod_path: str) -> set[str]:
+    """The names of the pod's volumes, each a DNS-1123 label and given once (as the server asks)."""
+    names: set[str] = set()
+    for i, v in enumerate(r.seq(pod.get("volumes"), f"{pod_path}.volumes")):
+        at = f"{pod_path}.volumes[{i}]"
+        name = r.text(r.mapping(v, at).get("name"), f"{at}.name", required=True)
+        if name is None:
+            continue
+        r.refused_if(f"{at}.name", validation.dns_label(name) or (f"{name!r} is declared twice" if name in names
+                                                                   else None))
+        names.add(name)
+    return names
 
 
 def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool = False) -> ContainerSpec:
@@ -368,6 +391,7 @@ def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool =
         here = f"{at}.ports[{i}]"
         p = r.mapping(p, here)
         number = r.integer(p.get("containerPort"), f"{here}.containerPort")
+        r.refused_if(f"{here}.protocol", validation.port_protocol(p.get("protocol")))
         if number is not None and not 0 < number < 65536:
             r.bad(f"{here}.containerPort", f"{number} is not a port number (1-65535)")
             number = None
@@ -387,6 +411,7 @@ def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool =
     for part in ("requests", "limits"):
         amounts[part] = {}
         for res, value in r.mapping(resources.get(part), f"{at}.resources.{part}").items():
+            r.refused_if(f"{at}.resources.{part}.{res}", validation.resource_name(str(res)))
             try:
                 amounts[part][str(res)] = (str(value), parse_quantity(value))
             except ValueProblemError as exc:
@@ -417,6 +442,7 @@ def _probe(r: _Reader, value: Any, at: str) -> ProbeSpec | None:
     if not probe:
         return ProbeSpec(at, ()) if isinstance(value, dict) else None
     handlers = tuple(h for h in _HANDLERS if probe.get(h) is not None)
+    r.refused(validation.probe(at.rsplit(".", 1)[-1], probe, at))
     port = None
     for h in handlers:
         body = r.mapping(probe.get(h), f"{at}.{h}")

@@ -13,7 +13,7 @@ shape reader turns into an ERROR finding. Nothing here decides a rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 Problem = tuple[str, str]
@@ -200,3 +200,92 @@ def _describe(match_labels: Mapping[str, str], expressions: list[dict[str, Any]]
 
 def _cut(value: str) -> str:
     return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
+#: resources a container may request by a bare name; any other needs a domain (``nvidia.com/gpu``)
+CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+SCHEMES = ("HTTP", "HTTPS")
+SPREAD_WHEN = ("DoNotSchedule", "ScheduleAnyway")
+#: restart policies the API server accepts in each kind's pod template
+RESTART_POLICIES = {"Job": ("OnFailure", "Never"), "CronJob": ("OnFailure", "Never"),
+                    "Pod": ("Always", "OnFailure", "Never")}
+
+
+def resource_name(name: str) -> str | None:
+    """Why a container may not request ``name`` (``cpus`` is a typo the server refuses), or None."""
+    if name in CONTAINER_RESOURCES or name.startswith("hugepages-"):
+        return None
+    if "/" in name and label_key(name) is None:
+        return None
+    return f"{_cut(name)} is not a container resource (cpu, memory, ephemeral-storage, hugepages-<size>, " \
+           "or a domain-qualified extended resource)"
+
+
+def port_protocol(value: Any) -> str | None:
+    if value is None or value in PROTOCOLS:
+        return None
+    return f"{_cut(str(value))} is not a protocol the API server accepts ({', '.join(PROTOCOLS)})"
+
+
+def restart_policy(kind: str, value: Any) -> str | None:
+    """Why a pod template of ``kind`` may not restart ``value``, or None (absent: the kind's default)."""
+    allowed = RESTART_POLICIES.get(kind, ("Always",))
+    if value is None or value in allowed:
+        return None
+    return f"{_cut(str(value))} is not accepted in a {kind}'s pods ({' or '.join(allowed)})"
+
+
+def probe(which: str, raw: Mapping[str, Any], path: str) -> list[Problem]:
+    """Problems of one probe the rules would otherwise judge as written: a liveness or startup
+    probe must succeed once (successThreshold 1); httpGet speaks HTTP or HTTPS."""
+    out: list[Problem] = []
+    threshold = raw.get("successThreshold")
+    if which in ("livenessProbe", "startupProbe") and isinstance(threshold, int) and threshold not in (0, 1):
+        out.append((f"{path}.successThreshold", f"{threshold} for a {which}: it must be 1 ({REFUSED} otherwise)"))
+    http = raw.get("httpGet")
+    scheme = http.get("scheme") if isinstance(http, dict) else None
+    if scheme is not None and scheme not in SCHEMES:
+        out.append((f"{path}.httpGet.scheme", f"{_cut(str(scheme))} is not HTTP or HTTPS: {REFUSED}"))
+    return out
+
+
+def spread_constraint(raw: Mapping[str, Any], path: str) -> list[Problem]:
+    """A topology spread constraint the scheduler would never get: maxSkew of at least 1, a
+    known whenUnsatisfiable and a topologyKey."""
+    out: list[Problem] = []
+    skew = raw.get("maxSkew")
+    if not isinstance(skew, int) or isinstance(skew, bool) or skew < 1:
+        out.append((f"{path}.maxSkew", f"{skew!r}: it must be an integer of at least 1 ({REFUSED} otherwise)"))
+    when = raw.get("whenUnsatisfiable")
+    if when not in SPREAD_WHEN:
+        out.append((f"{path}.whenUnsatisfiable", f"{str(when)[:40]!r} is not {' or '.join(SPREAD_WHEN)}: {REFUSED}"))
+    if not raw.get("topologyKey"):
+        out.append((f"{path}.topologyKey", f"is missing or empty: {REFUSED}"))
+    return out
+
+
+def deadlines(spec: Mapping[str, Any]) -> list[Problem]:
+    """A Deployment's progress deadline must exceed its minReadySeconds, or no rollout could
+    ever be seen to progress."""
+    deadline, ready = spec.get("progressDeadlineSeconds"), spec.get("minReadySeconds")
+    if isinstance(deadline, int) and isinstance(ready, int) and not isinstance(deadline, bool) \
+            and not isinstance(ready, bool) and deadline <= ready:
+        return [("spec.progressDeadlineSeconds", f"{deadline} is not greater than minReadySeconds {ready}: {REFUSED}")]
+    return []
+
+
+def volume_mounts(mounts: list[Any], volumes: Collection[str], path: str) -> list[Problem]:
+    """Mounts of volumes the pod does not declare (a renamed or forgotten volume)."""
+    out: list[Problem] = []
+    for i, m in enumerate(mounts):
+        if not isinstance(m, dict):
+            out.append((f"{path}[{i}]", "expected a volume mount (a mapping)"))
+            continue
+        name = m.get("name")
+        if not isinstance(name, str) or name not in volumes:
+            out.append((f"{path}[{i}].name", f"{_cut(str(name))} is not a volume of the pod "
+                                               f"({', '.join(sorted(volumes)) or 'it declares none'}): {REFUSED}"))
+        if not m.get("mountPath"):
+            out.append((f"{path}[{i}].mountPath", f"is missing: {REFUSED}"))
+    return out
