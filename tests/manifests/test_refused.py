@@ -5,7 +5,8 @@ template's labels, a missing or empty selector, a container named ``Bot_X``, an 
 named ``Trading_Bot``, port names that are not IANA service names or repeat, a label key
 with a space, a liveness probe that must succeed twice, a spread constraint with maxSkew 0, a
 progress deadline below minReadySeconds, a mount of an undeclared volume, ``cpus:`` for
-``cpu:``, ``restartPolicy: Never`` in a Deployment, a port ``protocol: HTTP``. ``kubectl create`` writes some of them itself (it does not validate names on
+``cpu:``, ``restartPolicy: Never`` in a Deployment, a port ``protocol: HTTP``, a Service of type
+``Balancer`` or with a port named ``HTTP``. ``kubectl create`` writes some of them itself (it does not validate names on
 the client), so its own output is judged here too. Valid forms the server accepts
 (prefixed label keys, empty label values, ``matchExpressions``, named probe ports, a
 ReplicationController whose selector defaults to its labels) still PASS.
@@ -155,6 +156,41 @@ def test_a_service_name_is_a_dns_1035_label() -> None:
     assert "not a DNS-1035 label" in found[0].verdict.reason
     svc["metadata"]["name"] = "web-svc"
     assert [f.status for f in _found(svc)] == [Status.PASS]
+
+
+SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+           "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"},
+                                                         {"name": "metrics", "port": 9090, "protocol": "TCP"}]}}
+
+
+@pytest.mark.parametrize(("change", "field", "cause"), [
+    ("spec['type'] = 'Balancer'", "spec.type", "'Balancer' is not one of ClusterIP"),
+    ("spec['sessionAffinity'] = 'Sticky'", "spec.sessionAffinity", "'Sticky' is not None or ClientIP"),
+    ("spec['ports'][0]['name'] = 'HTTP'", "spec.ports[0].name", "'HTTP' is not a DNS-1123 label"),
+    ("spec['ports'][1]['name'] = 'http'", "spec.ports[1].name", "duplicate port name 'http'"),
+    ("del spec['ports'][1]['name']", "spec.ports[1].name", "required when a Service has more than one port"),
+    ("spec['ports'][0]['port'] = 0", "spec.ports[0].port", "0 is not a port number"),
+    ("spec['ports'][0]['protocol'] = 'HTTP'", "spec.ports[0].protocol", "'HTTP' is not a protocol"),
+    ("spec['ports'][0]['targetPort'] = 'Http_Port'", "spec.ports[0].targetPort", "'Http_Port' may hold only"),
+    ("spec['ports'][0]['targetPort'] = 70000", "spec.ports[0].targetPort", "70000 is not a port number"),
+    ("spec['ports'] = {'port': 80}", "spec.ports", "expected a list"),
+], ids=["type", "affinity", "port-name", "port-name-twice", "port-name-missing", "port-zero", "protocol",
+        "target-name", "target-number", "ports-mapping"])
+def test_a_service_the_api_server_refuses_is_an_error(change: str, field: str, cause: str) -> None:
+    svc = copy.deepcopy(SERVICE)
+    exec(change, {"spec": svc["spec"]})  # noqa: S102 - the cases above, written in this file
+    found = _found(svc)
+    assert not any(f.status is Status.PASS for f in found), [f.to_dict() for f in found]
+    assert any(f.field == field and cause in f.verdict.reason for f in found), [f.to_dict() for f in found]
+
+
+def test_a_service_the_api_server_accepts_is_judged() -> None:
+    svc = copy.deepcopy(SERVICE)
+    assert [f.status for f in _found(svc)] == [Status.PASS]
+    svc["spec"].update(type="LoadBalancer", ports=[{"port": 443, "targetPort": 8443}])  # one port needs no name
+    assert [f.status for f in _found(svc)] == [Status.PASS]
+    svc["spec"]["sessionAffinity"] = "ClientIP"
+    assert [f.status for f in _found(svc)] == [Status.FAIL]
 
 
 def test_what_the_server_already_accepted_is_not_asked_again() -> None:

@@ -252,9 +252,10 @@ def api_version(r: _Reader, doc: dict[str, Any]) -> None:
 
 def read_service(doc: dict[str, Any], *, served: bool = False) -> tuple[ServiceSpec, list[ShapeProblem]]:
     name, problems = metadata(doc, served=served)
-    r = _Reader()
+    r = _Reader(served=served)
     spec = r.mapping(doc.get("spec"), "spec")
     affinity = r.text(spec.get("sessionAffinity"), "spec.sessionAffinity")
+    r.refused(validation.service(spec))
     return ServiceSpec(name, affinity), problems + r.problems
 
 

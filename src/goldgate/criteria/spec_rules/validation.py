@@ -289,3 +289,54 @@ def volume_mounts(mounts: list[Any], volumes: Collection[str], path: str) -> lis
         if not m.get("mountPath"):
             out.append((f"{path}[{i}].mountPath", f"is missing: {REFUSED}"))
     return out
+
+
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName")
+AFFINITIES = ("None", "ClientIP")
+
+
+def service(spec: Mapping[str, Any], path: str = "spec") -> list[Problem]:
+    """What the API server refuses in a Service's spec: its type, session affinity and ports
+    (number 1-65535, a DNS-1123 label as name, required and unique when there are several,
+    TCP/UDP/SCTP, a targetPort that is a port number or an IANA service name)."""
+    out: list[Problem] = []
+    kind = spec.get("type")
+    if kind is not None and kind not in SERVICE_TYPES:
+        out.append((f"{path}.type", f"{_cut(str(kind))} is not one of {', '.join(SERVICE_TYPES)}: {REFUSED}"))
+    affinity = spec.get("sessionAffinity")
+    if affinity is not None and affinity not in AFFINITIES:
+        out.append((f"{path}.sessionAffinity", f"{_cut(str(affinity))} is not None or ClientIP: {REFUSED}"))
+    ports = spec.get("ports")
+    if ports is None:
+        return out
+    if not isinstance(ports, list):
+        return [*out, (f"{path}.ports", f"expected a list, got {type(ports).__name__}")]
+    seen: set[str] = set()
+    for i, port in enumerate(ports):
+        at = f"{path}.ports[{i}]"
+        if not isinstance(port, dict):
+            out.append((at, "expected a port (a mapping)"))
+            continue
+        number = port.get("port")
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
+            out.append((f"{at}.port", f"{number!r} is not a port number (1-65535): {REFUSED}"))
+        name = port.get("name")
+        if name is None or name == "":
+            if len(ports) > 1:
+                out.append((f"{at}.name", f"is required when a Service has more than one port: {REFUSED}"))
+        elif not isinstance(name, str) or (cause := dns_label(name)):
+            out.append((f"{at}.name", f"{cause if isinstance(name, str) else repr(name)}: {REFUSED}"))
+        elif name in seen:
+            out.append((f"{at}.name", f"duplicate port name {name!r}: {REFUSED}"))
+        else:
+            seen.add(name)
+        if cause := port_protocol(port.get("protocol")):
+            out.append((f"{at}.protocol", f"{cause}: {REFUSED}"))
+        target = port.get("targetPort")
+        if isinstance(target, str):
+            if cause := port_name(target):
+                out.append((f"{at}.targetPort", f"{cause}: {REFUSED}"))
+        elif target is not None and (not isinstance(target, int) or isinstance(target, bool)
+                                     or not 0 < target < 65536):
+            out.append((f"{at}.targetPort", f"{target!r} is not a port number (1-65535) or name: {REFUSED}"))
+    return out
