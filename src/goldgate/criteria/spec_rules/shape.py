@@ -106,7 +106,7 @@ class _Reader:
         self.served = served
 
     def refused(self, problems: list[validation.Problem]) -> None:
-        """Record what the API server would refuse (names, labels, selectors) in a manifest."""
+        """Record what the API server would refuse in a manifest (see :mod:`validation`)."""
         if not self.served:
             self.problems += [ShapeProblem(path, cause) for path, cause in problems]
 
