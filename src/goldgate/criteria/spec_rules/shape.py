@@ -393,8 +393,8 @@ def _container(r: _Reader, c: dict[str, Any], name: str, at: str, served: bool =
         p = r.mapping(p, here)
         number = r.integer(p.get("containerPort"), f"{here}.containerPort")
         r.refused_if(f"{here}.protocol", validation.port_protocol(p.get("protocol")))
-        if number is not None and not 0 < number < 65536:
-            r.bad(f"{here}.containerPort", f"{number} is not a port number (1-65535)")
+        if number is not None and (cause := validation.port_number(number)):
+            r.bad(f"{here}.containerPort", cause)
             number = None
         port_name = r.text(p.get("name"), f"{here}.name")
         if port_name:

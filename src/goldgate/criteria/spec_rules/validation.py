@@ -54,6 +54,13 @@ def object_name(kind: str, name: str) -> str | None:
     return None
 
 
+def port_number(value: Any) -> str | None:
+    """Why ``value`` is not a port number (an integer 1-65535), or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 65536:
+        return None
+    return f"{value!r} is not a port number (1-65535)"
+
+
 def port_name(value: str) -> str | None:
     """Why ``value`` is not an IANA service name (container port names, named probe ports), or None."""
     if len(value) > 15:
@@ -317,9 +324,8 @@ def service(spec: Mapping[str, Any], path: str = "spec") -> list[Problem]:
         if not isinstance(port, dict):
             out.append((at, "expected a port (a mapping)"))
             continue
-        number = port.get("port")
-        if not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
-            out.append((f"{at}.port", f"{number!r} is not a port number (1-65535): {REFUSED}"))
+        if cause := port_number(port.get("port")):
+            out.append((f"{at}.port", f"{cause}: {REFUSED}"))
         name = port.get("name")
         if name is None or name == "":
             if len(ports) > 1:
@@ -336,7 +342,6 @@ def service(spec: Mapping[str, Any], path: str = "spec") -> list[Problem]:
         if isinstance(target, str):
             if cause := port_name(target):
                 out.append((f"{at}.targetPort", f"{cause}: {REFUSED}"))
-        elif target is not None and (not isinstance(target, int) or isinstance(target, bool)
-                                     or not 0 < target < 65536):
-            out.append((f"{at}.targetPort", f"{target!r} is not a port number (1-65535) or name: {REFUSED}"))
+        elif target is not None and (cause := port_number(target)):
+            out.append((f"{at}.targetPort", f"{cause} or name: {REFUSED}"))
     return out
