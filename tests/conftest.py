@@ -15,7 +15,7 @@ from hypothesis import settings
 
 from goldgate.sandbox import ports
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.streams"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
