@@ -36,6 +36,18 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GOLDGATE_SANDBOX_UNLEASH", "off")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _child_runs_write_junit_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Suite runs these tests start in the checkout write their JUnit here, not over
+    reports/junit.xml: that file belongs to the checkout's main job (command 1 before command 2,
+    and `.ci/run` starts one run of these tests in the checkout the main job has just left).
+    Pytester's runs drop PYTEST_ADDOPTS and keep their own defaults."""
+    junit = tmp_path_factory.mktemp("child-runs") / "junit.xml"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTEST_ADDOPTS", f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={junit}".strip())
+        yield junit
+
+
 def free_port() -> int:
     """A free loopback port below the ephemeral range (see goldgate.sandbox.ports)."""
     return ports.free_port()
