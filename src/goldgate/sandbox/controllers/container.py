@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import psutil
 
-from goldgate.sandbox.controllers import volumes
+from goldgate.sandbox.controllers import proctree, volumes
 from goldgate.sandbox.controllers.cpuwindow import CpuWindow
 from goldgate.sandbox.controllers.envresolve import EnvError, resolve_env
 from goldgate.sandbox.controllers.images import (
@@ -55,16 +55,16 @@ def _rss_and_cpu(proc: psutil.Process, cache: dict[int, psutil.Process]) -> tupl
     """Resident memory (bytes) and CPU (cores) of a process and its children."""
     rss, cpu = 0, 0.0
     try:
-        members = [proc, *proc.children(recursive=True)]
+        pids = proctree.members(proc.pid)
     except psutil.Error:
         return 0, 0.0
-    for p in members:
-        known = cache.setdefault(p.pid, p)
+    for pid in pids:
         try:
+            known = cache.get(pid) or cache.setdefault(pid, psutil.Process(pid))
             rss += known.memory_info().rss
             cpu += known.cpu_percent(None) / 100.0
         except psutil.Error:
-            cache.pop(p.pid, None)
+            cache.pop(pid, None)
     return rss, cpu
 
 
