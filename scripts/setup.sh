@@ -12,10 +12,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # --no-deps: the lock is a complete freeze; botocore declares python-dateutil<3 while the
 # kubernetes client declares >=3, and both work with the pinned 4.0.0 (tests/secrets prove it).
-# --no-compile: byte-compiling every installed module took 61 of 140 s on a 2-core machine;
-# Python compiles a module on its first import and keeps the .pyc, and most are never imported.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-compile -r requirements.lock
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-compile --no-build-isolation -e .
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 .venv/bin/python -c "import goldgate; print('goldgate', goldgate.__version__, 'installed in .venv')"
 
 # GOLDGATE_SETUP_TOOLS=0: the .venv only (a second checkout that shares the first one's tools,

@@ -9,6 +9,11 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+# Imported before any test runs: pytester's in-process runs drop the modules first imported
+# inside them, and a psycopg imported again afterwards has new exception classes while its
+# compiled core (psycopg_binary) still raises the first ones, which `except psycopg.Error`
+# then misses. Whichever test happened to import psycopg first used to decide this.
+import psycopg  # noqa: F401
 import pytest
 import requests
 from hypothesis import settings
@@ -39,9 +44,8 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def _child_runs_write_junit_elsewhere(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Suite runs these tests start in the checkout write their JUnit here, not over
-    reports/junit.xml: that file belongs to the checkout's main job (command 1 before command 2,
-    and `.ci/run` starts one run of these tests in the checkout the main job has just left).
-    Pytester's runs drop PYTEST_ADDOPTS and keep their own defaults."""
+    reports/junit.xml: that file belongs to the checkout's main job (README: command 1, then
+    command 2). Pytester's runs drop PYTEST_ADDOPTS and keep their own defaults."""
     junit = tmp_path_factory.mktemp("child-runs") / "junit.xml"
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTEST_ADDOPTS", f"{os.environ.get('PYTEST_ADDOPTS', '')} --junitxml={junit}".strip())

@@ -1,13 +1,12 @@
 """Two pytest runs of goldgate's own tests that share the work module by module.
 
-`.ci/run` starts one run of ``pytest tests`` beside the main job and a second one when the main
-job is done. The own tests wait on sandboxes far more than they compute, so on the CI machine
-one run alone leaves about half of it idle. A fixed split cannot know how long each part takes
-on the machine it lands on, beside what; here the split is decided while the runs go: the first run takes the test modules from the front,
-the second from the back (``GOLDGATE_TEST_ORDER=reverse``), and each module goes to the run
-that claims it first, by creating its directory under ``GOLDGATE_TEST_CLAIMS`` (``mkdir`` is
-atomic, so a module never runs twice and never in neither). The runs meet wherever the work
-divides evenly.
+The own tests wait on sandboxes far more than they compute, so one run leaves a machine with
+spare cores idle. Two runs started with the same ``GOLDGATE_TEST_CLAIMS`` directory split the
+tests between them while they go: the first takes the test modules from the front, the second
+from the back (``GOLDGATE_TEST_ORDER=reverse``), and each module goes to the run that claims it
+first by creating its directory there (``mkdir`` is atomic, so a module never runs twice and
+never in neither). The runs meet wherever the work divides evenly, which a fixed split by
+folder cannot know in advance, and the second may start later than the first.
 
 A run claims the next module of its own order when the one before it ends, so it can hand
 pytest the real next item, and the fixtures of a module, package or session are torn down as
