@@ -60,7 +60,9 @@ def _rss_and_cpu(proc: psutil.Process, cache: dict[int, psutil.Process]) -> tupl
         return 0, 0.0
     for pid in pids:
         try:
-            known = cache.get(pid) or cache.setdefault(pid, psutil.Process(pid))
+            known = cache.get(pid)
+            if known is None:
+                known = cache[pid] = psutil.Process(pid)
             rss += known.memory_info().rss
             cpu += known.cpu_percent(None) / 100.0
         except psutil.Error:
